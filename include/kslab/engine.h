@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine: N virtual CPUs running kernel contexts (client threads, system worker threads,
+ * DPCs, ISRs) under one of two executors.
+ *
+ *  - KSL_ENGINE_DETERMINISTIC (default): one context runs at a time; at every scheduling point a
+ *    strategy (random, PCT or a replayed choice list) decides what runs next.  Same binary, same
+ *    configuration = the same run, bit for bit (see ksl_engine_trace_hash).
+ *  - KSL_ENGINE_THREADED: each virtual CPU is a host pthread; locks are real atomics.  For
+ *    throughput and ThreadSanitizer.  Not reproducible.
+ *
+ * Life cycle (outside any run, on the host thread): ksl_engine_create, set up objects and
+ * devices, ksl_thread_create for the client threads, ksl_engine_run, inspect, ksl_engine_destroy.
+ * An engine runs once.
+ */
+#ifndef KSLAB_ENGINE_H
+#define KSLAB_ENGINE_H
+
+#include <kslab/ke.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KSL_MAX_CPUS 64
+
+typedef enum ksl_engine_kind { KSL_ENGINE_DETERMINISTIC = 0, KSL_ENGINE_THREADED = 1 } ksl_engine_kind;
+typedef enum ksl_strategy_kind { KSL_STRATEGY_RANDOM = 0, KSL_STRATEGY_PCT = 1, KSL_STRATEGY_REPLAY = 2 } ksl_strategy_kind;
+
+typedef struct ksl_config {
+    uint32_t cpus;              /* 1..64, default 2 */
+    ksl_engine_kind engine;
+    uint64_t seed;
+    ksl_strategy_kind strategy;
+    uint32_t pct_depth;         /* PCT bug depth d >= 1 (d-1 priority change points), default 3 */
+    uint64_t pct_steps;         /* PCT's estimate k of the run length in steps, default 20000 */
+    const uint32_t *choices;    /* KSL_STRATEGY_REPLAY: the recorded choice list (copied) */
+    size_t nchoices;
+    uint64_t max_steps;         /* more scheduling points than this is K.hang; default 5,000,000 */
+    uint64_t skew_ns;           /* how far one running CPU's clock may run ahead; default 20 us */
+    uint32_t step_cost_ns;      /* virtual time one scheduling point costs; default 10 ns */
+    uint32_t stack_size;        /* per context, default 256 KiB */
+    uint32_t worker_threads;    /* system worker threads for work items, default 2 */
+    uint64_t fail_alloc_nth;    /* fault injection: fail the N-th pool allocation (0 = off) */
+    uint32_t event_log;         /* events kept for reports, default 64 */
+} ksl_config;
+
+/* Fill `cfg` with defaults.  Host code. */
+void ksl_config_default(ksl_config *cfg);
+
+/* A finding: a rule broken, with where and by whom. */
+typedef struct ksl_finding {
+    char rule[48];          /* stable id, e.g. "K.spinlock-recursive" */
+    char message[512];      /* one line */
+    char context[64];       /* the context that broke it, e.g. "DPC 'tick'" */
+    int32_t cpu;            /* -1 when not on a CPU */
+    uint8_t irql;
+    const char *file;       /* call site, when known */
+    int line;
+    uint64_t step;
+    uint64_t time_ns;
+    char detail[2048];      /* multi-line: wait-for cycle, lock cycle, events leading to it */
+} ksl_finding;
+
+typedef struct ksl_stats {
+    uint64_t steps;            /* scheduling points */
+    uint64_t choices;          /* points where the strategy had two or more options */
+    uint64_t switches;         /* context switches between host stacks */
+    uint64_t interrupts;       /* ISR deliveries */
+    uint64_t dpcs;             /* DPC routines run */
+    uint64_t work_items;       /* work items run */
+    uint64_t time_ns;          /* virtual time at the end */
+    uint64_t max_raised_ns;    /* longest stretch any context spent at IRQL >= DISPATCH */
+    uint64_t max_dirql_ns;     /* longest ISR / synchronized routine */
+    uint64_t pool_allocs;      /* successful pool allocations */
+    uint64_t pool_failed;      /* injected failures */
+    uint64_t pool_peak_bytes;
+} ksl_stats;
+
+/* A completed activation of a routine at raised IRQL (for budget checks of later layers). */
+typedef struct ksl_activation {
+    const char *kind;       /* "ISR", "DPC", "sync", "raised" */
+    const char *name;
+    uint32_t cpu;
+    uint8_t irql;
+    uint64_t cost_ns;       /* virtual time spent in it on its CPU */
+} ksl_activation;
+typedef void ksl_activation_hook(void *user, const ksl_activation *act);
+
+/* Create an engine; NULL with `err` filled on a bad configuration.  Host code. */
+ksl_engine *ksl_engine_create(const ksl_config *cfg, char *err, size_t errlen);
+/* Free everything.  Host code. */
+void ksl_engine_destroy(ksl_engine *e);
+/* Run the client threads to completion.  0 clean, 1 finding.  Host code. */
+int ksl_engine_run(ksl_engine *e);
+/* The first finding of the run, or NULL. */
+const ksl_finding *ksl_engine_finding(const ksl_engine *e);
+void ksl_engine_stats(const ksl_engine *e, ksl_stats *out);
+/* A hash over every scheduling decision and event of the run: equal hashes = equal runs. */
+uint64_t ksl_engine_trace_hash(const ksl_engine *e);
+/* The choices the strategy made (deterministic engine), for replay and shrinking. */
+const uint32_t *ksl_engine_choices(const ksl_engine *e, size_t *n);
+/* The engine's configuration after defaults. */
+const ksl_config *ksl_engine_config(const ksl_engine *e);
+/* Called at the end of every ISR, DPC, synchronized routine and raised stretch.  Host code. */
+void ksl_engine_set_activation_hook(ksl_engine *e, ksl_activation_hook *hook, void *user);
+/*
+ * Report a finding from a higher layer (port, class driver, device).  The run stops at the
+ * first finding.  Any IRQL; from a device callback cpu is -1.
+ */
+void ksl_report(const char *rule, const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Check that the caller runs at IRQL <= max; otherwise K.passive-only-at-raised-irql (max is
+ * PASSIVE) or K.irql-too-high.  `call` names the service for the message.  Any IRQL. */
+void ksl_require_irql(uint8_t max, const char *call, const char *file, int line);
+/* The engine of the calling context, or NULL outside a run.  Any IRQL. */
+ksl_engine *ksl_engine_current(void);
+/* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */
+const char *ksl_context_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A wdm.h-style subset: the WDK names a WavePci miniport or stream class minidriver uses, as thin
+ * adapters over the kslab native API.  Calls that are scheduling points are macros that pass the
+ * caller's source position, so findings and traces point at the driver's own lines.
+ *
+ * Signatures and documented semantics follow the WDK; the code is kslab's.  IRQL notes are the
+ * WDK's: each service checks them at run time.
+ */
+#ifndef KSLAB_WDK_WDM_H
+#define KSLAB_WDK_WDM_H
+
+#include <kslab/device.h>
+#include <kslab/engine.h>
+#include <kslab/io.h>
+#include <kslab/ke.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- basic types ------------------------------------------------------------------------ */
+
+#define VOID void
+typedef char CHAR;
+typedef unsigned char UCHAR, *PUCHAR;
+typedef int16_t SHORT, CSHORT;
+typedef uint16_t USHORT, *PUSHORT, WCHAR, *PWCHAR;
+typedef int32_t LONG, *PLONG;
+typedef uint32_t ULONG, *PULONG;
+typedef int64_t LONGLONG, *PLONGLONG;
+typedef uint64_t ULONGLONG, *PULONGLONG;
+typedef uintptr_t ULONG_PTR, *PULONG_PTR, KAFFINITY;
+typedef size_t SIZE_T;
+typedef void *PVOID;
+typedef uint8_t BOOLEAN, *PBOOLEAN;
+typedef int32_t NTSTATUS;
+typedef uint8_t KIRQL, *PKIRQL;
+typedef int32_t KPRIORITY;
+typedef uint32_t KSPIN_LOCK_QUEUE_NUMBER;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+#define NTAPI
+#define STDMETHODCALLTYPE
+#define IN
+#define OUT
+#define OPTIONAL
+#define _In_
+#define _In_opt_
+#define _Out_
+#define _Out_opt_
+#define _Inout_
+#define _IRQL_requires_max_(x)
+#define _IRQL_requires_(x)
+#define UNREFERENCED_PARAMETER(p) ((void)(p))
+
+typedef union _LARGE_INTEGER {
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+
+#define NT_SUCCESS(s) (((NTSTATUS)(s)) >= 0)
+#define STATUS_SUCCESS KSL_STATUS_SUCCESS
+#define STATUS_ALERTED KSL_STATUS_ALERTED
+#define STATUS_TIMEOUT KSL_STATUS_TIMEOUT
+#define STATUS_PENDING KSL_STATUS_PENDING
+#define STATUS_UNSUCCESSFUL KSL_STATUS_UNSUCCESSFUL
+#define STATUS_NOT_IMPLEMENTED KSL_STATUS_NOT_IMPLEMENTED
+#define STATUS_INVALID_PARAMETER KSL_STATUS_INVALID_PARAMETER
+#define STATUS_INVALID_DEVICE_REQUEST KSL_STATUS_INVALID_DEVICE_REQUEST
+#define STATUS_NO_MEMORY KSL_STATUS_NO_MEMORY
+#define STATUS_BUFFER_TOO_SMALL KSL_STATUS_BUFFER_TOO_SMALL
+#define STATUS_INSUFFICIENT_RESOURCES KSL_STATUS_INSUFFICIENT_RESOURCES
+#define STATUS_DEVICE_NOT_READY KSL_STATUS_DEVICE_NOT_READY
+#define STATUS_IO_TIMEOUT KSL_STATUS_IO_TIMEOUT
+#define STATUS_NOT_SUPPORTED KSL_STATUS_NOT_SUPPORTED
+#define STATUS_CANCELLED KSL_STATUS_CANCELLED
+#define STATUS_INVALID_DEVICE_STATE KSL_STATUS_INVALID_DEVICE_STATE
+#define STATUS_NOT_FOUND KSL_STATUS_NOT_FOUND
+
+/* ---- IRQL ------------------------------------------------------------------------------- */
+
+#define PASSIVE_LEVEL KSL_IRQL_PASSIVE
+#define LOW_LEVEL KSL_IRQL_PASSIVE
+#define APC_LEVEL KSL_IRQL_APC
+#define DISPATCH_LEVEL KSL_IRQL_DISPATCH
+#define PROFILE_LEVEL KSL_IRQL_PROFILE
+#define CLOCK_LEVEL KSL_IRQL_CLOCK
+#define IPI_LEVEL KSL_IRQL_IPI
+#define POWER_LEVEL KSL_IRQL_POWER
+#define HIGH_LEVEL KSL_IRQL_HIGH
+
+/* Any IRQL. */
+#define KeGetCurrentIrql() ((KIRQL)ksl_irql_current())
+/* Any IRQL; NewIrql >= the current IRQL. */
+#define KeRaiseIrql(NewIrql, OldIrql) ksl_irql_raise((NewIrql), (OldIrql), __FILE__, __LINE__)
+/* Any IRQL; NewIrql <= the current IRQL. */
+#define KeLowerIrql(NewIrql) ksl_irql_lower((NewIrql), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL. */
+static inline KIRQL ksl_wdk_raise_to_dpc(const char *file, int line)
+{
+    KIRQL old;
+    ksl_irql_raise(DISPATCH_LEVEL, &old, file, line);
+    return old;
+}
+#define KeRaiseIrqlToDpcLevel() ksl_wdk_raise_to_dpc(__FILE__, __LINE__)
+/* Any IRQL. */
+#define KeGetCurrentProcessorNumber() ((ULONG)ksl_cpu_current())
+/* Any IRQL. */
+#define KeQueryActiveProcessorCount(Affinity) ((ULONG)ksl_cpu_count())
+
+/* ---- spin locks ------------------------------------------------------------------------- */
+
+typedef ksl_spinlock KSPIN_LOCK, *PKSPIN_LOCK;
+/* Any IRQL. */
+#define KeInitializeSpinLock(SpinLock) ksl_spin_init((SpinLock), #SpinLock, __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL; raises to DISPATCH_LEVEL. */
+#define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = (KIRQL)ksl_spin_acquire((SpinLock), __FILE__, __LINE__))
+/* IRQL == DISPATCH_LEVEL; lowers to NewIrql. */
+#define KeReleaseSpinLock(SpinLock, NewIrql) ksl_spin_release((SpinLock), (NewIrql), __FILE__, __LINE__)
+/* IRQL >= DISPATCH_LEVEL. */
+#define KeAcquireSpinLockAtDpcLevel(SpinLock) ksl_spin_acquire_at_dpc((SpinLock), __FILE__, __LINE__)
+/* IRQL >= DISPATCH_LEVEL. */
+#define KeReleaseSpinLockFromDpcLevel(SpinLock) ksl_spin_release_from_dpc((SpinLock), __FILE__, __LINE__)
+
+/* ---- DPCs ------------------------------------------------------------------------------- */
+
+typedef ksl_dpc KDPC, *PKDPC, *PRKDPC;
+typedef ksl_dpc_fn KDEFERRED_ROUTINE, *PKDEFERRED_ROUTINE;
+/* Any IRQL. */
+#define KeInitializeDpc(Dpc, DeferredRoutine, DeferredContext) \
+    ksl_dpc_init((Dpc), (DeferredRoutine), (DeferredContext), #DeferredRoutine)
+/* Any IRQL; FALSE if the DPC is already queued. */
+#define KeInsertQueueDpc(Dpc, SystemArgument1, SystemArgument2) \
+    ((BOOLEAN)ksl_dpc_queue((Dpc), (SystemArgument1), (SystemArgument2), __FILE__, __LINE__))
+/* Any IRQL. */
+#define KeRemoveQueueDpc(Dpc) ((BOOLEAN)ksl_dpc_dequeue((Dpc), __FILE__, __LINE__))
+/* Any IRQL. */
+#define KeSetTargetProcessorDpc(Dpc, Number) ksl_dpc_set_target((Dpc), (Number))
+
+/* ---- interrupts ------------------------------------------------------------------------- */
+
+typedef ksl_interrupt KINTERRUPT, *PKINTERRUPT;
+typedef BOOLEAN KSERVICE_ROUTINE(PKINTERRUPT Interrupt, PVOID ServiceContext);
+typedef KSERVICE_ROUTINE *PKSERVICE_ROUTINE;
+typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
+typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
+typedef enum _KINTERRUPT_MODE { LevelSensitive, Latched } KINTERRUPT_MODE;
+
+typedef struct ksl_wdk_isr_thunk {
+    PKSERVICE_ROUTINE routine;
+    PVOID context;
+} ksl_wdk_isr_thunk;
+
+/*
+ * PASSIVE_LEVEL.  Vector is the kslab interrupt line; Irql and SynchronizeIrql should be equal
+ * (the higher one is used).  ShareVector, ProcessorEnableMask and FloatingSave are accepted and
+ * ignored.  The thunk carries the routine's BOOLEAN return into kslab's bool.
+ */
+NTSTATUS IoConnectInterrupt(PKINTERRUPT *InterruptObject, PKSERVICE_ROUTINE ServiceRoutine, PVOID ServiceContext,
+                            PKSPIN_LOCK SpinLock, ULONG Vector, KIRQL Irql, KIRQL SynchronizeIrql,
+                            KINTERRUPT_MODE InterruptMode, BOOLEAN ShareVector, KAFFINITY ProcessorEnableMask,
+                            BOOLEAN FloatingSave);
+/* PASSIVE_LEVEL. */
+VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject);
+/* IRQL <= the interrupt's SynchronizeIrql. */
+BOOLEAN ksl_wdk_synchronize(PKINTERRUPT Interrupt, PKSYNCHRONIZE_ROUTINE Routine, PVOID Context, const char *file, int line);
+#define KeSynchronizeExecution(Interrupt, SynchronizeRoutine, SynchronizeContext) \
+    ksl_wdk_synchronize((Interrupt), (SynchronizeRoutine), (SynchronizeContext), __FILE__, __LINE__)
+
+/* ---- register access -------------------------------------------------------------------- */
+
+/* Any IRQL: a scheduling point that costs the device's access time. */
+#define READ_PORT_UCHAR(Port) ((UCHAR)ksl_port_read((uintptr_t)(Port), 1, __FILE__, __LINE__))
+#define READ_PORT_USHORT(Port) ((USHORT)ksl_port_read((uintptr_t)(Port), 2, __FILE__, __LINE__))
+#define READ_PORT_ULONG(Port) ((ULONG)ksl_port_read((uintptr_t)(Port), 4, __FILE__, __LINE__))
+#define WRITE_PORT_UCHAR(Port, Value) ksl_port_write((uintptr_t)(Port), 1, (UCHAR)(Value), __FILE__, __LINE__)
+#define WRITE_PORT_USHORT(Port, Value) ksl_port_write((uintptr_t)(Port), 2, (USHORT)(Value), __FILE__, __LINE__)
+#define WRITE_PORT_ULONG(Port, Value) ksl_port_write((uintptr_t)(Port), 4, (ULONG)(Value), __FILE__, __LINE__)
+#define READ_REGISTER_UCHAR(Reg) READ_PORT_UCHAR(Reg)
+#define READ_REGISTER_USHORT(Reg) READ_PORT_USHORT(Reg)
+#define READ_REGISTER_ULONG(Reg) READ_PORT_ULONG(Reg)
+#define WRITE_REGISTER_UCHAR(Reg, Value) WRITE_PORT_UCHAR(Reg, Value)
+#define WRITE_REGISTER_USHORT(Reg, Value) WRITE_PORT_USHORT(Reg, Value)
+#define WRITE_REGISTER_ULONG(Reg, Value) WRITE_PORT_ULONG(Reg, Value)
+
+/* ---- timers, time, events, waits -------------------------------------------------------- */
+
+typedef ksl_timer KTIMER, *PKTIMER;
+typedef ksl_event KEVENT, *PKEVENT, *PRKEVENT;
+typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
+typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+typedef enum _KWAIT_REASON { Executive = 0, UserRequest = 13 } KWAIT_REASON;
+typedef enum _MODE { KernelMode, UserMode } KPROCESSOR_MODE;
+typedef LONG KPRIORITY_INCREMENT;
+#define IO_NO_INCREMENT 0
+
+/* Any IRQL. */
+#define KeInitializeTimer(Timer) ksl_timer_init((Timer), false)
+#define KeInitializeTimerEx(Timer, Type) ksl_timer_init((Timer), (Type) == SynchronizationTimer)
+/* IRQL <= DISPATCH_LEVEL.  DueTime is a LARGE_INTEGER (negative = relative, 100 ns units). */
+#define KeSetTimer(Timer, DueTime, Dpc) ((BOOLEAN)ksl_timer_set((Timer), (DueTime).QuadPart, 0, (Dpc), __FILE__, __LINE__))
+#define KeSetTimerEx(Timer, DueTime, Period, Dpc) \
+    ((BOOLEAN)ksl_timer_set((Timer), (DueTime).QuadPart, (uint32_t)(Period), (Dpc), __FILE__, __LINE__))
+/* IRQL <= DISPATCH_LEVEL. */
+#define KeCancelTimer(Timer) ((BOOLEAN)ksl_timer_cancel((Timer), __FILE__, __LINE__))
+/* Any IRQL. */
+#define KeReadStateTimer(Timer) ((BOOLEAN)(atomic_load(&(Timer)->header.signaled) != 0))
+/* Any IRQL: busy-waits in virtual time. */
+#define KeStallExecutionProcessor(MicroSeconds) ksl_stall((MicroSeconds), __FILE__, __LINE__)
+/* Any IRQL: 100 ns units of virtual time since the run began. */
+static inline ULONGLONG KeQueryInterruptTime(void)
+{
+    return ksl_time_now() / 100u;
+}
+/* Any IRQL: a 10 MHz counter on the virtual clock. */
+static inline LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency)
+{
+    LARGE_INTEGER v;
+    if (PerformanceFrequency)
+        PerformanceFrequency->QuadPart = 10000000;
+    v.QuadPart = (LONGLONG)(ksl_time_now() / 100u);
+    return v;
+}
+
+/* Any IRQL. */
+#define KeInitializeEvent(Event, Type, State) ksl_event_init((Event), (Type) == SynchronizationEvent, (State))
+/* IRQL <= DISPATCH_LEVEL.  Wait must be FALSE in kslab. */
+#define KeSetEvent(Event, Increment, Wait) ((LONG)ksl_event_set((Event), __FILE__, __LINE__))
+/* IRQL <= DISPATCH_LEVEL. */
+#define KeResetEvent(Event) ((LONG)ksl_event_reset((Event), __FILE__, __LINE__))
+#define KeClearEvent(Event) ((void)ksl_event_reset((Event), __FILE__, __LINE__))
+/* Any IRQL. */
+#define KeReadStateEvent(Event) ((LONG)ksl_event_read(Event))
+/* IRQL <= APC_LEVEL, or DISPATCH_LEVEL with a zero timeout.  Timeout: PLARGE_INTEGER or NULL. */
+static inline NTSTATUS ksl_wdk_wait(PVOID Object, PLARGE_INTEGER Timeout, const char *file, int line)
+{
+    return ksl_wait_single(Object, Timeout ? &Timeout->QuadPart : NULL, file, line);
+}
+#define KeWaitForSingleObject(Object, WaitReason, WaitMode, Alertable, Timeout) \
+    ksl_wdk_wait((Object), (Timeout), __FILE__, __LINE__)
+/* IRQL <= APC_LEVEL. */
+#define KeDelayExecutionThread(WaitMode, Alertable, Interval) ksl_delay((Interval)->QuadPart, __FILE__, __LINE__)
+
+/* ---- fast mutexes ----------------------------------------------------------------------- */
+
+typedef ksl_fast_mutex FAST_MUTEX, *PFAST_MUTEX;
+/* IRQL <= DISPATCH_LEVEL. */
+#define ExInitializeFastMutex(FastMutex) ksl_mutex_init((FastMutex), #FastMutex, __FILE__, __LINE__)
+/* IRQL <= APC_LEVEL; raises to APC_LEVEL. */
+#define ExAcquireFastMutex(FastMutex) ksl_mutex_acquire((FastMutex), __FILE__, __LINE__)
+/* IRQL <= APC_LEVEL. */
+#define ExTryToAcquireFastMutex(FastMutex) ((BOOLEAN)ksl_mutex_try_acquire((FastMutex), __FILE__, __LINE__))
+/* IRQL == APC_LEVEL; restores the IRQL of the acquire. */
+#define ExReleaseFastMutex(FastMutex) ksl_mutex_release((FastMutex), __FILE__, __LINE__)
+
+/* ---- pool ------------------------------------------------------------------------------- */
+
+typedef enum _POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 } POOL_TYPE;
+/* IRQL <= DISPATCH_LEVEL (PagedPool: <= APC_LEVEL).  NULL when fault injection fails it. */
+#define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag) \
+    ksl_pool_alloc((PoolType) == PagedPool ? KSL_POOL_PAGED : KSL_POOL_NONPAGED, (NumberOfBytes), (Tag), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL. */
+#define ExFreePoolWithTag(P, Tag) ksl_pool_free((P), (Tag), __FILE__, __LINE__)
+#define ExFreePool(P) ksl_pool_free((P), 0, __FILE__, __LINE__)
+
+/* ---- interlocked operations ------------------------------------------------------------- */
+
+/* Any IRQL. */
+#define InterlockedIncrement(Addend) ((LONG)ksl_interlocked_add((Addend), 1, __FILE__, __LINE__))
+#define InterlockedDecrement(Addend) ((LONG)ksl_interlocked_add((Addend), -1, __FILE__, __LINE__))
+#define InterlockedExchange(Target, Value) ((LONG)ksl_interlocked_exchange((Target), (Value), __FILE__, __LINE__))
+#define InterlockedCompareExchange(Dest, Exchange, Comparand) \
+    ((LONG)ksl_interlocked_cmpxchg((Dest), (Exchange), (Comparand), __FILE__, __LINE__))
+#define InterlockedExchangePointer(Target, Value) ksl_interlocked_exchange_ptr((void *volatile *)(Target), (Value), __FILE__, __LINE__)
+
+/* ---- work items ------------------------------------------------------------------------- */
+
+typedef ksl_work_item IO_WORKITEM, *PIO_WORKITEM;
+typedef void IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
+typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
+typedef enum _WORK_QUEUE_TYPE { CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue } WORK_QUEUE_TYPE;
+/* IRQL <= DISPATCH_LEVEL. */
+#define IoAllocateWorkItem(DeviceObject) ksl_work_alloc((DeviceObject), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL.  The routine runs at PASSIVE_LEVEL on a system worker thread. */
+#define IoQueueWorkItem(IoWorkItem, WorkerRoutine, QueueType, Context) \
+    ksl_work_queue((IoWorkItem), (ksl_work_fn *)(WorkerRoutine), (Context), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL. */
+#define IoFreeWorkItem(IoWorkItem) ksl_work_free((IoWorkItem), __FILE__, __LINE__)
+
+/* ---- IRPs ------------------------------------------------------------------------------- */
+
+typedef ksl_cancel_fn DRIVER_CANCEL, *PDRIVER_CANCEL;
+typedef NTSTATUS IO_COMPLETION_ROUTINE(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context);
+typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
+#define IO_TYPE_IRP 6
+/* IRQL <= DISPATCH_LEVEL. */
+#define IoAllocateIrp(StackSize, ChargeQuota) ksl_irp_alloc(__FILE__, __LINE__)
+#define IoFreeIrp(Irp) ksl_irp_free((Irp), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL: an interlocked exchange; returns the previous routine. */
+#define IoSetCancelRoutine(Irp, NewCancelRoutine) ksl_irp_set_cancel_routine((Irp), (NewCancelRoutine), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL. */
+#define IoCancelIrp(Irp) ((BOOLEAN)ksl_irp_cancel((Irp), __FILE__, __LINE__))
+/* IRQL <= DISPATCH_LEVEL; raises to DISPATCH_LEVEL. */
+#define IoAcquireCancelSpinLock(Irql) ksl_cancel_lock_acquire((Irql), __FILE__, __LINE__)
+/* IRQL == DISPATCH_LEVEL; lowers to Irql. */
+#define IoReleaseCancelSpinLock(Irql) ksl_cancel_lock_release((Irql), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL. */
+#define IoCompleteRequest(Irp, PriorityBoost) ksl_irp_complete((Irp), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL. */
+#define IoMarkIrpPending(Irp) ((void)((Irp)->PendingReturned = 1))
+/* IRQL <= DISPATCH_LEVEL.  kslab keeps one completion routine per IRP; the flags are ignored. */
+#define IoSetCompletionRoutine(Irp, Routine, Context, OnSuccess, OnError, OnCancel) \
+    ksl_irp_set_completion((Irp), (Routine), (Context))
+
+/* ---- lists ------------------------------------------------------------------------------ */
+
+#define CONTAINING_RECORD(address, type, field) ((type *)((char *)(address) - offsetof(type, field)))
+
+static inline void InitializeListHead(PLIST_ENTRY Head)
+{
+    Head->Flink = Head->Blink = Head;
+}
+static inline BOOLEAN IsListEmpty(const LIST_ENTRY *Head)
+{
+    return Head->Flink == Head;
+}
+static inline BOOLEAN RemoveEntryList(PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY f = Entry->Flink, b = Entry->Blink;
+    b->Flink = f;
+    f->Blink = b;
+    return f == b;
+}
+static inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY Head)
+{
+    PLIST_ENTRY e = Head->Flink;
+    RemoveEntryList(e);
+    return e;
+}
+static inline PLIST_ENTRY RemoveTailList(PLIST_ENTRY Head)
+{
+    PLIST_ENTRY e = Head->Blink;
+    RemoveEntryList(e);
+    return e;
+}
+static inline void InsertTailList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY b = Head->Blink;
+    Entry->Flink = Head;
+    Entry->Blink = b;
+    b->Flink = Entry;
+    Head->Blink = Entry;
+}
+static inline void InsertHeadList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY f = Head->Flink;
+    Entry->Flink = f;
+    Entry->Blink = Head;
+    f->Blink = Entry;
+    Head->Flink = Entry;
+}
+
+/* ---- diagnostics ------------------------------------------------------------------------ */
+
+/* Any IRQL: a failed assertion is the finding K.driver-assert. */
+#define ASSERT(exp) ((exp) ? (void)0 : ksl_assert_fail(#exp, __FILE__, __LINE__))
+/* Any IRQL: recorded in the run's event log. */
+#define DbgPrint(...) ksl_debug_print(__FILE__, __LINE__, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* Device models: port ranges, register accesses as scheduling points, device events. */
+#include <stdlib.h>
+
+#include "ke_internal.h"
+
+ksl_device *ksl_device_attach(ksl_engine *e, const ksl_device_ops *ops, void *dev, uintptr_t base, uint32_t size)
+{
+    if (!ops || ops->version != KSL_DEVICE_OPS_VERSION || !size)
+        return NULL;
+    for (ksl_device *d = e->devices; d; d = d->next)
+        if (base < d->base + d->size && d->base < base + size)
+            return NULL;
+    ksl_device *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    *d = (ksl_device){e, ops, dev, base, size, e->devices};
+    e->devices = d;
+    return d;
+}
+
+uintptr_t ksl_device_base(const ksl_device *d)
+{
+    return d->base;
+}
+
+static ksl_device *find(ksl_engine *e, uintptr_t address)
+{
+    for (ksl_device *d = e->devices; d; d = d->next)
+        if (address >= d->base && address < d->base + d->size)
+            return d;
+    return NULL;
+}
+
+uint32_t ksl_port_read(uintptr_t address, unsigned width, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (!e)
+        return 0xFFFFFFFFu;
+    ksl_device *d = find(e, address);
+    if (c)
+        ksl__point(c, P_PORT_READ, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
+    if (!d)
+        return 0xFFFFFFFFu >> (32 - 8 * width); /* nothing decodes the address: the bus floats high */
+    ksl__big_lock(e);
+    uint32_t v = d->ops->read ? d->ops->read(d->dev, (uint32_t)(address - d->base), width, c ? c->clock : e->now) : 0;
+    ksl__big_unlock(e);
+    return v;
+}
+
+void ksl_port_write(uintptr_t address, unsigned width, uint32_t value, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (!e)
+        return;
+    ksl_device *d = find(e, address);
+    if (c)
+        ksl__point(c, P_PORT_WRITE, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
+    if (!d || !d->ops->write)
+        return;
+    ksl__big_lock(e);
+    d->ops->write(d->dev, (uint32_t)(address - d->base), width, value, c ? c->clock : e->now);
+    ksl__big_unlock(e);
+}
+
+void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie)
+{
+    ksl__heap_push(d->e, at_ns, EV_DEVICE, d, cookie);
+}
+
+void ksl_device_unschedule(ksl_device *d, uint64_t cookie)
+{
+    ksl__heap_remove_obj(d->e, d, cookie, 1);
+}

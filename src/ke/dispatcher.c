@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dispatcher objects and waits: events, KeWaitForSingleObject (on events and timers, with
+ * timeouts in virtual time), KeDelayExecutionThread, and fast mutexes.
+ */
+#include <string.h>
+
+#include "ke_internal.h"
+
+void ksl_event_init(ksl_event *ev, bool synchronization, bool signaled)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->header.magic = KSL_MAGIC_EVENT;
+    ev->header.type = synchronization ? KSL_OBJ_SYNCHRONIZATION_EVENT : KSL_OBJ_NOTIFICATION_EVENT;
+    atomic_init(&ev->header.signaled, signaled ? 1 : 0);
+}
+
+static int auto_reset(const ksl_dispatcher_header *h)
+{
+    return h->type == KSL_OBJ_SYNCHRONIZATION_EVENT || h->type == KSL_OBJ_SYNCHRONIZATION_TIMER;
+}
+
+static void unlink_wait(ksl_thread *t)
+{
+    ksl_dispatcher_header *h = t->wb.object;
+    if (!h)
+        return;
+    for (ksl_wait_block **pp = &h->waiters; *pp; pp = &(*pp)->next) {
+        if (*pp == &t->wb) {
+            *pp = t->wb.next;
+            break;
+        }
+    }
+    t->wb.object = NULL;
+    t->wb.next = NULL;
+}
+
+static void wake(ksl_engine *e, ksl_thread *t, ksl_status st)
+{
+    unlink_wait(t);
+    ksl__heap_remove_obj(e, t, t->wait_seq, 1);
+    t->wait_seq++;
+    t->wait_status = st;
+    t->waiting_on = NULL;
+    ksl__ready(e, t);
+}
+
+void ksl__object_signal(ksl_engine *e, ksl_dispatcher_header *h)
+{
+    while (atomic_load(&h->signaled) && h->waiters) {
+        ksl_thread *t = h->waiters->thread;
+        if (auto_reset(h))
+            atomic_store(&h->signaled, 0);
+        wake(e, t, KSL_STATUS_SUCCESS);
+    }
+}
+
+void ksl__wait_timeout(ksl_engine *e, ksl_thread *t)
+{
+    wake(e, t, KSL_STATUS_TIMEOUT);
+}
+
+int32_t ksl_event_set(ksl_event *ev, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (ev->header.magic != KSL_MAGIC_EVENT)
+        ksl__fail(c, "K.object-uninitialized", file, line, "KeSetEvent on an event that was never initialized");
+    ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeSetEvent", file, line);
+    if (e)
+        ksl__big_lock(e);
+    int32_t old = atomic_exchange(&ev->header.signaled, 1);
+    if (e)
+        ksl__object_signal(e, &ev->header);
+    if (e)
+        ksl__big_unlock(e);
+    if (c)
+        ksl__point(c, P_EVENT_SET, c->e->cfg.step_cost_ns, file, line);
+    return old;
+}
+
+int32_t ksl_event_reset(ksl_event *ev, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeResetEvent", file, line);
+    int32_t old = atomic_exchange(&ev->header.signaled, 0);
+    if (c)
+        ksl__point(c, P_EVENT_RESET, c->e->cfg.step_cost_ns, file, line);
+    return old;
+}
+
+int32_t ksl_event_read(const ksl_event *ev)
+{
+    return atomic_load(&((ksl_event *)ev)->header.signaled);
+}
+
+/* Block the calling thread on `h` (may be NULL for a pure delay) until signalled or timed out. */
+static ksl_status block_on(ksl_cpu *c, ksl_dispatcher_header *h, const char *what, const int64_t *timeout,
+                           const char *file, int line)
+{
+    ksl_engine *e = c->e;
+    ksl_thread *t = c->thread;
+    t->wb.thread = t;
+    t->wb.object = h;
+    t->wb.next = NULL;
+    if (h) {
+        ksl_wait_block **pp = &h->waiters;
+        while (*pp)
+            pp = &(*pp)->next;
+        *pp = &t->wb;
+    }
+    t->state = T_WAITING;
+    t->waiting_on = h;
+    t->wait_what = what;
+    t->wait_file = file;
+    t->wait_line = line;
+    t->wait_status = KSL_STATUS_SUCCESS;
+    if (timeout)
+        ksl__heap_push(e, ksl__due_time(e, c, *timeout), EV_WAIT, t, t->wait_seq);
+    ksl__big_unlock(e);
+    ksl__block(c);
+    return t->wait_status;
+}
+
+ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_dispatcher_header *h = object;
+    if (h->magic != KSL_MAGIC_EVENT && h->magic != KSL_MAGIC_TIMER)
+        ksl__fail(c, "K.object-uninitialized", file, line, "KeWaitForSingleObject on an object that is not an initialized event or timer");
+    int poll = timeout_100ns && *timeout_100ns == 0;
+    if (!c) {
+        if (atomic_load(&h->signaled)) {
+            if (auto_reset(h))
+                atomic_store(&h->signaled, 0);
+            return KSL_STATUS_SUCCESS;
+        }
+        return KSL_STATUS_TIMEOUT;
+    }
+    char ib[16];
+    if (!poll && (c->irql >= KSL_IRQL_DISPATCH || !ksl__cur_thread(c)))
+        ksl__fail(c, "K.wait-at-dispatch", file, line, "KeWaitForSingleObject with a %s timeout at %s",
+                  timeout_100ns ? "non-zero" : "infinite", ksl__irql_name(c->irql, ib, sizeof ib));
+    ksl_engine *e = c->e;
+    ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
+    ksl__big_lock(e);
+    if (atomic_load(&h->signaled)) {
+        if (auto_reset(h))
+            atomic_store(&h->signaled, 0);
+        ksl__big_unlock(e);
+        return KSL_STATUS_SUCCESS;
+    }
+    if (poll) {
+        ksl__big_unlock(e);
+        return KSL_STATUS_TIMEOUT;
+    }
+    return block_on(c, h, h->magic == KSL_MAGIC_TIMER ? "timer" : "event", timeout_100ns, file, line);
+}
+
+ksl_status ksl_delay(int64_t interval_100ns, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return KSL_STATUS_SUCCESS;
+    ksl__require_irql(c, KSL_IRQL_APC, "KeDelayExecutionThread", file, line);
+    if (!ksl__cur_thread(c))
+        ksl__fail(c, "K.wait-at-dispatch", file, line, "KeDelayExecutionThread outside a thread");
+    ksl_engine *e = c->e;
+    ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
+    ksl__big_lock(e);
+    int64_t rel = interval_100ns <= 0 ? interval_100ns : -interval_100ns;
+    block_on(c, NULL, "delay", &rel, file, line);
+    return KSL_STATUS_SUCCESS;
+}
+
+/* ---- fast mutexes ---- */
+
+void ksl_mutex_init(ksl_fast_mutex *m, const char *name, const char *file, int line)
+{
+    memset(m, 0, sizeof *m);
+    if (name && name[0] == '&')
+        name++;
+    m->magic = KSL_MAGIC_MUTEX;
+    m->name = name;
+    m->init_file = file;
+    m->init_line = line;
+}
+
+static void mutex_checks(ksl_cpu *c, ksl_fast_mutex *m, const char *call, const char *file, int line)
+{
+    if (m->magic != KSL_MAGIC_MUTEX)
+        ksl__fail(c, "K.object-uninitialized", file, line, "%s on a fast mutex that was never initialized", call);
+    ksl__require_irql(c, KSL_IRQL_APC, call, file, line);
+    if (!ksl__cur_thread(c))
+        ksl__fail(c, "K.irql-too-high", file, line, "%s outside a thread", call);
+    if (m->owner == c->thread)
+        ksl__fail(c, "K.mutex-recursive", file, line, "%s on '%s', which this thread already owns: self-deadlock",
+                  call, m->name ? m->name : "?");
+}
+
+static void mutex_owned(ksl_cpu *c, ksl_fast_mutex *m, uint8_t old)
+{
+    ksl_thread *t = c->thread;
+    m->owner = t;
+    m->old_irql = old;
+    if (t->nmutexes < KSL_MAX_THREAD_MUTEXES)
+        t->mutexes[t->nmutexes++] = m;
+}
+
+void ksl_mutex_acquire(ksl_fast_mutex *m, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return;
+    mutex_checks(c, m, "ExAcquireFastMutex", file, line);
+    ksl_engine *e = c->e;
+    uint8_t old = c->irql;
+    ksl__set_irql(c, KSL_IRQL_APC);
+    ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
+    if (!m->node)
+        m->node = ksl__lockgraph_node(e->locks, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX);
+    ksl__lockgraph_acquire(c, m->node, file, line);
+    ksl__big_lock(e);
+    if (m->owner) {
+        ksl_thread *t = c->thread;
+        t->wb.thread = t;
+        t->wb.next = NULL;
+        ksl_wait_block **pp = &m->waiters;
+        while (*pp)
+            pp = &(*pp)->next;
+        *pp = &t->wb;
+        t->wb.object = NULL;
+        t->state = T_WAITING;
+        t->waiting_on = m;
+        t->wait_what = "fast mutex";
+        t->wait_file = file;
+        t->wait_line = line;
+        ksl__big_unlock(e);
+        ksl__block(c);
+        c = ksl__cur; /* ownership was handed over by the releaser */
+        m->old_irql = old;
+        return;
+    }
+    mutex_owned(c, m, old);
+    ksl__big_unlock(e);
+}
+
+bool ksl_mutex_try_acquire(ksl_fast_mutex *m, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return true;
+    mutex_checks(c, m, "ExTryToAcquireFastMutex", file, line);
+    ksl_engine *e = c->e;
+    ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
+    ksl__big_lock(e);
+    bool ok = m->owner == NULL;
+    if (ok) {
+        uint8_t old = c->irql;
+        ksl__set_irql(c, KSL_IRQL_APC);
+        mutex_owned(c, m, old);
+    }
+    ksl__big_unlock(e);
+    if (ok) {
+        if (!m->node)
+            m->node = ksl__lockgraph_node(e->locks, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX);
+        ksl__lockgraph_acquire(c, m->node, file, line);
+    }
+    return ok;
+}
+
+void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return;
+    ksl_engine *e = c->e;
+    ksl_thread *t = ksl__cur_thread(c);
+    if (!t || m->owner != t)
+        ksl__fail(c, "K.mutex-release-not-owner", file, line, "ExReleaseFastMutex on '%s', owned by %s%s%s",
+                  m->name ? m->name : "?", m->owner ? "thread '" : "nobody", m->owner ? m->owner->name : "",
+                  m->owner ? "'" : "");
+    for (uint32_t i = t->nmutexes; i-- > 0;) {
+        if (t->mutexes[i] == m) {
+            memmove(&t->mutexes[i], &t->mutexes[i + 1], (t->nmutexes - i - 1) * sizeof t->mutexes[0]);
+            t->nmutexes--;
+            break;
+        }
+    }
+    uint8_t restore = m->old_irql;
+    ksl__big_lock(e);
+    if (m->waiters) {
+        ksl_wait_block *wb = m->waiters;
+        m->waiters = wb->next;
+        ksl_thread *w = wb->thread;
+        m->owner = w;
+        if (w->nmutexes < KSL_MAX_THREAD_MUTEXES)
+            w->mutexes[w->nmutexes++] = m;
+        w->waiting_on = NULL;
+        w->irql = KSL_IRQL_APC;
+        ksl__ready(e, w);
+    } else {
+        m->owner = NULL;
+    }
+    ksl__big_unlock(e);
+    ksl__set_irql(c, restore);
+    ksl__point(c, P_MUTEX_RELEASE, e->cfg.step_cost_ns, file, line);
+}

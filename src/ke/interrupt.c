@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interrupt objects and their delivery.  Lines are level-triggered: a device keeps its line
+ * asserted until the driver acknowledges the device.  A pending line can be delivered to any
+ * CPU running below its IRQL; while one CPU services it, it is not delivered elsewhere.  The
+ * ISR runs at the interrupt's IRQL holding the interrupt spin lock, as does a routine passed to
+ * KeSynchronizeExecution.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ke_internal.h"
+
+ksl_interrupt *ksl_interrupt_connect(uint32_t line, uint8_t irql, ksl_isr_fn *isr, void *context, ksl_spinlock *lock,
+                                     const char *name)
+{
+    ksl_engine *e = ksl__cur ? ksl__cur->e : ksl__eng;
+    if (!e || line >= KSL_MAX_LINES || irql < KSL_IRQL_DEVICE_MIN || irql > KSL_IRQL_DEVICE_MAX || !isr)
+        return NULL;
+    ksl__require_irql(ksl__cur, KSL_IRQL_PASSIVE, "IoConnectInterrupt", NULL, 0);
+    ksl_interrupt *i = calloc(1, sizeof *i);
+    if (!i)
+        return NULL;
+    i->e = e;
+    i->line = line;
+    i->irql = irql;
+    i->isr = isr;
+    i->context = context;
+    snprintf(i->name, sizeof i->name, "%s", name ? name : "isr");
+    if (lock) {
+        i->lock = lock;
+    } else {
+        ksl_spin_init(&i->own_lock, i->name, NULL, 0);
+        i->lock = &i->own_lock;
+    }
+    i->lock->kind = KSL_LOCK_INTERRUPT;
+    ksl__big_lock(e);
+    ksl_interrupt **pp = &e->lines[line].chain;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = i;
+    ksl__big_unlock(e);
+    return i;
+}
+
+void ksl_interrupt_disconnect(ksl_interrupt *intr)
+{
+    if (!intr)
+        return;
+    ksl_engine *e = intr->e;
+    ksl__require_irql(ksl__cur, KSL_IRQL_PASSIVE, "IoDisconnectInterrupt", NULL, 0);
+    ksl__big_lock(e);
+    for (ksl_interrupt **pp = &e->lines[intr->line].chain; *pp; pp = &(*pp)->next) {
+        if (*pp == intr) {
+            *pp = intr->next;
+            break;
+        }
+    }
+    ksl__big_unlock(e);
+    free(intr);
+}
+
+uint8_t ksl_interrupt_irql(const ksl_interrupt *intr)
+{
+    return intr->irql;
+}
+
+void ksl_irq_line_set(ksl_engine *e, uint32_t line, bool asserted)
+{
+    if (line >= KSL_MAX_LINES)
+        return;
+    ksl_irq_line *l = &e->lines[line];
+    if (!l->asserted && asserted)
+        l->since = ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
+    l->asserted = asserted;
+    if (asserted)
+        for (uint32_t i = 0; i < e->ncpus; i++)
+            ksl__kick(e, i);
+}
+
+void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
+{
+    ksl_engine *e = c->e;
+    ksl_irq_line *l = &e->lines[line];
+    uint8_t old = c->irql;
+    e->stats.interrupts++;
+    for (ksl_interrupt *i = l->chain; i; i = i->next) {
+        if (i->irql <= old)
+            continue;
+        ksl__frame_push(c, FR_ISR, line + 1, i->name);
+        ksl__set_irql(c, i->irql);
+        ksl__log(e, c, P_EXTERNAL, "ISR starts", NULL, 0);
+        ksl__spin_take(c, i->lock, "interrupt dispatch", NULL, 0);
+        bool mine = i->isr(i, i->context);
+        if (c->irql != i->irql) {
+            char a[16], b[16];
+            ksl__fail(c, "K.isr-irql-changed", NULL, 0, "ISR '%s' returned at %s; it was called at %s", i->name,
+                      ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(i->irql, b, sizeof b));
+        }
+        ksl__spin_drop(c, i->lock, "interrupt dispatch", NULL, 0);
+        ksl__frame_pop(c, "ISR");
+        ksl__set_irql(c, old);
+        if (mine)
+            break;
+    }
+    ksl__big_lock(e);
+    l->in_service = 0;
+    ksl__big_unlock(e);
+}
+
+bool ksl_interrupt_sync(ksl_interrupt *intr, ksl_sync_fn *fn, void *context, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return fn(context);
+    char a[16], b[16];
+    if (c->irql > intr->irql)
+        ksl__fail(c, "K.irql-too-high", file, line, "KeSynchronizeExecution called at %s, above the interrupt's %s",
+                  ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(intr->irql, b, sizeof b));
+    uint8_t old = c->irql;
+    uint64_t start = c->work;
+    ksl__set_irql(c, intr->irql);
+    ksl__spin_take(c, intr->lock, "KeSynchronizeExecution", file, line);
+    uint32_t held = c->nheld;
+    bool r = fn(context);
+    if (c->irql != intr->irql)
+        ksl__fail(c, "K.routine-irql-changed", file, line, "synchronized routine returned at %s; it was called at %s",
+                  ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(intr->irql, b, sizeof b));
+    if (c->nheld != held) {
+        ksl_spinlock *l = c->held[c->nheld - 1];
+        ksl__fail(c, "K.lock-held-on-return", l->acq_file, l->acq_line,
+                  "synchronized routine returned still holding spin lock '%s'", l->name ? l->name : "?");
+    }
+    ksl__spin_drop(c, intr->lock, "KeSynchronizeExecution", file, line);
+    ksl__activation(c, "sync", "KeSynchronizeExecution", intr->irql, c->work - start);
+    ksl__set_irql(c, old);
+    ksl__point(c, P_SYNC, c->e->cfg.step_cost_ns, file, line);
+    return r;
+}

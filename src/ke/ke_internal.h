@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal model of the kernel environment shared by both executors.
+ *
+ * Each virtual CPU has a stack of frames: frames[0] is its base (a kernel thread, or idle), and
+ * DPCs and ISRs nest on top as plain calls on the stack of the coroutine that owns the CPU.  A
+ * thread is a coroutine; an idle CPU runs nested routines on its own idle coroutine.
+ */
+#ifndef KSL_KE_INTERNAL_H
+#define KSL_KE_INTERNAL_H
+
+#include <kslab/device.h>
+#include <kslab/engine.h>
+#include <kslab/io.h>
+#include <kslab/ke.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+
+#include "../explore/strategy.h"
+#include "coro.h"
+
+#define KSL_MAX_FRAMES 16
+#define KSL_MAX_HELD 16
+#define KSL_MAX_LINES 64
+#define KSL_MAX_THREAD_MUTEXES 8
+
+#define KSL_MAGIC_SPIN 0x4B534C53u
+#define KSL_MAGIC_DPC 0x4B534C44u
+#define KSL_MAGIC_EVENT 0x4B534C45u
+#define KSL_MAGIC_TIMER 0x4B534C54u
+#define KSL_MAGIC_MUTEX 0x4B534C4Du
+
+/* Scheduling-point kinds, hashed into the trace and kept in the event log. */
+enum ksl_point {
+    P_IRQL_RAISE = 1, P_IRQL_LOWER, P_SPIN_ACQUIRE, P_SPIN_RELEASE, P_DPC_QUEUE, P_DPC_DEQUEUE,
+    P_EVENT_SET, P_EVENT_RESET, P_WAIT, P_TIMER_SET, P_TIMER_CANCEL, P_MUTEX_ACQUIRE,
+    P_MUTEX_RELEASE, P_STALL, P_POOL_ALLOC, P_POOL_FREE, P_INTERLOCKED, P_PORT_READ, P_PORT_WRITE,
+    P_SYNC, P_WORK_QUEUE, P_IRP_CANCEL, P_IRP_COMPLETE, P_IRP_SET_CANCEL, P_CANCEL_LOCK,
+    P_THREAD_START, P_THREAD_EXIT, P_EXTERNAL, P_COUNT
+};
+
+enum ksl_frame_kind { FR_IDLE = 0, FR_THREAD, FR_DPC, FR_ISR, FR_WORK };
+
+typedef struct ksl_frame {
+    uint8_t kind;
+    uint8_t irql_at_entry;
+    uint16_t locks_at_entry;
+    uint32_t id;
+    const char *name;
+    uint64_t work_at_entry;   /* CPU work counter when the frame began */
+} ksl_frame;
+
+struct ksl_wait_block {
+    ksl_thread *thread;
+    ksl_dispatcher_header *object;
+    ksl_wait_block *next;
+};
+
+enum ksl_thread_state { T_READY = 1, T_RUNNING, T_WAITING, T_DONE };
+
+struct ksl_thread {
+    uint32_t id;
+    char name[40];
+    ksl_engine *e;
+    ksl_coro coro;
+    ksl_thread_fn *fn;
+    void *arg;
+    uint8_t state;
+    uint8_t system;          /* system worker thread: not waited for at the end of a run */
+    uint8_t irql;            /* saved while not on a CPU */
+    uint8_t started;
+    uint8_t frame_kind;      /* FR_THREAD, or FR_WORK while running a work item */
+    int32_t cpu;             /* CPU while running, else -1 */
+    int32_t home_cpu;        /* threaded engine: the CPU it is pinned to */
+    ksl_thread *next_ready;
+    ksl_thread *next_all;
+    /* waiting */
+    ksl_wait_block wb;
+    ksl_status wait_status;
+    uint64_t wait_seq;       /* identifies the current wait for its timeout event */
+    const void *waiting_on;  /* object, for the wait-for graph */
+    const char *wait_what;
+    const char *wait_file;
+    int wait_line;
+    /* fast mutexes held, in acquisition order */
+    ksl_fast_mutex *mutexes[KSL_MAX_THREAD_MUTEXES];
+    uint32_t nmutexes;
+};
+
+/* A scheduling option: what one CPU may do next. */
+enum ksl_opt_kind { O_CONTINUE = 1, O_DPC, O_IRQ, O_DISPATCH, O_RESUME };
+typedef struct ksl_opt {
+    uint8_t kind;
+    uint8_t pad;
+    uint16_t cpu;
+    uint32_t arg;       /* line for O_IRQ */
+    ksl_thread *thread; /* O_DISPATCH */
+} ksl_opt;
+
+typedef struct ksl_cpu {
+    uint32_t index;
+    uint8_t irql;
+    ksl_engine *e;
+    uint64_t clock;          /* local virtual clock, ns */
+    uint64_t work;           /* virtual time charged to this CPU, ns */
+    uint64_t raised_since;   /* work counter when the base frame went >= DISPATCH, or UINT64_MAX */
+    ksl_frame frames[KSL_MAX_FRAMES];
+    uint32_t nframes;
+    ksl_spinlock *held[KSL_MAX_HELD];
+    uint32_t nheld;
+    ksl_spinlock *spin_on;   /* spinning for this lock */
+    ksl_dpc *dpc_head, *dpc_tail;
+    ksl_thread *thread;      /* base thread, NULL when idle */
+    ksl_coro *owner;         /* coroutine executing this CPU */
+    ksl_coro idle;
+    int idle_ready;
+    ksl_opt act;             /* action handed to the owner */
+    /* threaded executor */
+    pthread_t host;
+    ksl_coro host_coro;
+    ksl_thread *tready_head, *tready_tail;
+    _Atomic uint32_t dpc_pending;
+    int host_started;
+} ksl_cpu;
+
+typedef struct ksl_irq_line {
+    uint8_t asserted;
+    uint8_t in_service;
+    uint64_t since;
+    ksl_interrupt *chain;
+} ksl_irq_line;
+
+struct ksl_interrupt {
+    ksl_engine *e;
+    uint32_t line;
+    uint8_t irql;
+    ksl_isr_fn *isr;
+    void *context;
+    ksl_spinlock *lock;
+    ksl_spinlock own_lock;
+    ksl_interrupt *next;
+    char name[40];
+};
+
+/* The event heap: timers, wait timeouts and device events, ordered by (time, sequence). */
+enum ksl_ev_kind { EV_TIMER = 1, EV_DEVICE, EV_WAIT };
+typedef struct ksl_ev {
+    uint64_t time;
+    uint64_t seq;
+    uint8_t kind;
+    void *obj;
+    uint64_t cookie;
+} ksl_ev;
+
+struct ksl_device {
+    ksl_engine *e;
+    const ksl_device_ops *ops;
+    void *dev;
+    uintptr_t base;
+    uint32_t size;
+    ksl_device *next;
+};
+
+struct ksl_work_item {
+    ksl_engine *e;
+    void *device_object;
+    ksl_work_fn *fn;
+    void *context;
+    uint8_t queued;
+    ksl_work_item *next;
+    const char *queue_file;
+    int queue_line;
+};
+
+typedef struct ksl_pool_hdr {
+    struct ksl_pool_hdr *prev, *next;
+    uint64_t serial;
+    size_t size;
+    uint32_t tag;
+    uint32_t magic;
+    const char *file;
+    int line;
+    uint32_t pad;
+} ksl_pool_hdr;
+
+typedef struct ksl_log_entry {
+    uint64_t step;
+    uint64_t time;
+    uint8_t kind;
+    uint8_t cpu;
+    uint8_t irql;
+    const char *file;
+    int line;
+    const char *what;
+} ksl_log_entry;
+
+typedef struct ksl_lockgraph ksl_lockgraph;
+
+struct ksl_engine {
+    ksl_config cfg;
+    uint32_t *choices_copy;
+    ksl_cpu *cpus;
+    uint32_t ncpus;
+    int ran;
+    int in_run;              /* between the start and the end of ksl_engine_run */
+    int in_device;           /* a device callback is running */
+
+    /* threads */
+    ksl_thread *all_threads;
+    ksl_thread *ready_head, *ready_tail;
+    uint32_t next_thread_id;
+    uint32_t live_clients;
+
+    /* deterministic executor */
+    ksl_coro main;
+    ksl_coro *running;
+    ksl_strategy *strategy;
+    uint32_t *choices;
+    size_t nchoices, cap_choices;
+
+    uint64_t steps;
+    uint64_t hash;
+    uint64_t now;
+
+    /* events */
+    ksl_ev *heap;
+    uint32_t nheap, cap_heap;
+    uint64_t ev_seq;
+
+    ksl_irq_line lines[KSL_MAX_LINES];
+    ksl_device *devices;
+
+    /* pool */
+    ksl_pool_hdr pool;       /* list head */
+    uint64_t pool_serial;
+    uint64_t pool_bytes;
+
+    /* work items */
+    ksl_work_item *work_head, *work_tail;
+    ksl_event work_event;
+    uint32_t work_pending;
+    uint32_t workers_started;
+
+    ksl_spinlock cancel_lock;
+    ksl_lockgraph *locks;
+    uint32_t next_obj_id;
+
+    /* findings */
+    ksl_finding finding;
+    _Atomic int has_finding;
+    _Atomic int stop;
+
+    ksl_log_entry *log;
+    uint32_t nlog;           /* total entries written */
+
+    ksl_stats stats;
+    ksl_activation_hook *act_hook;
+    void *act_user;
+
+    /* threaded executor */
+    pthread_mutex_t big;     /* the dispatcher lock */
+    pthread_cond_t idle_cv;
+    _Atomic uint64_t tclock;
+    _Atomic uint32_t idle_cpus;
+    _Atomic uint64_t tsteps;
+    _Atomic uint32_t tlive;
+};
+
+/* ---- the executor interface the kernel objects use ------------------------------------- */
+
+extern _Thread_local ksl_cpu *ksl__cur;
+/* The engine of the calling host thread during a run. */
+extern _Thread_local ksl_engine *ksl__eng;
+
+static inline int ksl__threaded(const ksl_engine *e)
+{
+    return e->cfg.engine == KSL_ENGINE_THREADED;
+}
+
+/* A scheduling point of kind `k` charging `cost` ns, at source position file:line. */
+void ksl__point(ksl_cpu *c, unsigned k, uint32_t cost, const char *file, int line);
+/* Block the calling thread (state already T_WAITING) until ksl__ready is called for it. */
+void ksl__block(ksl_cpu *c);
+/* Make a waiting or new thread ready to run. */
+void ksl__ready(ksl_engine *e, ksl_thread *t);
+/* Spin until `lock` is free (the caller then takes it).  The caller holds no dispatcher lock. */
+void ksl__spin_wait(ksl_cpu *c, ksl_spinlock *lock);
+/* A DPC was queued on CPU `cpu`; a pending interrupt line changed. */
+void ksl__kick(ksl_engine *e, uint32_t cpu);
+/* The dispatcher lock: protects shared kernel state in the threaded executor; free otherwise. */
+void ksl__big_lock(ksl_engine *e);
+void ksl__big_unlock(ksl_engine *e);
+/* Terminate the calling thread's coroutine. */
+_Noreturn void ksl__thread_exit(ksl_cpu *c);
+
+/* Deterministic executor. */
+void ksl__det_reschedule(ksl_cpu *c);
+int ksl__det_run(ksl_engine *e);
+_Noreturn void ksl__det_abort(ksl_engine *e);
+/* Threaded executor. */
+int ksl__thr_run(ksl_engine *e);
+void ksl__thr_point(ksl_cpu *c);
+void ksl__thr_block(ksl_cpu *c);
+void ksl__thr_ready(ksl_engine *e, ksl_thread *t);
+void ksl__thr_spin_wait(ksl_cpu *c, ksl_spinlock *lock);
+void ksl__thr_kick(ksl_engine *e, uint32_t cpu);
+_Noreturn void ksl__thr_abort(ksl_cpu *c);
+_Noreturn void ksl__thr_exit(ksl_cpu *c, ksl_thread *t);
+/* Start the system worker threads (on the first queued work item). */
+void ksl__workers_start(ksl_engine *e);
+
+/* ---- shared pieces ---------------------------------------------------------------------- */
+
+/* Take / drop a spin lock on CPU c without touching IRQL (checks, lock order, spinning). */
+void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char *file, int line);
+void ksl__spin_drop(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char *file, int line);
+/* Run an ISR chain for `line` on `c` (raising, taking the interrupt lock, checking the return). */
+void ksl__deliver_irq(ksl_cpu *c, uint32_t line);
+/* Run the next DPC queued on `c`. */
+void ksl__run_dpc(ksl_cpu *c);
+/* The thread body wrapper every kernel thread coroutine starts in. */
+void ksl__thread_main(void *arg);
+/* The system worker threads' body. */
+void ksl__worker_main(void *arg);
+/* Fire heap events due at or before `now` (timers queue their DPCs, devices run). */
+void ksl__fire_due(ksl_engine *e, uint64_t now);
+/* Earliest heap event time, or UINT64_MAX. */
+uint64_t ksl__next_event(const ksl_engine *e);
+void ksl__heap_push(ksl_engine *e, uint64_t time, uint8_t kind, void *obj, uint64_t cookie);
+void ksl__heap_remove_obj(ksl_engine *e, void *obj, uint64_t cookie, int match_cookie);
+/* Set or raise the CPU's IRQL with accounting of raised stretches. */
+void ksl__set_irql(ksl_cpu *c, uint8_t irql);
+/* Account a finished activation (stats and the activation hook). */
+void ksl__activation(ksl_cpu *c, const char *kind, const char *name, uint8_t irql, uint64_t cost);
+/* Queue a DPC on a chosen CPU (timers); the big lock is held. */
+bool ksl__dpc_queue_on(ksl_engine *e, ksl_dpc *dpc, uint32_t cpu);
+/* Push / pop an activation frame with accounting and the return checks. */
+void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name);
+void ksl__frame_pop(ksl_cpu *c, const char *what);
+/* Pick a CPU for a timer DPC (strategy choice in the deterministic executor). */
+uint32_t ksl__choose_cpu(ksl_engine *e);
+/* The thread currently running on c's base, or NULL. */
+static inline ksl_thread *ksl__cur_thread(const ksl_cpu *c)
+{
+    return c && c->nframes == 1 && (c->frames[0].kind == FR_THREAD || c->frames[0].kind == FR_WORK) ? c->thread : NULL;
+}
+/* A wait timed out: unlink it and make the thread ready with STATUS_TIMEOUT. */
+void ksl__wait_timeout(ksl_engine *e, ksl_thread *t);
+/* Absolute virtual time for an NT due time (negative relative, 100 ns units). */
+uint64_t ksl__due_time(const ksl_engine *e, const ksl_cpu *c, int64_t due_100ns);
+/* A strategy-chosen number below n, recorded for replay (deterministic executor). */
+uint32_t ksl__det_below(ksl_engine *e, uint32_t n);
+/* Requeue a periodic timer, signal it, queue its DPC. */
+void ksl__timer_expire(ksl_engine *e, ksl_timer *t);
+/* Wake waiters of a signalled dispatcher object (big lock held). */
+void ksl__object_signal(ksl_engine *e, ksl_dispatcher_header *h);
+
+/* Event log and trace hash. */
+void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line);
+static inline void ksl__hash(ksl_engine *e, uint64_t v)
+{
+    e->hash = (e->hash ^ v) * 0x100000001b3ull;
+}
+
+/* Findings.  ksl__fail records the finding and stops the run (does not return inside a run). */
+void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, va_list ap);
+/* Append text to the finding's detail (before it is raised). */
+void ksl__detail(ksl_engine *e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Describe the running context of c into buf. */
+void ksl__describe(const ksl_cpu *c, char *buf, size_t len);
+const char *ksl__irql_name(uint8_t irql, char *buf, size_t len);
+
+/* Lock-order graph (lockdep).  Returns 0, or reports K.lock-order-cycle. */
+ksl_lockgraph *ksl__lockgraph_new(void);
+void ksl__lockgraph_free(ksl_lockgraph *g);
+uint32_t ksl__lockgraph_node(ksl_lockgraph *g, const char *name, const char *file, int line, uint8_t kind);
+void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t node, const char *file, int line);
+
+/* Pool teardown check. */
+void ksl__pool_check_leaks(ksl_engine *e);
+void ksl__pool_free_all(ksl_engine *e);
+
+/* Called on each IRQL-checked call: require IRQL <= max. */
+void ksl__require_irql(ksl_cpu *c, uint8_t max, const char *call, const char *file, int line);
+
+#endif

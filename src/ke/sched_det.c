@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The deterministic executor.  Exactly one context runs at a time.  At every scheduling point
+ * the running coroutine gathers what each virtual CPU may do next (continue its context, run a
+ * pending DPC, take a pending interrupt, pick up a ready thread), asks the strategy to pick one,
+ * and either does it itself (when it owns that CPU) or hands it to the coroutine that owns the
+ * CPU.  Nothing here reads wall-clock time or addresses; every choice comes from the strategy.
+ *
+ * Virtual time: each CPU has a local clock advanced by the cost of its steps.  The engine's time
+ * is the minimum clock over CPUs that can run; a CPU may not run more than `skew_ns` ahead of it.
+ * When nothing can run, time jumps to the next timer or device event.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ke_internal.h"
+
+#define KEY(kind, id) (((uint64_t)(kind) << 56) | (uint64_t)(id))
+
+static int can_continue(const ksl_cpu *c)
+{
+    if (c->nframes == 1 && c->frames[0].kind == FR_IDLE)
+        return 0;
+    if (c->spin_on && atomic_load_explicit(&c->spin_on->owner, memory_order_relaxed) != 0)
+        return 0;
+    return 1;
+}
+
+static int dpc_due(const ksl_cpu *c)
+{
+    return c->irql < KSL_IRQL_DISPATCH && c->dpc_head != NULL;
+}
+
+static uint8_t line_irql(const ksl_irq_line *l)
+{
+    uint8_t m = 0;
+    for (const ksl_interrupt *i = l->chain; i; i = i->next)
+        if (i->irql > m)
+            m = i->irql;
+    return m;
+}
+
+static void switch_to(ksl_engine *e, ksl_cpu *target, ksl_coro *to)
+{
+    ksl_coro *from = e->running;
+    e->running = to;
+    e->stats.switches++;
+    ksl__cur = target;
+    ksl_coro_switch(from, to);
+}
+
+_Noreturn void ksl__det_abort(ksl_engine *e)
+{
+    ksl_coro *from = e->running;
+    e->running = &e->main;
+    ksl__cur = NULL;
+    ksl_coro_switch_last(from, &e->main);
+    abort(); /* never resumed */
+}
+
+/* The wait-for picture when nothing can run: a K.deadlock finding. */
+static _Noreturn void deadlock(ksl_engine *e)
+{
+    char buf[256];
+    for (ksl_thread *t = e->all_threads; t; t = t->next_all) {
+        if (t->state != T_WAITING || (t->system && t->waiting_on == &e->work_event))
+            continue;
+        ksl__detail(e, "  thread '%s' waits for %s at %s:%d", t->name, t->wait_what ? t->wait_what : "an object",
+                    t->wait_file ? t->wait_file : "?", t->wait_line);
+        if (t->wait_what && strcmp(t->wait_what, "fast mutex") == 0) {
+            const ksl_fast_mutex *m = t->waiting_on;
+            ksl__detail(e, " (held by thread '%s')", m->owner ? m->owner->name : "nobody");
+        }
+        ksl__detail(e, "\n");
+    }
+    for (uint32_t i = 0; i < e->ncpus; i++) {
+        ksl_cpu *c = &e->cpus[i];
+        if (!c->spin_on)
+            continue;
+        uint32_t o = atomic_load(&c->spin_on->owner);
+        ksl__describe(c, buf, sizeof buf);
+        ksl__detail(e, "  CPU %u (%s) spins on lock '%s' held by CPU %u\n", i, buf,
+                    c->spin_on->name ? c->spin_on->name : "?", o ? o - 1 : 0);
+    }
+    /* A cycle among fast mutex owners: follow each waiter's owner chain. */
+    for (ksl_thread *t = e->all_threads; t; t = t->next_all) {
+        ksl_thread *x = t;
+        uint32_t hops = 0;
+        while (x && x->state == T_WAITING && x->wait_what && strcmp(x->wait_what, "fast mutex") == 0 &&
+               hops <= e->next_thread_id) {
+            x = ((const ksl_fast_mutex *)x->waiting_on)->owner;
+            hops++;
+            if (x == t)
+                break;
+        }
+        if (x == t && hops > 0) {
+            ksl__detail(e, "  wait-for cycle: '%s'", t->name);
+            for (x = ((const ksl_fast_mutex *)t->waiting_on)->owner;; x = ((const ksl_fast_mutex *)x->waiting_on)->owner) {
+                ksl__detail(e, " -> '%s'", x->name);
+                if (x == t)
+                    break;
+            }
+            ksl__detail(e, "\n");
+            break;
+        }
+    }
+    ksl__fail(NULL, "K.deadlock", NULL, 0, "no context can run while %u client thread(s) have not finished",
+              e->live_clients);
+    ksl__det_abort(e);
+}
+
+static int run_finished(const ksl_engine *e)
+{
+    if (e->live_clients)
+        return 0;
+    for (uint32_t i = 0; i < e->ncpus; i++) {
+        const ksl_cpu *c = &e->cpus[i];
+        if (c->nframes != 1 || c->frames[0].kind != FR_IDLE || c->spin_on)
+            return 0;
+    }
+    return 1;
+}
+
+static void record(ksl_engine *e, uint32_t idx)
+{
+    if (e->nchoices == e->cap_choices) {
+        size_t cap = e->cap_choices ? e->cap_choices * 2 : 1024;
+        uint32_t *nc = realloc(e->choices, cap * sizeof *nc);
+        if (!nc)
+            abort();
+        e->choices = nc;
+        e->cap_choices = cap;
+    }
+    e->choices[e->nchoices++] = idx;
+    e->stats.choices++;
+}
+
+uint32_t ksl__det_below(ksl_engine *e, uint32_t n)
+{
+    uint32_t v = e->strategy->ops->below(e->strategy, n);
+    if (v >= n)
+        v = 0;
+    record(e, v);
+    ksl__hash(e, ((uint64_t)v << 32) | n | (1ull << 63));
+    return v;
+}
+
+enum { MAX_OPTS = KSL_MAX_CPUS * 8 };
+
+/* Choose the next action.  Does not return when the run is over. */
+static ksl_opt pick(ksl_engine *e)
+{
+    ksl_opt opts[MAX_OPTS];
+    uint64_t keys[MAX_OPTS];
+    for (;;) {
+        if (atomic_load_explicit(&e->stop, memory_order_relaxed))
+            ksl__det_abort(e);
+        if (run_finished(e))
+            ksl__det_abort(e);
+
+        uint64_t minc = UINT64_MAX;
+        int any_idle = 0;
+        for (uint32_t i = 0; i < e->ncpus; i++) {
+            ksl_cpu *c = &e->cpus[i];
+            if ((can_continue(c) || dpc_due(c)) && c->clock < minc)
+                minc = c->clock;
+            if (c->nframes == 1 && c->frames[0].kind == FR_IDLE)
+                any_idle = 1;
+        }
+        if (minc != UINT64_MAX && minc > e->now)
+            e->now = minc;
+        if (e->nheap && e->heap[0].time <= e->now) {
+            ksl__fire_due(e, e->now);
+            continue;
+        }
+
+        uint32_t n = 0;
+        uint64_t pending = 0;
+        for (uint32_t l = 0; l < KSL_MAX_LINES; l++)
+            if (e->lines[l].asserted && !e->lines[l].in_service && e->lines[l].chain)
+                pending |= 1ull << l;
+        for (uint32_t i = 0; i < e->ncpus; i++) {
+            ksl_cpu *c = &e->cpus[i];
+            if (dpc_due(c)) {
+                opts[n] = (ksl_opt){.kind = O_DPC, .cpu = (uint16_t)i};
+                keys[n++] = KEY(8, i);
+            } else if (can_continue(c) && c->clock <= minc + e->cfg.skew_ns) {
+                const ksl_frame *f = &c->frames[c->nframes - 1];
+                opts[n] = (ksl_opt){.kind = O_CONTINUE, .cpu = (uint16_t)i};
+                keys[n++] = f->kind == FR_THREAD || f->kind == FR_WORK ? KEY(1, c->thread->id) : KEY(f->kind, f->id);
+            }
+            for (uint64_t p = pending; p; p &= p - 1) {
+                uint32_t l = (uint32_t)__builtin_ctzll(p);
+                if (line_irql(&e->lines[l]) > c->irql) {
+                    opts[n] = (ksl_opt){.kind = O_IRQ, .cpu = (uint16_t)i, .arg = l};
+                    keys[n++] = KEY(9, (l << 8) | i);
+                }
+            }
+            if (e->ready_head && c->irql < KSL_IRQL_DISPATCH && c->nframes == 1 && !c->spin_on &&
+                (c->frames[0].kind == FR_IDLE || !any_idle)) {
+                opts[n] = (ksl_opt){.kind = O_DISPATCH, .cpu = (uint16_t)i, .thread = e->ready_head};
+                keys[n++] = KEY(1, e->ready_head->id);
+            }
+        }
+
+        if (n == 0) {
+            uint64_t t = ksl__next_event(e);
+            if (t == UINT64_MAX)
+                deadlock(e);
+            if (t > e->now)
+                e->now = t;
+            for (uint32_t i = 0; i < e->ncpus; i++)
+                if (!can_continue(&e->cpus[i]) && e->cpus[i].clock < e->now)
+                    e->cpus[i].clock = e->now;
+            ksl__fire_due(e, e->now);
+            continue;
+        }
+
+        uint32_t idx = 0;
+        if (n > 1) {
+            idx = e->strategy->ops->pick(e->strategy, keys, n, e->steps);
+            if (idx >= n)
+                idx = 0;
+            record(e, idx);
+        }
+        ksl__hash(e, ((uint64_t)idx << 32) | n);
+        return opts[idx];
+    }
+}
+
+/* Bookkeeping for the chosen action on CPU t before its owner runs it. */
+static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
+{
+    if (t->clock < e->now)
+        t->clock = e->now;
+    if (o->kind == O_IRQ) {
+        ksl_irq_line *l = &e->lines[o->arg];
+        l->in_service = 1;
+        if (t->clock < l->since)
+            t->clock = l->since;
+    } else if (o->kind == O_DISPATCH) {
+        ksl_thread *th = o->thread;
+        e->ready_head = th->next_ready;
+        if (!e->ready_head)
+            e->ready_tail = NULL;
+        th->next_ready = NULL;
+        if (t->thread) { /* preempt the thread on t */
+            ksl_thread *u = t->thread;
+            u->state = T_READY;
+            u->irql = t->irql;
+            u->cpu = -1;
+            u->next_ready = NULL;
+            if (e->ready_tail)
+                e->ready_tail->next_ready = u;
+            else
+                e->ready_head = u;
+            e->ready_tail = u;
+        }
+        th->state = T_RUNNING;
+        th->cpu = (int32_t)t->index;
+        t->thread = th;
+        t->frames[0] = (ksl_frame){.kind = th->frame_kind, .id = th->id, .name = th->name, .work_at_entry = t->work};
+        t->irql = th->irql;
+        t->owner = &th->coro;
+        o->kind = O_RESUME;
+    }
+    ksl__hash(e, ((uint64_t)o->kind << 48) | ((uint64_t)o->cpu << 32) | o->arg);
+}
+
+static void perform(ksl_cpu *c, ksl_opt o)
+{
+    if (o.kind == O_DPC)
+        ksl__run_dpc(c);
+    else if (o.kind == O_IRQ)
+        ksl__deliver_irq(c, o.arg);
+}
+
+void ksl__det_reschedule(ksl_cpu *unused)
+{
+    (void)unused;
+    ksl_engine *e = ksl__cur ? ksl__cur->e : NULL;
+    if (!e)
+        return;
+    ksl_coro *self = e->running;
+    for (;;) {
+        ksl_opt o = pick(e);
+        ksl_cpu *t = &e->cpus[o.cpu];
+        prepare(e, t, &o);
+        if (t->owner == self) {
+            ksl__cur = t;
+            if (o.kind == O_CONTINUE || o.kind == O_RESUME)
+                return;
+            perform(t, o);
+            continue;
+        }
+        t->act = o;
+        switch_to(e, t, t->owner);
+        /* Resumed: the coroutine that switched here set ksl__cur to the CPU we now own. */
+        ksl_cpu *m = ksl__cur;
+        o = m->act;
+        if (o.kind == O_CONTINUE || o.kind == O_RESUME)
+            return;
+        perform(m, o);
+    }
+}
+
+static void idle_main(void *arg)
+{
+    ksl_cpu *c = arg;
+    ksl_opt o = c->act;
+    ksl__cur = c;
+    perform(c, o);
+    for (;;)
+        ksl__det_reschedule(c);
+}
+
+int ksl__det_run(ksl_engine *e)
+{
+    ksl_coro_init_host(&e->main);
+    e->running = &e->main;
+    for (uint32_t i = 0; i < e->ncpus; i++) {
+        ksl_cpu *c = &e->cpus[i];
+        if (ksl_coro_init(&c->idle, e->cfg.stack_size, idle_main, c) != 0)
+            return -1;
+        c->idle_ready = 1;
+        c->owner = &c->idle;
+    }
+    /* The host stack acts as a coroutine that owns no CPU until the run is over. */
+    ksl_opt o = pick(e);
+    ksl_cpu *t = &e->cpus[o.cpu];
+    prepare(e, t, &o);
+    t->act = o;
+    switch_to(e, t, t->owner);
+    ksl__cur = NULL;
+    return 0;
+}

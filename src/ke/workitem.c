@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* Work items on system worker threads at PASSIVE_LEVEL. */
+#include <string.h>
+
+#include "ke_internal.h"
+
+#define WORK_TAG 0x6B724F57u /* 'WOrk' */
+
+ksl_work_item *ksl_work_alloc(void *device_object, const char *file, int line)
+{
+    ksl__require_irql(ksl__cur, KSL_IRQL_DISPATCH, "IoAllocateWorkItem", file, line);
+    ksl_work_item *w = ksl_pool_alloc(KSL_POOL_NONPAGED, sizeof *w, WORK_TAG, file, line);
+    if (!w)
+        return NULL;
+    memset(w, 0, sizeof *w);
+    w->e = ksl__cur ? ksl__cur->e : ksl__eng;
+    w->device_object = device_object;
+    return w;
+}
+
+void ksl_work_queue(ksl_work_item *w, ksl_work_fn *fn, void *context, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_engine *e = w->e;
+    ksl__require_irql(c, KSL_IRQL_DISPATCH, "IoQueueWorkItem", file, line);
+    if (c)
+        ksl__point(c, P_WORK_QUEUE, e->cfg.step_cost_ns, file, line);
+    ksl__big_lock(e);
+    if (w->queued) {
+        ksl__big_unlock(e);
+        ksl__fail(c, "K.workitem-requeued", file, line, "IoQueueWorkItem on a work item still queued (queued at %s:%d)",
+                  w->queue_file ? w->queue_file : "?", w->queue_line);
+        return;
+    }
+    if (!e->workers_started) {
+        e->workers_started = 1;
+        ksl__workers_start(e);
+    }
+    w->queued = 1;
+    w->fn = fn;
+    w->context = context;
+    w->queue_file = file;
+    w->queue_line = line;
+    w->next = NULL;
+    if (e->work_tail)
+        e->work_tail->next = w;
+    else
+        e->work_head = w;
+    e->work_tail = w;
+    e->work_pending++;
+    atomic_store(&e->work_event.header.signaled, 1);
+    ksl__object_signal(e, &e->work_event.header);
+    ksl__big_unlock(e);
+}
+
+void ksl_work_free(ksl_work_item *w, const char *file, int line)
+{
+    if (!w)
+        return;
+    if (w->queued)
+        ksl__fail(ksl__cur, "K.workitem-free-queued", file, line, "IoFreeWorkItem on a work item still queued (queued at %s:%d)",
+                  w->queue_file ? w->queue_file : "?", w->queue_line);
+    ksl_pool_free(w, WORK_TAG, file, line);
+}
+
+void ksl__worker_main(void *arg)
+{
+    ksl_thread *self = arg;
+    ksl_engine *e = self->e;
+    for (;;) {
+        ksl_wait_single(&e->work_event, NULL, __FILE__, __LINE__);
+        for (;;) {
+            ksl_cpu *c = ksl__cur;
+            ksl__big_lock(e);
+            ksl_work_item *w = e->work_head;
+            if (w) {
+                e->work_head = w->next;
+                if (!e->work_head)
+                    e->work_tail = NULL;
+                e->work_pending--;
+                w->queued = 0; /* dequeued before it runs: it may free itself */
+            }
+            ksl__big_unlock(e);
+            if (!w)
+                break;
+            e->stats.work_items++;
+            ksl_work_fn *fn = w->fn;
+            void *dev = w->device_object, *ctx = w->context;
+            self->frame_kind = FR_WORK;
+            c->frames[0].kind = FR_WORK;
+            fn(dev, ctx);
+            c = ksl__cur; /* the item may have waited and resumed on another CPU */
+            if (c->irql != KSL_IRQL_PASSIVE) {
+                char ib[16];
+                ksl__fail(c, "K.routine-irql-changed", NULL, 0, "work item returned at %s; it was called at PASSIVE_LEVEL",
+                          ksl__irql_name(c->irql, ib, sizeof ib));
+            }
+            if (c->nheld) {
+                ksl_spinlock *l = c->held[c->nheld - 1];
+                ksl__fail(c, "K.lock-held-on-return", l->acq_file, l->acq_line,
+                          "work item returned still holding spin lock '%s'", l->name ? l->name : "?");
+            }
+            if (self->nmutexes)
+                ksl__fail(c, "K.lock-held-on-return", NULL, 0, "work item returned still owning fast mutex '%s'",
+                          self->mutexes[self->nmutexes - 1]->name ? self->mutexes[self->nmutexes - 1]->name : "?");
+            self->frame_kind = FR_THREAD;
+            c->frames[0].kind = FR_THREAD;
+        }
+    }
+}

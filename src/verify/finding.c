@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Findings: recording the first rule broken in a run with the context, CPU and IRQL that broke
+ * it and the events leading to it, then stopping the run.  Also the event log those events
+ * come from, and the driver-facing ASSERT and DbgPrint.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ke/ke_internal.h"
+
+static const char *const point_names[P_COUNT] = {
+    [P_IRQL_RAISE] = "raise IRQL", [P_IRQL_LOWER] = "lower IRQL", [P_SPIN_ACQUIRE] = "acquire spin lock",
+    [P_SPIN_RELEASE] = "release spin lock", [P_DPC_QUEUE] = "queue DPC", [P_DPC_DEQUEUE] = "dequeue DPC",
+    [P_EVENT_SET] = "set event", [P_EVENT_RESET] = "reset event", [P_WAIT] = "wait",
+    [P_TIMER_SET] = "set timer", [P_TIMER_CANCEL] = "cancel timer", [P_MUTEX_ACQUIRE] = "acquire fast mutex",
+    [P_MUTEX_RELEASE] = "release fast mutex", [P_STALL] = "stall", [P_POOL_ALLOC] = "allocate pool",
+    [P_POOL_FREE] = "free pool", [P_INTERLOCKED] = "interlocked operation", [P_PORT_READ] = "register read",
+    [P_PORT_WRITE] = "register write", [P_SYNC] = "synchronize with interrupt", [P_WORK_QUEUE] = "queue work item",
+    [P_IRP_CANCEL] = "cancel IRP", [P_IRP_COMPLETE] = "complete IRP", [P_IRP_SET_CANCEL] = "set cancel routine",
+    [P_CANCEL_LOCK] = "cancel spin lock", [P_THREAD_START] = "thread start", [P_THREAD_EXIT] = "thread exit",
+    [P_EXTERNAL] = "call",
+};
+
+const char *ksl__irql_name(uint8_t irql, char *buf, size_t len)
+{
+    switch (irql) {
+    case KSL_IRQL_PASSIVE: return "PASSIVE_LEVEL";
+    case KSL_IRQL_APC: return "APC_LEVEL";
+    case KSL_IRQL_DISPATCH: return "DISPATCH_LEVEL";
+    case KSL_IRQL_PROFILE: return "PROFILE_LEVEL";
+    case KSL_IRQL_CLOCK: return "CLOCK_LEVEL";
+    case KSL_IRQL_IPI: return "IPI_LEVEL";
+    case KSL_IRQL_POWER: return "POWER_LEVEL";
+    case KSL_IRQL_HIGH: return "HIGH_LEVEL";
+    default: snprintf(buf, len, "DIRQL %u", irql); return buf;
+    }
+}
+
+void ksl__describe(const ksl_cpu *c, char *buf, size_t len)
+{
+    if (!c) {
+        snprintf(buf, len, "host code");
+        return;
+    }
+    const ksl_frame *f = &c->frames[c->nframes ? c->nframes - 1 : 0];
+    switch (f->kind) {
+    case FR_THREAD: snprintf(buf, len, "thread '%s'", f->name ? f->name : "?"); break;
+    case FR_DPC: snprintf(buf, len, "DPC '%s'", f->name ? f->name : "?"); break;
+    case FR_ISR: snprintf(buf, len, "ISR '%s'", f->name ? f->name : "?"); break;
+    case FR_WORK: snprintf(buf, len, "work item on '%s'", f->name ? f->name : "?"); break;
+    default: snprintf(buf, len, "idle"); break;
+    }
+}
+
+void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line)
+{
+    if (!e->log)
+        return;
+    ksl_log_entry *l = &e->log[e->nlog % e->cfg.event_log];
+    e->nlog++;
+    l->step = e->steps;
+    l->time = c ? c->clock : e->now;
+    l->kind = (uint8_t)kind;
+    l->cpu = c ? (uint8_t)c->index : 0xFF;
+    l->irql = c ? c->irql : 0;
+    l->file = file;
+    l->line = line;
+    l->what = what;
+}
+
+void ksl__detail(ksl_engine *e, const char *fmt, ...)
+{
+    if (atomic_load(&e->has_finding))
+        return;
+    size_t used = strlen(e->finding.detail);
+    if (used + 1 >= sizeof e->finding.detail)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->finding.detail + used, sizeof e->finding.detail - used, fmt, ap);
+    va_end(ap);
+}
+
+static void append_events(ksl_engine *e)
+{
+    if (!e->log || !e->nlog)
+        return;
+    uint32_t cap = e->cfg.event_log;
+    uint32_t n = e->nlog < cap ? e->nlog : cap;
+    uint32_t show = n < 16 ? n : 16;
+    char *d = e->finding.detail;
+    size_t used = strlen(d);
+    used += (size_t)snprintf(d + used, used < sizeof e->finding.detail ? sizeof e->finding.detail - used : 0,
+                             "  events leading to it (last %u):\n", show);
+    for (uint32_t i = e->nlog - show; i < e->nlog && used < sizeof e->finding.detail; i++) {
+        const ksl_log_entry *l = &e->log[i % cap];
+        char ib[16];
+        const char *what = l->what ? l->what : (l->kind < P_COUNT && point_names[l->kind] ? point_names[l->kind] : "?");
+        if (l->cpu == 0xFF)
+            used += (size_t)snprintf(d + used, sizeof e->finding.detail - used, "    step %" PRIu64 " t=%" PRIu64 "ns device: %s\n",
+                                     l->step, l->time, what);
+        else
+            used += (size_t)snprintf(d + used, sizeof e->finding.detail - used,
+                                     "    step %" PRIu64 " t=%" PRIu64 "ns CPU %u %s: %s (%s:%d)\n", l->step, l->time,
+                                     l->cpu, ksl__irql_name(l->irql, ib, sizeof ib), what, l->file ? l->file : "?", l->line);
+    }
+}
+
+void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, va_list ap)
+{
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (e && e->in_device)
+        c = NULL; /* hardware broke it, not the CPU whose turn it was */
+    if (!e) {
+        char msg[512];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        fprintf(stderr, "kslab: %s outside any engine: %s (%s:%d)\n", rule, msg, file ? file : "?", line);
+        return;
+    }
+    if (ksl__threaded(e))
+        pthread_mutex_lock(&e->big);
+    if (!atomic_load(&e->has_finding)) {
+        ksl_finding *f = &e->finding;
+        char ctx[64], ib[16], text[400];
+        ksl__describe(c, ctx, sizeof ctx);
+        vsnprintf(text, sizeof text, fmt, ap);
+        snprintf(f->rule, sizeof f->rule, "%s", rule);
+        snprintf(f->context, sizeof f->context, "%s", ctx);
+        f->cpu = c ? (int32_t)c->index : -1;
+        f->irql = c ? c->irql : 0;
+        f->file = file;
+        f->line = line;
+        f->step = e->steps;
+        f->time_ns = c ? c->clock : e->now;
+        if (c)
+            snprintf(f->message, sizeof f->message, "%s on CPU %u at %s: %s", ctx, c->index,
+                     ksl__irql_name(c->irql, ib, sizeof ib), text);
+        else
+            snprintf(f->message, sizeof f->message, "%s", text);
+        append_events(e);
+        atomic_store(&e->has_finding, 1);
+    }
+    atomic_store(&e->stop, 1);
+    if (ksl__threaded(e))
+        pthread_mutex_unlock(&e->big);
+}
+
+void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ksl__vfail(c, rule, file, line, fmt, ap);
+    va_end(ap);
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (!e || !e->in_run || !c)
+        return; /* host code and the executors themselves stop on their own */
+    if (ksl__threaded(e))
+        ksl__thr_abort(c);
+    else
+        ksl__det_abort(e);
+}
+
+void ksl_report(const char *rule, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ksl__vfail(ksl__cur, rule, file, line, fmt, ap);
+    va_end(ap);
+    ksl_engine *e = ksl__cur ? ksl__cur->e : ksl__eng;
+    if (!e || !e->in_run || !ksl__cur || e->in_device)
+        return; /* the executor stops at its next decision */
+    if (ksl__threaded(e))
+        ksl__thr_abort(ksl__cur);
+    else
+        ksl__det_abort(e);
+}
+
+void ksl_assert_fail(const char *expr, const char *file, int line)
+{
+    ksl__fail(ksl__cur, "K.driver-assert", file, line, "assertion failed: %s", expr);
+}
+
+void ksl_debug_print(const char *file, int line, const char *fmt, ...)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return;
+    (void)fmt;
+    ksl__log(c->e, c, P_EXTERNAL, "DbgPrint", file, line);
+}

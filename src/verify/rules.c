@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* The rule catalog.  Ids are stable: tests, CI users and SARIF consumers key on them. */
+#include <string.h>
+
+#include <kslab/rules.h>
+
+static const ksl_rule rules[] = {
+    {"K.irql-raise-to-lower", "kernel", "Driver Verifier 0xC4/0x30", "KeRaiseIrql to an IRQL below the current one"},
+    {"K.irql-lower-to-higher", "kernel", "Driver Verifier 0xC4/0x31", "KeLowerIrql to an IRQL above the current one"},
+    {"K.spinlock-acquire-above-dispatch", "kernel", "Driver Verifier 0xC4/0x42", "KeAcquireSpinLock called above DISPATCH_LEVEL"},
+    {"K.spinlock-dpc-below-dispatch", "kernel", "Driver Verifier 0xC4/0x40, 0x41",
+     "KeAcquireSpinLockAtDpcLevel / KeReleaseSpinLockFromDpcLevel called below DISPATCH_LEVEL"},
+    {"K.spinlock-release-not-held", "kernel", "Driver Verifier 0xC4/0x1007", "a spin lock released that is not held"},
+    {"K.spinlock-release-wrong-cpu", "kernel", "Driver Verifier 0xC4/0x1004", "a spin lock released by a CPU other than its holder"},
+    {"K.spinlock-recursive", "kernel", "Driver Verifier 0xC4/0x1000", "a spin lock acquired again on the CPU that holds it (self-deadlock)"},
+    {"K.spinlock-release-irql", "kernel", "Driver Verifier 0xC4/0x32, DDI rule IrqlKeReleaseSpinLock",
+     "KeReleaseSpinLock not at DISPATCH_LEVEL, or restoring an IRQL other than the one its acquire saved"},
+    {"K.spinlock-uninitialized", "kernel", "Driver Verifier 0xC4/0x1002", "a spin lock used before KeInitializeSpinLock"},
+    {"K.object-uninitialized", "kernel", "Driver Verifier", "a DPC, timer, event or fast mutex used before it was initialized"},
+    {"K.wait-at-dispatch", "kernel", "Driver Verifier 0xC4/0x3B", "a wait with a non-zero timeout at or above DISPATCH_LEVEL, or outside a thread"},
+    {"K.passive-only-at-raised-irql", "kernel", "DDI rule IrqlPassive", "a PASSIVE_LEVEL-only service called at raised IRQL"},
+    {"K.irql-too-high", "kernel", "DDI rule IrqlKeDispatchLte, bug check 0xD1", "a service called above the highest IRQL it allows"},
+    {"K.isr-irql-changed", "kernel", "Driver Verifier 0xC4/0x111", "an ISR returned at an IRQL other than the one it was called at"},
+    {"K.routine-irql-changed", "kernel", "Driver Verifier 0xC4",
+     "a DPC, work item, cancel routine or synchronized routine returned at a different IRQL"},
+    {"K.lock-held-on-return", "kernel", "DDI rule SpinLock (0xC4/0x40009)",
+     "a spin lock still held when a DPC, ISR, work item, cancel routine or thread returns"},
+    {"K.lock-order-cycle", "kernel", "Driver Verifier 0xC4/0x1001, lockdep", "two locks taken in both orders: a potential deadlock"},
+    {"K.mutex-recursive", "kernel", "Driver Verifier 0xC4/0x1000", "a fast mutex acquired again by its owner (self-deadlock)"},
+    {"K.mutex-release-not-owner", "kernel", "Driver Verifier 0xC4/0x1004", "a fast mutex released by a thread that does not own it"},
+    {"K.pool-leak", "kernel", "Driver Verifier pool tracking (0xC4/0x62)", "pool still allocated at the end of the run"},
+    {"K.pool-bad-free", "kernel", "Driver Verifier special pool", "a free of memory that is not allocated, or with the wrong tag"},
+    {"K.workitem-requeued", "kernel", "IoQueueWorkItem documentation", "a work item queued again while still queued"},
+    {"K.workitem-free-queued", "kernel", "IoFreeWorkItem documentation", "a work item freed while still queued"},
+    {"K.irp-double-complete", "kernel", "bug check 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS", "an IRP completed twice"},
+    {"K.irp-complete-with-cancel-routine", "kernel", "bug check 0x48 CANCEL_STATE_IN_COMPLETED_IRP",
+     "an IRP completed while its cancel routine is still set"},
+    {"K.irp-complete-holding-spinlock", "kernel", "DDI rule SpinLockSafe", "IoCompleteRequest called while holding a spin lock"},
+    {"K.driver-assert", "kernel", "ASSERT", "a driver assertion failed"},
+    {"K.deadlock", "kernel", "the engine", "no context can run while client threads wait: the wait-for picture is reported"},
+    {"K.hang", "kernel", "the engine", "the run exceeded its bound of scheduling points (livelock, interrupt storm, endless loop)"},
+};
+
+const ksl_rule *ksl_rules(size_t *n)
+{
+    *n = sizeof rules / sizeof rules[0];
+    return rules;
+}
+
+const ksl_rule *ksl_rule_find(const char *id)
+{
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strcmp(rules[i].id, id) == 0)
+            return &rules[i];
+    return NULL;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ksl_config cfg_with(uint64_t seed, uint32_t cpus)
+{
+    ksl_config c;
+    ksl_config_default(&c);
+    c.seed = seed;
+    c.cpus = cpus;
+    return c;
+}
+
+run_out run_scenario(const ksl_config *cfg, scenario_fn *setup, void *arg)
+{
+    run_out o;
+    memset(&o, 0, sizeof o);
+    char err[256] = "";
+    ksl_engine *e = ksl_engine_create(cfg, err, sizeof err);
+    if (!e) {
+        fprintf(stderr, "engine: %s\n", err);
+        o.rc = -1;
+        return o;
+    }
+    setup(e, arg);
+    o.rc = ksl_engine_run(e);
+    const ksl_finding *f = ksl_engine_finding(e);
+    if (f) {
+        snprintf(o.rule, sizeof o.rule, "%s", f->rule);
+        snprintf(o.message, sizeof o.message, "%s", f->message);
+        snprintf(o.detail, sizeof o.detail, "%s", f->detail);
+    }
+    ksl_engine_stats(e, &o.stats);
+    o.hash = ksl_engine_trace_hash(e);
+    size_t n = 0;
+    const uint32_t *ch = ksl_engine_choices(e, &n);
+    o.nchoices = n;
+    if (n) {
+        o.choices = malloc(n * sizeof *o.choices);
+        memcpy(o.choices, ch, n * sizeof *ch);
+    }
+    ksl_engine_destroy(e);
+    return o;
+}
+
+void run_out_free(run_out *o)
+{
+    free(o->choices);
+    o->choices = NULL;
+}
+
+void assert_rule_impl(const run_out *o, const char *rule, const char *file, int line)
+{
+    if (strcmp(o->rule, rule) != 0 || (rule[0] ? o->rc != 1 : o->rc != 0)) {
+        fprintf(stderr, "%s:%d: expected %s, got rc=%d rule='%s'\n  %s\n%s", file, line, rule[0] ? rule : "a clean run",
+                o->rc, o->rule, o->message, o->detail);
+        _fail(file, line);
+    }
+}

@@ -1,0 +1,1 @@
+int kslab_placeholder_test_token;

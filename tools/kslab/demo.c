@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Demonstration scenarios: a small "tick" device that raises an interrupt every 40 us of
+ * virtual time; its ISR acknowledges it and queues a DPC; the DPC and two client threads add to
+ * a counter under one spin lock.  The clean variant follows every rule.  "lock-order" takes two
+ * locks in opposite orders in the DPC and the threads (K.lock-order-cycle); "stale-irql"
+ * releases a spin lock with the wrong saved IRQL (K.spinlock-release-irql).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <kslab/device.h>
+#include <kslab/wdk/wdm.h>
+
+#include "demo.h"
+
+/* The tick device's registers. */
+#define TICK_REG_STATUS 0x00   /* read: 1 = interrupt pending; write 1 to acknowledge */
+#define TICK_REG_CONTROL 0x04  /* write: number of ticks to generate */
+#define TICK_STATUS_PENDING 0x1u
+#define TICK_PORT_BASE 0x1000u
+#define TICK_LINE 5u
+#define TICK_IRQL 5u
+#define TICK_PERIOD_NS 40000u
+
+typedef struct tick_dev {
+    ksl_engine *e;
+    ksl_device *dev;
+    uint32_t remaining;
+    uint32_t status;
+} tick_dev;
+
+static uint32_t tick_read(void *d, uint32_t off, unsigned width, uint64_t now)
+{
+    (void)width;
+    (void)now;
+    tick_dev *t = d;
+    return off == TICK_REG_STATUS ? t->status : 0;
+}
+
+static void tick_write(void *d, uint32_t off, unsigned width, uint32_t value, uint64_t now)
+{
+    (void)width;
+    tick_dev *t = d;
+    if (off == TICK_REG_STATUS && (value & TICK_STATUS_PENDING)) {
+        t->status &= ~TICK_STATUS_PENDING;
+        ksl_irq_line_set(t->e, TICK_LINE, false);
+    } else if (off == TICK_REG_CONTROL) {
+        t->remaining = value;
+        if (value)
+            ksl_device_schedule(t->dev, now + TICK_PERIOD_NS, 0);
+    }
+}
+
+static void tick_event(void *d, uint64_t cookie, uint64_t now)
+{
+    (void)cookie;
+    tick_dev *t = d;
+    if (!t->remaining)
+        return;
+    t->remaining--;
+    t->status |= TICK_STATUS_PENDING;
+    ksl_irq_line_set(t->e, TICK_LINE, true);
+    if (t->remaining)
+        ksl_device_schedule(t->dev, now + TICK_PERIOD_NS, 0);
+}
+
+static const ksl_device_ops tick_ops = {KSL_DEVICE_OPS_VERSION, "tick", tick_read, tick_write, tick_event, 500};
+
+enum { TICKS = 8, PER_THREAD = 40 };
+
+typedef struct demo_state {
+    const demo_scenario *sc;
+    demo_result *r;
+    tick_dev dev;
+    KSPIN_LOCK lock_a, lock_b;
+    KDPC dpc;
+    KEVENT done;
+    PKINTERRUPT intr;
+    volatile uint64_t counter;
+    uint32_t ticks_seen;
+} demo_state;
+
+static BOOLEAN demo_isr(PKINTERRUPT intr, PVOID ctx)
+{
+    (void)intr;
+    demo_state *s = ctx;
+    if (!(READ_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS) & TICK_STATUS_PENDING))
+        return FALSE;
+    WRITE_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS, TICK_STATUS_PENDING);
+    KeInsertQueueDpc(&s->dpc, NULL, NULL);
+    return TRUE;
+}
+
+static void demo_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)dpc;
+    (void)a1;
+    (void)a2;
+    demo_state *s = ctx;
+    if (strcmp(s->sc->name, "lock-order") == 0) {
+        KeAcquireSpinLockAtDpcLevel(&s->lock_b);
+        KeAcquireSpinLockAtDpcLevel(&s->lock_a);
+        s->counter++;
+        KeReleaseSpinLockFromDpcLevel(&s->lock_a);
+        KeReleaseSpinLockFromDpcLevel(&s->lock_b);
+    } else {
+        KeAcquireSpinLockAtDpcLevel(&s->lock_a);
+        s->counter++;
+        KeReleaseSpinLockFromDpcLevel(&s->lock_a);
+    }
+    if (++s->ticks_seen == TICKS)
+        KeSetEvent(&s->done, IO_NO_INCREMENT, FALSE);
+}
+
+static void demo_client(void *arg)
+{
+    demo_state *s = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        KIRQL old;
+        KeAcquireSpinLock(&s->lock_a, &old);
+        if (strcmp(s->sc->name, "lock-order") == 0) {
+            KeAcquireSpinLockAtDpcLevel(&s->lock_b);
+            s->counter++;
+            KeReleaseSpinLockFromDpcLevel(&s->lock_b);
+        } else {
+            s->counter++;
+        }
+        if (strcmp(s->sc->name, "stale-irql") == 0 && i == PER_THREAD / 2)
+            old = DISPATCH_LEVEL; /* the bug: a clobbered saved IRQL */
+        KeReleaseSpinLock(&s->lock_a, old);
+        KeStallExecutionProcessor(1);
+    }
+}
+
+static void demo_starter(void *arg)
+{
+    demo_state *s = arg;
+    WRITE_PORT_ULONG(TICK_PORT_BASE + TICK_REG_CONTROL, TICKS);
+    demo_client(s);
+    LARGE_INTEGER timeout;
+    timeout.QuadPart = -10 * 1000 * 50; /* 50 ms */
+    KeWaitForSingleObject(&s->done, Executive, KernelMode, FALSE, &timeout);
+    s->r->counter = s->counter;
+    s->r->ticks = s->ticks_seen;
+}
+
+static void *demo_setup(ksl_engine *e, demo_result *r, const demo_scenario *sc)
+{
+    demo_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->sc = sc;
+    s->r = r;
+    s->dev.e = e;
+    s->dev.dev = ksl_device_attach(e, &tick_ops, &s->dev, TICK_PORT_BASE, 0x10);
+    KeInitializeSpinLock(&s->lock_a);
+    KeInitializeSpinLock(&s->lock_b);
+    KeInitializeDpc(&s->dpc, demo_dpc, s);
+    KeInitializeEvent(&s->done, NotificationEvent, FALSE);
+    IoConnectInterrupt(&s->intr, demo_isr, s, NULL, TICK_LINE, TICK_IRQL, TICK_IRQL, LevelSensitive, FALSE, 0, FALSE);
+    r->expected = 2 * PER_THREAD + TICKS;
+    ksl_thread_create(e, "starter", demo_starter, s);
+    ksl_thread_create(e, "client", demo_client, s);
+    return s;
+}
+
+static void demo_teardown(void *state)
+{
+    demo_state *s = state;
+    if (s && s->intr)
+        IoDisconnectInterrupt(s->intr);
+    free(s);
+}
+
+static void *setup_clean(ksl_engine *e, demo_result *r);
+static void *setup_lock_order(ksl_engine *e, demo_result *r);
+static void *setup_stale_irql(ksl_engine *e, demo_result *r);
+
+static const demo_scenario scenarios[] = {
+    {"counter", "device interrupts, a DPC and two threads share a counter under a spin lock", 0, setup_clean, demo_teardown},
+    {"lock-order", "the DPC takes lock B then A, the threads A then B", 1, setup_lock_order, demo_teardown},
+    {"stale-irql", "a thread releases its spin lock restoring the wrong IRQL", 1, setup_stale_irql, demo_teardown},
+};
+
+static void *setup_clean(ksl_engine *e, demo_result *r)
+{
+    return demo_setup(e, r, &scenarios[0]);
+}
+static void *setup_lock_order(ksl_engine *e, demo_result *r)
+{
+    return demo_setup(e, r, &scenarios[1]);
+}
+static void *setup_stale_irql(ksl_engine *e, demo_result *r)
+{
+    return demo_setup(e, r, &scenarios[2]);
+}
+
+const demo_scenario *demo_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+        if (strcmp(scenarios[i].name, name) == 0)
+            return &scenarios[i];
+    return NULL;
+}
+
+const demo_scenario *demo_list(size_t *n)
+{
+    *n = sizeof scenarios / sizeof scenarios[0];
+    return scenarios;
+}

@@ -30,6 +30,7 @@
 #ifdef KSL_ASAN
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old, size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #endif
 #ifdef KSL_TSAN
 void *__tsan_get_current_fiber(void);
@@ -97,6 +98,10 @@ int ksl_coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg)
         munmap(m, stack_size + page);
         return -1;
     }
+#ifdef KSL_ASAN
+    /* A recycled mapping keeps the shadow of the stack that lived there before. */
+    __asan_unpoison_memory_region((uint8_t *)m + page, stack_size);
+#endif
     c->stack = m;
     c->stack_size = stack_size;
     c->asan_bottom = (uint8_t *)m + page;
@@ -169,6 +174,9 @@ void ksl_coro_free(ksl_coro *c)
 {
     if (c->stack) {
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
+#ifdef KSL_ASAN
+        __asan_unpoison_memory_region((uint8_t *)c->stack + page, c->stack_size);
+#endif
         munmap(c->stack, c->stack_size + page);
         c->stack = NULL;
     }

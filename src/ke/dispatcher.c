@@ -217,9 +217,8 @@ void ksl_mutex_acquire(ksl_fast_mutex *m, const char *file, int line)
     uint8_t old = c->irql;
     ksl__set_irql(c, KSL_IRQL_APC);
     ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
-    if (!m->node)
-        m->node = ksl__lockgraph_node(e->locks, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX);
-    ksl__lockgraph_acquire(c, m->node, file, line);
+    ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
+                           file, line);
     ksl__big_lock(e);
     if (m->owner) {
         ksl_thread *t = c->thread;
@@ -262,9 +261,8 @@ bool ksl_mutex_try_acquire(ksl_fast_mutex *m, const char *file, int line)
     }
     ksl__big_unlock(e);
     if (ok) {
-        if (!m->node)
-            m->node = ksl__lockgraph_node(e->locks, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX);
-        ksl__lockgraph_acquire(c, m->node, file, line);
+        ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
+                               file, line);
     }
     return ok;
 }

@@ -116,7 +116,7 @@ void ksl__run_dpc(ksl_cpu *c)
     ksl__big_unlock(e);
     if (!dpc)
         return;
-    e->stats.dpcs++;
+    c->st.dpcs++;
     uint8_t old = c->irql;
     ksl__frame_push(c, FR_DPC, dpc->id, dpc->name ? dpc->name : "dpc");
     ksl__set_irql(c, KSL_IRQL_DISPATCH);

@@ -115,6 +115,8 @@ void ksl_engine_destroy(ksl_engine *e)
         ksl_interrupt *i = e->lines[l].chain;
         while (i) {
             ksl_interrupt *n = i->next;
+            if (i->owns_context)
+                free(i->context);
             free(i);
             i = n;
         }
@@ -262,6 +264,16 @@ int ksl_engine_run(ksl_engine *e)
         return -1;
     if (!atomic_load(&e->has_finding))
         ksl__pool_check_leaks(e);
+    for (uint32_t i = 0; i < e->ncpus; i++) {
+        const ksl_stats *s = &e->cpus[i].st;
+        e->stats.interrupts += s->interrupts;
+        e->stats.dpcs += s->dpcs;
+        e->stats.work_items += s->work_items;
+        if (s->max_raised_ns > e->stats.max_raised_ns)
+            e->stats.max_raised_ns = s->max_raised_ns;
+        if (s->max_dirql_ns > e->stats.max_dirql_ns)
+            e->stats.max_dirql_ns = s->max_dirql_ns;
+    }
     e->stats.steps = ksl__threaded(e) ? atomic_load(&e->tsteps) : e->steps;
     e->stats.time_ns = ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
     return atomic_load(&e->has_finding) ? 1 : 0;

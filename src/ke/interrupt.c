@@ -58,6 +58,8 @@ void ksl_interrupt_disconnect(ksl_interrupt *intr)
         }
     }
     ksl__big_unlock(e);
+    if (intr->owns_context)
+        free(intr->context);
     free(intr);
 }
 
@@ -84,7 +86,7 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     ksl_engine *e = c->e;
     ksl_irq_line *l = &e->lines[line];
     uint8_t old = c->irql;
-    e->stats.interrupts++;
+    c->st.interrupts++;
     for (ksl_interrupt *i = l->chain; i; i = i->next) {
         if (i->irql <= old)
             continue;

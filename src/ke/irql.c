@@ -14,12 +14,10 @@ _Thread_local ksl_engine *ksl__eng;
 void ksl__activation(ksl_cpu *c, const char *kind, const char *name, uint8_t irql, uint64_t cost)
 {
     ksl_engine *e = c->e;
-    if (irql >= KSL_IRQL_DEVICE_MIN) {
-        if (cost > e->stats.max_dirql_ns)
-            e->stats.max_dirql_ns = cost;
-    }
-    if (cost > e->stats.max_raised_ns)
-        e->stats.max_raised_ns = cost;
+    if (irql >= KSL_IRQL_DEVICE_MIN && cost > c->st.max_dirql_ns)
+        c->st.max_dirql_ns = cost;
+    if (cost > c->st.max_raised_ns)
+        c->st.max_raised_ns = cost;
     if (e->act_hook) {
         ksl_activation a = {kind, name, c->index, irql, cost};
         e->act_hook(e->act_user, &a);

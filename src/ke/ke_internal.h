@@ -116,6 +116,7 @@ typedef struct ksl_cpu {
     ksl_coro idle;
     int idle_ready;
     ksl_opt act;             /* action handed to the owner */
+    ksl_stats st;            /* this CPU's counters, summed into the engine's at the end */
     /* threaded executor */
     pthread_t host;
     ksl_coro host_coro;
@@ -140,6 +141,7 @@ struct ksl_interrupt {
     ksl_spinlock *lock;
     ksl_spinlock own_lock;
     ksl_interrupt *next;
+    uint8_t owns_context;    /* free `context` with the object (the WDK adapter's thunk) */
     char name[40];
 };
 
@@ -383,7 +385,8 @@ const char *ksl__irql_name(uint8_t irql, char *buf, size_t len);
 /* Lock-order graph (lockdep).  Returns 0, or reports K.lock-order-cycle. */
 ksl_lockgraph *ksl__lockgraph_new(void);
 void ksl__lockgraph_free(ksl_lockgraph *g);
-uint32_t ksl__lockgraph_node(ksl_lockgraph *g, const char *name, const char *file, int line, uint8_t kind);
+/* The node for a lock, numbered at its first acquire (`slot` is the lock's node field). */
+uint32_t ksl__lockgraph_node(ksl_lockgraph *g, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind);
 void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t node, const char *file, int line);
 
 /* Pool teardown check. */

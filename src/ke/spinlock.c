@@ -40,9 +40,8 @@ void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char
                   lock->name ? lock->name : "?", lock->acq_file ? lock->acq_file : "?", lock->acq_line);
     if (c->nheld >= KSL_MAX_HELD)
         ksl__fail(c, "K.lock-order-cycle", file, line, "more than %d spin locks held at once", KSL_MAX_HELD);
-    if (!lock->node)
-        lock->node = ksl__lockgraph_node(e->locks, lock->name, lock->init_file, lock->init_line, lock->kind);
-    ksl__lockgraph_acquire(c, lock->node, file, line);
+    ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &lock->node, lock->name, lock->init_file, lock->init_line, lock->kind),
+                           file, line);
     if (ksl__threaded(e)) {
         uint32_t expect = 0;
         while (!atomic_compare_exchange_weak_explicit(&lock->owner, &expect, me, memory_order_acquire,
@@ -117,8 +116,8 @@ void ksl_spin_release(ksl_spinlock *lock, uint8_t new_irql, const char *file, in
                       "KeReleaseSpinLock on '%s' restores %s, but the acquire saved %s", lock->name ? lock->name : "?",
                       ksl__irql_name(new_irql, a, sizeof a), ksl__irql_name(lock->saved_irql, b, sizeof b));
     }
+    lock->raised = 0; /* before the drop: the next holder writes it after taking the lock */
     ksl__spin_drop(c, lock, "KeReleaseSpinLock", file, line);
-    lock->raised = 0;
     ksl__set_irql(c, new_irql);
     ksl__point(c, P_SPIN_RELEASE, c->e->cfg.step_cost_ns, file, line);
 }

@@ -83,7 +83,7 @@ void ksl__worker_main(void *arg)
             ksl__big_unlock(e);
             if (!w)
                 break;
-            e->stats.work_items++;
+            c->st.work_items++;
             ksl_work_fn *fn = w->fn;
             void *dev = w->device_object, *ctx = w->context;
             self->frame_kind = FR_WORK;

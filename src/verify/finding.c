@@ -58,8 +58,8 @@ void ksl__describe(const ksl_cpu *c, char *buf, size_t len)
 
 void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line)
 {
-    if (!e->log)
-        return;
+    if (!e->log || ksl__threaded(e))
+        return; /* the log serves reports of reproducible runs */
     ksl_log_entry *l = &e->log[e->nlog % e->cfg.event_log];
     e->nlog++;
     l->step = e->steps;

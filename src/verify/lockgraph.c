@@ -79,13 +79,20 @@ static int grow_nodes(ksl_lockgraph *g)
     return 0;
 }
 
-uint32_t ksl__lockgraph_node(ksl_lockgraph *g, const char *name, const char *file, int line, uint8_t kind)
+uint32_t ksl__lockgraph_node(ksl_lockgraph *g, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind)
 {
+    uint32_t id = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (id)
+        return id;
     pthread_mutex_lock(&g->mu);
-    if (g->n >= g->cap && grow_nodes(g) != 0)
-        abort();
-    uint32_t id = g->n++;
-    g->nodes[id] = (node){.name = name, .file = file, .line = line, .kind = kind};
+    id = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!id) {
+        if (g->n >= g->cap && grow_nodes(g) != 0)
+            abort();
+        id = g->n++;
+        g->nodes[id] = (node){.name = name, .file = file, .line = line, .kind = kind};
+        __atomic_store_n(slot, id, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&g->mu);
     return id;
 }

@@ -35,6 +35,7 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT *InterruptObject, PKSERVICE_ROUTINE Serv
         free(t);
         return STATUS_INVALID_PARAMETER;
     }
+    i->owns_context = 1;
     *InterruptObject = i;
     return STATUS_SUCCESS;
 }
@@ -43,9 +44,7 @@ VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject)
 {
     if (!InterruptObject)
         return;
-    void *thunk = InterruptObject->isr == isr_thunk ? InterruptObject->context : NULL;
-    ksl_interrupt_disconnect(InterruptObject);
-    free(thunk);
+    ksl_interrupt_disconnect(InterruptObject); /* frees the thunk it owns */
 }
 
 typedef struct sync_thunk {

@@ -16,6 +16,11 @@ ksl_config cfg_with(uint64_t seed, uint32_t cpus)
 
 run_out run_scenario(const ksl_config *cfg, scenario_fn *setup, void *arg)
 {
+    return run_scenario_td(cfg, setup, NULL, arg);
+}
+
+run_out run_scenario_td(const ksl_config *cfg, scenario_fn *setup, scenario_fn *teardown, void *arg)
+{
     run_out o;
     memset(&o, 0, sizeof o);
     char err[256] = "";
@@ -42,6 +47,8 @@ run_out run_scenario(const ksl_config *cfg, scenario_fn *setup, void *arg)
         o.choices = malloc(n * sizeof *o.choices);
         memcpy(o.choices, ch, n * sizeof *ch);
     }
+    if (teardown)
+        teardown(e, arg);
     ksl_engine_destroy(e);
     return o;
 }

@@ -29,6 +29,8 @@ typedef struct run_out {
 ksl_config cfg_with(uint64_t seed, uint32_t cpus);
 /* Run `setup` on a new engine made from cfg (NULL: defaults). */
 run_out run_scenario(const ksl_config *cfg, scenario_fn *setup, void *arg);
+/* The same, calling teardown(e, arg) after the run and before the engine is destroyed. */
+run_out run_scenario_td(const ksl_config *cfg, scenario_fn *setup, scenario_fn *teardown, void *arg);
 void run_out_free(run_out *o);
 
 /* Assert the run found exactly `rule` (prints the message otherwise). */

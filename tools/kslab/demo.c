@@ -15,9 +15,8 @@
 #include "demo.h"
 
 /* The tick device's registers. */
-#define TICK_REG_STATUS 0x00   /* read: 1 = interrupt pending; write 1 to acknowledge */
+#define TICK_REG_STATUS 0x00   /* read: ticks not yet acknowledged; write N to acknowledge N */
 #define TICK_REG_CONTROL 0x04  /* write: number of ticks to generate */
-#define TICK_STATUS_PENDING 0x1u
 #define TICK_PORT_BASE 0x1000u
 #define TICK_LINE 5u
 #define TICK_IRQL 5u
@@ -42,9 +41,10 @@ static void tick_write(void *d, uint32_t off, unsigned width, uint32_t value, ui
 {
     (void)width;
     tick_dev *t = d;
-    if (off == TICK_REG_STATUS && (value & TICK_STATUS_PENDING)) {
-        t->status &= ~TICK_STATUS_PENDING;
-        ksl_irq_line_set(t->e, TICK_LINE, false);
+    if (off == TICK_REG_STATUS) {
+        t->status -= value <= t->status ? value : t->status;
+        if (!t->status)
+            ksl_irq_line_set(t->e, TICK_LINE, false);
     } else if (off == TICK_REG_CONTROL) {
         t->remaining = value;
         if (value)
@@ -59,7 +59,7 @@ static void tick_event(void *d, uint64_t cookie, uint64_t now)
     if (!t->remaining)
         return;
     t->remaining--;
-    t->status |= TICK_STATUS_PENDING;
+    t->status++;
     ksl_irq_line_set(t->e, TICK_LINE, true);
     if (t->remaining)
         ksl_device_schedule(t->dev, now + TICK_PERIOD_NS, 0);
@@ -76,19 +76,32 @@ typedef struct demo_state {
     KSPIN_LOCK lock_a, lock_b;
     KDPC dpc;
     KEVENT done;
+    KEVENT client_done;
     PKINTERRUPT intr;
     volatile uint64_t counter;
     uint32_t ticks_seen;
+    uint32_t pending_ticks; /* ISR -> DPC, under the interrupt lock */
+    uint32_t grabbed;       /* written under the interrupt lock, read under lock_a */
 } demo_state;
 
 static BOOLEAN demo_isr(PKINTERRUPT intr, PVOID ctx)
 {
     (void)intr;
     demo_state *s = ctx;
-    if (!(READ_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS) & TICK_STATUS_PENDING))
+    ULONG ticks = READ_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS);
+    if (!ticks)
         return FALSE;
-    WRITE_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS, TICK_STATUS_PENDING);
+    WRITE_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS, ticks);
+    s->pending_ticks += ticks; /* one interrupt may stand for several ticks, one DPC for several interrupts */
     KeInsertQueueDpc(&s->dpc, NULL, NULL);
+    return TRUE;
+}
+
+static BOOLEAN take_pending(PVOID ctx)
+{
+    demo_state *s = ctx;
+    s->grabbed = s->pending_ticks;
+    s->pending_ticks = 0;
     return TRUE;
 }
 
@@ -98,18 +111,26 @@ static void demo_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
     (void)a1;
     (void)a2;
     demo_state *s = ctx;
+    uint32_t seen, n;
+    /* The same DPC object may run on two CPUs at once: everything shared is under the lock. */
     if (strcmp(s->sc->name, "lock-order") == 0) {
         KeAcquireSpinLockAtDpcLevel(&s->lock_b);
         KeAcquireSpinLockAtDpcLevel(&s->lock_a);
-        s->counter++;
+        KeSynchronizeExecution(s->intr, take_pending, s);
+        n = s->grabbed;
+        s->counter += n;
+        seen = s->ticks_seen += n;
         KeReleaseSpinLockFromDpcLevel(&s->lock_a);
         KeReleaseSpinLockFromDpcLevel(&s->lock_b);
     } else {
         KeAcquireSpinLockAtDpcLevel(&s->lock_a);
-        s->counter++;
+        KeSynchronizeExecution(s->intr, take_pending, s);
+        n = s->grabbed;
+        s->counter += n;
+        seen = s->ticks_seen += n;
         KeReleaseSpinLockFromDpcLevel(&s->lock_a);
     }
-    if (++s->ticks_seen == TICKS)
+    if (n && seen == TICKS)
         KeSetEvent(&s->done, IO_NO_INCREMENT, FALSE);
 }
 
@@ -133,6 +154,13 @@ static void demo_client(void *arg)
     }
 }
 
+static void demo_second(void *arg)
+{
+    demo_state *s = arg;
+    demo_client(s);
+    KeSetEvent(&s->client_done, IO_NO_INCREMENT, FALSE);
+}
+
 static void demo_starter(void *arg)
 {
     demo_state *s = arg;
@@ -141,8 +169,12 @@ static void demo_starter(void *arg)
     LARGE_INTEGER timeout;
     timeout.QuadPart = -10 * 1000 * 50; /* 50 ms */
     KeWaitForSingleObject(&s->done, Executive, KernelMode, FALSE, &timeout);
+    KeWaitForSingleObject(&s->client_done, Executive, KernelMode, FALSE, &timeout);
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock_a, &old);
     s->r->counter = s->counter;
     s->r->ticks = s->ticks_seen;
+    KeReleaseSpinLock(&s->lock_a, old);
 }
 
 static void *demo_setup(ksl_engine *e, demo_result *r, const demo_scenario *sc)
@@ -158,10 +190,11 @@ static void *demo_setup(ksl_engine *e, demo_result *r, const demo_scenario *sc)
     KeInitializeSpinLock(&s->lock_b);
     KeInitializeDpc(&s->dpc, demo_dpc, s);
     KeInitializeEvent(&s->done, NotificationEvent, FALSE);
+    KeInitializeEvent(&s->client_done, NotificationEvent, FALSE);
     IoConnectInterrupt(&s->intr, demo_isr, s, NULL, TICK_LINE, TICK_IRQL, TICK_IRQL, LevelSensitive, FALSE, 0, FALSE);
     r->expected = 2 * PER_THREAD + TICKS;
     ksl_thread_create(e, "starter", demo_starter, s);
-    ksl_thread_create(e, "client", demo_client, s);
+    ksl_thread_create(e, "client", demo_second, s);
     return s;
 }
 

@@ -40,7 +40,7 @@ uint32_t ksl_port_read(uintptr_t address, unsigned width, const char *file, int 
         return 0xFFFFFFFFu;
     ksl_device *d = find(e, address);
     if (c)
-        ksl__point(c, P_PORT_READ, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_PORT_READ, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
     if (!d)
         return 0xFFFFFFFFu >> (32 - 8 * width); /* nothing decodes the address: the bus floats high */
     ksl__big_lock(e);
@@ -57,7 +57,7 @@ void ksl_port_write(uintptr_t address, unsigned width, uint32_t value, const cha
         return;
     ksl_device *d = find(e, address);
     if (c)
-        ksl__point(c, P_PORT_WRITE, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_PORT_WRITE, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
     if (!d || !d->ops->write)
         return;
     ksl__big_lock(e);

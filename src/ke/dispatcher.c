@@ -75,7 +75,7 @@ int32_t ksl_event_set(ksl_event *ev, const char *file, int line)
     if (e)
         ksl__big_unlock(e);
     if (c)
-        ksl__point(c, P_EVENT_SET, c->e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_EVENT_SET, c->e->cfg.step_cost_ns, file, line);
     return old;
 }
 
@@ -85,7 +85,7 @@ int32_t ksl_event_reset(ksl_event *ev, const char *file, int line)
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeResetEvent", file, line);
     int32_t old = atomic_exchange(&ev->header.signaled, 0);
     if (c)
-        ksl__point(c, P_EVENT_RESET, c->e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_EVENT_RESET, c->e->cfg.step_cost_ns, file, line);
     return old;
 }
 
@@ -142,7 +142,7 @@ ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const cha
         ksl__fail(c, "K.wait-at-dispatch", file, line, "KeWaitForSingleObject with a %s timeout at %s",
                   timeout_100ns ? "non-zero" : "infinite", ksl__irql_name(c->irql, ib, sizeof ib));
     ksl_engine *e = c->e;
-    ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);
     if (atomic_load(&h->signaled)) {
         if (auto_reset(h))
@@ -166,7 +166,7 @@ ksl_status ksl_delay(int64_t interval_100ns, const char *file, int line)
     if (!ksl__cur_thread(c))
         ksl__fail(c, "K.wait-at-dispatch", file, line, "KeDelayExecutionThread outside a thread");
     ksl_engine *e = c->e;
-    ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);
     int64_t rel = interval_100ns <= 0 ? interval_100ns : -interval_100ns;
     block_on(c, NULL, "delay", &rel, file, line);
@@ -216,7 +216,7 @@ void ksl_mutex_acquire(ksl_fast_mutex *m, const char *file, int line)
     ksl_engine *e = c->e;
     uint8_t old = c->irql;
     ksl__set_irql(c, KSL_IRQL_APC);
-    ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
     ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
                            file, line);
     ksl__big_lock(e);
@@ -251,7 +251,7 @@ bool ksl_mutex_try_acquire(ksl_fast_mutex *m, const char *file, int line)
         return true;
     mutex_checks(c, m, "ExTryToAcquireFastMutex", file, line);
     ksl_engine *e = c->e;
-    ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);
     bool ok = m->owner == NULL;
     if (ok) {
@@ -302,5 +302,5 @@ void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line)
     }
     ksl__big_unlock(e);
     ksl__set_irql(c, restore);
-    ksl__point(c, P_MUTEX_RELEASE, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_MUTEX_RELEASE, e->cfg.step_cost_ns, file, line);
 }

@@ -66,7 +66,7 @@ bool ksl_dpc_queue(ksl_dpc *dpc, void *arg1, void *arg2, const char *file, int l
     ksl__big_unlock(e);
     if (ok)
         ksl__kick(e, cpu);
-    ksl__point(c, P_DPC_QUEUE, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_DPC_QUEUE, e->cfg.step_cost_ns, file, line);
     return ok;
 }
 
@@ -95,7 +95,7 @@ bool ksl_dpc_dequeue(ksl_dpc *dpc, const char *file, int line)
         }
     }
     ksl__big_unlock(e);
-    ksl__point(c, P_DPC_DEQUEUE, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_DPC_DEQUEUE, e->cfg.step_cost_ns, file, line);
     return removed;
 }
 

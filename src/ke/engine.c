@@ -218,7 +218,7 @@ _Noreturn void ksl__thread_exit(ksl_cpu *c)
                   t->mutexes[t->nmutexes - 1]->name ? t->mutexes[t->nmutexes - 1]->name : "?");
     if (c->irql != KSL_IRQL_PASSIVE)
         ksl__fail(c, "K.routine-irql-changed", NULL, 0, "thread returned at %s", ksl__irql_name(c->irql, ib, sizeof ib));
-    ksl__point(c, P_THREAD_EXIT, e->cfg.step_cost_ns, NULL, 0);
+    c = ksl__point(c, P_THREAD_EXIT, e->cfg.step_cost_ns, NULL, 0);
     c = ksl__cur;
     ksl__big_lock(e);
     t->state = T_DONE;

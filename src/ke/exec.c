@@ -3,14 +3,14 @@
  * threaded executor. */
 #include "ke_internal.h"
 
-void ksl__point(ksl_cpu *c, unsigned k, uint32_t cost, const char *file, int line)
+ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int line)
 {
     ksl_engine *e = c->e;
     c->clock += cost;
     c->work += cost;
     if (ksl__threaded(e)) {
         ksl__thr_point(c);
-        return;
+        return c; /* threads are pinned to their CPU in the threaded executor */
     }
     e->steps++;
     ksl__hash(e, (((uint64_t)k << 8) | c->index) ^ (c->clock << 16));
@@ -20,12 +20,14 @@ void ksl__point(ksl_cpu *c, unsigned k, uint32_t cost, const char *file, int lin
         ksl__fail(c, "K.hang", file, line, "the run took more than %llu scheduling points",
                   (unsigned long long)e->cfg.max_steps);
     ksl__det_reschedule(c);
+    return ksl__cur; /* a thread below DISPATCH may have been preempted and resumed elsewhere */
 }
 
 void ksl__block(ksl_cpu *c)
 {
     ksl_thread *t = c->thread;
     t->irql = c->irql;
+    t->last_clock = c->clock;
     if (ksl__threaded(c->e)) {
         ksl__thr_block(c);
         return;

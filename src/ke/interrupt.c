@@ -137,6 +137,6 @@ bool ksl_interrupt_sync(ksl_interrupt *intr, ksl_sync_fn *fn, void *context, con
     ksl__spin_drop(c, intr->lock, "KeSynchronizeExecution", file, line);
     ksl__activation(c, "sync", "KeSynchronizeExecution", intr->irql, c->work - start);
     ksl__set_irql(c, old);
-    ksl__point(c, P_SYNC, c->e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_SYNC, c->e->cfg.step_cost_ns, file, line);
     return r;
 }

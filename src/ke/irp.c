@@ -61,14 +61,14 @@ void ksl_cancel_lock_release(uint8_t irql, const char *file, int line)
         return;
     ksl__spin_drop(c, &c->e->cancel_lock, "IoReleaseCancelSpinLock", file, line);
     ksl__set_irql(c, irql);
-    ksl__point(c, P_CANCEL_LOCK, c->e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_CANCEL_LOCK, c->e->cfg.step_cost_ns, file, line);
 }
 
 ksl_cancel_fn *ksl_irp_set_cancel_routine(struct _IRP *irp, ksl_cancel_fn *fn, const char *file, int line)
 {
     ksl_cpu *c = ksl__cur;
     if (c)
-        ksl__point(c, P_IRP_SET_CANCEL, c->e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_IRP_SET_CANCEL, c->e->cfg.step_cost_ns, file, line);
     return atomic_exchange(&irp->CancelRoutine, fn);
 }
 
@@ -77,7 +77,7 @@ bool ksl_irp_cancel(struct _IRP *irp, const char *file, int line)
     ksl_cpu *c = ksl__cur;
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "IoCancelIrp", file, line);
     if (c)
-        ksl__point(c, P_IRP_CANCEL, c->e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_IRP_CANCEL, c->e->cfg.step_cost_ns, file, line);
     uint8_t irql;
     ksl_cancel_lock_acquire(&irql, file, line);
     irp->Cancel = 1;
@@ -128,7 +128,7 @@ void ksl_irp_complete(struct _IRP *irp, const char *file, int line)
     }
     irp->ksl_completions++;
     if (c)
-        ksl__point(c, P_IRP_COMPLETE, c->e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_IRP_COMPLETE, c->e->cfg.step_cost_ns, file, line);
     if (irp->ksl_completion)
         irp->ksl_completion(irp->ksl_device, irp, irp->ksl_completion_context);
 }

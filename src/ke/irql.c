@@ -108,7 +108,7 @@ void ksl_irql_raise(uint8_t new_irql, uint8_t *old_irql, const char *file, int l
         ksl__fail(c, "K.irql-raise-to-lower", file, line, "KeRaiseIrql to %u, above HIGH_LEVEL", new_irql);
     *old_irql = c->irql;
     ksl__set_irql(c, new_irql);
-    ksl__point(c, P_IRQL_RAISE, c->e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_IRQL_RAISE, c->e->cfg.step_cost_ns, file, line);
 }
 
 void ksl_irql_lower(uint8_t new_irql, const char *file, int line)
@@ -121,7 +121,7 @@ void ksl_irql_lower(uint8_t new_irql, const char *file, int line)
         ksl__fail(c, "K.irql-lower-to-higher", file, line, "KeLowerIrql to %s, above the current %s",
                   ksl__irql_name(new_irql, a, sizeof a), ksl__irql_name(c->irql, b, sizeof b));
     ksl__set_irql(c, new_irql);
-    ksl__point(c, P_IRQL_LOWER, c->e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_IRQL_LOWER, c->e->cfg.step_cost_ns, file, line);
 }
 
 uint64_t ksl_time_now(void)
@@ -135,7 +135,7 @@ void ksl_stall(uint32_t us, const char *file, int line)
 {
     ksl_cpu *c = ksl__cur;
     if (c)
-        ksl__point(c, P_STALL, us * 1000u + c->e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_STALL, (uint64_t)us * 1000u + c->e->cfg.step_cost_ns, file, line);
 }
 
 int32_t ksl_interlocked_add(volatile int32_t *target, int32_t value, const char *file, int line)

@@ -73,6 +73,7 @@ struct ksl_thread {
     uint8_t frame_kind;      /* FR_THREAD, or FR_WORK while running a work item */
     int32_t cpu;             /* CPU while running, else -1 */
     int32_t home_cpu;        /* threaded engine: the CPU it is pinned to */
+    uint64_t last_clock;     /* its CPU's clock when it left it: its time never runs backwards */
     ksl_thread *next_ready;
     ksl_thread *next_all;
     /* waiting */
@@ -280,8 +281,12 @@ static inline int ksl__threaded(const ksl_engine *e)
     return e->cfg.engine == KSL_ENGINE_THREADED;
 }
 
-/* A scheduling point of kind `k` charging `cost` ns, at source position file:line. */
-void ksl__point(ksl_cpu *c, unsigned k, uint32_t cost, const char *file, int line);
+/*
+ * A scheduling point of kind `k` charging `cost` ns, at source position file:line.  Returns the
+ * CPU the caller runs on afterwards: a thread below DISPATCH_LEVEL may be preempted at a point
+ * and resumed on another CPU, so callers must use the returned CPU, never the one they passed.
+ */
+ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int line);
 /* Block the calling thread (state already T_WAITING) until ksl__ready is called for it. */
 void ksl__block(ksl_cpu *c);
 /* Make a waiting or new thread ready to run. */

@@ -31,7 +31,7 @@ void *ksl_pool_alloc(int pool_type, size_t size, uint32_t tag, const char *file,
     ksl__require_irql(c, pool_type == KSL_POOL_PAGED ? KSL_IRQL_APC : KSL_IRQL_DISPATCH,
                       pool_type == KSL_POOL_PAGED ? "ExAllocatePoolWithTag(PagedPool)" : "ExAllocatePoolWithTag", file, line);
     if (c)
-        ksl__point(c, P_POOL_ALLOC, e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_POOL_ALLOC, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);
     uint64_t serial = ++e->pool_serial;
     if (e->cfg.fail_alloc_nth && serial == e->cfg.fail_alloc_nth) {
@@ -100,7 +100,7 @@ void ksl_pool_free(void *p, uint32_t tag, const char *file, int line)
     ksl__big_unlock(e);
     free(h);
     if (c)
-        ksl__point(c, P_POOL_FREE, e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_POOL_FREE, e->cfg.step_cost_ns, file, line);
 }
 
 void ksl__pool_check_leaks(ksl_engine *e)

@@ -248,6 +248,7 @@ static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
         th->next_ready = NULL;
         if (t->thread) { /* preempt the thread on t */
             ksl_thread *u = t->thread;
+            u->last_clock = t->clock;
             u->state = T_READY;
             u->irql = t->irql;
             u->cpu = -1;
@@ -258,6 +259,8 @@ static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
                 e->ready_head = u;
             e->ready_tail = u;
         }
+        if (t->clock < th->last_clock)
+            t->clock = th->last_clock;
         th->state = T_RUNNING;
         th->cpu = (int32_t)t->index;
         t->thread = th;

@@ -32,7 +32,7 @@ void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char
 {
     ksl_engine *e = c->e;
     check_init(c, lock, call, file, line);
-    ksl__point(c, P_SPIN_ACQUIRE, e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_SPIN_ACQUIRE, e->cfg.step_cost_ns, file, line);
     uint32_t me = c->index + 1;
     if (atomic_load_explicit(&lock->owner, memory_order_relaxed) == me)
         ksl__fail(c, "K.spinlock-recursive", file, line,
@@ -119,7 +119,7 @@ void ksl_spin_release(ksl_spinlock *lock, uint8_t new_irql, const char *file, in
     lock->raised = 0; /* before the drop: the next holder writes it after taking the lock */
     ksl__spin_drop(c, lock, "KeReleaseSpinLock", file, line);
     ksl__set_irql(c, new_irql);
-    ksl__point(c, P_SPIN_RELEASE, c->e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_SPIN_RELEASE, c->e->cfg.step_cost_ns, file, line);
 }
 
 void ksl_spin_acquire_at_dpc(ksl_spinlock *lock, const char *file, int line)
@@ -145,5 +145,5 @@ void ksl_spin_release_from_dpc(ksl_spinlock *lock, const char *file, int line)
         ksl__fail(c, "K.spinlock-dpc-below-dispatch", file, line, "KeReleaseSpinLockFromDpcLevel on '%s' at %s",
                   lock->name ? lock->name : "?", ksl__irql_name(c->irql, ib, sizeof ib));
     ksl__spin_drop(c, lock, "KeReleaseSpinLockFromDpcLevel", file, line);
-    ksl__point(c, P_SPIN_RELEASE, c->e->cfg.step_cost_ns, file, line);
+    c = ksl__point(c, P_SPIN_RELEASE, c->e->cfg.step_cost_ns, file, line);
 }

@@ -180,7 +180,7 @@ bool ksl_timer_set(ksl_timer *t, int64_t due_100ns, uint32_t period_ms, ksl_dpc 
     ksl__heap_push(e, t->due_ns, EV_TIMER, t, 0);
     ksl__big_unlock(e);
     if (c)
-        ksl__point(c, P_TIMER_SET, e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_TIMER_SET, e->cfg.step_cost_ns, file, line);
     return was;
 }
 
@@ -198,7 +198,7 @@ bool ksl_timer_cancel(ksl_timer *t, const char *file, int line)
     t->heap_index = 0;
     ksl__big_unlock(e);
     if (c)
-        ksl__point(c, P_TIMER_CANCEL, e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_TIMER_CANCEL, e->cfg.step_cost_ns, file, line);
     return was;
 }
 

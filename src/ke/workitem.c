@@ -24,7 +24,7 @@ void ksl_work_queue(ksl_work_item *w, ksl_work_fn *fn, void *context, const char
     ksl_engine *e = w->e;
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "IoQueueWorkItem", file, line);
     if (c)
-        ksl__point(c, P_WORK_QUEUE, e->cfg.step_cost_ns, file, line);
+        c = ksl__point(c, P_WORK_QUEUE, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);
     if (w->queued) {
         ksl__big_unlock(e);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "harness.h"
 
+#include "demo.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +68,33 @@ void assert_rule_impl(const run_out *o, const char *rule, const char *file, int 
                 o->rc, o->rule, o->message, o->detail);
         _fail(file, line);
     }
+}
+
+typedef struct demo_arg {
+    const demo_scenario *sc;
+    demo_result res;
+    void *state;
+} demo_arg;
+
+static void demo_setup_fn(ksl_engine *e, void *arg)
+{
+    demo_arg *d = arg;
+    d->state = d->sc->setup(e, &d->res);
+}
+
+static void demo_teardown_fn(ksl_engine *e, void *arg)
+{
+    (void)e;
+    demo_arg *d = arg;
+    d->sc->teardown(d->state);
+}
+
+run_out run_demo(const char *name, const ksl_config *cfg, demo_result *res)
+{
+    demo_arg d = {demo_find(name), {0, 0, 0}, NULL};
+    assert_non_null(d.sc);
+    run_out o = run_scenario_td(cfg, demo_setup_fn, demo_teardown_fn, &d);
+    if (res)
+        *res = d.res;
+    return o;
 }

@@ -33,6 +33,10 @@ run_out run_scenario(const ksl_config *cfg, scenario_fn *setup, void *arg);
 run_out run_scenario_td(const ksl_config *cfg, scenario_fn *setup, scenario_fn *teardown, void *arg);
 void run_out_free(run_out *o);
 
+struct demo_result;
+/* Run the built-in demonstration scenario `name` (tools/kslab/demo.h); *res gets its result. */
+run_out run_demo(const char *name, const ksl_config *cfg, struct demo_result *res);
+
 /* Assert the run found exactly `rule` (prints the message otherwise). */
 #define assert_rule(o, r) assert_rule_impl(&(o), (r), __FILE__, __LINE__)
 /* Assert the run was clean. */

@@ -13,35 +13,6 @@
 
 #include "demo.h"
 
-typedef struct demo_arg {
-    const demo_scenario *sc;
-    demo_result res;
-    void *state;
-} demo_arg;
-
-static void demo_setup_fn(ksl_engine *e, void *arg)
-{
-    demo_arg *d = arg;
-    d->state = d->sc->setup(e, &d->res);
-}
-
-static void demo_teardown_fn(ksl_engine *e, void *arg)
-{
-    (void)e;
-    demo_arg *d = arg;
-    d->sc->teardown(d->state);
-}
-
-static run_out run_demo(const char *name, const ksl_config *cfg, demo_result *res)
-{
-    demo_arg d = {demo_find(name), {0, 0, 0}, NULL};
-    assert_non_null(d.sc);
-    run_out o = run_scenario_td(cfg, demo_setup_fn, demo_teardown_fn, &d);
-    if (res)
-        *res = d.res;
-    return o;
-}
-
 static void test_thousand_seeds_twice(void **state)
 {
     (void)state;

@@ -12,25 +12,6 @@
 
 #include "demo.h"
 
-typedef struct demo_arg {
-    const demo_scenario *sc;
-    demo_result res;
-    void *state;
-} demo_arg;
-
-static void demo_setup_fn(ksl_engine *e, void *arg)
-{
-    demo_arg *d = arg;
-    d->state = d->sc->setup(e, &d->res);
-}
-
-static void demo_teardown_fn(ksl_engine *e, void *arg)
-{
-    (void)e;
-    demo_arg *d = arg;
-    d->sc->teardown(d->state);
-}
-
 static ksl_config threaded(uint32_t cpus)
 {
     ksl_config c = cfg_with(1, cpus);
@@ -42,12 +23,12 @@ static void test_counter_exact(void **state)
 {
     (void)state;
     for (int i = 0; i < 40; i++) {
-        demo_arg d = {demo_find("counter"), {0, 0, 0}, NULL};
+        demo_result r;
         ksl_config c = threaded(i % 2 ? 2 : 4);
-        run_out o = run_scenario_td(&c, demo_setup_fn, demo_teardown_fn, &d);
+        run_out o = run_demo("counter", &c, &r);
         assert_clean(o);
-        assert_int_equal(d.res.counter, d.res.expected);
-        assert_int_equal(d.res.ticks, 8);
+        assert_int_equal(r.counter, r.expected);
+        assert_int_equal(r.ticks, 8);
         /* Ticks may share an interrupt and interrupts a DPC; none is lost. */
         assert_in_range(o.stats.interrupts, 1, 8);
         assert_in_range(o.stats.dpcs, 1, o.stats.interrupts);
@@ -58,9 +39,8 @@ static void test_counter_exact(void **state)
 static void test_lock_order_fires(void **state)
 {
     (void)state;
-    demo_arg d = {demo_find("lock-order"), {0, 0, 0}, NULL};
     ksl_config c = threaded(2);
-    run_out o = run_scenario_td(&c, demo_setup_fn, demo_teardown_fn, &d);
+    run_out o = run_demo("lock-order", &c, NULL);
     assert_rule(o, "K.lock-order-cycle");
     run_out_free(&o);
 }

@@ -248,7 +248,8 @@ ksl_thread *ksl_thread_create(ksl_engine *e, const char *name, ksl_thread_fn *fn
 
 /* A driver assertion (ASSERT): a failed one is the finding K.driver-assert.  Any IRQL. */
 void ksl_assert_fail(const char *expr, const char *file, int line);
-/* Driver debug output, kept in the run's event log.  Any IRQL; not a scheduling point. */
+/* Driver debug output: the text (up to 95 characters) is kept in the deterministic engine's
+ * event log and shows among the events leading to a finding.  Any IRQL; not a scheduling point. */
 void ksl_debug_print(const char *file, int line, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

@@ -135,6 +135,7 @@ void ksl_engine_destroy(ksl_engine *e)
     free(e->choices);
     free(e->choices_copy);
     free(e->log);
+    free(e->dbg_text);
     free(e->cpus);
     pthread_mutex_destroy(&e->big);
     pthread_cond_destroy(&e->idle_cv);
@@ -234,7 +235,7 @@ _Noreturn void ksl__thread_exit(ksl_cpu *c)
         ksl__thr_exit(c, t);
     c->owner = &c->idle;
     for (;;)
-        ksl__det_reschedule(c);
+        ksl__det_reschedule();
 }
 
 int ksl_engine_run(ksl_engine *e)

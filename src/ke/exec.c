@@ -19,7 +19,7 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
     if (e->steps > e->cfg.max_steps)
         ksl__fail(c, "K.hang", file, line, "the run took more than %llu scheduling points",
                   (unsigned long long)e->cfg.max_steps);
-    ksl__det_reschedule(c);
+    ksl__det_reschedule();
     return ksl__cur; /* a thread below DISPATCH may have been preempted and resumed elsewhere */
 }
 
@@ -37,7 +37,7 @@ void ksl__block(ksl_cpu *c)
     c->frames[0] = (ksl_frame){.kind = FR_IDLE, .name = "idle", .work_at_entry = c->work};
     c->owner = &c->idle;
     c->raised_since = UINT64_MAX;
-    ksl__det_reschedule(c);
+    ksl__det_reschedule();
 }
 
 void ksl__ready(ksl_engine *e, ksl_thread *t)
@@ -63,7 +63,7 @@ void ksl__spin_wait(ksl_cpu *c, ksl_spinlock *lock)
     }
     c->spin_on = lock;
     while (atomic_load_explicit(&lock->owner, memory_order_relaxed) != 0)
-        ksl__det_reschedule(c);
+        ksl__det_reschedule();
     c->spin_on = NULL;
 }
 

@@ -40,6 +40,7 @@ ksl_interrupt *ksl_interrupt_connect(uint32_t line, uint8_t irql, ksl_isr_fn *is
     while (*pp)
         pp = &(*pp)->next;
     *pp = i;
+    ksl__line_update(e, line);
     ksl__big_unlock(e);
     return i;
 }
@@ -57,6 +58,7 @@ void ksl_interrupt_disconnect(ksl_interrupt *intr)
             break;
         }
     }
+    ksl__line_update(e, intr->line);
     ksl__big_unlock(e);
     if (intr->owns_context)
         free(intr->context);
@@ -68,6 +70,20 @@ uint8_t ksl_interrupt_irql(const ksl_interrupt *intr)
     return intr->irql;
 }
 
+void ksl__line_update(ksl_engine *e, uint32_t line)
+{
+    ksl_irq_line *l = &e->lines[line];
+    uint8_t irql = 0;
+    for (const ksl_interrupt *i = l->chain; i; i = i->next)
+        if (i->irql > irql)
+            irql = i->irql;
+    l->irql = irql;
+    if (l->asserted && !l->in_service && l->chain)
+        e->pending_lines |= 1ull << line;
+    else
+        e->pending_lines &= ~(1ull << line);
+}
+
 void ksl_irq_line_set(ksl_engine *e, uint32_t line, bool asserted)
 {
     if (line >= KSL_MAX_LINES)
@@ -76,6 +92,7 @@ void ksl_irq_line_set(ksl_engine *e, uint32_t line, bool asserted)
     if (!l->asserted && asserted)
         l->since = ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
     l->asserted = asserted;
+    ksl__line_update(e, line);
     if (asserted)
         for (uint32_t i = 0; i < e->ncpus; i++)
             ksl__kick(e, i);
@@ -108,6 +125,7 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     }
     ksl__big_lock(e);
     l->in_service = 0;
+    ksl__line_update(e, line);
     ksl__big_unlock(e);
 }
 

@@ -24,6 +24,7 @@
 #define KSL_MAX_HELD 16
 #define KSL_MAX_LINES 64
 #define KSL_MAX_THREAD_MUTEXES 8
+#define KSL_DBG_TEXT 96
 
 #define KSL_MAGIC_SPIN 0x4B534C53u
 #define KSL_MAGIC_DPC 0x4B534C44u
@@ -129,6 +130,7 @@ typedef struct ksl_cpu {
 typedef struct ksl_irq_line {
     uint8_t asserted;
     uint8_t in_service;
+    uint8_t irql;            /* highest IRQL of its chain: it is deliverable to CPUs below it */
     uint64_t since;
     ksl_interrupt *chain;
 } ksl_irq_line;
@@ -232,6 +234,7 @@ struct ksl_engine {
     uint64_t ev_seq;
 
     ksl_irq_line lines[KSL_MAX_LINES];
+    uint64_t pending_lines;  /* bit l: line l asserted, not in service, with an ISR (big lock) */
     ksl_device *devices;
 
     /* pool */
@@ -242,7 +245,6 @@ struct ksl_engine {
     /* work items */
     ksl_work_item *work_head, *work_tail;
     ksl_event work_event;
-    uint32_t work_pending;
     uint32_t workers_started;
 
     ksl_spinlock cancel_lock;
@@ -255,6 +257,7 @@ struct ksl_engine {
     _Atomic int stop;
 
     ksl_log_entry *log;
+    char *dbg_text;          /* DbgPrint text, one KSL_DBG_TEXT slot per log entry */
     uint32_t nlog;           /* total entries written */
 
     ksl_stats stats;
@@ -302,7 +305,7 @@ void ksl__big_unlock(ksl_engine *e);
 _Noreturn void ksl__thread_exit(ksl_cpu *c);
 
 /* Deterministic executor. */
-void ksl__det_reschedule(ksl_cpu *c);
+void ksl__det_reschedule(void);
 int ksl__det_run(ksl_engine *e);
 _Noreturn void ksl__det_abort(ksl_engine *e);
 /* Threaded executor. */
@@ -322,6 +325,8 @@ void ksl__workers_start(ksl_engine *e);
 /* Take / drop a spin lock on CPU c without touching IRQL (checks, lock order, spinning). */
 void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char *file, int line);
 void ksl__spin_drop(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char *file, int line);
+/* Recompute a line's IRQL and pending bit after its state or chain changed (big lock held). */
+void ksl__line_update(ksl_engine *e, uint32_t line);
 /* Run an ISR chain for `line` on `c` (raising, taking the interrupt lock, checking the return). */
 void ksl__deliver_irq(ksl_cpu *c, uint32_t line);
 /* Run the next DPC queued on `c`. */
@@ -386,6 +391,9 @@ void ksl__detail(ksl_engine *e, const char *fmt, ...)
 /* Describe the running context of c into buf. */
 void ksl__describe(const ksl_cpu *c, char *buf, size_t len);
 const char *ksl__irql_name(uint8_t irql, char *buf, size_t len);
+
+/* Record K.deadlock with the wait-for picture: waiters, spinning CPUs, a mutex-owner cycle. */
+void ksl__report_deadlock(ksl_engine *e);
 
 /* Lock-order graph (lockdep).  Returns 0, or reports K.lock-order-cycle. */
 ksl_lockgraph *ksl__lockgraph_new(void);

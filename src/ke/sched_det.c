@@ -33,15 +33,6 @@ static int dpc_due(const ksl_cpu *c)
     return c->irql < KSL_IRQL_DISPATCH && c->dpc_head != NULL;
 }
 
-static uint8_t line_irql(const ksl_irq_line *l)
-{
-    uint8_t m = 0;
-    for (const ksl_interrupt *i = l->chain; i; i = i->next)
-        if (i->irql > m)
-            m = i->irql;
-    return m;
-}
-
 static void switch_to(ksl_engine *e, ksl_cpu *target, ksl_coro *to)
 {
     ksl_coro *from = e->running;
@@ -58,57 +49,6 @@ _Noreturn void ksl__det_abort(ksl_engine *e)
     ksl__cur = NULL;
     ksl_coro_switch_last(from, &e->main);
     abort(); /* never resumed */
-}
-
-/* The wait-for picture when nothing can run: a K.deadlock finding. */
-static _Noreturn void deadlock(ksl_engine *e)
-{
-    char buf[256];
-    for (ksl_thread *t = e->all_threads; t; t = t->next_all) {
-        if (t->state != T_WAITING || (t->system && t->waiting_on == &e->work_event))
-            continue;
-        ksl__detail(e, "  thread '%s' waits for %s at %s:%d", t->name, t->wait_what ? t->wait_what : "an object",
-                    t->wait_file ? t->wait_file : "?", t->wait_line);
-        if (t->wait_what && strcmp(t->wait_what, "fast mutex") == 0) {
-            const ksl_fast_mutex *m = t->waiting_on;
-            ksl__detail(e, " (held by thread '%s')", m->owner ? m->owner->name : "nobody");
-        }
-        ksl__detail(e, "\n");
-    }
-    for (uint32_t i = 0; i < e->ncpus; i++) {
-        ksl_cpu *c = &e->cpus[i];
-        if (!c->spin_on)
-            continue;
-        uint32_t o = atomic_load(&c->spin_on->owner);
-        ksl__describe(c, buf, sizeof buf);
-        ksl__detail(e, "  CPU %u (%s) spins on lock '%s' held by CPU %u\n", i, buf,
-                    c->spin_on->name ? c->spin_on->name : "?", o ? o - 1 : 0);
-    }
-    /* A cycle among fast mutex owners: follow each waiter's owner chain. */
-    for (ksl_thread *t = e->all_threads; t; t = t->next_all) {
-        ksl_thread *x = t;
-        uint32_t hops = 0;
-        while (x && x->state == T_WAITING && x->wait_what && strcmp(x->wait_what, "fast mutex") == 0 &&
-               hops <= e->next_thread_id) {
-            x = ((const ksl_fast_mutex *)x->waiting_on)->owner;
-            hops++;
-            if (x == t)
-                break;
-        }
-        if (x == t && hops > 0) {
-            ksl__detail(e, "  wait-for cycle: '%s'", t->name);
-            for (x = ((const ksl_fast_mutex *)t->waiting_on)->owner;; x = ((const ksl_fast_mutex *)x->waiting_on)->owner) {
-                ksl__detail(e, " -> '%s'", x->name);
-                if (x == t)
-                    break;
-            }
-            ksl__detail(e, "\n");
-            break;
-        }
-    }
-    ksl__fail(NULL, "K.deadlock", NULL, 0, "no context can run while %u client thread(s) have not finished",
-              e->live_clients);
-    ksl__det_abort(e);
 }
 
 static int run_finished(const ksl_engine *e)
@@ -177,10 +117,6 @@ static ksl_opt pick(ksl_engine *e)
         }
 
         uint32_t n = 0;
-        uint64_t pending = 0;
-        for (uint32_t l = 0; l < KSL_MAX_LINES; l++)
-            if (e->lines[l].asserted && !e->lines[l].in_service && e->lines[l].chain)
-                pending |= 1ull << l;
         for (uint32_t i = 0; i < e->ncpus; i++) {
             ksl_cpu *c = &e->cpus[i];
             if (dpc_due(c)) {
@@ -191,9 +127,9 @@ static ksl_opt pick(ksl_engine *e)
                 opts[n] = (ksl_opt){.kind = O_CONTINUE, .cpu = (uint16_t)i};
                 keys[n++] = f->kind == FR_THREAD || f->kind == FR_WORK ? KEY(1, c->thread->id) : KEY(f->kind, f->id);
             }
-            for (uint64_t p = pending; p; p &= p - 1) {
+            for (uint64_t p = e->pending_lines; p; p &= p - 1) {
                 uint32_t l = (uint32_t)__builtin_ctzll(p);
-                if (line_irql(&e->lines[l]) > c->irql) {
+                if (e->lines[l].irql > c->irql) {
                     opts[n] = (ksl_opt){.kind = O_IRQ, .cpu = (uint16_t)i, .arg = l};
                     keys[n++] = KEY(9, (l << 8) | i);
                 }
@@ -207,8 +143,10 @@ static ksl_opt pick(ksl_engine *e)
 
         if (n == 0) {
             uint64_t t = ksl__next_event(e);
-            if (t == UINT64_MAX)
-                deadlock(e);
+            if (t == UINT64_MAX) {
+                ksl__report_deadlock(e);
+                ksl__det_abort(e);
+            }
             if (t > e->now)
                 e->now = t;
             for (uint32_t i = 0; i < e->ncpus; i++)
@@ -238,6 +176,7 @@ static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
     if (o->kind == O_IRQ) {
         ksl_irq_line *l = &e->lines[o->arg];
         l->in_service = 1;
+        ksl__line_update(e, o->arg);
         if (t->clock < l->since)
             t->clock = l->since;
     } else if (o->kind == O_DISPATCH) {
@@ -280,9 +219,8 @@ static void perform(ksl_cpu *c, ksl_opt o)
         ksl__deliver_irq(c, o.arg);
 }
 
-void ksl__det_reschedule(ksl_cpu *unused)
+void ksl__det_reschedule(void)
 {
-    (void)unused;
     ksl_engine *e = ksl__cur ? ksl__cur->e : NULL;
     if (!e)
         return;
@@ -316,7 +254,7 @@ static void idle_main(void *arg)
     ksl__cur = c;
     perform(c, o);
     for (;;)
-        ksl__det_reschedule(c);
+        ksl__det_reschedule();
 }
 
 int ksl__det_run(ksl_engine *e)

@@ -38,28 +38,15 @@ static void publish_time(ksl_engine *e, ksl_cpu *c)
 /* Claim a pending line this CPU may take (big lock held by the caller). */
 static int claim_irq(ksl_engine *e, ksl_cpu *c)
 {
-    for (uint32_t l = 0; l < KSL_MAX_LINES; l++) {
-        ksl_irq_line *ln = &e->lines[l];
-        if (!ln->asserted || ln->in_service || !ln->chain)
-            continue;
-        uint8_t irql = 0;
-        for (ksl_interrupt *i = ln->chain; i; i = i->next)
-            if (i->irql > irql)
-                irql = i->irql;
-        if (irql > c->irql) {
-            ln->in_service = 1;
+    for (uint64_t p = e->pending_lines; p; p &= p - 1) {
+        uint32_t l = (uint32_t)__builtin_ctzll(p);
+        if (e->lines[l].irql > c->irql) {
+            e->lines[l].in_service = 1;
+            ksl__line_update(e, l);
             return (int)l;
         }
     }
     return -1;
-}
-
-static int any_line_pending(ksl_engine *e)
-{
-    for (uint32_t l = 0; l < KSL_MAX_LINES; l++)
-        if (e->lines[l].asserted && !e->lines[l].in_service && e->lines[l].chain)
-            return 1;
-    return 0;
 }
 
 /* Take interrupts and DPCs this CPU may take now. */
@@ -187,15 +174,6 @@ _Noreturn void ksl__thr_exit(ksl_cpu *c, ksl_thread *t)
     abort();
 }
 
-static void report_deadlock(ksl_engine *e)
-{
-    for (ksl_thread *t = e->all_threads; t; t = t->next_all)
-        if (t->state == T_WAITING && !(t->system && t->waiting_on == &e->work_event))
-            ksl__detail(e, "  thread '%s' waits for %s at %s:%d\n", t->name, t->wait_what ? t->wait_what : "an object",
-                        t->wait_file ? t->wait_file : "?", t->wait_line);
-    ksl__fail(NULL, "K.deadlock", NULL, 0, "no context can run while client threads have not finished");
-}
-
 static void *host_main(void *arg)
 {
     ksl_cpu *c = arg;
@@ -240,10 +218,10 @@ static void *host_main(void *arg)
         /* Idle. */
         pthread_mutex_lock(&e->big);
         if (!atomic_load(&e->stop) && atomic_load(&e->tlive) > 0 && !c->tready_head && !atomic_load(&c->dpc_pending) &&
-            !any_line_pending(e)) {
+            !e->pending_lines) {
             uint32_t idle = atomic_fetch_add(&e->idle_cpus, 1) + 1;
             if (idle == e->ncpus) {
-                int busy = any_line_pending(e);
+                int busy = e->pending_lines != 0;
                 for (uint32_t i = 0; i < e->ncpus; i++)
                     if (e->cpus[i].tready_head || atomic_load(&e->cpus[i].dpc_pending))
                         busy = 1;
@@ -255,7 +233,7 @@ static void *host_main(void *arg)
                 } else if (!busy) {
                     atomic_fetch_sub(&e->idle_cpus, 1);
                     pthread_mutex_unlock(&e->big);
-                    report_deadlock(e);
+                    ksl__report_deadlock(e);
                     pthread_cond_broadcast(&e->idle_cv);
                     break;
                 }

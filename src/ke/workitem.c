@@ -47,7 +47,6 @@ void ksl_work_queue(ksl_work_item *w, ksl_work_fn *fn, void *context, const char
     else
         e->work_head = w;
     e->work_tail = w;
-    e->work_pending++;
     atomic_store(&e->work_event.header.signaled, 1);
     ksl__object_signal(e, &e->work_event.header);
     ksl__big_unlock(e);
@@ -77,7 +76,6 @@ void ksl__worker_main(void *arg)
                 e->work_head = w->next;
                 if (!e->work_head)
                     e->work_tail = NULL;
-                e->work_pending--;
                 w->queued = 0; /* dequeued before it runs: it may free itself */
             }
             ksl__big_unlock(e);

@@ -149,19 +149,26 @@ void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const 
         pthread_mutex_unlock(&e->big);
 }
 
+/* Stop the run after a finding.  Host code, the executors' own decisions and device callbacks
+ * (which may hold the dispatcher lock) only record it: the executor stops at its next decision. */
+static void stop_run(ksl_cpu *c)
+{
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (!e || !e->in_run || !c || e->in_device)
+        return;
+    if (ksl__threaded(e))
+        ksl__thr_abort(c);
+    else
+        ksl__det_abort(e);
+}
+
 void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     ksl__vfail(c, rule, file, line, fmt, ap);
     va_end(ap);
-    ksl_engine *e = c ? c->e : ksl__eng;
-    if (!e || !e->in_run || !c)
-        return; /* host code and the executors themselves stop on their own */
-    if (ksl__threaded(e))
-        ksl__thr_abort(c);
-    else
-        ksl__det_abort(e);
+    stop_run(c);
 }
 
 void ksl_report(const char *rule, const char *file, int line, const char *fmt, ...)
@@ -170,13 +177,7 @@ void ksl_report(const char *rule, const char *file, int line, const char *fmt, .
     va_start(ap, fmt);
     ksl__vfail(ksl__cur, rule, file, line, fmt, ap);
     va_end(ap);
-    ksl_engine *e = ksl__cur ? ksl__cur->e : ksl__eng;
-    if (!e || !e->in_run || !ksl__cur || e->in_device)
-        return; /* the executor stops at its next decision */
-    if (ksl__threaded(e))
-        ksl__thr_abort(ksl__cur);
-    else
-        ksl__det_abort(e);
+    stop_run(ksl__cur);
 }
 
 void ksl_assert_fail(const char *expr, const char *file, int line)
@@ -187,8 +188,19 @@ void ksl_assert_fail(const char *expr, const char *file, int line)
 void ksl_debug_print(const char *file, int line, const char *fmt, ...)
 {
     ksl_cpu *c = ksl__cur;
-    if (!c)
+    if (!c || !c->e->log || ksl__threaded(c->e))
         return;
-    (void)fmt;
-    ksl__log(c->e, c, P_EXTERNAL, "DbgPrint", file, line);
+    ksl_engine *e = c->e;
+    if (!e->dbg_text && !(e->dbg_text = calloc(e->cfg.event_log, KSL_DBG_TEXT)))
+        return;
+    /* The text lives in the slot that matches the log entry, so it lasts as long as the entry. */
+    char *slot = e->dbg_text + (size_t)(e->nlog % e->cfg.event_log) * KSL_DBG_TEXT;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(slot, KSL_DBG_TEXT, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(slot);
+    if (n && slot[n - 1] == '\n')
+        slot[n - 1] = 0;
+    ksl__log(e, c, P_EXTERNAL, slot, file, line);
 }

@@ -1941,6 +1941,30 @@ static void mono_setup(ksl_engine *e, void *arg)
         ksl_thread_create(e, "mono", mono_thread, arg);
 }
 
+/* DbgPrint's text is kept in the event log and shows among the events leading to a finding. */
+static void dbgprint_thread(void *arg)
+{
+    (void)arg;
+    DbgPrint("mapping %d released\n", 42);
+    KeStallExecutionProcessor(1);
+    ASSERT(KeGetCurrentIrql() == DISPATCH_LEVEL);
+}
+
+static void dbgprint_setup(ksl_engine *e, void *arg)
+{
+    (void)arg;
+    ksl_thread_create(e, "printer", dbgprint_thread, NULL);
+}
+
+static void test_dbgprint_in_finding(void **state)
+{
+    (void)state;
+    run_out o = run_seed(1, 2, dbgprint_setup, NULL);
+    assert_rule(o, "K.driver-assert");
+    assert_non_null(strstr(o.detail, "mapping 42 released ("));
+    run_out_free(&o);
+}
+
 static void test_time_monotonic_per_thread(void **state)
 {
     (void)state;
@@ -1995,6 +2019,7 @@ int main(void)
         cmocka_unit_test(test_irp_cancel_and_complete),
         cmocka_unit_test(test_threads_share_one_cpu),
         cmocka_unit_test(test_time_monotonic_per_thread),
+        cmocka_unit_test(test_dbgprint_in_finding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,7 +373,7 @@ static inline void InsertHeadList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
 
 /* Any IRQL: a failed assertion is the finding K.driver-assert. */
 #define ASSERT(exp) ((exp) ? (void)0 : ksl_assert_fail(#exp, __FILE__, __LINE__))
-/* Any IRQL: recorded in the run's event log. */
+/* Any IRQL: the text is kept in the run's event log (deterministic engine). */
 #define DbgPrint(...) ksl_debug_print(__FILE__, __LINE__, __VA_ARGS__)
 
 #ifdef __cplusplus

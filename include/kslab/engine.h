@@ -93,14 +93,16 @@ ksl_engine *ksl_engine_create(const ksl_config *cfg, char *err, size_t errlen);
 void ksl_engine_destroy(ksl_engine *e);
 /* Run the client threads to completion.  0 clean, 1 finding.  Host code. */
 int ksl_engine_run(ksl_engine *e);
-/* The first finding of the run, or NULL. */
+/* The first finding of the run, or NULL.  Host code. */
 const ksl_finding *ksl_engine_finding(const ksl_engine *e);
+/* Counters of the run.  Host code. */
 void ksl_engine_stats(const ksl_engine *e, ksl_stats *out);
-/* A hash over every scheduling decision and event of the run: equal hashes = equal runs. */
+/* A hash over every scheduling decision and event of the run: equal hashes = equal runs.
+ * Host code. */
 uint64_t ksl_engine_trace_hash(const ksl_engine *e);
-/* The choices the strategy made (deterministic engine), for replay and shrinking. */
+/* The choices the strategy made (deterministic engine), for replay and shrinking.  Host code. */
 const uint32_t *ksl_engine_choices(const ksl_engine *e, size_t *n);
-/* The engine's configuration after defaults. */
+/* The engine's configuration after defaults.  Host code. */
 const ksl_config *ksl_engine_config(const ksl_engine *e);
 /* Called at the end of every ISR, DPC, synchronized routine and raised stretch.  Host code. */
 void ksl_engine_set_activation_hook(ksl_engine *e, ksl_activation_hook *hook, void *user);

@@ -153,7 +153,7 @@ typedef struct ksl_timer {
     uint64_t due_ns;     /* absolute virtual time */
     uint64_t period_ns;  /* 0 = one-shot */
     ksl_dpc *dpc;
-    uint32_t heap_index; /* position in the engine's event heap, 0 = not set */
+    uint32_t armed;      /* 1 while it waits in the engine's event heap */
     uint32_t reserved;
 } ksl_timer;
 

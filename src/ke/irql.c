@@ -104,8 +104,6 @@ void ksl_irql_raise(uint8_t new_irql, uint8_t *old_irql, const char *file, int l
     if (new_irql < c->irql)
         ksl__fail(c, "K.irql-raise-to-lower", file, line, "KeRaiseIrql to %s, below the current %s",
                   ksl__irql_name(new_irql, a, sizeof a), ksl__irql_name(c->irql, b, sizeof b));
-    if (new_irql > KSL_IRQL_HIGH)
-        ksl__fail(c, "K.irql-raise-to-lower", file, line, "KeRaiseIrql to %u, above HIGH_LEVEL", new_irql);
     *old_irql = c->irql;
     ksl__set_irql(c, new_irql);
     c = ksl__point(c, P_IRQL_RAISE, c->e->cfg.step_cost_ns, file, line);

@@ -93,12 +93,12 @@ uint32_t ksl__choose_cpu(ksl_engine *e)
 
 void ksl__timer_expire(ksl_engine *e, ksl_timer *t)
 {
-    t->heap_index = 0;
+    t->armed = 0;
     atomic_store(&t->header.signaled, 1);
     ksl__object_signal(e, &t->header);
     if (t->period_ns) {
         t->due_ns += t->period_ns;
-        t->heap_index = 1;
+        t->armed = 1;
         ksl__heap_push(e, t->due_ns, EV_TIMER, t, 0);
     }
     if (t->dpc) {
@@ -169,14 +169,14 @@ bool ksl_timer_set(ksl_timer *t, int64_t due_100ns, uint32_t period_ms, ksl_dpc 
         ksl__fail(c, "K.object-uninitialized", file, line, "KeSetTimer on a timer that was never initialized");
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeSetTimer", file, line);
     ksl__big_lock(e);
-    bool was = t->heap_index != 0;
+    bool was = t->armed != 0;
     if (was)
         ksl__heap_remove_obj(e, t, 0, 0);
     atomic_store(&t->header.signaled, 0);
     t->due_ns = ksl__due_time(e, c, due_100ns);
     t->period_ns = (uint64_t)period_ms * 1000000u;
     t->dpc = dpc;
-    t->heap_index = 1;
+    t->armed = 1;
     ksl__heap_push(e, t->due_ns, EV_TIMER, t, 0);
     ksl__big_unlock(e);
     if (c)
@@ -192,10 +192,10 @@ bool ksl_timer_cancel(ksl_timer *t, const char *file, int line)
         return false;
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeCancelTimer", file, line);
     ksl__big_lock(e);
-    bool was = t->heap_index != 0;
+    bool was = t->armed != 0;
     if (was)
         ksl__heap_remove_obj(e, t, 0, 0);
-    t->heap_index = 0;
+    t->armed = 0;
     ksl__big_unlock(e);
     if (c)
         c = ksl__point(c, P_TIMER_CANCEL, e->cfg.step_cost_ns, file, line);

@@ -67,9 +67,11 @@ ksl_engine *ksl_engine_create(const ksl_config *in, char *err, size_t errlen)
     e->ncpus = cfg.cpus;
     e->cpus = calloc(cfg.cpus, sizeof *e->cpus);
     e->locks = ksl__lockgraph_new();
+    e->opts = calloc((size_t)cfg.cpus * KSL_OPTS_PER_CPU, sizeof *e->opts);
+    e->keys = calloc((size_t)cfg.cpus * KSL_OPTS_PER_CPU, sizeof *e->keys);
     if (cfg.event_log)
         e->log = calloc(cfg.event_log, sizeof *e->log);
-    if (!e->cpus || !e->locks || (cfg.event_log && !e->log)) {
+    if (!e->cpus || !e->locks || !e->opts || !e->keys || (cfg.event_log && !e->log)) {
         ksl_engine_destroy(e);
         return NULL;
     }
@@ -133,6 +135,8 @@ void ksl_engine_destroy(ksl_engine *e)
     ksl__lockgraph_free(e->locks);
     free(e->heap);
     free(e->choices);
+    free(e->opts);
+    free(e->keys);
     free(e->choices_copy);
     free(e->log);
     free(e->dbg_text);

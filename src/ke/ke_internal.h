@@ -25,6 +25,7 @@
 #define KSL_MAX_LINES 64
 #define KSL_MAX_THREAD_MUTEXES 8
 #define KSL_DBG_TEXT 96
+#define KSL_OPTS_PER_CPU (KSL_MAX_LINES + 2)
 
 #define KSL_MAGIC_SPIN 0x4B534C53u
 #define KSL_MAGIC_DPC 0x4B534C44u
@@ -223,6 +224,8 @@ struct ksl_engine {
     ksl_strategy *strategy;
     uint32_t *choices;
     size_t nchoices, cap_choices;
+    ksl_opt *opts;           /* the options of one pick: per CPU at most continue or DPC, */
+    uint64_t *keys;          /* one per pending line, and one dispatch (KSL_OPTS_PER_CPU) */
 
     uint64_t steps;
     uint64_t hash;

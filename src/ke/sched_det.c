@@ -87,13 +87,12 @@ uint32_t ksl__det_below(ksl_engine *e, uint32_t n)
     return v;
 }
 
-enum { MAX_OPTS = KSL_MAX_CPUS * 8 };
-
 /* Choose the next action.  Does not return when the run is over. */
 static ksl_opt pick(ksl_engine *e)
 {
-    ksl_opt opts[MAX_OPTS];
-    uint64_t keys[MAX_OPTS];
+    /* Engine-owned: a pick never starts while another is in progress. */
+    ksl_opt *opts = e->opts;
+    uint64_t *keys = e->keys;
     for (;;) {
         if (atomic_load_explicit(&e->stop, memory_order_relaxed))
             ksl__det_abort(e);
@@ -188,15 +187,9 @@ static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
         if (t->thread) { /* preempt the thread on t */
             ksl_thread *u = t->thread;
             u->last_clock = t->clock;
-            u->state = T_READY;
             u->irql = t->irql;
             u->cpu = -1;
-            u->next_ready = NULL;
-            if (e->ready_tail)
-                e->ready_tail->next_ready = u;
-            else
-                e->ready_head = u;
-            e->ready_tail = u;
+            ksl__ready(e, u);
         }
         if (t->clock < th->last_clock)
             t->clock = th->last_clock;

@@ -22,6 +22,7 @@
 
 #include <kslab/device.h>
 #include <kslab/rules.h>
+#include <kslab/hw/irqdev.h>
 #include <kslab/wdk/wdm.h>
 
 /* Seeds per deterministic test, and for the race sweep; -DKRULES_SEEDS=n sweeps further. */
@@ -36,59 +37,12 @@
 #define TAG_KT MAKE_TAG('K', 'T', 's', 't')
 #define TAG_OOPS MAKE_TAG('O', 'o', 'p', 's')
 
-/* ---- a small device: one interrupt some time after the driver starts it ------------------- */
+/* ---- the device: an interrupt source (<kslab/hw/irqdev.h>); one TRAIN of 1 per client ---- */
 
 #define DEV_BASE 0x2000u
-#define DEV_REG_STATUS 0x00u   /* read: 1 = interrupt pending; write 1 to acknowledge */
-#define DEV_REG_CONTROL 0x04u  /* write: number of interrupts to generate */
-#define DEV_PENDING 0x1u
 #define DEV_LINE 7u
 #define DEV_IRQL 6u
 #define DEV_PERIOD_NS 10000u
-
-typedef struct kdev {
-    ksl_engine *e;
-    ksl_device *dev;
-    uint32_t remaining;
-    uint32_t status;
-} kdev;
-
-static uint32_t kdev_read(void *d, uint32_t off, unsigned width, uint64_t now)
-{
-    (void)width;
-    (void)now;
-    kdev *k = d;
-    return off == DEV_REG_STATUS ? k->status : 0;
-}
-
-static void kdev_write(void *d, uint32_t off, unsigned width, uint32_t value, uint64_t now)
-{
-    (void)width;
-    kdev *k = d;
-    if (off == DEV_REG_STATUS && (value & DEV_PENDING)) {
-        k->status &= ~DEV_PENDING;
-        ksl_irq_line_set(k->e, DEV_LINE, false);
-    } else if (off == DEV_REG_CONTROL) {
-        k->remaining = value;
-        if (value)
-            ksl_device_schedule(k->dev, now + DEV_PERIOD_NS, 0);
-    }
-}
-
-static void kdev_event(void *d, uint64_t cookie, uint64_t now)
-{
-    (void)cookie;
-    kdev *k = d;
-    if (!k->remaining)
-        return;
-    k->remaining--;
-    k->status |= DEV_PENDING;
-    ksl_irq_line_set(k->e, DEV_LINE, true);
-    if (k->remaining)
-        ksl_device_schedule(k->dev, now + DEV_PERIOD_NS, 0);
-}
-
-static const ksl_device_ops kdev_ops = {KSL_DEVICE_OPS_VERSION, "kdev", kdev_read, kdev_write, kdev_event, 200};
 
 /* ---- shared scenario state ---------------------------------------------------------------- */
 
@@ -106,7 +60,7 @@ struct kst {
     FAST_MUTEX mutex_a;
     PKINTERRUPT intr;
     NTSTATUS connect_status;
-    kdev dev;
+    ksl_irqdev dev;
     void (*isr_body)(kst *s);      /* what the device ISR does besides acknowledging */
     PIRP irp;                      /* freed by run_k after the run */
     PIO_WORKITEM wi, wi_block;
@@ -230,9 +184,9 @@ static BOOLEAN isr_main(PKINTERRUPT intr, PVOID ctx)
 {
     (void)intr;
     kst *s = ctx;
-    if (!(READ_PORT_ULONG(DEV_BASE + DEV_REG_STATUS) & DEV_PENDING))
+    if (!READ_PORT_ULONG(DEV_BASE + KSL_IRQDEV_STATUS))
         return FALSE;
-    WRITE_PORT_ULONG(DEV_BASE + DEV_REG_STATUS, DEV_PENDING);
+    WRITE_PORT_ULONG(DEV_BASE + KSL_IRQDEV_STATUS, 1);
     InterlockedIncrement(&s->isr_runs);
     if (s->isr_body)
         s->isr_body(s);
@@ -245,15 +199,14 @@ static void th_device(void *arg)
 {
     kst *s = arg;
     LARGE_INTEGER timeout = rel_us(10000);
-    WRITE_PORT_ULONG(DEV_BASE + DEV_REG_CONTROL, 1);
+    WRITE_PORT_ULONG(DEV_BASE + KSL_IRQDEV_TRAIN, 1);
     s->wait_status = KeWaitForSingleObject(&s->ev_done, Executive, KernelMode, FALSE, &timeout);
 }
 
 static void setup_device(ksl_engine *e, kst *s, void (*isr_body)(kst *s))
 {
     setup_common(e, s);
-    s->dev.e = e;
-    s->dev.dev = ksl_device_attach(e, &kdev_ops, &s->dev, DEV_BASE, 0x10);
+    ksl_irqdev_attach(&s->dev, e, DEV_BASE, DEV_LINE, DEV_PERIOD_NS);
     s->isr_body = isr_body;
     KeInitializeDpc(&s->dpc, dpc_signal, s);
     s->connect_status = IoConnectInterrupt(&s->intr, isr_main, s, NULL, DEV_LINE, DEV_IRQL, DEV_IRQL, LevelSensitive,

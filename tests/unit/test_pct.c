@@ -50,32 +50,38 @@ static void setup(ksl_engine *e, void *arg)
     ksl_thread_create(e, "B", thread_b, t);
 }
 
+/* Run the toy once; returns whether the bug happened, and its step count in *steps. */
+static int run_toy(const ksl_config *c, uint64_t *steps)
+{
+    toy t;
+    run_out o = run_scenario(c, setup, &t);
+    assert_clean(o);
+    if (steps)
+        *steps = o.stats.steps;
+    run_out_free(&o);
+    return t.hit;
+}
+
 static void test_pct_meets_bound(void **state)
 {
     (void)state;
     /* Measure k: the most steps one run of the program takes. */
     uint64_t k = 0;
     for (uint64_t s = 1; s <= 20; s++) {
-        toy t;
         ksl_config c = cfg_with(s, 2);
-        run_out o = run_scenario(&c, setup, &t);
-        assert_clean(o);
-        if (o.stats.steps > k)
-            k = o.stats.steps;
-        run_out_free(&o);
+        uint64_t steps;
+        run_toy(&c, &steps);
+        if (steps > k)
+            k = steps;
     }
     const uint64_t runs = 10000;
     uint64_t hits = 0;
     for (uint64_t s = 1; s <= runs; s++) {
-        toy t;
         ksl_config c = cfg_with(s, 2);
         c.strategy = KSL_STRATEGY_PCT;
         c.pct_depth = 2;
         c.pct_steps = k;
-        run_out o = run_scenario(&c, setup, &t);
-        assert_clean(o);
-        hits += (uint64_t)t.hit;
-        run_out_free(&o);
+        hits += (uint64_t)run_toy(&c, NULL);
     }
     double p = 1.0 / (2.0 * (double)k);
     double mean = p * (double)runs;
@@ -90,11 +96,8 @@ static void test_random_also_finds_it(void **state)
     (void)state;
     uint64_t hits = 0;
     for (uint64_t s = 1; s <= 2000; s++) {
-        toy t;
         ksl_config c = cfg_with(s, 2);
-        run_out o = run_scenario(&c, setup, &t);
-        hits += (uint64_t)t.hit;
-        run_out_free(&o);
+        hits += (uint64_t)run_toy(&c, NULL);
     }
     assert_true(hits > 0);
 }

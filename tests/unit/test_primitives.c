@@ -11,6 +11,7 @@
  */
 #include "harness.h"
 
+#include <kslab/hw/irqdev.h>
 #include <kslab/wdk/wdm.h>
 
 #include <stdio.h>
@@ -550,62 +551,13 @@ static void test_dpc_runs_on_queuing_cpu(void **state)
 /* A device that raises its interrupt line on request: writing CONTROL = 0 asserts it at once,
  * CONTROL = n > 0 asserts it n ns later; writing 1 to STATUS acknowledges (drops the line). */
 #define TRIG_BASE 0x2000u
-#define TRIG_STATUS 0x00u
-#define TRIG_CONTROL 0x04u
 #define TRIG_LINE 3u
 #define TRIG_IRQL 7u
-
-typedef struct trig_dev {
-    ksl_engine *e;
-    ksl_device *dev;
-    uint32_t pending;
-    uint32_t asserts;
-    uint64_t asserted_at_ns;
-} trig_dev;
-
-static void trig_assert(trig_dev *t, uint64_t now)
-{
-    t->pending = 1;
-    t->asserts++;
-    t->asserted_at_ns = now;
-    ksl_irq_line_set(t->e, TRIG_LINE, true);
-}
-
-static uint32_t trig_read(void *d, uint32_t off, unsigned width, uint64_t now)
-{
-    (void)width;
-    (void)now;
-    trig_dev *t = d;
-    return off == TRIG_STATUS ? t->pending : 0;
-}
-
-static void trig_write(void *d, uint32_t off, unsigned width, uint32_t value, uint64_t now)
-{
-    (void)width;
-    trig_dev *t = d;
-    if (off == TRIG_STATUS && (value & 1u)) {
-        t->pending = 0;
-        ksl_irq_line_set(t->e, TRIG_LINE, false);
-    } else if (off == TRIG_CONTROL) {
-        if (value == 0)
-            trig_assert(t, now);
-        else
-            ksl_device_schedule(t->dev, now + value, 0);
-    }
-}
-
-static void trig_event(void *d, uint64_t cookie, uint64_t now)
-{
-    (void)cookie;
-    trig_assert(d, now);
-}
-
-static const ksl_device_ops trig_ops = {KSL_DEVICE_OPS_VERSION, "trig", trig_read, trig_write, trig_event, 200};
 
 enum { EV_ISR = 1, EV_DPC, EV_SYNC_BEGIN, EV_SYNC_END, EV_MASKED, EV_LOWERED };
 
 typedef struct irq_state {
-    trig_dev dev;
+    ksl_irqdev dev;
     PKINTERRUPT intr;
     NTSTATUS connect_status;
     KDPC dpc;
@@ -629,9 +581,9 @@ static BOOLEAN trig_isr(PKINTERRUPT intr, PVOID ctx)
 {
     (void)intr;
     irq_state *s = ctx;
-    if (!(READ_PORT_ULONG(TRIG_BASE + TRIG_STATUS) & 1u))
+    if (!READ_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_STATUS))
         return FALSE;
-    WRITE_PORT_ULONG(TRIG_BASE + TRIG_STATUS, 1u);
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_STATUS, 1u);
     s->isr_irql = KeGetCurrentIrql();
     s->isr_cpu = KeGetCurrentProcessorNumber();
     s->isr_time = KeQueryInterruptTime();
@@ -665,7 +617,7 @@ static void wait_isr_and_dpc(irq_state *s)
 static void irq_preempt_thread(void *arg)
 {
     irq_state *s = arg;
-    WRITE_PORT_ULONG(TRIG_BASE + TRIG_CONTROL, 5000u); /* interrupt in 5 us */
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_RAISE, 5000u); /* interrupt in 5 us */
     s->in_loop = 1;
     wait_isr_and_dpc(s);
     s->in_loop = 0;
@@ -678,7 +630,7 @@ static void irq_dispatch_thread(void *arg)
     irq_state *s = arg;
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
-    WRITE_PORT_ULONG(TRIG_BASE + TRIG_CONTROL, 0u);
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_RAISE, 0u);
     s->in_loop = 1;
     for (int guard = 0; !s->isr_count && guard < 100000; guard++)
         KeStallExecutionProcessor(1);
@@ -698,7 +650,7 @@ static void irq_masked_thread(void *arg)
     irq_state *s = arg;
     KIRQL old;
     KeRaiseIrql(s->mode == 2 ? (KIRQL)TRIG_IRQL : (KIRQL)HIGH_LEVEL, &old);
-    WRITE_PORT_ULONG(TRIG_BASE + TRIG_CONTROL, 0u);
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_RAISE, 0u);
     for (int i = 0; i < 50; i++) {
         KeStallExecutionProcessor(1);
         seq_add(&s->log, EV_MASKED);
@@ -715,7 +667,7 @@ static BOOLEAN sync_routine(PVOID ctx)
     irq_state *s = ctx;
     s->sync_irql = KeGetCurrentIrql();
     seq_add(&s->log, EV_SYNC_BEGIN);
-    WRITE_PORT_ULONG(TRIG_BASE + TRIG_CONTROL, 0u); /* the line goes high now */
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_RAISE, 0u); /* the line goes high now */
     for (int i = 0; i < 30; i++)
         KeStallExecutionProcessor(1);
     seq_add(&s->log, EV_SYNC_END);
@@ -743,8 +695,7 @@ static void irq_sync_thread(void *arg)
 static void irq_setup(ksl_engine *e, void *arg)
 {
     irq_state *s = arg;
-    s->dev.e = e;
-    s->dev.dev = ksl_device_attach(e, &trig_ops, &s->dev, TRIG_BASE, 0x10);
+    ksl_irqdev_attach(&s->dev, e, TRIG_BASE, TRIG_LINE, 0);
     KeInitializeDpc(&s->dpc, trig_dpc, s);
     s->connect_status = IoConnectInterrupt(&s->intr, trig_isr, s, NULL, TRIG_LINE, TRIG_IRQL, TRIG_IRQL,
                                            LevelSensitive, FALSE, 0, FALSE);
@@ -766,11 +717,11 @@ static void assert_isr_basics(const irq_state *s, const run_out *o)
     assert_non_null(s->intr);
     assert_non_null(s->dev.dev);
     assert_int_equal(s->done, 1);
-    assert_int_equal(s->dev.asserts, 1);
+    assert_int_equal(s->dev.raised, 1);
     assert_int_equal(s->isr_count, 1);
     assert_int_equal(o->stats.interrupts, 1);
     assert_int_equal(s->isr_irql, TRIG_IRQL);
-    assert_true(s->isr_time >= s->dev.asserted_at_ns / 100u);
+    assert_true(s->isr_time >= s->dev.last_raised_ns / 100u);
     assert_int_equal(s->dev.pending, 0);
     /* The DPC the ISR queued ran once, at DISPATCH_LEVEL, on the ISR's CPU, after the ISR. */
     assert_int_equal(s->dpc_inserted, TRUE);
@@ -793,7 +744,7 @@ static void test_isr_preempts_passive_thread(void **state)
         /* One CPU and a thread that never blocks: the ISR interrupted it. */
         assert_int_equal(s.thread_in_loop_at_isr, 1);
         /* Not before the device raised the line, 5 us after the request. */
-        assert_true(s.dev.asserted_at_ns >= 5000u);
+        assert_true(s.dev.last_raised_ns >= 5000u);
         run_out_free(&o);
     }
     for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
@@ -1941,6 +1892,64 @@ static void mono_setup(ksl_engine *e, void *arg)
         ksl_thread_create(e, "mono", mono_thread, arg);
 }
 
+/* Many lines pending on many CPUs at once: every pending line is an option on every CPU below
+ * its IRQL (64 CPUs x 16 lines here), and every interrupt is taken exactly once. */
+enum { MANY_LINES = 16 };
+
+typedef struct many_state {
+    ksl_irqdev dev[MANY_LINES];
+    PKINTERRUPT intr[MANY_LINES];
+    volatile LONG isr_runs[MANY_LINES];
+} many_state;
+
+static BOOLEAN many_isr(PKINTERRUPT intr, PVOID ctx)
+{
+    (void)intr;
+    ksl_irqdev *d = ctx;
+    many_state *s = (many_state *)((char *)(d - d->line) - offsetof(many_state, dev));
+    if (!READ_PORT_ULONG(0x3000u + 0x10u * d->line + KSL_IRQDEV_STATUS))
+        return FALSE;
+    WRITE_PORT_ULONG(0x3000u + 0x10u * d->line + KSL_IRQDEV_STATUS, 1u);
+    InterlockedIncrement(&s->isr_runs[d->line]);
+    return TRUE;
+}
+
+static void many_thread(void *arg)
+{
+    (void)arg;
+    for (uint32_t l = 0; l < MANY_LINES; l++)
+        WRITE_PORT_ULONG(0x3000u + 0x10u * l + KSL_IRQDEV_RAISE, 1000u); /* all 1 us from now */
+    KeStallExecutionProcessor(50);
+}
+
+static void many_setup(ksl_engine *e, void *arg)
+{
+    many_state *s = arg;
+    for (uint32_t l = 0; l < MANY_LINES; l++) {
+        assert_int_equal(ksl_irqdev_attach(&s->dev[l], e, 0x3000u + 0x10u * l, l, 0), 0);
+        assert_int_equal(IoConnectInterrupt(&s->intr[l], many_isr, &s->dev[l], NULL, l, (KIRQL)(3 + l % 20),
+                                            (KIRQL)(3 + l % 20), LevelSensitive, FALSE, 0, FALSE),
+                         STATUS_SUCCESS);
+    }
+    ksl_thread_create(e, "raiser", many_thread, s);
+}
+
+static void test_many_lines_many_cpus(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        many_state *s = calloc(1, sizeof *s);
+        ksl_config cfg = cfg_with(seed, KSL_MAX_CPUS);
+        run_out o = run_scenario(&cfg, many_setup, s);
+        assert_clean(o);
+        assert_int_equal(o.stats.interrupts, MANY_LINES);
+        for (uint32_t l = 0; l < MANY_LINES; l++)
+            assert_int_equal(s->isr_runs[l], 1);
+        run_out_free(&o);
+        free(s);
+    }
+}
+
 /* DbgPrint's text is kept in the event log and shows among the events leading to a finding. */
 static void dbgprint_thread(void *arg)
 {
@@ -2020,6 +2029,7 @@ int main(void)
         cmocka_unit_test(test_threads_share_one_cpu),
         cmocka_unit_test(test_time_monotonic_per_thread),
         cmocka_unit_test(test_dbgprint_in_finding),
+        cmocka_unit_test(test_many_lines_many_cpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

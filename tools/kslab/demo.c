@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Demonstration scenarios: a small "tick" device that raises an interrupt every 40 us of
+ * Demonstration scenarios: an interrupt source (<kslab/hw/irqdev.h>) ticking every 40 us of
  * virtual time; its ISR acknowledges it and queues a DPC; the DPC and two client threads add to
  * a counter under one spin lock.  The clean variant follows every rule.  "lock-order" takes two
  * locks in opposite orders in the DPC and the threads (K.lock-order-cycle); "stale-irql"
@@ -9,70 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kslab/device.h>
+#include <kslab/hw/irqdev.h>
 #include <kslab/wdk/wdm.h>
 
 #include "demo.h"
 
-/* The tick device's registers. */
-#define TICK_REG_STATUS 0x00   /* read: ticks not yet acknowledged; write N to acknowledge N */
-#define TICK_REG_CONTROL 0x04  /* write: number of ticks to generate */
 #define TICK_PORT_BASE 0x1000u
 #define TICK_LINE 5u
 #define TICK_IRQL 5u
 #define TICK_PERIOD_NS 40000u
-
-typedef struct tick_dev {
-    ksl_engine *e;
-    ksl_device *dev;
-    uint32_t remaining;
-    uint32_t status;
-} tick_dev;
-
-static uint32_t tick_read(void *d, uint32_t off, unsigned width, uint64_t now)
-{
-    (void)width;
-    (void)now;
-    tick_dev *t = d;
-    return off == TICK_REG_STATUS ? t->status : 0;
-}
-
-static void tick_write(void *d, uint32_t off, unsigned width, uint32_t value, uint64_t now)
-{
-    (void)width;
-    tick_dev *t = d;
-    if (off == TICK_REG_STATUS) {
-        t->status -= value <= t->status ? value : t->status;
-        if (!t->status)
-            ksl_irq_line_set(t->e, TICK_LINE, false);
-    } else if (off == TICK_REG_CONTROL) {
-        t->remaining = value;
-        if (value)
-            ksl_device_schedule(t->dev, now + TICK_PERIOD_NS, 0);
-    }
-}
-
-static void tick_event(void *d, uint64_t cookie, uint64_t now)
-{
-    (void)cookie;
-    tick_dev *t = d;
-    if (!t->remaining)
-        return;
-    t->remaining--;
-    t->status++;
-    ksl_irq_line_set(t->e, TICK_LINE, true);
-    if (t->remaining)
-        ksl_device_schedule(t->dev, now + TICK_PERIOD_NS, 0);
-}
-
-static const ksl_device_ops tick_ops = {KSL_DEVICE_OPS_VERSION, "tick", tick_read, tick_write, tick_event, 500};
 
 enum { TICKS = 8, PER_THREAD = 40 };
 
 typedef struct demo_state {
     const demo_scenario *sc;
     demo_result *r;
-    tick_dev dev;
+    ksl_irqdev dev;
     KSPIN_LOCK lock_a, lock_b;
     KDPC dpc;
     KEVENT done;
@@ -88,10 +40,10 @@ static BOOLEAN demo_isr(PKINTERRUPT intr, PVOID ctx)
 {
     (void)intr;
     demo_state *s = ctx;
-    ULONG ticks = READ_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS);
+    ULONG ticks = READ_PORT_ULONG(TICK_PORT_BASE + KSL_IRQDEV_STATUS);
     if (!ticks)
         return FALSE;
-    WRITE_PORT_ULONG(TICK_PORT_BASE + TICK_REG_STATUS, ticks);
+    WRITE_PORT_ULONG(TICK_PORT_BASE + KSL_IRQDEV_STATUS, ticks);
     s->pending_ticks += ticks; /* one interrupt may stand for several ticks, one DPC for several interrupts */
     KeInsertQueueDpc(&s->dpc, NULL, NULL);
     return TRUE;
@@ -164,7 +116,7 @@ static void demo_second(void *arg)
 static void demo_starter(void *arg)
 {
     demo_state *s = arg;
-    WRITE_PORT_ULONG(TICK_PORT_BASE + TICK_REG_CONTROL, TICKS);
+    WRITE_PORT_ULONG(TICK_PORT_BASE + KSL_IRQDEV_TRAIN, TICKS);
     demo_client(s);
     LARGE_INTEGER timeout;
     timeout.QuadPart = -10 * 1000 * 50; /* 50 ms */
@@ -184,8 +136,7 @@ static void *demo_setup(ksl_engine *e, demo_result *r, const demo_scenario *sc)
         return NULL;
     s->sc = sc;
     s->r = r;
-    s->dev.e = e;
-    s->dev.dev = ksl_device_attach(e, &tick_ops, &s->dev, TICK_PORT_BASE, 0x10);
+    ksl_irqdev_attach(&s->dev, e, TICK_PORT_BASE, TICK_LINE, TICK_PERIOD_NS);
     KeInitializeSpinLock(&s->lock_a);
     KeInitializeSpinLock(&s->lock_b);
     KeInitializeDpc(&s->dpc, demo_dpc, s);

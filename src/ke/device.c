@@ -44,8 +44,12 @@ uint32_t ksl_port_read(uintptr_t address, unsigned width, const char *file, int 
     if (!d)
         return 0xFFFFFFFFu >> (32 - 8 * width); /* nothing decodes the address: the bus floats high */
     ksl__big_lock(e);
+    ksl__in_device = DEV_REGISTER;
     uint32_t v = d->ops->read ? d->ops->read(d->dev, (uint32_t)(address - d->base), width, c ? c->clock : e->now) : 0;
+    ksl__in_device = DEV_NONE;
     ksl__big_unlock(e);
+    if (atomic_load(&e->stop))
+        ksl__stop_run(c);
     return v;
 }
 
@@ -61,8 +65,12 @@ void ksl_port_write(uintptr_t address, unsigned width, uint32_t value, const cha
     if (!d || !d->ops->write)
         return;
     ksl__big_lock(e);
+    ksl__in_device = DEV_REGISTER;
     d->ops->write(d->dev, (uint32_t)(address - d->base), width, value, c ? c->clock : e->now);
+    ksl__in_device = DEV_NONE;
     ksl__big_unlock(e);
+    if (atomic_load(&e->stop))
+        ksl__stop_run(c);
 }
 
 void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie)

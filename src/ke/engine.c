@@ -89,6 +89,7 @@ ksl_engine *ksl_engine_create(const ksl_config *in, char *err, size_t errlen)
     e->cancel_lock.kind = KSL_LOCK_CANCEL;
     ksl_event_init(&e->work_event, true, false);
     pthread_mutex_init(&e->big, NULL);
+    pthread_mutex_init(&e->finding_mu, NULL);
     pthread_cond_init(&e->idle_cv, NULL);
     ksl__eng = e;
     return e;
@@ -142,6 +143,7 @@ void ksl_engine_destroy(ksl_engine *e)
     free(e->dbg_text);
     free(e->cpus);
     pthread_mutex_destroy(&e->big);
+    pthread_mutex_destroy(&e->finding_mu);
     pthread_cond_destroy(&e->idle_cv);
     if (ksl__eng == e)
         ksl__eng = NULL;
@@ -194,16 +196,13 @@ void ksl__workers_start(ksl_engine *e)
     for (uint32_t i = 0; i < e->cfg.worker_threads; i++) {
         char name[32];
         snprintf(name, sizeof name, "worker%u", i);
-        ksl_thread *t = new_thread(e, name, NULL, NULL, ksl__worker_main, 1);
-        if (t)
-            t->arg = t;
+        new_thread(e, name, NULL, NULL, ksl__worker_main, 1); /* the coroutine's argument is the thread */
     }
 }
 
 void ksl__thread_main(void *arg)
 {
     ksl_thread *t = arg;
-    t->started = 1;
     t->fn(t->arg);
     ksl__thread_exit(ksl__cur);
 }

@@ -10,6 +10,7 @@
 
 _Thread_local ksl_cpu *ksl__cur;
 _Thread_local ksl_engine *ksl__eng;
+_Thread_local int ksl__in_device;
 
 void ksl__activation(ksl_cpu *c, const char *kind, const char *name, uint8_t irql, uint64_t cost)
 {

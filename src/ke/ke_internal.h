@@ -39,7 +39,7 @@ enum ksl_point {
     P_EVENT_SET, P_EVENT_RESET, P_WAIT, P_TIMER_SET, P_TIMER_CANCEL, P_MUTEX_ACQUIRE,
     P_MUTEX_RELEASE, P_STALL, P_POOL_ALLOC, P_POOL_FREE, P_INTERLOCKED, P_PORT_READ, P_PORT_WRITE,
     P_SYNC, P_WORK_QUEUE, P_IRP_CANCEL, P_IRP_COMPLETE, P_IRP_SET_CANCEL, P_CANCEL_LOCK,
-    P_THREAD_START, P_THREAD_EXIT, P_EXTERNAL, P_COUNT
+    P_THREAD_EXIT, P_EXTERNAL, P_COUNT
 };
 
 enum ksl_frame_kind { FR_IDLE = 0, FR_THREAD, FR_DPC, FR_ISR, FR_WORK };
@@ -71,7 +71,6 @@ struct ksl_thread {
     uint8_t state;
     uint8_t system;          /* system worker thread: not waited for at the end of a run */
     uint8_t irql;            /* saved while not on a CPU */
-    uint8_t started;
     uint8_t frame_kind;      /* FR_THREAD, or FR_WORK while running a work item */
     int32_t cpu;             /* CPU while running, else -1 */
     int32_t home_cpu;        /* threaded engine: the CPU it is pinned to */
@@ -210,7 +209,6 @@ struct ksl_engine {
     uint32_t ncpus;
     int ran;
     int in_run;              /* between the start and the end of ksl_engine_run */
-    int in_device;           /* a device callback is running */
 
     /* threads */
     ksl_thread *all_threads;
@@ -256,6 +254,7 @@ struct ksl_engine {
 
     /* findings */
     ksl_finding finding;
+    pthread_mutex_t finding_mu; /* the finding and its detail */
     _Atomic int has_finding;
     _Atomic int stop;
 
@@ -279,6 +278,10 @@ struct ksl_engine {
 /* ---- the executor interface the kernel objects use ------------------------------------- */
 
 extern _Thread_local ksl_cpu *ksl__cur;
+/* Device code running on this host thread: DEV_EVENT (hardware, on no CPU) or DEV_REGISTER (a
+ * register access by the current CPU).  Findings made there are recorded; the run stops after. */
+enum { DEV_NONE = 0, DEV_EVENT, DEV_REGISTER };
+extern _Thread_local int ksl__in_device;
 /* The engine of the calling host thread during a run. */
 extern _Thread_local ksl_engine *ksl__eng;
 
@@ -384,6 +387,8 @@ void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const c
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* Stop the run after a finding, unless called from host code, an executor or device code. */
+void ksl__stop_run(ksl_cpu *c);
 void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, va_list ap);
 /* Append text to the finding's detail (before it is raised). */
 void ksl__detail(ksl_engine *e, const char *fmt, ...)

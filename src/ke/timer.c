@@ -126,10 +126,10 @@ void ksl__fire_due(ksl_engine *e, uint64_t now)
         }
         case EV_DEVICE: {
             ksl_device *d = ev.obj;
-            e->in_device = 1;
+            ksl__in_device = DEV_EVENT;
             ksl__log(e, NULL, P_EXTERNAL, d->ops->name, NULL, 0);
             d->ops->event(d->dev, ev.cookie, ev.time);
-            e->in_device = 0;
+            ksl__in_device = DEV_NONE;
             break;
         }
         default:

@@ -21,7 +21,7 @@ static const char *const point_names[P_COUNT] = {
     [P_POOL_FREE] = "free pool", [P_INTERLOCKED] = "interlocked operation", [P_PORT_READ] = "register read",
     [P_PORT_WRITE] = "register write", [P_SYNC] = "synchronize with interrupt", [P_WORK_QUEUE] = "queue work item",
     [P_IRP_CANCEL] = "cancel IRP", [P_IRP_COMPLETE] = "complete IRP", [P_IRP_SET_CANCEL] = "set cancel routine",
-    [P_CANCEL_LOCK] = "cancel spin lock", [P_THREAD_START] = "thread start", [P_THREAD_EXIT] = "thread exit",
+    [P_CANCEL_LOCK] = "cancel spin lock", [P_THREAD_EXIT] = "thread exit",
     [P_EXTERNAL] = "call",
 };
 
@@ -74,15 +74,15 @@ void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const 
 
 void ksl__detail(ksl_engine *e, const char *fmt, ...)
 {
-    if (atomic_load(&e->has_finding))
-        return;
+    pthread_mutex_lock(&e->finding_mu);
     size_t used = strlen(e->finding.detail);
-    if (used + 1 >= sizeof e->finding.detail)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->finding.detail + used, sizeof e->finding.detail - used, fmt, ap);
-    va_end(ap);
+    if (!atomic_load(&e->has_finding) && used + 1 < sizeof e->finding.detail) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->finding.detail + used, sizeof e->finding.detail - used, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&e->finding_mu);
 }
 
 static void append_events(ksl_engine *e)
@@ -113,7 +113,7 @@ static void append_events(ksl_engine *e)
 void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, va_list ap)
 {
     ksl_engine *e = c ? c->e : ksl__eng;
-    if (e && e->in_device)
+    if (ksl__in_device == DEV_EVENT)
         c = NULL; /* hardware broke it, not the CPU whose turn it was */
     if (!e) {
         char msg[512];
@@ -121,8 +121,8 @@ void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const 
         fprintf(stderr, "kslab: %s outside any engine: %s (%s:%d)\n", rule, msg, file ? file : "?", line);
         return;
     }
-    if (ksl__threaded(e))
-        pthread_mutex_lock(&e->big);
+    /* Its own lock, not the dispatcher lock: device callbacks report while holding that. */
+    pthread_mutex_lock(&e->finding_mu);
     if (!atomic_load(&e->has_finding)) {
         ksl_finding *f = &e->finding;
         char ctx[64], ib[16], text[400];
@@ -145,16 +145,16 @@ void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const 
         atomic_store(&e->has_finding, 1);
     }
     atomic_store(&e->stop, 1);
-    if (ksl__threaded(e))
-        pthread_mutex_unlock(&e->big);
+    pthread_mutex_unlock(&e->finding_mu);
 }
 
-/* Stop the run after a finding.  Host code, the executors' own decisions and device callbacks
- * (which may hold the dispatcher lock) only record it: the executor stops at its next decision. */
-static void stop_run(ksl_cpu *c)
+/* Host code, the executors' own decisions and device code (which may hold the dispatcher lock)
+ * only record a finding; device register accesses stop the run once the device returned, the
+ * executors at their next decision. */
+void ksl__stop_run(ksl_cpu *c)
 {
     ksl_engine *e = c ? c->e : ksl__eng;
-    if (!e || !e->in_run || !c || e->in_device)
+    if (!e || !e->in_run || !c || ksl__in_device)
         return;
     if (ksl__threaded(e))
         ksl__thr_abort(c);
@@ -168,7 +168,7 @@ void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const c
     va_start(ap, fmt);
     ksl__vfail(c, rule, file, line, fmt, ap);
     va_end(ap);
-    stop_run(c);
+    ksl__stop_run(c);
 }
 
 void ksl_report(const char *rule, const char *file, int line, const char *fmt, ...)
@@ -177,7 +177,7 @@ void ksl_report(const char *rule, const char *file, int line, const char *fmt, .
     va_start(ap, fmt);
     ksl__vfail(ksl__cur, rule, file, line, fmt, ap);
     va_end(ap);
-    stop_run(ksl__cur);
+    ksl__stop_run(ksl__cur);
 }
 
 void ksl_assert_fail(const char *expr, const char *file, int line)

@@ -94,27 +94,34 @@ int32_t ksl_event_read(const ksl_event *ev)
     return atomic_load(&((ksl_event *)ev)->header.signaled);
 }
 
-/* Block the calling thread on `h` (may be NULL for a pure delay) until signalled or timed out. */
+/* Mark the calling thread as waiting on `on`, queued at the tail of `list` (NULL: no list). */
+static void start_wait(ksl_thread *t, ksl_wait_block **list, ksl_dispatcher_header *h, const void *on,
+                       const char *what, const char *file, int line)
+{
+    t->wb.thread = t;
+    t->wb.object = h;
+    t->wb.next = NULL;
+    if (list) {
+        while (*list)
+            list = &(*list)->next;
+        *list = &t->wb;
+    }
+    t->state = T_WAITING;
+    t->waiting_on = on;
+    t->wait_what = what;
+    t->wait_file = file;
+    t->wait_line = line;
+    t->wait_status = KSL_STATUS_SUCCESS;
+}
+
+/* Block the calling thread on `h` (may be NULL for a pure delay) until signalled or timed out.
+ * Called with the big lock held; returns without it. */
 static ksl_status block_on(ksl_cpu *c, ksl_dispatcher_header *h, const char *what, const int64_t *timeout,
                            const char *file, int line)
 {
     ksl_engine *e = c->e;
     ksl_thread *t = c->thread;
-    t->wb.thread = t;
-    t->wb.object = h;
-    t->wb.next = NULL;
-    if (h) {
-        ksl_wait_block **pp = &h->waiters;
-        while (*pp)
-            pp = &(*pp)->next;
-        *pp = &t->wb;
-    }
-    t->state = T_WAITING;
-    t->waiting_on = h;
-    t->wait_what = what;
-    t->wait_file = file;
-    t->wait_line = line;
-    t->wait_status = KSL_STATUS_SUCCESS;
+    start_wait(t, h ? &h->waiters : NULL, h, h, what, file, line);
     if (timeout)
         ksl__heap_push(e, ksl__due_time(e, c, *timeout), EV_WAIT, t, t->wait_seq);
     ksl__big_unlock(e);
@@ -221,23 +228,10 @@ void ksl_mutex_acquire(ksl_fast_mutex *m, const char *file, int line)
                            file, line);
     ksl__big_lock(e);
     if (m->owner) {
-        ksl_thread *t = c->thread;
-        t->wb.thread = t;
-        t->wb.next = NULL;
-        ksl_wait_block **pp = &m->waiters;
-        while (*pp)
-            pp = &(*pp)->next;
-        *pp = &t->wb;
-        t->wb.object = NULL;
-        t->state = T_WAITING;
-        t->waiting_on = m;
-        t->wait_what = "fast mutex";
-        t->wait_file = file;
-        t->wait_line = line;
+        start_wait(c->thread, &m->waiters, NULL, m, "fast mutex", file, line);
         ksl__big_unlock(e);
         ksl__block(c);
-        c = ksl__cur; /* ownership was handed over by the releaser */
-        m->old_irql = old;
+        m->old_irql = old; /* the releaser handed ownership over and queued us */
         return;
     }
     mutex_owned(c, m, old);

@@ -101,6 +101,8 @@ static int run_once(const demo_scenario *sc, const ksl_config *cfg, outcome *out
     }
     void *st = sc->setup(e, &out->res);
     out->rc = ksl_engine_run(e);
+    if (out->rc < 0)
+        fprintf(stderr, "kslab: the engine could not start the run (out of memory for its stacks?)\n");
     const ksl_finding *f = ksl_engine_finding(e);
     if (f)
         out->finding = *f;
@@ -192,7 +194,7 @@ static int cmd_demo(int argc, char **argv)
         int found = 0;
         for (uint64_t r = 0; r < runs; r++) {
             cfg.seed = first_seed + r;
-            if (run_once(sc, &cfg, &o) < 0 && o.rc < 0)
+            if (run_once(sc, &cfg, &o) < 0)
                 return EXIT_USAGE;
             done++;
             steps += o.stats.steps;

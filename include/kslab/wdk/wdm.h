@@ -322,6 +322,7 @@ typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
     ksl_irp_set_completion((Irp), (Routine), (Context))
 
 /* ---- lists ------------------------------------------------------------------------------ */
+/* Any IRQL; not scheduling points.  The caller synchronizes access to the list. */
 
 #define CONTAINING_RECORD(address, type, field) ((type *)((char *)(address) - offsetof(type, field)))
 

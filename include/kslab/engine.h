@@ -118,6 +118,20 @@ void ksl_report(const char *rule, const char *file, int line, const char *fmt, .
 /* Check that the caller runs at IRQL <= max; otherwise K.passive-only-at-raised-irql (max is
  * PASSIVE) or K.irql-too-high.  `call` names the service for the message.  Any IRQL. */
 void ksl_require_irql(uint8_t max, const char *call, const char *file, int line);
+/* One event of a deterministic run, as the event log records it. */
+typedef struct ksl_trace_event {
+    uint64_t step;
+    uint64_t time_ns;   /* virtual time on its CPU */
+    int32_t cpu;        /* -1: the device (hardware) */
+    uint8_t irql;
+    const char *what;   /* e.g. "spin acquire", "port write", DbgPrint text */
+    const char *file;   /* call site, when known */
+    int line;
+} ksl_trace_event;
+typedef void ksl_trace_fn(void *user, const ksl_trace_event *ev);
+/* Receive every event of the run as it happens (deterministic engine only; the threaded engine
+ * keeps no event log).  Host code, before the run. */
+void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user);
 /* The engine of the calling context, or NULL outside a run.  Any IRQL. */
 ksl_engine *ksl_engine_current(void);
 /* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */

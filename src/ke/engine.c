@@ -315,6 +315,12 @@ void ksl_engine_set_activation_hook(ksl_engine *e, ksl_activation_hook *hook, vo
     e->act_user = user;
 }
 
+void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user)
+{
+    e->trace_fn = fn;
+    e->trace_user = user;
+}
+
 ksl_engine *ksl_engine_current(void)
 {
     return ksl__cur ? ksl__cur->e : ksl__eng;

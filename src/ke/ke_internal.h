@@ -265,6 +265,8 @@ struct ksl_engine {
     ksl_stats stats;
     ksl_activation_hook *act_hook;
     void *act_user;
+    ksl_trace_fn *trace_fn;
+    void *trace_user;
 
     /* threaded executor */
     pthread_mutex_t big;     /* the dispatcher lock */

@@ -58,8 +58,15 @@ void ksl__describe(const ksl_cpu *c, char *buf, size_t len)
 
 void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line)
 {
-    if (!e->log || ksl__threaded(e))
+    if (ksl__threaded(e))
         return; /* the log serves reports of reproducible runs */
+    if (e->trace_fn) {
+        ksl_trace_event ev = {e->steps, c ? c->clock : e->now, c ? (int32_t)c->index : -1, c ? c->irql : 0,
+                              what ? what : (kind < P_COUNT && point_names[kind] ? point_names[kind] : "?"), file, line};
+        e->trace_fn(e->trace_user, &ev);
+    }
+    if (!e->log)
+        return;
     ksl_log_entry *l = &e->log[e->nlog % e->cfg.event_log];
     e->nlog++;
     l->step = e->steps;

@@ -39,6 +39,8 @@ static const ksl_rule rules[] = {
     {"K.driver-assert", "kernel", "ASSERT", "a driver assertion failed"},
     {"K.deadlock", "kernel", "the engine", "no context can run while client threads wait: the wait-for picture is reported"},
     {"K.hang", "kernel", "the engine", "the run exceeded its bound of scheduling points (livelock, interrupt storm, endless loop)"},
+    {"W5.dma-unmapped-address", "W5", "the device model",
+     "a DMA access to a physical address no block of memory covers (a descriptor left pointing at freed memory)"},
 };
 
 const ksl_rule *ksl_rules(size_t *n)

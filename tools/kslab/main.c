@@ -20,17 +20,17 @@
 #include <kslab/rules.h>
 #include <kslab/token.h>
 
+#include "cli.h"
 #include "demo.h"
 
-#define EXIT_CLEAN 0
-#define EXIT_FINDING 1
-#define EXIT_USAGE 2
 
 static void usage(FILE *f)
 {
     fputs("usage: kslab <command> [options]\n"
           "\n"
           "commands:\n"
+          "  play      play a WAV file (or the built-in test signal) through a WavePci driver\n"
+          "  capture   capture through a WavePci driver what a microphone hearing a WAV file records\n"
           "  demo      run the built-in engine demonstration: a clean scenario, then a broken one\n"
           "  replay    reproduce a run from its replay token\n"
           "  rules     list every check with its id and source\n"
@@ -43,6 +43,7 @@ static void usage(FILE *f)
           "  --seed S             first seed (default 1)\n"
           "  --strategy S         random | pct | pct:D (default random)\n"
           "  --threaded           run on the threaded engine instead (no replay token)\n"
+          "play / capture:       kslab play|capture [IN.wav] [-o OUT.wav] [options]; `kslab play --help`\n"
           "replay options:\n"
           "  --json               print the outcome as one JSON object\n"
           "\n"
@@ -50,7 +51,7 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+int parse_u64(const char *s, uint64_t *out)
 {
     if (!s || !*s)
         return -1;
@@ -63,7 +64,7 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static int parse_strategy(const char *s, ksl_config *cfg)
+int parse_strategy(const char *s, ksl_config *cfg)
 {
     if (strcmp(s, "random") == 0) {
         cfg->strategy = KSL_STRATEGY_RANDOM;
@@ -113,7 +114,7 @@ static int run_once(const demo_scenario *sc, const ksl_config *cfg, outcome *out
     return out->rc;
 }
 
-static void print_finding(const ksl_finding *f)
+void print_finding(const ksl_finding *f)
 {
     printf("  finding  %s\n", f->rule);
     printf("           %s\n", f->message);
@@ -329,6 +330,10 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 2, argv + 2);
+    if (strcmp(cmd, "play") == 0)
+        return cmd_audio(argc - 2, argv + 2, false);
+    if (strcmp(cmd, "capture") == 0)
+        return cmd_audio(argc - 2, argv + 2, true);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules();
     if (strcmp(cmd, "list") == 0)

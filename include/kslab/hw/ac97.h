@@ -134,7 +134,8 @@ ksl_ac97 *ksl_ac97_create(ksl_engine *e, ksl_physmem *pm, uintptr_t nam_base, ui
                           const ksl_pcm_sink *sink, const ksl_pcm_source *source, char *err, size_t errlen);
 /* Free the model (after the engine's run).  Host code. */
 void ksl_ac97_destroy(ksl_ac97 *d);
-/* Counters.  Host code, or device code of this model. */
+/* Counters.  Host code while the engine still exists (a starvation still going on counts up to
+ * the engine's time), or device code of this model. */
 void ksl_ac97_get_stats(const ksl_ac97 *d, ksl_ac97_stats *out);
 
 #ifdef __cplusplus

@@ -10,6 +10,8 @@
 #ifndef KSLAB_WDK_WDM_H
 #define KSLAB_WDK_WDM_H
 
+#include <string.h>
+
 #include <kslab/device.h>
 #include <kslab/engine.h>
 #include <kslab/io.h>
@@ -373,6 +375,12 @@ static inline void InsertHeadList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
 /* ---- diagnostics ------------------------------------------------------------------------ */
 
 /* Any IRQL: a failed assertion is the finding K.driver-assert. */
+/* Memory helpers.  Any IRQL; not scheduling points. */
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+
 #define ASSERT(exp) ((exp) ? (void)0 : ksl_assert_fail(#exp, __FILE__, __LINE__))
 /* Any IRQL: the text is kept in the run's event log (deterministic engine). */
 #define DbgPrint(...) ksl_debug_print(__FILE__, __LINE__, __VA_ARGS__)

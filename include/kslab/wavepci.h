@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The WavePci port's client side: what KS and the audio stack do to a WavePci filter, as calls a
+ * test or the command line makes from client threads.  Build a filter around a driver (host code,
+ * before the run), then from a PASSIVE_LEVEL client thread of the run: start it, open a render or
+ * capture pin with a format, allocate and submit data IRPs, cancel any of them at any time from
+ * any thread, move the pin through KSSTATE, wait for IRPs, close.
+ *
+ * The port keeps an ownership ledger of every mapping it cuts from the IRPs (queued, held by the
+ * miniport, released, revoked) and checks the device's DMA against it.
+ */
+#ifndef KSLAB_WAVEPCI_H
+#define KSLAB_WAVEPCI_H
+
+#include <kslab/hw/physmem.h>
+#include <kslab/wdk/portcls.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ksl_wavepci_filter ksl_wavepci_filter;
+typedef struct ksl_wavepci_pin ksl_wavepci_pin;
+
+typedef struct ksl_wavepci_stats {
+    uint64_t irps_submitted;
+    uint64_t irps_completed;      /* with STATUS_SUCCESS */
+    uint64_t irps_cancelled;      /* with STATUS_CANCELLED */
+    uint64_t bytes_submitted;
+    uint64_t bytes_transferred;   /* moved by the device (played or captured) */
+    uint64_t bytes_cancelled;     /* of cancelled IRPs, never transferred */
+    uint64_t mappings_handed;     /* GetMapping successes */
+    uint64_t mappings_released;
+    uint64_t mappings_revoked;
+    uint64_t get_refused;         /* GetMapping answered STATUS_NOT_FOUND */
+    uint64_t revoke_calls;
+    uint64_t mapping_available_calls;
+    uint64_t terminate_calls;
+} ksl_wavepci_stats;
+
+/*
+ * Build a filter for `drv` over memory `pm` and the device resources `res` (port ranges and one
+ * interrupt, as the device model was attached).  `buffer_offset` is the byte offset of every IRP
+ * buffer within its first page (a multiple of 4).  NULL with `err` filled on bad arguments.
+ * Host code, before the run.
+ */
+ksl_wavepci_filter *ksl_wavepci_create(ksl_engine *e, const ksl_wavepci_driver *drv, ksl_physmem *pm,
+                                       const CM_PARTIAL_RESOURCE_DESCRIPTOR *res, ULONG nres,
+                                       uint32_t buffer_offset, char *err, size_t errlen);
+/* Free the filter (after the run).  Host code. */
+void ksl_wavepci_destroy(ksl_wavepci_filter *f);
+/* Counters.  Host code, or a client thread. */
+void ksl_wavepci_get_stats(const ksl_wavepci_filter *f, ksl_wavepci_stats *out);
+
+/* Create the miniport, Init it with the resources, read its description.  PASSIVE_LEVEL. */
+NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f);
+/* Release the miniport and the port's references.  Every pin must be closed.  PASSIVE_LEVEL. */
+void ksl_wavepci_stop(ksl_wavepci_filter *f);
+
+/*
+ * Open the render (capture = false) or capture pin with `format`: the port picks the miniport's
+ * pin for that data flow, checks the format against its data ranges (STATUS_NO_MATCH when none
+ * accepts it), then calls NewStream.  The pin starts in KSSTATE_STOP.  PASSIVE_LEVEL.
+ */
+NTSTATUS ksl_wavepci_open(ksl_wavepci_filter *f, bool capture, const WAVEFORMATEX *format, ksl_wavepci_pin **out);
+/* Go to STOP if needed, then release the stream.  Every IRP must have completed.  PASSIVE_LEVEL. */
+void ksl_wavepci_close(ksl_wavepci_pin *pin);
+/*
+ * Change state by one step (STOP<->ACQUIRE<->PAUSE<->RUN); another jump is refused with
+ * STATUS_INVALID_DEVICE_STATE.  Calls the miniport's SetState; on STOP the port then revokes
+ * every mapping the miniport holds and cancels every IRP still queued.  PASSIVE_LEVEL.
+ */
+NTSTATUS ksl_wavepci_set_state(ksl_wavepci_pin *pin, KSSTATE state);
+KSSTATE ksl_wavepci_get_state(const ksl_wavepci_pin *pin);
+
+/* An IRP with a `bytes`-long data buffer in simulated physical memory (Irp->UserBuffer), for
+ * render data to be written into or capture data to be read from.  NULL on no memory.
+ * PASSIVE_LEVEL. */
+PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *pin, uint32_t bytes);
+/* Free an IRP that completed (or was never submitted).  PASSIVE_LEVEL. */
+void ksl_wavepci_irp_free(ksl_wavepci_pin *pin, PIRP irp);
+/*
+ * Queue the IRP on the pin (ACQUIRE, PAUSE or RUN; STATUS_INVALID_DEVICE_STATE in STOP).
+ * Returns STATUS_PENDING; the IRP completes with STATUS_SUCCESS and Information = bytes
+ * transferred when the miniport has released all its mappings, or with STATUS_CANCELLED after
+ * IoCancelIrp.  IRQL <= DISPATCH_LEVEL.
+ */
+NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *pin, PIRP irp);
+/* Wait until the IRP has completed; returns its status.  PASSIVE_LEVEL. */
+NTSTATUS ksl_wavepci_wait(PIRP irp);
+/* True once the IRP has completed.  Any IRQL; not a scheduling point. */
+bool ksl_wavepci_irp_done(PIRP irp);
+/* Bytes of the IRP the device has moved so far.  Any IRQL; not a scheduling point. */
+uint32_t ksl_wavepci_irp_transferred(PIRP irp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reference AC'97 WavePci miniport, written the way ../shared/RULES.md W1-W6 say:
+ *  - W1: every mapping is in the stream's list from GetMapping until exactly one of
+ *    ReleaseMapping (after the hardware finished it) or RevokeMappings takes it out;
+ *  - W2: the list, the descriptor list and the DMA registers change only under the stream's
+ *    MapLock;
+ *  - W3: MapLock is dropped around every GetMapping and ReleaseMapping;
+ *  - W4: after re-taking it, nothing read before is reused: indices are recomputed, and a slot
+ *    is reserved before the lock is dropped so a concurrent filler cannot take it;
+ *  - W5: RevokeMappings pauses the engine, resets it, and rebuilds the ring without the revoked
+ *    entries, so the hardware never touches them again; the entry being played continues from
+ *    the byte where it stopped;
+ *  - W6: a mapping popped for release is no longer in the list, so a racing revoke neither finds
+ *    nor counts it; a mapping being acquired while a revoke runs is counted by the revoke and
+ *    dropped by its acquirer.
+ * The ISR only acknowledges the interrupt and calls Notify.
+ */
+#ifndef KSLAB_MINIPORT_AC97_H
+#define KSLAB_MINIPORT_AC97_H
+
+#include <kslab/hw/ac97.h>
+#include <kslab/wdk/portcls.h>
+
+#define AC97_POOL_TAG 0x37394341u /* "AC97" */
+#define AC97_MAX_ENTRIES 31u      /* one ring slot stays empty */
+#define AC97_MAX_INFLIGHT 8u      /* GetMapping calls in progress at once, at most */
+#define AC97_MAX_MAPPING 0x1FFFEu /* 16-bit sample count */
+#define AC97_IOC_MS 10u           /* an interrupt at least every 10 ms of audio */
+#define AC97_RESET_POLLS 100u
+
+enum { AC97_CH_OUT = 0, AC97_CH_IN = 1 };
+enum ac97_engine { AC97_DMA_OFF = 0, AC97_DMA_ON = 1, AC97_DMA_NEED_START = 2 };
+
+typedef struct ac97_entry {
+    ULONG tag;
+    ULONGLONG pa;     /* of the mapping's first byte */
+    ULONG len;        /* bytes of the mapping */
+    ULONG off;        /* bytes consumed before the entry was re-pointed by a revoke */
+} ac97_entry;
+
+typedef struct ac97_miniport ac97_miniport;
+
+typedef struct ac97_stream {
+    IMiniportWavePciStream iface;
+    LONG refs;
+    ac97_miniport *mp;
+    PPORTWAVEPCISTREAM ps;
+    PSERVICEGROUP group;
+    PDMACHANNEL dma;
+    int ch;                   /* AC97_CH_OUT or AC97_CH_IN */
+    uintptr_t regs;           /* NABM base + channel base */
+    PULONG bdl;               /* 32 descriptors of 2 ULONGs, in the DMA common buffer */
+    ULONG bdl_pa;
+    ULONG rate, channels;
+    KSSTATE state;
+
+    /* Under MapLock: */
+    KSPIN_LOCK MapLock;
+    ac97_entry ent[KSL_AC97_BDL_ENTRIES];
+    ULONG head, count;        /* oldest entry; entries in the ring */
+    ULONG reserved;           /* slots promised to acquirers with the lock dropped */
+    struct {
+        ULONG tag;
+        BOOLEAN used, revoked;
+    } inflight[AC97_MAX_INFLIGHT];
+    ULONG tag_counter;
+    int engine;               /* enum ac97_engine */
+    BOOLEAN loaded;           /* the engine has run since its last reset: CIV/PICB are meaningful */
+    ULONG ioc_bytes;          /* bytes queued since the last descriptor with IOC */
+    ULONGLONG bytes_done;     /* bytes released, or consumed before a revoke */
+} ac97_stream;
+
+struct ac97_miniport {
+    IMiniportWavePci iface;
+    LONG refs;
+    PPORTWAVEPCI port;
+    PINTERRUPTSYNC isync;
+    uintptr_t nam, nabm;
+    ac97_stream *streams[2];  /* read by the ISR; written under the interrupt sync */
+};
+
+/* Stream object (stream.c).  PASSIVE_LEVEL. */
+NTSTATUS ac97_stream_create(ac97_miniport *mp, PPORTWAVEPCISTREAM ps, BOOLEAN capture, const WAVEFORMATEX *w,
+                            ac97_stream **out);
+/* Is the format one this hardware plays?  Any IRQL. */
+BOOLEAN ac97_format_ok(const WAVEFORMATEX *w);
+
+extern const ksl_wavepci_driver ksl_ac97_driver;
+
+#endif

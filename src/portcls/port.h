@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The WavePci port's internal objects: the filter (port + miniport + memory), its streams, the
+ * IRPs queued on a stream and the mappings cut from them, and the ownership ledger.
+ *
+ * Locks, outermost first:
+ *   - the stream lock (a kernel spin lock, so lock-order analysis sees it): the IRP queue, the
+ *     held-mapping FIFO, the stream's state.  The port holds it while it calls RevokeMappings,
+ *     as PortCls does; that is what makes a miniport that holds its own lock across GetMapping
+ *     deadlock (rule W3).
+ *   - the ledger mutex (a host mutex, innermost): the state and DMA progress of every mapping,
+ *     read by the device's DMA observer, which runs as hardware on no CPU.
+ */
+#ifndef KSLAB_PORTCLS_PORT_H
+#define KSLAB_PORTCLS_PORT_H
+
+#include <pthread.h>
+
+#include <kslab/wavepci.h>
+
+#include "pcl_internal.h"
+
+typedef enum pcl_map_state {
+    MAP_QUEUED = 0, /* cut from an IRP, not handed out */
+    MAP_HELD,       /* handed to the miniport by GetMapping */
+    MAP_RELEASED,   /* given back by ReleaseMapping */
+    MAP_REVOKED,    /* taken back by RevokeMappings */
+    MAP_DROPPED,    /* never handed out: its IRP was cancelled or terminated first */
+} pcl_map_state;
+
+typedef struct pcl_irp pcl_irp;
+typedef struct ksl_wavepci_pin pcl_stream;
+
+typedef struct pcl_mapping {
+    pcl_irp *irp;
+    uint32_t index;      /* within the IRP */
+    uint32_t offset;     /* of its first byte within the IRP's buffer */
+    uint32_t len;
+    uint32_t dma_bytes;  /* bytes the device has moved, from the start, in order */
+    uint8_t state;       /* pcl_map_state */
+    uint8_t expect_release; /* held past a revoke whose count left it out: a release is due */
+    void *tag;
+    uint64_t seq;        /* acquisition order within the stream */
+    uint64_t pa;
+} pcl_mapping;
+
+struct pcl_irp {
+    PIRP irp;
+    pcl_stream *s;
+    uint64_t id;           /* owner cookie of its buffer in physical memory; 1-based */
+    uint8_t *buf;
+    uint32_t len;
+    pcl_mapping *maps;
+    uint32_t nmaps;
+    uint32_t next;         /* next mapping to hand out */
+    uint32_t limit;        /* mappings to hand out: nmaps, less after TerminatePacket */
+    uint32_t held;         /* mappings in MAP_HELD */
+    bool queued;           /* on the stream's IRP queue */
+    bool cancelled;        /* its cancel routine ran, or STOP cancelled it */
+    bool finishing;        /* taken off the queue; whoever set this completes it */
+    bool completed;
+    LIST_ENTRY link;
+    KEVENT done;
+};
+
+/* The ownership ledger: every IRP buffer of a filter by owner id, and counters. */
+typedef struct pcl_ledger {
+    pthread_mutex_t mu;
+    pcl_irp **by_id;     /* index id - 1; NULL once freed */
+    uint64_t nids, cap;
+    ksl_wavepci_stats st;
+} pcl_ledger;
+
+/* IPortWavePciStream and the IServiceSink the port adds to the stream's service group. */
+typedef struct pcl_port_stream {
+    IPortWavePciStream iface;
+    pcl_stream *s;
+} pcl_port_stream;
+typedef struct pcl_sink {
+    IServiceSink iface;
+    void (*service)(void *ctx);
+    void *ctx;
+} pcl_sink;
+
+struct ksl_wavepci_pin {
+    ksl_wavepci_filter *f;
+    pcl_port_stream port_stream;
+    pcl_sink sink;
+    PMINIPORTWAVEPCISTREAM mini;
+    PSERVICEGROUP group;     /* NULL: the port's 20 ms timer drives Service */
+    PDMACHANNEL dma;         /* the miniport's; the port does not Release it (as PortCls) */
+    bool capture;
+    uint32_t block_align;
+    KSPIN_LOCK lock;
+    _Atomic int state;       /* KSSTATE; read by the service DPC without the lock */
+    LIST_ENTRY irps;         /* in submission order */
+    bool out_of_mappings;    /* a GetMapping was refused since the last MappingAvailable */
+    uint64_t next_seq;
+    pcl_mapping **held;      /* FIFO of held mappings in acquisition order */
+    uint32_t held_head, held_count, held_cap;
+    struct {
+        void *tag;
+        uint8_t state;   /* MAP_RELEASED or MAP_REVOKED */
+        uint64_t irp_id;
+    } retired[32];       /* the latest mappings to leave the miniport, for messages */
+    uint32_t nretired;
+    KTIMER timer;
+    KDPC timer_dpc;
+    bool timer_running;
+};
+
+struct ksl_wavepci_filter {
+    ksl_engine *e;
+    const ksl_wavepci_driver *drv;
+    ksl_physmem *pm;
+    bool own_pm;
+    uint32_t buffer_offset;
+    IPortWavePci port;
+    PMINIPORTWAVEPCI mini;
+    PSERVICEGROUP mini_group;
+    pcl_sink mini_sink;
+    PRESOURCELIST resources;
+    CM_PARTIAL_RESOURCE_DESCRIPTOR res[4];
+    ULONG nres;
+    PPCFILTER_DESCRIPTOR desc;
+    pcl_ledger ledger;
+    DEVICE_OBJECT device;
+    pcl_stream *pins[8];     /* open pins, freed by ksl_wavepci_destroy if a run stopped early */
+};
+
+/* Ledger (ledger.c). */
+void ksl_pcl_ledger_init(pcl_ledger *l);
+void ksl_pcl_ledger_destroy(pcl_ledger *l);
+/* Give `p` an owner id.  Host mutex; any IRQL. */
+int ksl_pcl_ledger_add(pcl_ledger *l, pcl_irp *p);
+/* Forget `p` (its buffer is about to be freed). */
+void ksl_pcl_ledger_remove(pcl_ledger *l, pcl_irp *p);
+/* Move mapping `m` to `state`. */
+void ksl_pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state);
+/* The physical-memory observer: checks every device DMA access against the ledger. */
+bool ksl_pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t len, ksl_dma_dir dir);
+/* Name of a state, for messages. */
+const char *ksl_pcl_map_state_name(int state);
+
+/* Streams (port_stream.c). */
+NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align);
+void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void *ctx);
+/* Called by the stream's sink, the timer DPC: the miniport stream's Service.  DISPATCH. */
+void ksl_pcl_stream_service(void *ctx);
+/* STOP: revoke what the miniport holds, cancel every IRP still queued.  PASSIVE_LEVEL. */
+void ksl_pcl_stream_stop(pcl_stream *s);
+/* Free an IRP record and its buffer.  Host code or PASSIVE_LEVEL. */
+void ksl_pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p);
+
+#endif

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IPortWavePciStream: the port's side of one stream.  IRPs queue in submission order; each is cut
+ * into mappings at page boundaries; GetMapping hands them out in order, ReleaseMapping takes them
+ * back in the same order, and an IRP completes when the last of its mappings is back.  Cancelling
+ * an IRP, or STOP, makes the port call the miniport's RevokeMappings for the run of the IRP's
+ * mappings the miniport holds, at DISPATCH_LEVEL, holding the stream lock (as PortCls does).
+ *
+ * Revoke racing release (rule W6): a mapping the miniport has already taken off its queue, and is
+ * about to release, is not in its revoke count.  Those are the oldest of the run, so the port
+ * keeps the first (held - revoked) of the run "held, release due" and revokes the rest.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+
+#define LOCK_FILE __FILE__
+
+static pcl_stream *stream_of(IPortWavePciStream *This)
+{
+    return ((pcl_port_stream *)This)->s;
+}
+
+static void stat_add(pcl_stream *s, uint64_t *field, uint64_t v)
+{
+    pthread_mutex_lock(&s->f->ledger.mu);
+    *field += v;
+    pthread_mutex_unlock(&s->f->ledger.mu);
+}
+
+/* ---- the held FIFO ------------------------------------------------------------------------ */
+
+static pcl_mapping *held_at(const pcl_stream *s, uint32_t i)
+{
+    return s->held[(s->held_head + i) % s->held_cap];
+}
+
+static bool held_push(pcl_stream *s, pcl_mapping *m)
+{
+    if (s->held_count == s->held_cap) {
+        uint32_t cap = s->held_cap ? s->held_cap * 2 : 64;
+        pcl_mapping **n = malloc(cap * sizeof *n);
+        if (!n)
+            return false;
+        for (uint32_t i = 0; i < s->held_count; i++)
+            n[i] = held_at(s, i);
+        free(s->held);
+        s->held = n;
+        s->held_head = 0;
+        s->held_cap = cap;
+    }
+    s->held[(s->held_head + s->held_count++) % s->held_cap] = m;
+    return true;
+}
+
+static void held_remove(pcl_stream *s, uint32_t i)
+{
+    for (uint32_t k = i; k + 1 < s->held_count; k++)
+        s->held[(s->held_head + k) % s->held_cap] = held_at(s, k + 1);
+    s->held_count--;
+}
+
+static int held_find(const pcl_stream *s, void *tag)
+{
+    for (uint32_t i = 0; i < s->held_count; i++)
+        if (held_at(s, i)->tag == tag)
+            return (int)i;
+    return -1;
+}
+
+static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state)
+{
+    ksl_pcl_ledger_set(&s->f->ledger, m, state);
+    m->irp->held--;
+    uint32_t slot = s->nretired++ % (uint32_t)(sizeof s->retired / sizeof s->retired[0]);
+    s->retired[slot].tag = m->tag;
+    s->retired[slot].state = (uint8_t)state;
+    s->retired[slot].irp_id = m->irp->id;
+}
+
+/* The most recent retired mapping with this tag, or -1. */
+static int retired_find(const pcl_stream *s, void *tag)
+{
+    uint32_t n = (uint32_t)(sizeof s->retired / sizeof s->retired[0]);
+    uint32_t have = s->nretired < n ? s->nretired : n;
+    for (uint32_t k = 1; k <= have; k++) {
+        uint32_t slot = (s->nretired - k) % n;
+        if (s->retired[slot].tag == tag)
+            return (int)slot;
+    }
+    return -1;
+}
+
+/* ---- completion --------------------------------------------------------------------------- */
+
+/* Under the stream lock: take the IRP off the queue if nothing more can happen to it.  True when
+ * the caller now owns its completion. */
+static bool try_finish(pcl_stream *s, pcl_irp *p)
+{
+    (void)s;
+    if (p->finishing || p->held || (!p->cancelled && p->next < p->limit))
+        return false;
+    p->finishing = true;
+    p->queued = false;
+    RemoveEntryList(&p->link);
+    return true;
+}
+
+/* Complete an IRP taken off the queue, whose cancel routine can no longer run.  Not under the
+ * stream lock.  IRQL <= DISPATCH. */
+static void finalize(pcl_stream *s, pcl_irp *p)
+{
+    uint32_t moved = 0;
+    pthread_mutex_lock(&s->f->ledger.mu);
+    for (uint32_t i = 0; i < p->nmaps; i++)
+        moved += p->maps[i].dma_bytes;
+    ksl_wavepci_stats *st = &s->f->ledger.st;
+    if (p->cancelled)
+        st->irps_cancelled++;
+    else
+        st->irps_completed++;
+    st->bytes_cancelled += p->len - moved;
+    pthread_mutex_unlock(&s->f->ledger.mu);
+    p->irp->IoStatus.Status = p->cancelled ? STATUS_CANCELLED : STATUS_SUCCESS;
+    p->irp->IoStatus.Information = moved;
+    p->completed = true;
+    IoCompleteRequest(p->irp, IO_NO_INCREMENT);
+    KeSetEvent(&p->done, IO_NO_INCREMENT, FALSE);
+}
+
+/* Complete an IRP the normal path took off the queue: unless IoCancelIrp has already taken its
+ * cancel routine, which then finds the IRP finishing and completes it.  `cancelled` is the flag
+ * as try_finish saw it under the lock. */
+static void finish_released(pcl_stream *s, pcl_irp *p, bool cancelled)
+{
+    if (!cancelled && IoSetCancelRoutine(p->irp, NULL) == NULL)
+        return;
+    finalize(s, p);
+}
+
+/* ---- revocation --------------------------------------------------------------------------- */
+
+/* Under the stream lock, at DISPATCH: stop handing out `p`'s mappings and revoke the ones the
+ * miniport holds. */
+static void revoke_irp(pcl_stream *s, pcl_irp *p)
+{
+    for (uint32_t i = p->next; i < p->nmaps; i++)
+        ksl_pcl_ledger_set(&s->f->ledger, &p->maps[i], MAP_DROPPED);
+    p->limit = p->next;
+    pcl_mapping *first = NULL, *last = NULL;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->held_count; i++) {
+        pcl_mapping *m = held_at(s, i);
+        if (m->irp != p || m->expect_release)
+            continue;
+        if (!first)
+            first = m;
+        last = m;
+        k++;
+    }
+    if (!k)
+        return;
+    ULONG n = 0;
+    stat_add(s, &s->f->ledger.st.revoke_calls, 1);
+    s->mini->lpVtbl->RevokeMappings(s->mini, first->tag, last->tag, &n);
+    if (n > k) {
+        ksl_report("W1.revoke-count-wrong", NULL, 0,
+                   "RevokeMappings(%p, %p) reported %lu mappings revoked, but the miniport held only %u in that range",
+                   first->tag, last->tag, (unsigned long)n, k);
+        n = k;
+    }
+    /* The first k - n of the run are on their way back through ReleaseMapping. */
+    uint32_t keep = k - (uint32_t)n, seen = 0;
+    for (uint32_t i = 0; i < s->held_count;) {
+        pcl_mapping *m = held_at(s, i);
+        if (m->irp != p || m->expect_release) {
+            i++;
+            continue;
+        }
+        if (seen++ < keep) {
+            m->expect_release = 1;
+            i++;
+            continue;
+        }
+        held_remove(s, i);
+        retire(s, m, MAP_REVOKED);
+    }
+}
+
+static void cancel_routine(PDEVICE_OBJECT device, PIRP irp)
+{
+    (void)device;
+    IoReleaseCancelSpinLock(irp->CancelIrql);
+    pcl_irp *p = irp->Tail.Overlay.DriverContext[0];
+    pcl_stream *s = p->s;
+    KIRQL old;
+    bool fin;
+    KeAcquireSpinLock(&s->lock, &old);
+    if (p->finishing) {
+        fin = true; /* every mapping came back first: it completes with its data */
+    } else {
+        p->cancelled = true;
+        revoke_irp(s, p);
+        fin = try_finish(s, p);
+    }
+    KeReleaseSpinLock(&s->lock, old);
+    if (fin)
+        finalize(s, p);
+}
+
+/* ---- IPortWavePciStream ------------------------------------------------------------------- */
+
+static NTSTATUS ps_query_interface(IPortWavePciStream *This, REFIID iid, PVOID *out)
+{
+    if (IsEqualGUID(iid, &IID_IUnknown) || IsEqualGUID(iid, &IID_IPortWavePciStream)) {
+        *out = This;
+        return STATUS_SUCCESS;
+    }
+    *out = NULL;
+    return STATUS_NOINTERFACE;
+}
+
+static ULONG ps_add_ref(IPortWavePciStream *This)
+{
+    (void)This;
+    return 1; /* owned by the pin */
+}
+
+static ULONG ps_release(IPortWavePciStream *This)
+{
+    (void)This;
+    return 1;
+}
+
+static void site(const char **file, int *line, const char *fallback)
+{
+    ksl_pcl_take_site(file, line);
+    if (!*file) {
+        *file = fallback;
+        *line = 0;
+    }
+}
+
+static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_ADDRESS PhysicalAddress,
+                               PVOID *VirtualAddress, PULONG ByteCount, PULONG Flags)
+{
+    const char *file;
+    int line;
+    site(&file, &line, LOCK_FILE);
+    ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::GetMapping", file, line);
+    if (!PhysicalAddress || !VirtualAddress || !ByteCount || !Flags)
+        return STATUS_INVALID_PARAMETER;
+    pcl_stream *s = stream_of(This);
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock, &old);
+    if (held_find(s, Tag) >= 0) {
+        ksl_report("W4.tag-reused", file, line,
+                   "GetMapping with tag %p, which the miniport still holds: a slot reused while still queued", Tag);
+        KeReleaseSpinLock(&s->lock, old);
+        return STATUS_INVALID_PARAMETER;
+    }
+    pcl_irp *p = NULL;
+    for (PLIST_ENTRY e = s->irps.Flink; e != &s->irps; e = e->Flink) {
+        pcl_irp *q = CONTAINING_RECORD(e, pcl_irp, link);
+        if (!q->cancelled && q->next < q->limit) {
+            p = q;
+            break;
+        }
+    }
+    if (!p) {
+        s->out_of_mappings = true;
+        KeReleaseSpinLock(&s->lock, old);
+        stat_add(s, &s->f->ledger.st.get_refused, 1);
+        return STATUS_NOT_FOUND;
+    }
+    pcl_mapping *m = &p->maps[p->next++];
+    if (!held_push(s, m)) {
+        p->next--;
+        KeReleaseSpinLock(&s->lock, old);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    m->tag = Tag;
+    m->seq = s->next_seq++;
+    p->held++;
+    ksl_pcl_ledger_set(&s->f->ledger, m, MAP_HELD);
+    PhysicalAddress->QuadPart = (LONGLONG)m->pa;
+    *VirtualAddress = p->buf + m->offset;
+    *ByteCount = m->len;
+    *Flags = m->index + 1 == p->nmaps ? 1u : 0u;
+    KeReleaseSpinLock(&s->lock, old);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
+{
+    const char *file;
+    int line;
+    site(&file, &line, LOCK_FILE);
+    ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::ReleaseMapping", file, line);
+    pcl_stream *s = stream_of(This);
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock, &old);
+    int i = held_find(s, Tag);
+    if (i < 0) {
+        int r = retired_find(s, Tag);
+        if (r >= 0 && s->retired[r].state == MAP_REVOKED)
+            ksl_report("W1.release-revoked", file, line,
+                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already revoked by RevokeMappings",
+                       Tag, s->retired[r].irp_id);
+        else if (r >= 0)
+            ksl_report("W1.double-release", file, line,
+                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already released", Tag,
+                       s->retired[r].irp_id);
+        else
+            ksl_report("W1.release-unknown-tag", file, line,
+                       "ReleaseMapping(%p): no mapping with that tag was handed out", Tag);
+        KeReleaseSpinLock(&s->lock, old);
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (i != 0) {
+        ksl_report("W1.release-out-of-order", file, line,
+                   "ReleaseMapping(%p) while %p, acquired earlier, is still held: mappings must be released in "
+                   "the order they were acquired",
+                   Tag, held_at(s, 0)->tag);
+        KeReleaseSpinLock(&s->lock, old);
+        return STATUS_INVALID_PARAMETER;
+    }
+    pcl_mapping *m = held_at(s, 0);
+    if (m->dma_bytes < m->len && !m->expect_release)
+        ksl_report("W4.data-mismatch", file, line,
+                   "ReleaseMapping(%p) after the device moved only %u of its %u bytes: audio %s", Tag, m->dma_bytes,
+                   m->len, s->capture ? "would be left uncaptured" : "would be skipped");
+    held_remove(s, 0);
+    retire(s, m, MAP_RELEASED);
+    pcl_irp *p = m->irp;
+    bool fin = try_finish(s, p), cancelled = p->cancelled;
+    KeReleaseSpinLock(&s->lock, old);
+    if (fin)
+        finish_released(s, p, cancelled);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS ps_terminate_packet(IPortWavePciStream *This)
+{
+    const char *file;
+    int line;
+    site(&file, &line, LOCK_FILE);
+    ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::TerminatePacket", file, line);
+    pcl_stream *s = stream_of(This);
+    stat_add(s, &s->f->ledger.st.terminate_calls, 1);
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock, &old);
+    pcl_irp *fin = NULL;
+    for (PLIST_ENTRY e = s->irps.Flink; e != &s->irps; e = e->Flink) {
+        pcl_irp *q = CONTAINING_RECORD(e, pcl_irp, link);
+        if (q->cancelled || q->next == 0 || q->next == q->limit)
+            continue;
+        /* the packet being mapped: hand out nothing more of it */
+        for (uint32_t i = q->next; i < q->nmaps; i++)
+            ksl_pcl_ledger_set(&s->f->ledger, &q->maps[i], MAP_DROPPED);
+        q->limit = q->next;
+        if (try_finish(s, q))
+            fin = q;
+        break;
+    }
+    KeReleaseSpinLock(&s->lock, old);
+    if (fin)
+        finish_released(s, fin, false);
+    return STATUS_SUCCESS;
+}
+
+static const IPortWavePciStreamVtbl port_stream_vtbl = {ps_query_interface, ps_add_ref,         ps_release,
+                                                        ps_get_mapping,     ps_release_mapping, ps_terminate_packet};
+
+/* ---- the service sink --------------------------------------------------------------------- */
+
+static NTSTATUS sink_query_interface(IServiceSink *This, REFIID iid, PVOID *out)
+{
+    if (IsEqualGUID(iid, &IID_IUnknown) || IsEqualGUID(iid, &IID_IServiceSink)) {
+        *out = This;
+        return STATUS_SUCCESS;
+    }
+    *out = NULL;
+    return STATUS_NOINTERFACE;
+}
+
+static ULONG sink_add_ref(IServiceSink *This)
+{
+    (void)This;
+    return 1;
+}
+
+static ULONG sink_release(IServiceSink *This)
+{
+    (void)This;
+    return 1;
+}
+
+static void sink_request_service(IServiceSink *This)
+{
+    pcl_sink *k = (pcl_sink *)This;
+    k->service(k->ctx);
+}
+
+static const IServiceSinkVtbl sink_vtbl = {sink_query_interface, sink_add_ref, sink_release, sink_request_service};
+
+void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void *ctx)
+{
+    k->iface.lpVtbl = &sink_vtbl;
+    k->service = service;
+    k->ctx = ctx;
+}
+
+void ksl_pcl_stream_service(void *ctx)
+{
+    pcl_stream *s = ctx;
+    /* As on Windows XP and later: only streams in RUN are serviced. */
+    if (atomic_load(&s->state) == KSSTATE_RUN)
+        s->mini->lpVtbl->Service(s->mini);
+}
+
+static void timer_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)dpc;
+    (void)a1;
+    (void)a2;
+    ksl_pcl_stream_service(ctx);
+}
+
+NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align)
+{
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    s->capture = capture;
+    s->block_align = block_align;
+    s->port_stream.iface.lpVtbl = &port_stream_vtbl;
+    s->port_stream.s = s;
+    ksl_pcl_sink_init(&s->sink, ksl_pcl_stream_service, s);
+    ksl_spin_init(&s->lock, "WavePci port stream lock", __FILE__, __LINE__);
+    InitializeListHead(&s->irps);
+    atomic_store(&s->state, KSSTATE_STOP);
+    KeInitializeTimer(&s->timer);
+    ksl_dpc_init(&s->timer_dpc, timer_dpc, s, "WavePci port timer");
+    return STATUS_SUCCESS;
+}
+
+/* ---- client side -------------------------------------------------------------------------- */
+
+PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *s, uint32_t bytes)
+{
+    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_irp_alloc", __FILE__, __LINE__);
+    if (!bytes)
+        return NULL;
+    ksl_wavepci_filter *f = s->f;
+    pcl_irp *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    uint32_t off = f->buffer_offset;
+    p->nmaps = (uint32_t)((off + (uint64_t)bytes + KSL_PAGE_SIZE - 1) / KSL_PAGE_SIZE);
+    p->maps = calloc(p->nmaps, sizeof *p->maps);
+    p->irp = p->maps ? IoAllocateIrp(1, FALSE) : NULL;
+    if (!p->irp || ksl_pcl_ledger_add(&f->ledger, p) != 0) {
+        if (p->irp)
+            IoFreeIrp(p->irp);
+        free(p->maps);
+        free(p);
+        return NULL;
+    }
+    p->buf = ksl_physmem_alloc(f->pm, bytes, off, false, p->id);
+    if (!p->buf) {
+        ksl_pcl_ledger_remove(&f->ledger, p);
+        IoFreeIrp(p->irp);
+        free(p->maps);
+        free(p);
+        return NULL;
+    }
+    p->s = s;
+    p->len = bytes;
+    p->limit = p->nmaps;
+    for (uint32_t i = 0, at = 0; i < p->nmaps; i++) {
+        uint32_t room = KSL_PAGE_SIZE - (i == 0 ? off : 0);
+        uint32_t n = bytes - at < room ? bytes - at : room;
+        p->maps[i] = (pcl_mapping){.irp = p, .index = i, .offset = at, .len = n,
+                                   .pa = ksl_physmem_pa(f->pm, p->buf + at)};
+        at += n;
+    }
+    KeInitializeEvent(&p->done, NotificationEvent, FALSE);
+    p->irp->UserBuffer = p->buf;
+    p->irp->Tail.Overlay.DriverContext[0] = p;
+    p->irp->ksl_device = &f->device;
+    return p->irp;
+}
+
+static pcl_irp *irp_rec(PIRP irp)
+{
+    return irp ? irp->Tail.Overlay.DriverContext[0] : NULL;
+}
+
+void ksl_wavepci_irp_free(ksl_wavepci_pin *s, PIRP irp)
+{
+    pcl_irp *p = irp_rec(irp);
+    if (!p)
+        return;
+    if (p->queued) {
+        ksl_report("K.driver-assert", __FILE__, __LINE__, "ksl_wavepci_irp_free of IRP #%" PRIu64 " still queued",
+                   p->id);
+        return;
+    }
+    IoFreeIrp(p->irp);
+    ksl_pcl_irp_destroy(s->f, p);
+}
+
+void ksl_pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p)
+{
+    ksl_pcl_ledger_remove(&f->ledger, p);
+    ksl_physmem_free(f->pm, p->buf);
+    free(p->maps);
+    free(p);
+}
+
+NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
+{
+    ksl_require_irql(DISPATCH_LEVEL, "ksl_wavepci_submit", __FILE__, __LINE__);
+    pcl_irp *p = irp_rec(irp);
+    if (!p || p->s != s || p->queued || p->completed || p->finishing)
+        return STATUS_INVALID_PARAMETER;
+    if (atomic_load(&s->state) == KSSTATE_STOP)
+        return STATUS_INVALID_DEVICE_STATE;
+    stat_add(s, &s->f->ledger.st.irps_submitted, 1);
+    stat_add(s, &s->f->ledger.st.bytes_submitted, p->len);
+    IoMarkIrpPending(irp);
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock, &old);
+    IoSetCancelRoutine(irp, cancel_routine);
+    if (irp->Cancel && IoSetCancelRoutine(irp, NULL) != NULL) {
+        /* cancelled before it was queued: nothing was handed out */
+        p->cancelled = true;
+        p->finishing = true;
+        for (uint32_t i = 0; i < p->nmaps; i++)
+            ksl_pcl_ledger_set(&s->f->ledger, &p->maps[i], MAP_DROPPED);
+        KeReleaseSpinLock(&s->lock, old);
+        finalize(s, p);
+        return STATUS_PENDING;
+    }
+    InsertTailList(&s->irps, &p->link);
+    p->queued = true;
+    bool notify = s->out_of_mappings;
+    s->out_of_mappings = false;
+    KeReleaseSpinLock(&s->lock, old);
+    if (notify) {
+        stat_add(s, &s->f->ledger.st.mapping_available_calls, 1);
+        s->mini->lpVtbl->MappingAvailable(s->mini);
+    }
+    return STATUS_PENDING;
+}
+
+NTSTATUS ksl_wavepci_wait(PIRP irp)
+{
+    pcl_irp *p = irp_rec(irp);
+    if (!p)
+        return STATUS_INVALID_PARAMETER;
+    KeWaitForSingleObject(&p->done, Executive, KernelMode, FALSE, NULL);
+    return irp->IoStatus.Status;
+}
+
+bool ksl_wavepci_irp_done(PIRP irp)
+{
+    pcl_irp *p = irp_rec(irp);
+    return p && ksl_event_read(&p->done) != 0;
+}
+
+uint32_t ksl_wavepci_irp_transferred(PIRP irp)
+{
+    pcl_irp *p = irp_rec(irp);
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->s->f->ledger.mu);
+    uint32_t moved = 0;
+    for (uint32_t i = 0; i < p->nmaps; i++)
+        moved += p->maps[i].dma_bytes;
+    pthread_mutex_unlock(&p->s->f->ledger.mu);
+    return moved;
+}
+
+void ksl_pcl_stream_stop(pcl_stream *s)
+{
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock, &old);
+    LIST_ENTRY done;
+    InitializeListHead(&done);
+    for (PLIST_ENTRY e = s->irps.Flink; e != &s->irps;) {
+        pcl_irp *p = CONTAINING_RECORD(e, pcl_irp, link);
+        e = e->Flink;
+        if (p->cancelled || IoSetCancelRoutine(p->irp, NULL) == NULL)
+            continue; /* its cancel routine runs, or ran: it completes the IRP */
+        p->cancelled = true;
+        revoke_irp(s, p);
+        if (try_finish(s, p))
+            InsertTailList(&done, &p->link);
+    }
+    s->out_of_mappings = false;
+    KeReleaseSpinLock(&s->lock, old);
+    while (!IsListEmpty(&done)) {
+        pcl_irp *p = CONTAINING_RECORD(RemoveHeadList(&done), pcl_irp, link);
+        finalize(s, p);
+    }
+}

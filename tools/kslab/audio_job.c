@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/* One audio job end to end (see audio_job.h). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kslab/wdk/wdm.h>
+
+#include "audio_job.h"
+
+/* Where the device sits in the port space, and its interrupt. */
+#define JOB_NAM_BASE 0xE000u
+#define JOB_NABM_BASE 0xE400u
+#define JOB_IRQ_LINE 5u
+#define JOB_DIRQL 5u
+#define JOB_MEMORY (64u << 20)
+#define JOB_PAUSE_MS 1
+
+typedef struct irp_rec {
+    PIRP irp;
+    size_t offset;      /* of its data within IN */
+    uint32_t len;
+    int32_t status;
+    uint32_t info;
+    bool cancel;        /* picked for cancellation */
+    KEVENT cancel_done; /* the canceller is finished with it */
+} irp_rec;
+
+typedef struct job_state {
+    const audio_job *job;
+    audio_result *res;
+    ksl_wavepci_filter *f;
+    ksl_wavepci_pin *pin;
+    const uint8_t *in;
+    size_t in_len;
+    uint32_t irp_bytes;
+    irp_rec *recs;
+    uint32_t nrecs;
+    ksl_capture_sink captured;  /* capture: the IRPs' data, in order */
+    ksl_pcm_sink captured_sink;
+    /* canceller */
+    KEVENT cancel_wake;
+    KSPIN_LOCK cancel_lock;
+    uint32_t cancel_queue[64];
+    uint32_t cancel_head, cancel_tail;
+    volatile LONG quit;
+    /* state changes from the main and the pauser threads, at PASSIVE_LEVEL: a synchronization
+     * event used as a lock (a fast mutex would raise to APC_LEVEL) */
+    KEVENT state_mu;
+    bool pin_open;
+    char client_err[200];
+} job_state;
+
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static void set_state(job_state *js, KSSTATE to)
+{
+    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    if (js->pin_open)
+        ksl_wavepci_set_state(js->pin, to);
+    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+}
+
+static void submit(job_state *js, uint32_t i)
+{
+    irp_rec *r = &js->recs[i];
+    r->irp = ksl_wavepci_irp_alloc(js->pin, r->len);
+    if (!r->irp) {
+        ksl_report("K.driver-assert", __FILE__, __LINE__, "out of simulated memory for IRP %u", i);
+        return;
+    }
+    if (!js->job->capture)
+        memcpy(r->irp->UserBuffer, js->in + r->offset, r->len);
+    ksl_wavepci_submit(js->pin, r->irp);
+    if (r->cancel) {
+        KIRQL old;
+        KeAcquireSpinLock(&js->cancel_lock, &old);
+        js->cancel_queue[js->cancel_tail++ % 64] = i;
+        KeReleaseSpinLock(&js->cancel_lock, old);
+        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    }
+}
+
+static void canceller(void *arg)
+{
+    job_state *js = arg;
+    for (;;) {
+        KeWaitForSingleObject(&js->cancel_wake, Executive, KernelMode, FALSE, NULL);
+        for (;;) {
+            KIRQL old;
+            KeAcquireSpinLock(&js->cancel_lock, &old);
+            bool have = js->cancel_head != js->cancel_tail;
+            uint32_t i = have ? js->cancel_queue[js->cancel_head++ % 64] : 0;
+            KeReleaseSpinLock(&js->cancel_lock, old);
+            if (!have)
+                break;
+            irp_rec *r = &js->recs[i];
+            /* somewhere inside the IRP's playing time, from the seed */
+            uint64_t us = mix(js->job->cfg.seed ^ (uint64_t)i * 0x100000001B3ull) % (js->job->irp_ms * 1000ull + 1);
+            LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
+            KeDelayExecutionThread(KernelMode, FALSE, &d);
+            IoCancelIrp(r->irp);
+            KeSetEvent(&r->cancel_done, IO_NO_INCREMENT, FALSE);
+        }
+        if (js->quit)
+            return;
+    }
+}
+
+static void pauser(void *arg)
+{
+    job_state *js = arg;
+    LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->pause_every_ms * 10000};
+    LARGE_INTEGER pause = {.QuadPart = -(LONGLONG)JOB_PAUSE_MS * 10000};
+    for (;;) {
+        KeDelayExecutionThread(KernelMode, FALSE, &period);
+        if (js->quit)
+            return;
+        set_state(js, KSSTATE_PAUSE);
+        KeDelayExecutionThread(KernelMode, FALSE, &pause);
+        if (js->quit)
+            return;
+        set_state(js, KSSTATE_RUN);
+    }
+}
+
+static void client(void *arg)
+{
+    job_state *js = arg;
+    const audio_job *job = js->job;
+    NTSTATUS st = ksl_wavepci_start(js->f);
+    if (!NT_SUCCESS(st)) {
+        snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
+                 job->driver->name, (unsigned)st);
+        js->quit = 1;
+        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+        return;
+    }
+    WAVEFORMATEX w = {WAVE_FORMAT_PCM, job->in->channels, job->in->rate, job->in->rate * job->in->channels * 2u,
+                      (USHORT)(job->in->channels * 2u), 16, 0};
+    st = ksl_wavepci_open(js->f, job->capture, &w, &js->pin);
+    if (!NT_SUCCESS(st)) {
+        snprintf(js->client_err, sizeof js->client_err,
+                 "driver '%s' does not %s %u-channel 16-bit PCM at %u Hz (NTSTATUS 0x%08X)", job->driver->name,
+                 job->capture ? "capture" : "play", (unsigned)job->in->channels, (unsigned)job->in->rate,
+                 (unsigned)st);
+        ksl_wavepci_stop(js->f);
+        js->quit = 1;
+        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+        return;
+    }
+    js->pin_open = true;
+    set_state(js, KSSTATE_ACQUIRE);
+    set_state(js, KSSTATE_PAUSE);
+    uint32_t next = 0, done = 0;
+    while (next < js->nrecs && next < job->irps_in_flight)
+        submit(js, next++);
+    set_state(js, KSSTATE_RUN);
+    while (done < js->nrecs) {
+        irp_rec *r = &js->recs[done];
+        r->status = ksl_wavepci_wait(r->irp);
+        r->info = (uint32_t)r->irp->IoStatus.Information;
+        if (r->cancel)
+            KeWaitForSingleObject(&r->cancel_done, Executive, KernelMode, FALSE, NULL);
+        if (job->capture)
+            js->captured_sink.put(js->captured_sink.ctx, r->irp->UserBuffer, r->info);
+        ksl_wavepci_irp_free(js->pin, r->irp);
+        r->irp = NULL;
+        done++;
+        if (next < js->nrecs)
+            submit(js, next++);
+    }
+    js->quit = 1;
+    KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    ksl_wavepci_close(js->pin);
+    js->pin_open = false;
+    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    ksl_wavepci_stop(js->f);
+}
+
+/* ---- trace -------------------------------------------------------------------------------- */
+
+typedef struct trace_out {
+    FILE *f;
+    uint64_t n;
+} trace_out;
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void trace_event(void *user, const ksl_trace_event *ev)
+{
+    trace_out *t = user;
+    fprintf(t->f, "%s{\"name\":", t->n++ ? ",\n" : "");
+    json_string(t->f, ev->what);
+    fprintf(t->f, ",\"ph\":\"i\",\"s\":\"t\",\"ts\":%" PRIu64 ".%03u,\"pid\":1,\"tid\":%d,\"args\":{\"step\":%" PRIu64
+                  ",\"irql\":%u,\"at\":",
+            ev->time_ns / 1000, (unsigned)(ev->time_ns % 1000), ev->cpu + 1, ev->step, ev->irql);
+    char at[300];
+    snprintf(at, sizeof at, "%s:%d", ev->file ? ev->file : "", ev->line);
+    json_string(t->f, ev->file ? at : "");
+    fputs("}}", t->f);
+}
+
+static void trace_begin(FILE *f, uint32_t cpus)
+{
+    fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", f);
+    fputs("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"device\"}}", f);
+    for (uint32_t c = 0; c < cpus; c++)
+        fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"args\":{\"name\":\"CPU %u\"}}",
+                c + 1, c);
+}
+
+/* ---- the job ------------------------------------------------------------------------------ */
+
+void audio_job_default(audio_job *job, const ksl_pcm *in, const ksl_wavepci_driver *driver, bool capture)
+{
+    memset(job, 0, sizeof *job);
+    job->capture = capture;
+    job->in = in;
+    job->driver = driver;
+    ksl_config_default(&job->cfg);
+    job->irp_ms = 10;
+    job->irps_in_flight = 4;
+    job->scatter = true;
+    job->buffer_offset = 0;
+}
+
+static void check_output(const job_state *js, audio_result *res)
+{
+    /* What must have come out: each IRP's transferred bytes, in order. */
+    ksl_hash64 h;
+    ksl_hash64_init(&h);
+    uint64_t len = 0, cap_at = 0;
+    for (uint32_t i = 0; i < js->nrecs; i++) {
+        const irp_rec *r = &js->recs[i];
+        if (js->job->capture) {
+            ksl_hash64_update(&h, js->in + cap_at, r->info); /* the tape advances only as captured */
+            cap_at += r->info;
+        } else {
+            ksl_hash64_update(&h, js->in + r->offset, r->info);
+        }
+        len += r->info;
+    }
+    res->expected_len = len;
+    res->expected_hash = ksl_hash64_final(&h);
+    res->data_ok = res->expected_len == res->out_len && res->expected_hash == res->out_hash;
+    if (!res->data_ok)
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "output differs from the input minus the cancelled bytes: %zu bytes out, %" PRIu64 " expected",
+                 res->out_len, res->expected_len);
+    else
+        snprintf(res->data_msg, sizeof res->data_msg, "output is bit-exact: the input minus the cancelled bytes");
+}
+
+int audio_job_run(const audio_job *job, audio_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->rc = -1;
+    if (!job->in || !job->driver || job->in->channels == 0 || job->irp_ms == 0 || job->irps_in_flight == 0) {
+        snprintf(res->err, sizeof res->err, "bad job");
+        return res->rc = 2;
+    }
+    job_state js = {.job = job, .res = res};
+    js.in = (const uint8_t *)job->in->samples;
+    js.in_len = ksl_pcm_bytes(job->in);
+    uint32_t block = job->in->channels * 2u;
+    uint64_t frames_per_irp = (uint64_t)job->in->rate * job->irp_ms / 1000;
+    js.irp_bytes = (uint32_t)((frames_per_irp ? frames_per_irp : 1) * block);
+    js.nrecs = (uint32_t)((js.in_len + js.irp_bytes - 1) / js.irp_bytes);
+    js.recs = calloc(js.nrecs ? js.nrecs : 1, sizeof *js.recs);
+    ksl_capture_sink played, *out = job->capture ? &js.captured : &played;
+    ksl_capture_sink_init(&played, job->keep_output);
+    ksl_capture_sink_init(&js.captured, job->keep_output);
+    js.captured_sink = ksl_capture_sink_as_sink(&js.captured);
+    ksl_tape_source tape;
+    ksl_tape_source_init(&tape, js.in, js.in_len);
+    ksl_config cfg = job->cfg;
+    /* a long stream needs many scheduling points: about 2 000 per ms of audio covers it */
+    uint64_t audio_ms = (uint64_t)job->in->frames * 1000 / job->in->rate;
+    if (cfg.max_steps < audio_ms * 4000 + 1000000)
+        cfg.max_steps = audio_ms * 4000 + 1000000;
+    ksl_engine *e = ksl_engine_create(&cfg, res->err, sizeof res->err);
+    ksl_physmem *pm = ksl_physmem_create(JOB_MEMORY, job->scatter, cfg.seed);
+    ksl_ac97 *dev = NULL;
+    ksl_wavepci_filter *f = NULL;
+    if (!e || !pm || !js.recs) {
+        if (!res->err[0])
+            snprintf(res->err, sizeof res->err, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < js.nrecs; i++) {
+        js.recs[i].offset = (size_t)i * js.irp_bytes;
+        js.recs[i].len = (uint32_t)(js.in_len - js.recs[i].offset < js.irp_bytes ? js.in_len - js.recs[i].offset
+                                                                                 : js.irp_bytes);
+        js.recs[i].cancel = job->cancel_every && (i + 1) % job->cancel_every == 0;
+        KeInitializeEvent(&js.recs[i].cancel_done, NotificationEvent, FALSE);
+    }
+    ksl_pcm_sink sink = ksl_capture_sink_as_sink(&played);
+    ksl_pcm_source source = ksl_tape_source_as_source(&tape);
+    dev = ksl_ac97_create(e, pm, JOB_NAM_BASE, JOB_NABM_BASE, JOB_IRQ_LINE, &sink, &source, res->err, sizeof res->err);
+    if (!dev)
+        goto out;
+    CM_PARTIAL_RESOURCE_DESCRIPTOR resources[3] = {
+        {.Type = CmResourceTypePort, .u.Port = {.Start = {.QuadPart = JOB_NAM_BASE}, .Length = KSL_AC97_NAM_SIZE}},
+        {.Type = CmResourceTypePort, .u.Port = {.Start = {.QuadPart = JOB_NABM_BASE}, .Length = KSL_AC97_NABM_SIZE}},
+        {.Type = CmResourceTypeInterrupt, .u.Interrupt = {.Level = JOB_DIRQL, .Vector = JOB_IRQ_LINE}},
+    };
+    f = ksl_wavepci_create(e, job->driver, pm, resources, 3, job->buffer_offset, res->err, sizeof res->err);
+    if (!f)
+        goto out;
+    js.f = f;
+    KeInitializeEvent(&js.cancel_wake, SynchronizationEvent, FALSE);
+    KeInitializeSpinLock(&js.cancel_lock);
+    KeInitializeEvent(&js.state_mu, SynchronizationEvent, TRUE);
+    ksl_thread_create(e, "client", client, &js);
+    ksl_thread_create(e, "canceller", canceller, &js);
+    if (job->pause_every_ms)
+        ksl_thread_create(e, "pauser", pauser, &js);
+    trace_out tr = {job->trace, 0};
+    if (job->trace) {
+        trace_begin(job->trace, cfg.cpus);
+        tr.n = 1;
+        ksl_engine_set_trace(e, trace_event, &tr);
+    }
+    int rc = ksl_engine_run(e);
+    if (job->trace)
+        fputs("\n]}\n", job->trace);
+    ksl_engine_stats(e, &res->engine);
+    ksl_wavepci_get_stats(f, &res->port);
+    ksl_ac97_get_stats(dev, &res->dev);
+    res->out_len = out->keep ? out->len : (size_t)out->hash.length;
+    res->out_hash = ksl_hash64_final(&out->hash);
+    if (out->keep) {
+        res->out = out->data;
+        out->data = NULL;
+    }
+    if (rc == 1) {
+        res->finding = *ksl_engine_finding(e);
+        res->rc = 1;
+    } else if (rc == 0 && js.client_err[0]) {
+        snprintf(res->err, sizeof res->err, "%s", js.client_err);
+        res->rc = 2;
+    } else if (rc == 0) {
+        check_output(&js, res);
+        res->rc = 0;
+    } else {
+        snprintf(res->err, sizeof res->err, "the engine could not run the job");
+    }
+out:
+    ksl_wavepci_destroy(f);
+    if (e)
+        ksl_engine_destroy(e);
+    ksl_ac97_destroy(dev);
+    ksl_physmem_destroy(pm);
+    ksl_capture_sink_free(&played);
+    ksl_capture_sink_free(&js.captured);
+    free(js.recs);
+    return res->rc;
+}
+
+void audio_result_free(audio_result *res)
+{
+    free(res->out);
+    res->out = NULL;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One audio job end to end: an engine, simulated memory, the AC'97 device, the WavePci port with
+ * a driver, and client threads that stream a PCM signal through it (render: IN is played and the
+ * device's output collected; capture: IN is what the microphone hears and the IRPs' data is
+ * collected), optionally cancelling IRPs and pausing.  After the run the output is checked
+ * against IN: it must be IN without exactly the bytes the cancelled IRPs did not transfer.
+ * Shared by `kslab play` / `kslab capture`, the tests and the benchmark.  Host code.
+ */
+#ifndef KSLAB_TOOLS_AUDIO_JOB_H
+#define KSLAB_TOOLS_AUDIO_JOB_H
+
+#include <stdio.h>
+
+#include <kslab/audio.h>
+#include <kslab/engine.h>
+#include <kslab/hw/ac97.h>
+#include <kslab/wavepci.h>
+
+typedef struct audio_job {
+    bool capture;
+    const ksl_pcm *in;
+    const ksl_wavepci_driver *driver;
+    ksl_config cfg;              /* engine settings (cpus, seed, strategy, ...) */
+    uint32_t irp_ms;             /* audio per IRP, default 10 */
+    uint32_t irps_in_flight;     /* IRPs the client keeps queued, default 4 */
+    uint32_t cancel_every;       /* cancel every K-th IRP while in flight (0: never) */
+    uint32_t pause_every_ms;     /* pause for 1 ms every this much virtual time (0: never) */
+    bool scatter;                /* scatter physical pages (default true) */
+    uint32_t buffer_offset;      /* IRP buffers' offset in their first page (multiple of 4) */
+    bool keep_output;            /* keep the output bytes (else only their hash) */
+    FILE *trace;                 /* Chrome Trace Event JSON of the run, or NULL */
+} audio_job;
+
+typedef struct audio_result {
+    int rc;                      /* 0 clean, 1 finding, 2 bad input, -1 internal error */
+    char err[256];               /* when rc is 2 or -1 */
+    ksl_finding finding;         /* when rc is 1 */
+    char token[1024];            /* replay token of a finding */
+    ksl_wavepci_stats port;
+    ksl_ac97_stats dev;
+    ksl_stats engine;
+    uint8_t *out;                /* kept output (keep_output), malloc'd */
+    size_t out_len;
+    uint64_t out_hash;
+    uint64_t expected_len;       /* what the output must be, from IN and the cancellations */
+    uint64_t expected_hash;
+    bool data_ok;                /* the output equals the expected bytes */
+    char data_msg[256];
+} audio_result;
+
+/* Defaults for a job playing (or capturing) `in` through `driver`. */
+void audio_job_default(audio_job *job, const ksl_pcm *in, const ksl_wavepci_driver *driver, bool capture);
+/* Run it.  Returns res->rc. */
+int audio_job_run(const audio_job *job, audio_result *res);
+void audio_result_free(audio_result *res);
+
+#endif

@@ -6,8 +6,9 @@
  *  - W2: the list, the descriptor list and the DMA registers change only under the stream's
  *    MapLock;
  *  - W3: MapLock is dropped around every GetMapping and ReleaseMapping;
- *  - W4: after re-taking it, nothing read before is reused: indices are recomputed, and a slot
- *    is reserved before the lock is dropped so a concurrent filler cannot take it;
+ *  - W4: after re-taking it, nothing read before is reused: indices are recomputed; one caller
+ *    at a time fills the ring and one drains it, so the ring stays in the order the port handed
+ *    the mappings out and releases go back in that order;
  *  - W5: RevokeMappings pauses the engine, resets it, and rebuilds the ring without the revoked
  *    entries, so the hardware never touches them again; the entry being played continues from
  *    the byte where it stopped;
@@ -24,7 +25,6 @@
 
 #define AC97_POOL_TAG 0x37394341u /* "AC97" */
 #define AC97_MAX_ENTRIES 31u      /* one ring slot stays empty */
-#define AC97_MAX_INFLIGHT 8u      /* GetMapping calls in progress at once, at most */
 #define AC97_MAX_MAPPING 0x1FFFEu /* 16-bit sample count */
 #define AC97_IOC_MS 10u           /* an interrupt at least every 10 ms of audio */
 #define AC97_RESET_POLLS 100u
@@ -59,11 +59,10 @@ typedef struct ac97_stream {
     KSPIN_LOCK MapLock;
     ac97_entry ent[KSL_AC97_BDL_ENTRIES];
     ULONG head, count;        /* oldest entry; entries in the ring */
-    ULONG reserved;           /* slots promised to acquirers with the lock dropped */
-    struct {
-        ULONG tag;
-        BOOLEAN used, revoked;
-    } inflight[AC97_MAX_INFLIGHT];
+    BOOLEAN filling, refill;      /* one GetMapping loop at a time; another caller asks for a rerun */
+    BOOLEAN draining, redrain;    /* one ReleaseMapping loop at a time, likewise */
+    BOOLEAN acquiring, acq_revoked; /* GetMapping in progress with the lock dropped; revoked meanwhile */
+    ULONG acq_tag;
     ULONG tag_counter;
     int engine;               /* enum ac97_engine */
     BOOLEAN loaded;           /* the engine has run since its last reset: CIV/PICB are meaningful */

@@ -65,47 +65,51 @@ static void get_new_mappings(ac97_stream *s)
 {
     KIRQL old;
     KeAcquireSpinLock(&s->MapLock, &old);
-    while (s->count + s->reserved < AC97_MAX_ENTRIES) {
-        ULONG slot = 0;
-        while (slot < AC97_MAX_INFLIGHT && s->inflight[slot].used)
-            slot++;
-        if (slot == AC97_MAX_INFLIGHT)
-            break; /* enough acquirers at work already */
-        ULONG tag = ++s->tag_counter;
-        s->inflight[slot].tag = tag;
-        s->inflight[slot].used = TRUE;
-        s->inflight[slot].revoked = FALSE;
-        s->reserved++;
+    if (s->filling) {
+        /* One filler at a time keeps the ring in the order the port handed mappings out (two
+         * would each take a tag, then insert in whatever order they got the lock back). */
+        s->refill = TRUE;
         KeReleaseSpinLock(&s->MapLock, old);
-
-        PHYSICAL_ADDRESS pa;
-        PVOID va;
-        ULONG len = 0, flags = 0;
-        NTSTATUS st = IPortWavePciStream_GetMapping(s->ps, (PVOID)(ULONG_PTR)tag, &pa, &va, &len, &flags);
-
-        KeAcquireSpinLock(&s->MapLock, &old);
-        /* Everything read before the call is stale now: only the slot we reserved is ours. */
-        s->reserved--;
-        BOOLEAN revoked = s->inflight[slot].revoked;
-        s->inflight[slot].used = FALSE;
-        if (!NT_SUCCESS(st))
-            break;
-        if (revoked)
-            continue; /* RevokeMappings counted it while we were out: it has left already */
-        ASSERT(len > 0 && len <= AC97_MAX_MAPPING && !(pa.QuadPart & 1) && !(len & 1));
-        ULONG i = (s->head + s->count) & KSL_AC97_BDL_MASK;
-        s->ent[i] = (ac97_entry){tag, (ULONGLONG)pa.QuadPart, len, 0};
-        s->ioc_bytes += len;
-        if (flags)
-            s->ioc_bytes = ~0u / 2; /* the last mapping of a packet: interrupt when it is done */
-        write_descriptor(s, i);
-        if (s->bdl[2 * i + 1] & KSL_AC97_BD_IOC)
-            s->ioc_bytes = 0;
-        s->count++;
-        WRITE_PORT_UCHAR(REG(s, KSL_AC97_LVI), (UCHAR)i);
-        if (s->engine == AC97_DMA_NEED_START)
-            engine_start(s);
+        return;
     }
+    s->filling = TRUE;
+    do {
+        s->refill = FALSE;
+        while (s->count < AC97_MAX_ENTRIES) {
+            ULONG tag = ++s->tag_counter;
+            s->acq_tag = tag;
+            s->acq_revoked = FALSE;
+            s->acquiring = TRUE;
+            KeReleaseSpinLock(&s->MapLock, old);
+
+            PHYSICAL_ADDRESS pa;
+            PVOID va;
+            ULONG len = 0, flags = 0;
+            NTSTATUS st = IPortWavePciStream_GetMapping(s->ps, (PVOID)(ULONG_PTR)tag, &pa, &va, &len, &flags);
+
+            KeAcquireSpinLock(&s->MapLock, &old);
+            /* Everything read before the call is stale now: the ring is re-read below. */
+            s->acquiring = FALSE;
+            if (!NT_SUCCESS(st))
+                break;
+            if (s->acq_revoked)
+                continue; /* RevokeMappings counted it while we were out: it has left already */
+            ASSERT(len > 0 && len <= AC97_MAX_MAPPING && !(pa.QuadPart & 1) && !(len & 1));
+            ULONG i = (s->head + s->count) & KSL_AC97_BDL_MASK;
+            s->ent[i] = (ac97_entry){tag, (ULONGLONG)pa.QuadPart, len, 0};
+            s->ioc_bytes += len;
+            if (flags)
+                s->ioc_bytes = ~0u / 2; /* the last mapping of a packet: interrupt when it is done */
+            write_descriptor(s, i);
+            if (s->bdl[2 * i + 1] & KSL_AC97_BD_IOC)
+                s->ioc_bytes = 0;
+            s->count++;
+            WRITE_PORT_UCHAR(REG(s, KSL_AC97_LVI), (UCHAR)i);
+            if (s->engine == AC97_DMA_NEED_START)
+                engine_start(s);
+        }
+    } while (s->refill && s->count < AC97_MAX_ENTRIES); /* a MappingAvailable came meanwhile */
+    s->filling = FALSE;
     KeReleaseSpinLock(&s->MapLock, old);
 }
 
@@ -131,15 +135,26 @@ static void release_used_mappings(ac97_stream *s)
 {
     KIRQL old;
     KeAcquireSpinLock(&s->MapLock, &old);
-    while (head_finished(s)) {
-        ac97_entry e = s->ent[s->head];
-        s->head = (s->head + 1) & KSL_AC97_BDL_MASK;
-        s->count--;
-        s->bytes_done += e.len;
+    if (s->draining) {
+        /* One drainer at a time: two could pop in order but release out of order. */
+        s->redrain = TRUE;
         KeReleaseSpinLock(&s->MapLock, old);
-        IPortWavePciStream_ReleaseMapping(s->ps, (PVOID)(ULONG_PTR)e.tag);
-        KeAcquireSpinLock(&s->MapLock, &old);
+        return;
     }
+    s->draining = TRUE;
+    do {
+        s->redrain = FALSE;
+        while (head_finished(s)) {
+            ac97_entry e = s->ent[s->head];
+            s->head = (s->head + 1) & KSL_AC97_BDL_MASK;
+            s->count--;
+            s->bytes_done += e.len;
+            KeReleaseSpinLock(&s->MapLock, old);
+            IPortWavePciStream_ReleaseMapping(s->ps, (PVOID)(ULONG_PTR)e.tag);
+            KeAcquireSpinLock(&s->MapLock, &old);
+        }
+    } while (s->redrain);
+    s->draining = FALSE;
     KeReleaseSpinLock(&s->MapLock, old);
 }
 
@@ -156,12 +171,12 @@ static NTSTATUS st_revoke_mappings(IMiniportWavePciStream *This, PVOID FirstTag,
     ULONG first = tag_value(FirstTag), last = tag_value(LastTag), n = 0;
     KeAcquireSpinLockAtDpcLevel(&s->MapLock);
 
-    /* Mappings being acquired right now: counted here, dropped by their acquirer. */
-    for (ULONG k = 0; k < AC97_MAX_INFLIGHT; k++)
-        if (s->inflight[k].used && !s->inflight[k].revoked && in_range(s->inflight[k].tag, first, last)) {
-            s->inflight[k].revoked = TRUE;
-            n++;
-        }
+    /* A mapping being acquired right now (GetMapping has returned it, or will): counted here,
+     * dropped by its acquirer. */
+    if (s->acquiring && !s->acq_revoked && in_range(s->acq_tag, first, last)) {
+        s->acq_revoked = TRUE;
+        n++;
+    }
 
     BOOLEAN any = FALSE;
     for (ULONG k = 0; k < s->count; k++)

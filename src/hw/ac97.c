@@ -326,6 +326,10 @@ static void chunk_start(ksl_ac97 *d, ac97_chan *ch, uint64_t t)
         if (d->has_sink)
             d->sink.put(d->sink.ctx, d->buf, n * SAMPLE_BYTES);
         d->st.bytes_played += n * SAMPLE_BYTES;
+        /* The FIFO holds the chunk now: PICB counts the samples not yet fetched, so a pause
+         * and reset here restarts after them, never replaying them. */
+        ch->bd_addr += n * SAMPLE_BYTES;
+        ch->picb = (uint16_t)(ch->picb - n);
     }
     ch->chunk = n;
     ch->clock_words += n;
@@ -386,9 +390,9 @@ static void chunk_end(ksl_ac97 *d, ac97_chan *ch, uint64_t t)
             return;
         }
         d->st.bytes_captured += bytes;
+        ch->bd_addr += bytes;
+        ch->picb = (uint16_t)(ch->picb - ch->chunk);
     }
-    ch->bd_addr += bytes;
-    ch->picb = (uint16_t)(ch->picb - ch->chunk);
     ch->chunk = 0;
     if (ch->picb) {
         chunk_start(d, ch, t);

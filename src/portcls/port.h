@@ -79,7 +79,9 @@ typedef struct pcl_port_stream {
 typedef struct pcl_sink {
     IServiceSink iface;
     void (*service)(void *ctx);
+    void (*final)(void *ctx);  /* called when the last reference goes (NULL: nothing) */
     void *ctx;
+    _Atomic int refs;
 } pcl_sink;
 
 struct ksl_wavepci_pin {
@@ -107,6 +109,8 @@ struct ksl_wavepci_pin {
     KTIMER timer;
     KDPC timer_dpc;
     bool timer_running;
+    _Atomic int closed;      /* set by close: no more service calls into the miniport */
+    _Atomic int in_service;  /* service calls into the miniport in progress */
 };
 
 struct ksl_wavepci_filter {
@@ -144,7 +148,10 @@ const char *ksl_pcl_map_state_name(int state);
 
 /* Streams (port_stream.c). */
 NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align);
-void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void *ctx);
+/* A sink with one reference; `final` (or NULL) runs when the last one goes.  Any IRQL. */
+void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(void *ctx), void *ctx);
+/* Drop a reference to a sink.  Any IRQL. */
+void ksl_pcl_sink_release(pcl_sink *k);
 /* Called by the stream's sink, the timer DPC: the miniport stream's Service.  DISPATCH. */
 void ksl_pcl_stream_service(void *ctx);
 /* STOP: revoke what the miniport holds, cancel every IRP still queued.  PASSIVE_LEVEL. */

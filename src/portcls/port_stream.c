@@ -388,14 +388,21 @@ static NTSTATUS sink_query_interface(IServiceSink *This, REFIID iid, PVOID *out)
 
 static ULONG sink_add_ref(IServiceSink *This)
 {
-    (void)This;
-    return 1;
+    return (ULONG)(atomic_fetch_add(&((pcl_sink *)This)->refs, 1) + 1);
 }
 
 static ULONG sink_release(IServiceSink *This)
 {
-    (void)This;
-    return 1;
+    pcl_sink *k = (pcl_sink *)This;
+    int left = atomic_fetch_sub(&k->refs, 1) - 1;
+    if (left == 0 && k->final)
+        k->final(k->ctx);
+    return (ULONG)left;
+}
+
+void ksl_pcl_sink_release(pcl_sink *k)
+{
+    sink_release(&k->iface);
 }
 
 static void sink_request_service(IServiceSink *This)
@@ -406,19 +413,33 @@ static void sink_request_service(IServiceSink *This)
 
 static const IServiceSinkVtbl sink_vtbl = {sink_query_interface, sink_add_ref, sink_release, sink_request_service};
 
-void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void *ctx)
+void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(void *ctx), void *ctx)
 {
     k->iface.lpVtbl = &sink_vtbl;
     k->service = service;
+    k->final = final;
     k->ctx = ctx;
+    atomic_store(&k->refs, 1);
 }
 
 void ksl_pcl_stream_service(void *ctx)
 {
     pcl_stream *s = ctx;
+    /* Announce the call before looking at `closed`: close sets `closed` before it waits for
+     * in_service to drain, so one of the two sees the other. */
+    atomic_fetch_add(&s->in_service, 1);
     /* As on Windows XP and later: only streams in RUN are serviced. */
-    if (atomic_load(&s->state) == KSSTATE_RUN)
+    if (!atomic_load(&s->closed) && atomic_load(&s->state) == KSSTATE_RUN)
         s->mini->lpVtbl->Service(s->mini);
+    atomic_fetch_sub(&s->in_service, 1);
+}
+
+/* The last reference to the stream's sink: nothing can call into the stream any more. */
+static void stream_free(void *ctx)
+{
+    pcl_stream *s = ctx;
+    free(s->held);
+    free(s);
 }
 
 static void timer_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
@@ -437,7 +458,7 @@ NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture,
     s->block_align = block_align;
     s->port_stream.iface.lpVtbl = &port_stream_vtbl;
     s->port_stream.s = s;
-    ksl_pcl_sink_init(&s->sink, ksl_pcl_stream_service, s);
+    ksl_pcl_sink_init(&s->sink, ksl_pcl_stream_service, stream_free, s);
     ksl_spin_init(&s->lock, "WavePci port stream lock", __FILE__, __LINE__);
     InitializeListHead(&s->irps);
     atomic_store(&s->state, KSSTATE_STOP);

@@ -182,7 +182,7 @@ NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
     if (!NT_SUCCESS(st))
         goto fail;
     if (f->mini_group) {
-        ksl_pcl_sink_init(&f->mini_sink, filter_service, f);
+        ksl_pcl_sink_init(&f->mini_sink, filter_service, NULL, f);
         IServiceGroup_AddMember(f->mini_group, &f->mini_sink.iface);
     }
     st = f->mini->lpVtbl->GetDescription(f->mini, &f->desc);
@@ -332,14 +332,21 @@ void ksl_wavepci_close(ksl_wavepci_pin *s)
                    s->held_count, m->tag, m->irp->id);
         return;
     }
+    /* No service may run in the miniport stream once it is released: stop new calls, remove
+     * the sink, and wait for calls already under way (a DPC on another CPU) to return. */
+    atomic_store(&s->closed, 1);
     if (s->group) {
         IServiceGroup_RemoveMember(s->group, &s->sink.iface);
         IServiceGroup_Release(s->group);
+    }
+    KeRemoveQueueDpc(&s->timer_dpc);
+    while (atomic_load(&s->in_service)) {
+        LARGE_INTEGER us = {.QuadPart = -100};
+        KeDelayExecutionThread(KernelMode, FALSE, &us);
     }
     s->mini->lpVtbl->Release(s->mini);
     for (size_t i = 0; i < sizeof s->f->pins / sizeof s->f->pins[0]; i++)
         if (s->f->pins[i] == s)
             s->f->pins[i] = NULL;
-    free(s->held);
-    free(s);
+    ksl_pcl_sink_release(&s->sink); /* the pin's reference; a running group DPC may hold another */
 }

@@ -28,7 +28,8 @@ typedef struct ksl_wavepci_stats {
     uint64_t irps_cancelled;      /* with STATUS_CANCELLED */
     uint64_t bytes_submitted;
     uint64_t bytes_transferred;   /* moved by the device (played or captured) */
-    uint64_t bytes_cancelled;     /* of cancelled IRPs, never transferred */
+    uint64_t bytes_cancelled;     /* submitted, never transferred: of cancelled IRPs, and the rest
+                                   * of packets ended early by TerminatePacket */
     uint64_t mappings_handed;     /* GetMapping successes */
     uint64_t mappings_released;
     uint64_t mappings_revoked;

@@ -169,6 +169,7 @@ static NTSTATUS st_revoke_mappings(IMiniportWavePciStream *This, PVOID FirstTag,
 {
     ac97_stream *s = stream_of(This);
     ULONG first = tag_value(FirstTag), last = tag_value(LastTag), n = 0;
+    BOOLEAN notify = FALSE;
     KeAcquireSpinLockAtDpcLevel(&s->MapLock);
 
     /* A mapping being acquired right now (GetMapping has returned it, or will): counted here,
@@ -190,10 +191,13 @@ static NTSTATUS st_revoke_mappings(IMiniportWavePciStream *This, PVOID FirstTag,
             ULONG civ = READ_PORT_UCHAR(REG(s, KSL_AC97_CIV));
             ULONG picb = READ_PORT_USHORT(REG(s, KSL_AC97_PICB));
             USHORT sr = READ_PORT_USHORT(REG(s, KSL_AC97_SR));
-            done = (civ - s->head) & KSL_AC97_BDL_MASK;
-            if (done > s->count)
-                done = 0; /* CIV just behind the ring: nothing of it started */
-            if (done < s->count) {
+            ULONG before = (civ - s->head) & KSL_AC97_BDL_MASK;
+            /* CIV just behind the ring (halted at the end of the list on an entry already
+             * released, e.g. mappings queued during a pause): nothing of the ring has started,
+             * and PICB and CELV still describe that old entry, not the head. */
+            if (before <= s->count)
+                done = before;
+            if (before < s->count) {
                 const ac97_entry *cur = &s->ent[(s->head + done) & KSL_AC97_BDL_MASK];
                 consumed = (cur->len - cur->off) - 2 * picb;
                 if ((sr & KSL_AC97_SR_CELV) && done + 1 == s->count)
@@ -237,13 +241,20 @@ static NTSTATUS st_revoke_mappings(IMiniportWavePciStream *This, PVOID FirstTag,
         } else {
             /* nothing left to play: start again when a mapping arrives */
             s->engine = was_running ? AC97_DMA_NEED_START : s->engine;
-            if (nkeep == 0)
+            if (nkeep == 0) {
                 s->head = 0;
-            else
+            } else {
                 s->loaded = TRUE; /* CIV 0 after the reset marks the finished ones as done */
+                /* Nothing will interrupt for them any more — the reset even cleared an
+                 * interrupt the ISR may be about to look at — so ask for the service that
+                 * releases them, or their IRP never completes. */
+                notify = TRUE;
+            }
         }
     }
     KeReleaseSpinLockFromDpcLevel(&s->MapLock);
+    if (notify)
+        IPortWavePci_Notify(s->mp->port, s->group);
     *MappingsRevoked = n;
     return STATUS_SUCCESS;
 }

@@ -547,13 +547,19 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
     pcl_irp *p = irp_rec(irp);
     if (!p || p->s != s || p->queued || p->completed || p->finishing)
         return STATUS_INVALID_PARAMETER;
-    if (atomic_load(&s->state) == KSSTATE_STOP)
+    /* The state is read under the stream lock: set_state stores STOP before ksl_pcl_stream_stop
+     * takes the lock to cancel the queue, so an IRP is either refused here or queued in time for
+     * that sweep.  Read before the lock, a STOP could complete in between and leave the IRP
+     * queued in STOP, where nothing would ever complete it. */
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock, &old);
+    if (atomic_load(&s->state) == KSSTATE_STOP) {
+        KeReleaseSpinLock(&s->lock, old);
         return STATUS_INVALID_DEVICE_STATE;
+    }
     stat_add(s, &s->f->ledger.st.irps_submitted, 1);
     stat_add(s, &s->f->ledger.st.bytes_submitted, p->len);
     IoMarkIrpPending(irp);
-    KIRQL old;
-    KeAcquireSpinLock(&s->lock, &old);
     IoSetCancelRoutine(irp, cancel_routine);
     if (irp->Cancel && IoSetCancelRoutine(irp, NULL) != NULL) {
         /* cancelled before it was queued: nothing was handed out */

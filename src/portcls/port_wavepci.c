@@ -143,10 +143,13 @@ void ksl_wavepci_destroy(ksl_wavepci_filter *f)
     if (!f)
         return;
     ksl_physmem_set_observer(f->pm, NULL, NULL);
-    /* A run that stopped at a finding leaves IRPs and pins behind. */
+    /* A run that stopped at a finding leaves IRPs and pins behind.  A record still in the ledger
+     * was never given to ksl_wavepci_irp_free, so its IRP is still allocated too. */
     for (uint64_t i = 0; i < f->ledger.nids; i++)
-        if (f->ledger.by_id[i])
+        if (f->ledger.by_id[i]) {
+            IoFreeIrp(f->ledger.by_id[i]->irp);
             ksl_pcl_irp_destroy(f, f->ledger.by_id[i]);
+        }
     for (size_t i = 0; i < sizeof f->pins / sizeof f->pins[0]; i++)
         if (f->pins[i]) {
             free(f->pins[i]->held);

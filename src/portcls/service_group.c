@@ -7,10 +7,12 @@
  * SupportDelayedService the group also owns a timer: RequestDelayedService fires the same DPC
  * later, and RequestService goes through the timer with a due time of now (as ReactOS does).
  *
- * The group holds a reference on each member (AddMember AddRefs, RemoveMember Releases).  Whoever
- * drops the last reference to the group must make sure its DPC is not running or about to run:
- * the last Release cancels the timer and dequeues the DPC, but cannot wait for a DPC already
- * running on another CPU.
+ * The group holds a reference on each member (AddMember AddRefs, RemoveMember Releases).  The last
+ * Release cancels the timer and dequeues the DPC; a run of the DPC already under way holds its own
+ * reference, taken before the routine's first scheduling point, so the group outlives it (and the
+ * run may be what frees it).  On the deterministic engine nothing runs between a DPC leaving its
+ * queue and that point; on the threaded engine, as on Windows, a window of a few instructions
+ * remains that only KeFlushQueuedDpcs in the last Release's caller would close.
  */
 #include <string.h>
 
@@ -44,12 +46,18 @@ static pcl_service_group *from_sink(IServiceSink *This)
 /* The group's DPC: service every member.  The members are copied (and referenced) under the
  * group lock and called without it, so a member may complete IRPs or take its own locks without
  * ordering them after the group lock.  DISPATCH_LEVEL. */
+static ULONG sg_release(IServiceGroup *This);
+
 static void service_group_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
     (void)Dpc;
     (void)Arg1;
     (void)Arg2;
     pcl_service_group *g = Context;
+    /* This run's reference (see the top): a plain atomic, not InterlockedIncrement, which would
+     * be a scheduling point before the increment — the owner's last Release could free the
+     * group there (a use after free the WavePci end-to-end sweep found at close). */
+    __atomic_add_fetch(&g->refs, 1, __ATOMIC_SEQ_CST);
     PSERVICESINK members[PCL_SERVICE_GROUP_MAX_MEMBERS];
     KeAcquireSpinLockAtDpcLevel(&g->lock);
     ULONG n = g->nmembers;
@@ -62,6 +70,7 @@ static void service_group_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
         IServiceSink_RequestService(members[i]);
         members[i]->lpVtbl->Release(members[i]);
     }
+    sg_release(&g->iface); /* may free the group: nothing touches it after this */
 }
 
 /* ---- IUnknown ------------------------------------------------------------------------------ */

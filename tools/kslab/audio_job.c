@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One audio job end to end (see audio_job.h). */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ typedef struct irp_rec {
     int32_t status;
     uint32_t info;
     bool cancel;        /* picked for cancellation */
+    bool submitted;
     KEVENT cancel_done; /* the canceller is finished with it */
 } irp_rec;
 
@@ -43,11 +45,13 @@ typedef struct job_state {
     KSPIN_LOCK cancel_lock;
     uint32_t cancel_queue[64];
     uint32_t cancel_head, cancel_tail;
-    volatile LONG quit;
+    atomic_bool quit;   /* read by the canceller while the client sets it */
+    KEVENT quit_ev;     /* set with quit: the pauser stops at once, not after its next period */
     /* state changes from the main and the pauser threads, at PASSIVE_LEVEL: a synchronization
      * event used as a lock (a fast mutex would raise to APC_LEVEL) */
     KEVENT state_mu;
     bool pin_open;
+    bool stopped;       /* stop_after_irps: the pin went to STOP; the pauser leaves it there */
     char client_err[200];
 } job_state;
 
@@ -62,8 +66,22 @@ static uint64_t mix(uint64_t x)
 static void set_state(job_state *js, KSSTATE to)
 {
     KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
-    if (js->pin_open)
+    if (js->pin_open && !js->stopped)
         ksl_wavepci_set_state(js->pin, to);
+    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+}
+
+/* stop_after_irps: step the pin down to STOP (the port cancels what is still queued). */
+static void stop_pin(job_state *js)
+{
+    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    while (ksl_wavepci_get_state(js->pin) != KSSTATE_STOP)
+        if (!NT_SUCCESS(ksl_wavepci_set_state(js->pin, (KSSTATE)(ksl_wavepci_get_state(js->pin) - 1)))) {
+            ksl_report("K.driver-assert", __FILE__, __LINE__, "the pin refused to leave state %d",
+                       (int)ksl_wavepci_get_state(js->pin));
+            break;
+        }
+    js->stopped = true;
     KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
 }
 
@@ -77,6 +95,7 @@ static void submit(job_state *js, uint32_t i)
     }
     if (!js->job->capture)
         memcpy(r->irp->UserBuffer, js->in + r->offset, r->len);
+    r->submitted = true;
     ksl_wavepci_submit(js->pin, r->irp);
     if (r->cancel) {
         KIRQL old;
@@ -108,9 +127,17 @@ static void canceller(void *arg)
             IoCancelIrp(r->irp);
             KeSetEvent(&r->cancel_done, IO_NO_INCREMENT, FALSE);
         }
-        if (js->quit)
+        if (atomic_load(&js->quit))
             return;
     }
+}
+
+/* The client is done (or failed): wake the canceller and the pauser for good. */
+static void quit(job_state *js)
+{
+    atomic_store(&js->quit, true);
+    KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    KeSetEvent(&js->quit_ev, IO_NO_INCREMENT, FALSE);
 }
 
 static void pauser(void *arg)
@@ -118,13 +145,12 @@ static void pauser(void *arg)
     job_state *js = arg;
     LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->pause_every_ms * 10000};
     LARGE_INTEGER pause = {.QuadPart = -(LONGLONG)JOB_PAUSE_MS * 10000};
+    /* Sleeps wait on quit_ev, so that the run ends with the audio, not up to a period later. */
     for (;;) {
-        KeDelayExecutionThread(KernelMode, FALSE, &period);
-        if (js->quit)
+        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
             return;
         set_state(js, KSSTATE_PAUSE);
-        KeDelayExecutionThread(KernelMode, FALSE, &pause);
-        if (js->quit)
+        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &pause) == STATUS_SUCCESS)
             return;
         set_state(js, KSSTATE_RUN);
     }
@@ -138,8 +164,7 @@ static void client(void *arg)
     if (!NT_SUCCESS(st)) {
         snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
                  job->driver->name, (unsigned)st);
-        js->quit = 1;
-        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+        quit(js);
         return;
     }
     WAVEFORMATEX w = {WAVE_FORMAT_PCM, job->in->channels, job->in->rate, job->in->rate * job->in->channels * 2u,
@@ -151,8 +176,7 @@ static void client(void *arg)
                  job->capture ? "capture" : "play", (unsigned)job->in->channels, (unsigned)job->in->rate,
                  (unsigned)st);
         ksl_wavepci_stop(js->f);
-        js->quit = 1;
-        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+        quit(js);
         return;
     }
     js->pin_open = true;
@@ -162,7 +186,8 @@ static void client(void *arg)
     while (next < js->nrecs && next < job->irps_in_flight)
         submit(js, next++);
     set_state(js, KSSTATE_RUN);
-    while (done < js->nrecs) {
+    bool stopped = false;
+    while (done < next) { /* next < nrecs only once stopped: every submitted IRP is waited for */
         irp_rec *r = &js->recs[done];
         r->status = ksl_wavepci_wait(r->irp);
         r->info = (uint32_t)r->irp->IoStatus.Information;
@@ -173,11 +198,14 @@ static void client(void *arg)
         ksl_wavepci_irp_free(js->pin, r->irp);
         r->irp = NULL;
         done++;
-        if (next < js->nrecs)
+        if (job->stop_after_irps && done == job->stop_after_irps) {
+            stop_pin(js);
+            stopped = true;
+        }
+        if (!stopped && next < js->nrecs)
             submit(js, next++);
     }
-    js->quit = 1;
-    KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    quit(js);
     KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
     ksl_wavepci_close(js->pin);
     js->pin_open = false;
@@ -330,6 +358,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
         goto out;
     js.f = f;
     KeInitializeEvent(&js.cancel_wake, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&js.quit_ev, NotificationEvent, FALSE);
     KeInitializeSpinLock(&js.cancel_lock);
     KeInitializeEvent(&js.state_mu, SynchronizationEvent, TRUE);
     ksl_thread_create(e, "client", client, &js);
@@ -346,6 +375,14 @@ int audio_job_run(const audio_job *job, audio_result *res)
     if (job->trace)
         fputs("\n]}\n", job->trace);
     ksl_engine_stats(e, &res->engine);
+    res->trace_hash = ksl_engine_trace_hash(e);
+    res->irps = calloc(js.nrecs ? js.nrecs : 1, sizeof *res->irps);
+    if (res->irps) {
+        res->nirps = js.nrecs;
+        for (uint32_t i = 0; i < js.nrecs; i++)
+            res->irps[i] = (audio_irp){js.recs[i].offset, js.recs[i].len, js.recs[i].info, js.recs[i].status,
+                                       js.recs[i].submitted, js.recs[i].cancel};
+    }
     ksl_wavepci_get_stats(f, &res->port);
     ksl_ac97_get_stats(dev, &res->dev);
     res->out_len = out->keep ? out->len : (size_t)out->hash.length;
@@ -382,4 +419,7 @@ void audio_result_free(audio_result *res)
 {
     free(res->out);
     res->out = NULL;
+    free(res->irps);
+    res->irps = NULL;
+    res->nirps = 0;
 }

@@ -3,8 +3,10 @@
  * One audio job end to end: an engine, simulated memory, the AC'97 device, the WavePci port with
  * a driver, and client threads that stream a PCM signal through it (render: IN is played and the
  * device's output collected; capture: IN is what the microphone hears and the IRPs' data is
- * collected), optionally cancelling IRPs and pausing.  After the run the output is checked
- * against IN: it must be IN without exactly the bytes the cancelled IRPs did not transfer.
+ * collected), optionally cancelling IRPs, pausing, and stopping early.  After the run the output
+ * is checked against IN: it must be IN without exactly the bytes the cancelled IRPs did not
+ * transfer (and, after an early stop, without the IRPs never submitted).  The result lists what
+ * became of every IRP (audio_result.irps) for callers that check the bytes themselves.
  * Shared by `kslab play` / `kslab capture`, the tests and the benchmark.  Host code.
  */
 #ifndef KSLAB_TOOLS_AUDIO_JOB_H
@@ -25,12 +27,28 @@ typedef struct audio_job {
     uint32_t irp_ms;             /* audio per IRP, default 10 */
     uint32_t irps_in_flight;     /* IRPs the client keeps queued, default 4 */
     uint32_t cancel_every;       /* cancel every K-th IRP while in flight (0: never) */
-    uint32_t pause_every_ms;     /* pause for 1 ms every this much virtual time (0: never) */
+    uint32_t pause_every_ms;     /* pause for 1 ms every this much virtual time (0: never); the
+                                  * pauser stops as soon as the client is done */
     bool scatter;                /* scatter physical pages (default true) */
     uint32_t buffer_offset;      /* IRP buffers' offset in their first page (multiple of 4) */
     bool keep_output;            /* keep the output bytes (else only their hash) */
+    uint32_t stop_after_irps;    /* STOP the pin once this many IRPs have completed, with the later
+                                  * ones still queued (they complete STATUS_CANCELLED), submit no
+                                  * more, then close as usual (0: never; play to the end) */
     FILE *trace;                 /* Chrome Trace Event JSON of the run, or NULL */
 } audio_job;
+
+/* What became of one IRP of the job (IRP i carries IN[offset, offset + len)), in submission order. */
+typedef struct audio_irp {
+    uint64_t offset;
+    uint32_t len;
+    uint32_t transferred;        /* IoStatus.Information: bytes the device moved (capture: a PAUSE
+                                  * ends the packet being filled early, by TerminatePacket, and it
+                                  * succeeds with what it holds) */
+    int32_t status;              /* IoStatus.Status (STATUS_SUCCESS or STATUS_CANCELLED) */
+    bool submitted;              /* false: never submitted (after stop_after_irps, or a failed run) */
+    bool cancel;                 /* picked for cancellation by cancel_every */
+} audio_irp;
 
 typedef struct audio_result {
     int rc;                      /* 0 clean, 1 finding, 2 bad input, -1 internal error */
@@ -40,6 +58,9 @@ typedef struct audio_result {
     ksl_wavepci_stats port;
     ksl_ac97_stats dev;
     ksl_stats engine;
+    uint64_t trace_hash;         /* ksl_engine_trace_hash: equal hashes = equal runs */
+    audio_irp *irps;             /* every IRP of the job, in order (malloc'd; after rc 0 or 1) */
+    uint32_t nirps;
     uint8_t *out;                /* kept output (keep_output), malloc'd */
     size_t out_len;
     uint64_t out_hash;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <ac97_miniport.h>
@@ -58,6 +59,36 @@ static const ksl_wavepci_driver *find_driver(const char *name)
     return NULL;
 }
 
+/* The options that take a value. */
+static bool takes_value(const char *a)
+{
+    static const char *const with_value[] = {"-o",          "--output",       "--driver",      "--trace",
+                                             "--strategy",  "--cpus",         "--seed",        "--irp-ms",
+                                             "--in-flight", "--cancel-every", "--pause-every", "--buffer-offset",
+                                             "--rate",      "--channels",     "--seconds"};
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+        if (strcmp(a, with_value[i]) == 0)
+            return true;
+    return false;
+}
+
+/* True when the directory `path` would be created in exists (checked before a run that may be
+ * long, rather than failing only when the output is written). */
+static bool parent_dir_exists(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return true;
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof dir)
+        return true; /* let the write report it */
+    memcpy(dir, path, n);
+    dir[n] = 0;
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int bad(const char *fmt, const char *arg)
 {
     fprintf(stderr, "kslab: ");
@@ -101,7 +132,7 @@ int cmd_audio(int argc, char **argv, bool capture)
         } else if (strcmp(a, "--contiguous") == 0) {
             job.scatter = false;
             takes = false;
-        } else if (a[0] == '-' && a[1] != 0 && !val) {
+        } else if (takes_value(a) && !val) {
             return bad("option %s needs a value", a);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out_path = val;
@@ -161,6 +192,8 @@ int cmd_audio(int argc, char **argv, bool capture)
     job.driver = find_driver(driver);
     if (!job.driver)
         return bad("unknown driver '%s' (built in: ac97)", driver);
+    if (out_path && !parent_dir_exists(out_path))
+        return bad("cannot write '%s': its directory does not exist", out_path);
 
     ksl_pcm in = {0};
     char err[512];

@@ -124,7 +124,9 @@ typedef struct ksl_trace_event {
     uint64_t time_ns;   /* virtual time on its CPU */
     int32_t cpu;        /* -1: the device (hardware) */
     uint8_t irql;
-    const char *what;   /* e.g. "spin acquire", "port write", DbgPrint text */
+    char phase;         /* 'i' an instant; 'B' / 'E' a context begins / ends running on `cpu` */
+    const char *kind;   /* 'B'/'E': "thread", "DPC", "ISR", "work item"; else NULL */
+    const char *what;   /* 'i': e.g. "acquire spin lock", "register write", DbgPrint text; 'B'/'E': the name */
     const char *file;   /* call site, when known */
     int line;
 } ksl_trace_event;
@@ -132,6 +134,12 @@ typedef void ksl_trace_fn(void *user, const ksl_trace_event *ev);
 /* Receive every event of the run as it happens (deterministic engine only; the threaded engine
  * keeps no event log).  Host code, before the run. */
 void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user);
+/*
+ * The spin locks (including interrupt and cancel locks) the calling CPU holds, innermost last:
+ * up to `max` are stored in `out`; returns how many are held.  Any IRQL; not a scheduling point;
+ * 0 outside a run.
+ */
+uint32_t ksl_held_spinlocks(const struct ksl_spinlock **out, uint32_t max);
 /* The engine of the calling context, or NULL outside a run.  Any IRQL. */
 ksl_engine *ksl_engine_current(void);
 /* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */

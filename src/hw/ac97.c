@@ -97,8 +97,22 @@ typedef struct ac97_chan {
     uint64_t starved_since;
 } ac97_chan;
 
+/* Rule W2: Eraser's lockset over one channel's queue registers (BDBAR, LVI, CR).  The first
+ * writer owns them exclusively; from the first write by another context on, the candidate set
+ * is the intersection of the spin locks each writer held.  Empty means two contexts can modify
+ * the hardware queue at once. */
+#define LOCKSET_MAX 8
+typedef struct queue_lockset {
+    int state;                      /* 0 never written, 1 one writer so far, 2 shared */
+    char owner[64];                 /* the exclusive writer's context name */
+    const ksl_spinlock *locks[LOCKSET_MAX];
+    uint32_t n;
+    bool reported;
+} queue_lockset;
+
 struct ksl_ac97 {
     ksl_engine *e;
+    queue_lockset ls[NCHANNELS];
     ksl_physmem *pm;
     ksl_device *nam, *nabm;
     uint32_t line;
@@ -609,10 +623,68 @@ static uint32_t reg_read(ksl_ac97 *d, const reg_ref *r, uint64_t now)
     }
 }
 
+static void lock_names(char *buf, size_t len, const ksl_spinlock *const *locks, uint32_t n)
+{
+    size_t used = (size_t)snprintf(buf, len, "{");
+    for (uint32_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s'%s'", i ? ", " : "", locks[i]->name ? locks[i]->name : "?");
+    if (used < len)
+        snprintf(buf + used, len - used, "}");
+}
+
+/* A driver writes a queue register of channel `ch` (from a CPU: the writer's locks are known). */
+static void lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
+{
+    queue_lockset *ls = &d->ls[ch];
+    if (ch == CH_MC || ls->reported || ksl_cpu_count() == 0)
+        return;
+    const ksl_spinlock *held[LOCKSET_MAX];
+    uint32_t n = ksl_held_spinlocks(held, LOCKSET_MAX);
+    if (n > LOCKSET_MAX)
+        n = LOCKSET_MAX;
+    const char *who = ksl_context_name();
+    if (ls->state == 0 || (ls->state == 1 && strcmp(ls->owner, who) == 0)) {
+        ls->state = 1;
+        snprintf(ls->owner, sizeof ls->owner, "%s", who);
+        return;
+    }
+    const ksl_spinlock *before[LOCKSET_MAX];
+    uint32_t nbefore = ls->n;
+    memcpy(before, ls->locks, sizeof before);
+    if (ls->state == 1) { /* a second context: the candidate set starts here */
+        ls->state = 2;
+        ls->n = n;
+        memcpy(ls->locks, held, n * sizeof held[0]);
+        nbefore = n;
+        memcpy(before, held, n * sizeof held[0]);
+    } else {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < ls->n; i++)
+            for (uint32_t j = 0; j < n; j++)
+                if (ls->locks[i] == held[j]) {
+                    ls->locks[k++] = ls->locks[i];
+                    break;
+                }
+        ls->n = k;
+    }
+    if (ls->n == 0) {
+        char now[160], was[160];
+        lock_names(now, sizeof now, held, n);
+        lock_names(was, sizeof was, before, nbefore);
+        ls->reported = true;
+        ksl_report("W2.hw-queue-unlocked", NULL, 0,
+                   "%s of %s written by %s holding %s: no lock in common with the other writers of the DMA queue "
+                   "(they held %s)",
+                   reg, channel_names[ch], who, now, was);
+    }
+}
+
 /* A write of the bytes `mask` selects (in register position) of `v`. */
 static void reg_write(ksl_ac97 *d, const reg_ref *r, uint32_t v, uint32_t mask, uint64_t now)
 {
     ac97_chan *ch = &d->ch[r->ch];
+    if (r->id == R_BDBAR || r->id == R_LVI || r->id == R_CR)
+        lockset_write(d, r->ch, r->id == R_BDBAR ? "BDBAR" : r->id == R_LVI ? "LVI" : "CR");
     switch (r->id) {
     case R_BDBAR:
         ch->bdbar = ((ch->bdbar & ~mask) | (v & mask)) & ~7u;

@@ -230,6 +230,7 @@ _Noreturn void ksl__thread_exit(ksl_cpu *c)
     if (!t->system)
         e->live_clients--;
     ksl__big_unlock(e);
+    ksl__trace_slice(c, 'E', &c->frames[0]);
     c->thread = NULL;
     c->frames[0] = (ksl_frame){.kind = FR_IDLE, .name = "idle", .work_at_entry = c->work};
     c->irql = KSL_IRQL_PASSIVE;
@@ -319,6 +320,16 @@ void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user)
 {
     e->trace_fn = fn;
     e->trace_user = user;
+}
+
+uint32_t ksl_held_spinlocks(const ksl_spinlock **out, uint32_t max)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c)
+        return 0;
+    for (uint32_t i = 0; i < c->nheld && i < max; i++)
+        out[i] = c->held[i];
+    return c->nheld;
 }
 
 ksl_engine *ksl_engine_current(void)

@@ -33,6 +33,7 @@ void ksl__block(ksl_cpu *c)
         return;
     }
     t->cpu = -1;
+    ksl__trace_slice(c, 'E', &c->frames[0]);
     c->thread = NULL;
     c->frames[0] = (ksl_frame){.kind = FR_IDLE, .name = "idle", .work_at_entry = c->work};
     c->owner = &c->idle;

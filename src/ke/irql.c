@@ -45,6 +45,7 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
         ksl__fail(c, "K.hang", NULL, 0, "activations nested more than %d deep (interrupt storm?)", KSL_MAX_FRAMES);
     c->frames[c->nframes++] = (ksl_frame){.kind = kind, .irql_at_entry = c->irql, .locks_at_entry = (uint16_t)c->nheld,
                                           .id = id, .name = name, .work_at_entry = c->work};
+    ksl__trace_slice(c, 'B', &c->frames[c->nframes - 1]);
 }
 
 void ksl__frame_pop(ksl_cpu *c, const char *what)
@@ -58,6 +59,7 @@ void ksl__frame_pop(ksl_cpu *c, const char *what)
     }
     const char *kind = f->kind == FR_ISR ? "ISR" : f->kind == FR_DPC ? "DPC" : "work item";
     ksl__activation(c, kind, f->name, c->irql, c->work - f->work_at_entry);
+    ksl__trace_slice(c, 'E', f);
     c->nframes--;
 }
 

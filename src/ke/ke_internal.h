@@ -378,6 +378,8 @@ void ksl__object_signal(ksl_engine *e, ksl_dispatcher_header *h);
 
 /* Event log and trace hash. */
 void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line);
+/* Tell the trace hook a context begins ('B') or ends ('E') running on c. */
+void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f);
 static inline void ksl__hash(ksl_engine *e, uint64_t v)
 {
     e->hash = (e->hash ^ v) * 0x100000001b3ull;

@@ -185,6 +185,7 @@ static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
             e->ready_tail = NULL;
         th->next_ready = NULL;
         if (t->thread) { /* preempt the thread on t */
+            ksl__trace_slice(t, 'E', &t->frames[0]);
             ksl_thread *u = t->thread;
             u->last_clock = t->clock;
             u->irql = t->irql;
@@ -197,6 +198,7 @@ static void prepare(ksl_engine *e, ksl_cpu *t, ksl_opt *o)
         th->cpu = (int32_t)t->index;
         t->thread = th;
         t->frames[0] = (ksl_frame){.kind = th->frame_kind, .id = th->id, .name = th->name, .work_at_entry = t->work};
+        ksl__trace_slice(t, 'B', &t->frames[0]);
         t->irql = th->irql;
         t->owner = &th->coro;
         o->kind = O_RESUME;

@@ -243,6 +243,25 @@ static void site(const char **file, int *line, const char *fallback)
     }
 }
 
+/* Rule W3: the miniport holds none of its spin locks while it calls the port.  Reported at the
+ * call, whether or not a deadlock would follow.  The stream's own lock is left to the kernel
+ * checks (a call back into the port from RevokeMappings is a recursive acquire). */
+static void check_no_miniport_lock(const pcl_stream *s, const char *call, const char *file, int line)
+{
+    const ksl_spinlock *held[8];
+    uint32_t n = ksl_held_spinlocks(held, 8);
+    for (uint32_t i = n < 8 ? n : 8; i-- > 0;) {
+        const ksl_spinlock *l = held[i];
+        if (l == &s->lock)
+            continue;
+        ksl_report("W3.lock-held-across-port-call", file, line,
+                   "%s called holding spin lock '%s' (acquired at %s:%d); the port may call back into the miniport "
+                   "(RevokeMappings) holding its own lock, and the two orders deadlock",
+                   call, l->name ? l->name : "?", l->acq_file ? l->acq_file : "?", l->acq_line);
+        return;
+    }
+}
+
 static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_ADDRESS PhysicalAddress,
                                PVOID *VirtualAddress, PULONG ByteCount, PULONG Flags)
 {
@@ -253,6 +272,7 @@ static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_AD
     if (!PhysicalAddress || !VirtualAddress || !ByteCount || !Flags)
         return STATUS_INVALID_PARAMETER;
     pcl_stream *s = stream_of(This);
+    check_no_miniport_lock(s, "IPortWavePciStream::GetMapping", file, line);
     KIRQL old;
     KeAcquireSpinLock(&s->lock, &old);
     if (held_find(s, Tag) >= 0) {
@@ -300,14 +320,16 @@ static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
     site(&file, &line, LOCK_FILE);
     ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::ReleaseMapping", file, line);
     pcl_stream *s = stream_of(This);
+    check_no_miniport_lock(s, "IPortWavePciStream::ReleaseMapping", file, line);
     KIRQL old;
     KeAcquireSpinLock(&s->lock, &old);
     int i = held_find(s, Tag);
     if (i < 0) {
         int r = retired_find(s, Tag);
         if (r >= 0 && s->retired[r].state == MAP_REVOKED)
-            ksl_report("W1.release-revoked", file, line,
-                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already revoked by RevokeMappings",
+            ksl_report("W6.removed-twice", file, line,
+                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already taken back by RevokeMappings: "
+                       "revoke and release both removed it",
                        Tag, s->retired[r].irp_id);
         else if (r >= 0)
             ksl_report("W1.double-release", file, line,
@@ -349,6 +371,7 @@ static NTSTATUS ps_terminate_packet(IPortWavePciStream *This)
     site(&file, &line, LOCK_FILE);
     ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::TerminatePacket", file, line);
     pcl_stream *s = stream_of(This);
+    check_no_miniport_lock(s, "IPortWavePciStream::TerminatePacket", file, line);
     stat_add(s, &s->f->ledger.st.terminate_calls, 1);
     KIRQL old;
     KeAcquireSpinLock(&s->lock, &old);

@@ -61,7 +61,7 @@ void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const 
     if (ksl__threaded(e))
         return; /* the log serves reports of reproducible runs */
     if (e->trace_fn) {
-        ksl_trace_event ev = {e->steps, c ? c->clock : e->now, c ? (int32_t)c->index : -1, c ? c->irql : 0,
+        ksl_trace_event ev = {e->steps, c ? c->clock : e->now, c ? (int32_t)c->index : -1, c ? c->irql : 0, 'i', NULL,
                               what ? what : (kind < P_COUNT && point_names[kind] ? point_names[kind] : "?"), file, line};
         e->trace_fn(e->trace_user, &ev);
     }
@@ -77,6 +77,18 @@ void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const 
     l->file = file;
     l->line = line;
     l->what = what;
+}
+
+void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f)
+{
+    ksl_engine *e = c->e;
+    if (!e->trace_fn || ksl__threaded(e))
+        return;
+    static const char *const kinds[] = {[FR_IDLE] = "idle", [FR_THREAD] = "thread", [FR_DPC] = "DPC",
+                                        [FR_ISR] = "ISR", [FR_WORK] = "work item"};
+    const char *kind = f->kind < sizeof kinds / sizeof kinds[0] && kinds[f->kind] ? kinds[f->kind] : "?";
+    ksl_trace_event ev = {e->steps, c->clock, (int32_t)c->index, c->irql, phase, kind, f->name ? f->name : "?", NULL, 0};
+    e->trace_fn(e->trace_user, &ev);
 }
 
 void ksl__detail(ksl_engine *e, const char *fmt, ...)

@@ -43,12 +43,14 @@ static const ksl_rule rules[] = {
     {"W1.release-out-of-order", "W1", "IPortWavePciStream::ReleaseMapping documentation",
      "a mapping released while one acquired before it is still held"},
     {"W1.release-unknown-tag", "W1", "the WavePci port's ownership ledger", "ReleaseMapping with a tag no mapping was handed out with"},
-    {"W1.release-revoked", "W1", "the WavePci port's ownership ledger",
-     "ReleaseMapping of a mapping RevokeMappings already took back (revoke and release both removed it)"},
     {"W1.revoke-count-wrong", "W1", "IMiniportWavePciStream::RevokeMappings documentation",
      "RevokeMappings reported more mappings revoked than the miniport held in the range"},
     {"W1.mapping-held-at-close", "W1", "the WavePci port's ownership ledger",
      "a mapping still held by the miniport after STOP and close: it left by neither release nor revoke"},
+    {"W2.hw-queue-unlocked", "W2", "Eraser's lockset algorithm over the DMA engine's queue registers",
+     "the hardware queue (LVI, CR, BDBAR) written by two contexts that hold no common lock"},
+    {"W3.lock-held-across-port-call", "W3", "Driver Verifier 0xC4 (GetMapping / ReleaseMapping documentation)",
+     "a spin lock of the miniport held while it calls GetMapping, ReleaseMapping or TerminatePacket"},
     {"W4.tag-reused", "W4", "the WavePci port's ownership ledger",
      "GetMapping with a tag the miniport still holds: a slot reused while still queued"},
     {"W4.data-mismatch", "W4", "the device model and the ownership ledger",
@@ -61,6 +63,8 @@ static const ksl_rule rules[] = {
      "the device moved data from or into IRP memory the miniport was never handed, or of a freed IRP"},
     {"W5.dma-unmapped-address", "W5", "the device model",
      "a DMA access to a physical address no block of memory covers (a descriptor left pointing at freed memory)"},
+    {"W6.removed-twice", "W6", "the WavePci port's ownership ledger",
+     "a mapping removed by both paths: RevokeMappings took it back and ReleaseMapping released it too"},
 };
 
 const ksl_rule *ksl_rules(size_t *n)

@@ -1893,7 +1893,7 @@ static void test_w1_findings(void **state)
     /* RevokeMappings reported both revoked (the IRP completed at once, cancelled) and then the
      * miniport released one of them anyway. */
     t = run_finding(SC_RELEASE_REVOKED, 0, &o);
-    assert_rule(o, "W1.release-revoked");
+    assert_rule(o, "W6.removed-twice");
     assert_site_here(t);
     assert_events(t, "R", "R1-2/2");
     assert_int_equal(t->v[1], 1);

@@ -370,12 +370,24 @@ int audio_job_run(const audio_job *job, audio_result *res)
         trace_begin(job->trace, cfg.cpus);
         tr.n = 1;
         ksl_engine_set_trace(e, trace_event, &tr);
+    } else if (job->trace_fn) {
+        ksl_engine_set_trace(e, job->trace_fn, job->trace_user);
     }
     int rc = ksl_engine_run(e);
     if (job->trace)
         fputs("\n]}\n", job->trace);
     ksl_engine_stats(e, &res->engine);
     res->trace_hash = ksl_engine_trace_hash(e);
+    if (job->keep_choices) {
+        size_t n;
+        const uint32_t *c = ksl_engine_choices(e, &n);
+        res->choices = malloc((n ? n : 1) * sizeof *res->choices);
+        if (res->choices) {
+            if (n)
+                memcpy(res->choices, c, n * sizeof *c);
+            res->nchoices = n;
+        }
+    }
     res->irps = calloc(js.nrecs ? js.nrecs : 1, sizeof *res->irps);
     if (res->irps) {
         res->nirps = js.nrecs;
@@ -422,4 +434,7 @@ void audio_result_free(audio_result *res)
     free(res->irps);
     res->irps = NULL;
     res->nirps = 0;
+    free(res->choices);
+    res->choices = NULL;
+    res->nchoices = 0;
 }

@@ -36,6 +36,9 @@ typedef struct audio_job {
                                   * ones still queued (they complete STATUS_CANCELLED), submit no
                                   * more, then close as usual (0: never; play to the end) */
     FILE *trace;                 /* Chrome Trace Event JSON of the run, or NULL */
+    ksl_trace_fn *trace_fn;      /* or: every event of the run to this hook (deterministic engine) */
+    void *trace_user;
+    bool keep_choices;           /* copy the strategy's choice list into the result */
 } audio_job;
 
 /* What became of one IRP of the job (IRP i carries IN[offset, offset + len)), in submission order. */
@@ -54,11 +57,12 @@ typedef struct audio_result {
     int rc;                      /* 0 clean, 1 finding, 2 bad input, -1 internal error */
     char err[256];               /* when rc is 2 or -1 */
     ksl_finding finding;         /* when rc is 1 */
-    char token[1024];            /* replay token of a finding */
     ksl_wavepci_stats port;
     ksl_ac97_stats dev;
     ksl_stats engine;
     uint64_t trace_hash;         /* ksl_engine_trace_hash: equal hashes = equal runs */
+    uint32_t *choices;           /* keep_choices: the choices the strategy made (malloc'd) */
+    size_t nchoices;
     audio_irp *irps;             /* every IRP of the job, in order (malloc'd; after rc 0 or 1) */
     uint32_t nirps;
     uint8_t *out;                /* kept output (keep_output), malloc'd */

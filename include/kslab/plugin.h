@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Drivers as plugins.  A driver built as a shared object exports one function,
+ *
+ *     const ksl_plugin *kslab_plugin(void);
+ *
+ * which `kslab` looks up after dlopen.  The easiest way to write it is the macro below:
+ *
+ *     #include <kslab/plugin.h>
+ *     static NTSTATUS NewMiniport(PMINIPORTWAVEPCI *Miniport) { ... }
+ *     static const ksl_wavepci_driver my_driver = {KSL_WAVEPCI_DRIVER_VERSION, "mydrv",
+ *                                                  "my WavePci miniport", "ac97", NewMiniport};
+ *     KSLAB_WAVEPCI_PLUGIN(my_driver)
+ *
+ * Build it against the installed headers: cc -shared -o mydrv.so mydrv.c $(pkg-config --cflags
+ * --libs kslab).  The plugin does not link a copy of kslab: every kslab symbol it uses is
+ * resolved in the kslab executable that loads it.
+ *
+ * ABI: kslab refuses a plugin whose abi_version differs from its own KSL_PLUGIN_ABI_VERSION (the
+ * layouts of the structures and vtables in these headers are part of the ABI), with a message
+ * naming both versions, and exits 2.
+ */
+#ifndef KSLAB_PLUGIN_H
+#define KSLAB_PLUGIN_H
+
+#include <kslab/wdk/portcls.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KSL_PLUGIN_ABI_VERSION 1u
+#define KSL_PLUGIN_ENTRY_NAME "kslab_plugin"
+
+enum ksl_plugin_kind { KSL_PLUGIN_WAVEPCI = 1, KSL_PLUGIN_STREAM = 2 };
+
+typedef struct ksl_plugin {
+    uint32_t abi_version;  /* KSL_PLUGIN_ABI_VERSION of the headers it was built with */
+    uint32_t kind;         /* enum ksl_plugin_kind */
+    const void *driver;    /* KSL_PLUGIN_WAVEPCI: const ksl_wavepci_driver * */
+} ksl_plugin;
+
+typedef const ksl_plugin *ksl_plugin_entry_fn(void);
+
+/* Define the entry point of a WavePci driver plugin.  Use once, at file scope. */
+#define KSLAB_WAVEPCI_PLUGIN(driver_object)                                                           \
+    const ksl_plugin *kslab_plugin(void);                                                             \
+    const ksl_plugin *kslab_plugin(void)                                                              \
+    {                                                                                                 \
+        static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_WAVEPCI, &(driver_object)}; \
+        return &plugin_;                                                                              \
+    }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

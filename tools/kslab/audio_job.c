@@ -213,51 +213,6 @@ static void client(void *arg)
     ksl_wavepci_stop(js->f);
 }
 
-/* ---- trace -------------------------------------------------------------------------------- */
-
-typedef struct trace_out {
-    FILE *f;
-    uint64_t n;
-} trace_out;
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void trace_event(void *user, const ksl_trace_event *ev)
-{
-    trace_out *t = user;
-    fprintf(t->f, "%s{\"name\":", t->n++ ? ",\n" : "");
-    json_string(t->f, ev->what);
-    fprintf(t->f, ",\"ph\":\"i\",\"s\":\"t\",\"ts\":%" PRIu64 ".%03u,\"pid\":1,\"tid\":%d,\"args\":{\"step\":%" PRIu64
-                  ",\"irql\":%u,\"at\":",
-            ev->time_ns / 1000, (unsigned)(ev->time_ns % 1000), ev->cpu + 1, ev->step, ev->irql);
-    char at[300];
-    snprintf(at, sizeof at, "%s:%d", ev->file ? ev->file : "", ev->line);
-    json_string(t->f, ev->file ? at : "");
-    fputs("}}", t->f);
-}
-
-static void trace_begin(FILE *f, uint32_t cpus)
-{
-    fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", f);
-    fputs("{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"device\"}}", f);
-    for (uint32_t c = 0; c < cpus; c++)
-        fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"args\":{\"name\":\"CPU %u\"}}",
-                c + 1, c);
-}
-
 /* ---- the job ------------------------------------------------------------------------------ */
 
 void audio_job_default(audio_job *job, const ksl_pcm *in, const ksl_wavepci_driver *driver, bool capture)
@@ -292,12 +247,34 @@ static void check_output(const job_state *js, audio_result *res)
     res->expected_len = len;
     res->expected_hash = ksl_hash64_final(&h);
     res->data_ok = res->expected_len == res->out_len && res->expected_hash == res->out_hash;
-    if (!res->data_ok)
+    const ksl_wavepci_stats *st = &res->port;
+    uint64_t submitted = 0;
+    for (uint32_t i = 0; i < js->nrecs; i++)
+        submitted += js->recs[i].submitted;
+    if (!res->data_ok) {
+        res->check_rule = "W4.data-mismatch";
         snprintf(res->data_msg, sizeof res->data_msg,
                  "output differs from the input minus the cancelled bytes: %zu bytes out, %" PRIu64 " expected",
                  res->out_len, res->expected_len);
-    else
+    } else if (st->irps_completed + st->irps_cancelled != st->irps_submitted || st->irps_submitted != submitted) {
+        res->check_rule = "W1.irp-not-completed";
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "%" PRIu64 " IRPs submitted, %" PRIu64 " completed and %" PRIu64 " cancelled: not every IRP "
+                 "completed exactly once",
+                 st->irps_submitted, st->irps_completed, st->irps_cancelled);
+    } else if (st->bytes_submitted != st->bytes_transferred + st->bytes_cancelled ||
+               st->mappings_handed != st->mappings_released + st->mappings_revoked) {
+        res->check_rule = "W1.bytes-unaccounted";
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "%" PRIu64 " bytes submitted but %" PRIu64 " transferred + %" PRIu64 " cancelled; %" PRIu64
+                 " mappings handed out, %" PRIu64 " released + %" PRIu64 " revoked",
+                 st->bytes_submitted, st->bytes_transferred, st->bytes_cancelled, st->mappings_handed,
+                 st->mappings_released, st->mappings_revoked);
+    } else {
         snprintf(res->data_msg, sizeof res->data_msg, "output is bit-exact: the input minus the cancelled bytes");
+        return;
+    }
+    res->data_ok = false;
 }
 
 int audio_job_run(const audio_job *job, audio_result *res)
@@ -365,17 +342,9 @@ int audio_job_run(const audio_job *job, audio_result *res)
     ksl_thread_create(e, "canceller", canceller, &js);
     if (job->pause_every_ms)
         ksl_thread_create(e, "pauser", pauser, &js);
-    trace_out tr = {job->trace, 0};
-    if (job->trace) {
-        trace_begin(job->trace, cfg.cpus);
-        tr.n = 1;
-        ksl_engine_set_trace(e, trace_event, &tr);
-    } else if (job->trace_fn) {
+    if (job->trace_fn)
         ksl_engine_set_trace(e, job->trace_fn, job->trace_user);
-    }
     int rc = ksl_engine_run(e);
-    if (job->trace)
-        fputs("\n]}\n", job->trace);
     ksl_engine_stats(e, &res->engine);
     res->trace_hash = ksl_engine_trace_hash(e);
     if (job->keep_choices) {

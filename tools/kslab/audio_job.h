@@ -35,8 +35,8 @@ typedef struct audio_job {
     uint32_t stop_after_irps;    /* STOP the pin once this many IRPs have completed, with the later
                                   * ones still queued (they complete STATUS_CANCELLED), submit no
                                   * more, then close as usual (0: never; play to the end) */
-    FILE *trace;                 /* Chrome Trace Event JSON of the run, or NULL */
-    ksl_trace_fn *trace_fn;      /* or: every event of the run to this hook (deterministic engine) */
+    ksl_trace_fn *trace_fn;      /* every event of the run to this hook (deterministic engine), e.g.
+                                  * recorder_event (recorder.h) for a trace file or a SARIF flow */
     void *trace_user;
     bool keep_choices;           /* copy the strategy's choice list into the result */
 } audio_job;
@@ -70,7 +70,9 @@ typedef struct audio_result {
     uint64_t out_hash;
     uint64_t expected_len;       /* what the output must be, from IN and the cancellations */
     uint64_t expected_hash;
-    bool data_ok;                /* the output equals the expected bytes */
+    bool data_ok;                /* the output equals the expected bytes, and the port's counters
+                                  * balance (every IRP completed once, every byte accounted for) */
+    const char *check_rule;      /* when !data_ok after a clean run: the rule id the check breaks */
     char data_msg[256];
 } audio_result;
 

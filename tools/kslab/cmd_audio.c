@@ -9,17 +9,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#include <ac97_miniport.h>
+#include <unistd.h>
 
 #include "audio_job.h"
 #include "cli.h"
+#include "drivers.h"
+#include "recorder.h"
+#include "sarif.h"
 
 #define SIGNAL_RATE 48000u
 #define SIGNAL_CHANNELS 2u
 #define SIGNAL_SECONDS 2u
-
-static const ksl_wavepci_driver *const drivers[] = {&ksl_ac97_driver};
 
 static void audio_usage(FILE *f, bool capture)
 {
@@ -31,7 +31,8 @@ static void audio_usage(FILE *f, bool capture)
             "\n"
             "options:\n"
             "  -o, --output FILE    write the %s audio as a 16-bit PCM WAV file (only after a clean run)\n"
-            "  --driver NAME        WavePci driver (default ac97)\n"
+            "  --driver NAME|PATH   WavePci driver: a built-in name (default ac97; see `kslab list`) or a\n"
+            "                       driver plugin .so (a path: contains '/' or ends in .so)\n"
             "  --cpus N             virtual CPUs, 1..64 (default 2)\n"
             "  --seed S             schedule seed (default 1)\n"
             "  --strategy S         random | pct | pct:D (default random)\n"
@@ -42,6 +43,8 @@ static void audio_usage(FILE *f, bool capture)
             "  --contiguous         do not scatter physical pages\n"
             "  --buffer-offset N    IRP buffers start N bytes into a page (multiple of 4, default 0)\n"
             "  --trace FILE         write the run as Chrome Trace Event JSON (opens in Perfetto)\n"
+            "  --sarif FILE         write the result (a finding or none) as SARIF 2.1.0 for code scanning;\n"
+            "                       file names relative to the current directory\n"
             "  --rate HZ, --channels N, --seconds S   shape of the built-in test signal\n"
             "\n"
             "exit status: 0 clean and bit-exact, 1 a verifier finding, 2 usage or input error\n",
@@ -51,18 +54,10 @@ static void audio_usage(FILE *f, bool capture)
             SIGNAL_RATE, SIGNAL_CHANNELS, SIGNAL_SECONDS, capture ? "captured" : "played");
 }
 
-static const ksl_wavepci_driver *find_driver(const char *name)
-{
-    for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; i++)
-        if (strcmp(drivers[i]->name, name) == 0)
-            return drivers[i];
-    return NULL;
-}
-
 /* The options that take a value. */
 static bool takes_value(const char *a)
 {
-    static const char *const with_value[] = {"-o",          "--output",       "--driver",      "--trace",
+    static const char *const with_value[] = {"-o",          "--output",       "--driver",      "--trace",      "--sarif",
                                              "--strategy",  "--cpus",         "--seed",        "--irp-ms",
                                              "--in-flight", "--cancel-every", "--pause-every", "--buffer-offset",
                                              "--rate",      "--channels",     "--seconds"};
@@ -116,9 +111,39 @@ static void summary(const audio_job *job, const audio_result *r, double wall)
            r->engine.interrupts, r->engine.dpcs, r->engine.steps, vt, wall, wall > 0 ? vt / wall : 0.0);
 }
 
+/* --sarif: the run's finding, or the output check it failed, or no result; 0 or -1. */
+static int write_sarif(const char *path, const audio_result *r, const recorder *rec)
+{
+    ksl_finding check;
+    const ksl_finding *f = NULL;
+    if (r->rc == 1) {
+        f = &r->finding;
+    } else if (!r->data_ok) {
+        memset(&check, 0, sizeof check);
+        snprintf(check.rule, sizeof check.rule, "%s", r->check_rule ? r->check_rule : "W4.data-mismatch");
+        snprintf(check.message, sizeof check.message, "output check after the run: %s", r->data_msg);
+        snprintf(check.context, sizeof check.context, "the output check");
+        check.cpu = -1;
+        check.time_ns = r->engine.time_ns;
+        check.step = r->engine.steps;
+        f = &check;
+    }
+    const recorder_entry *ev;
+    size_t nev = recorder_ring(rec, &ev);
+    char root[4096], err[600];
+    if (!getcwd(root, sizeof root))
+        root[0] = 0;
+    if (sarif_write(path, f, ev, nev, NULL, root, err, sizeof err) != 0) {
+        fprintf(stderr, "kslab: %s\n", err);
+        return -1;
+    }
+    printf("  wrote    %s (SARIF, %s)\n", path, f ? f->rule : "no finding");
+    return 0;
+}
+
 int cmd_audio(int argc, char **argv, bool capture)
 {
-    const char *in_path = NULL, *out_path = NULL, *trace_path = NULL, *driver = "ac97";
+    const char *in_path = NULL, *out_path = NULL, *trace_path = NULL, *sarif_path = NULL, *driver = "ac97";
     uint64_t rate = SIGNAL_RATE, channels = SIGNAL_CHANNELS, seconds = SIGNAL_SECONDS, v;
     audio_job job;
     audio_job_default(&job, NULL, NULL, capture);
@@ -140,6 +165,8 @@ int cmd_audio(int argc, char **argv, bool capture)
             driver = val;
         } else if (strcmp(a, "--trace") == 0) {
             trace_path = val;
+        } else if (strcmp(a, "--sarif") == 0) {
+            sarif_path = val;
         } else if (strcmp(a, "--strategy") == 0) {
             if (parse_strategy(val, &job.cfg) != 0)
                 return bad("bad --strategy '%s' (random, pct or pct:D)", val);
@@ -189,14 +216,17 @@ int cmd_audio(int argc, char **argv, bool capture)
         if (takes)
             i++;
     }
-    job.driver = find_driver(driver);
-    if (!job.driver)
-        return bad("unknown driver '%s' (built in: ac97)", driver);
+    driver_ref drv;
+    char err[512];
+    if (driver_resolve(driver, &drv, err, sizeof err) != 0)
+        return bad("%s", err);
+    job.driver = drv.driver;
     if (out_path && !parent_dir_exists(out_path))
         return bad("cannot write '%s': its directory does not exist", out_path);
+    if (sarif_path && !parent_dir_exists(sarif_path))
+        return bad("cannot write '%s': its directory does not exist", sarif_path);
 
     ksl_pcm in = {0};
-    char err[512];
     if (in_path) {
         if (ksl_wav_read(in_path, &in, err, sizeof err) != 0)
             return bad("%s", err);
@@ -212,13 +242,22 @@ int cmd_audio(int argc, char **argv, bool capture)
         ksl_pcm_free(&in);
         return bad("cannot write the trace file '%s'", trace_path);
     }
-    job.trace = trace;
+    recorder *rec = NULL;
+    if ((trace || sarif_path) && !(rec = recorder_open(trace, job.cfg.cpus, sarif_path ? RECORDER_RING_DEFAULT : 0))) {
+        if (trace)
+            fclose(trace);
+        ksl_pcm_free(&in);
+        return bad("%s", "out of memory for the recorder");
+    }
+    job.trace_fn = rec ? recorder_event : NULL;
+    job.trace_user = rec;
     job.keep_output = out_path != NULL;
 
-    printf("kslab %s: %s (%u Hz, %u channel%s, %.3f s) through driver '%s' on %u CPU(s), seed %" PRIu64 "\n",
+    printf("kslab %s: %s (%u Hz, %u channel%s, %.3f s) through driver '%s'%s%s%s on %u CPU(s), seed %" PRIu64 "\n",
            capture ? "capture" : "play", in_path ? in_path : "built-in test signal", (unsigned)in.rate,
-           (unsigned)in.channels, in.channels == 1 ? "" : "s", (double)in.frames / in.rate, job.driver->name,
-           job.cfg.cpus, job.cfg.seed);
+           (unsigned)in.channels, in.channels == 1 ? "" : "s", (double)in.frames / in.rate, drv.name,
+           drv.plugin ? " (plugin " : "", drv.plugin ? drv.arg : "", drv.plugin ? ")" : "", job.cfg.cpus,
+           job.cfg.seed);
     fflush(stdout);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -226,6 +265,8 @@ int cmd_audio(int argc, char **argv, bool capture)
     int rc = audio_job_run(&job, &r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (rec && recorder_close(rec, rc == 1 ? &r.finding : NULL) != 0)
+        fprintf(stderr, "kslab: writing the trace '%s' failed\n", trace_path);
     if (trace && fclose(trace) != 0)
         fprintf(stderr, "kslab: writing the trace '%s' failed\n", trace_path);
     int exit_code;
@@ -257,6 +298,9 @@ int cmd_audio(int argc, char **argv, bool capture)
             }
         }
     }
+    if (sarif_path && (rc == 0 || rc == 1) && write_sarif(sarif_path, &r, rec) != 0 && exit_code == EXIT_CLEAN)
+        exit_code = EXIT_USAGE;
+    recorder_free(rec);
     audio_result_free(&r);
     ksl_pcm_free(&in);
     return exit_code;

@@ -22,6 +22,8 @@
 
 #include "cli.h"
 #include "demo.h"
+#include "stress.h"
+#include "drivers.h"
 
 
 static void usage(FILE *f)
@@ -32,6 +34,7 @@ static void usage(FILE *f)
           "  play      play a WAV file (or the built-in test signal) through a WavePci driver\n"
           "  capture   capture through a WavePci driver what a microphone hearing a WAV file records\n"
           "  demo      run the built-in engine demonstration: a clean scenario, then a broken one\n"
+          "  stress    explore a WavePci driver's schedules until a rule breaks; `kslab stress --help`\n"
           "  replay    reproduce a run from its replay token\n"
           "  rules     list every check with its id and source\n"
           "  list      list the built-in scenarios\n"
@@ -46,6 +49,8 @@ static void usage(FILE *f)
           "play / capture:       kslab play|capture [IN.wav] [-o OUT.wav] [options]; `kslab play --help`\n"
           "replay options:\n"
           "  --json               print the outcome as one JSON object\n"
+          "  --trace FILE         (WavePci tokens) write the run as Chrome Trace Event JSON\n"
+          "  --sarif FILE         (WavePci tokens) write the result as SARIF 2.1.0\n"
           "\n"
           "exit status: 0 clean, 1 a finding, 2 usage or input error\n",
           f);
@@ -252,14 +257,19 @@ static void json_string(const char *s)
 
 static int cmd_replay(int argc, char **argv)
 {
-    const char *text = NULL;
+    const char *text = NULL, *trace = NULL, *sarif = NULL;
     int json = 0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
+        if (strcmp(argv[i], "--json") == 0) {
             json = 1;
-        else if (argv[i][0] != '-' && !text)
+        } else if ((strcmp(argv[i], "--trace") == 0 || strcmp(argv[i], "--sarif") == 0) && i + 1 < argc) {
+            if (strcmp(argv[i], "--trace") == 0)
+                trace = argv[++i];
+            else
+                sarif = argv[++i];
+        } else if (argv[i][0] != '-' && !text) {
             text = argv[i];
-        else {
+        } else {
             fprintf(stderr, "kslab replay: bad option: %s\n", argv[i]);
             return EXIT_USAGE;
         }
@@ -272,6 +282,16 @@ static int cmd_replay(int argc, char **argv)
     char err[256];
     if (ksl_token_decode(text, &t, err, sizeof err) != 0) {
         fprintf(stderr, "kslab replay: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (replay_is_wavepci(t.scenario)) {
+        int rc = replay_wavepci(&t, text, json != 0, trace, sarif);
+        ksl_token_free(&t);
+        return rc;
+    }
+    if (trace || sarif) {
+        fprintf(stderr, "kslab replay: --trace and --sarif are for WavePci tokens (from kslab stress)\n");
+        ksl_token_free(&t);
         return EXIT_USAGE;
     }
     const demo_scenario *sc = strncmp(t.scenario, "demo/", 5) == 0 ? demo_find(t.scenario + 5) : NULL;
@@ -316,6 +336,10 @@ static int cmd_list(void)
     printf("scenarios (demo):\n");
     for (size_t i = 0; i < n; i++)
         printf("  %-12s %s%s\n", s[i].name, s[i].summary, s[i].buggy ? " [broken on purpose]" : "");
+    printf("\n");
+    stress_list(stdout);
+    printf("\n");
+    driver_list(stdout);
     return EXIT_CLEAN;
 }
 
@@ -330,6 +354,8 @@ int main(int argc, char **argv)
         return cmd_demo(argc - 2, argv + 2);
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 2, argv + 2);
+    if (strcmp(cmd, "stress") == 0)
+        return cmd_stress(argc - 2, argv + 2);
     if (strcmp(cmd, "play") == 0)
         return cmd_audio(argc - 2, argv + 2, false);
     if (strcmp(cmd, "capture") == 0)

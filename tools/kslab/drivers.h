@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The drivers `--driver` names: a built-in driver ("ac97") or a driver plugin, a shared object
+ * exporting kslab_plugin() (<kslab/plugin.h>).  An argument containing '/' or ending in ".so" is
+ * a plugin path; anything else is a built-in name.  A plugin is dlopen'ed with RTLD_NOW |
+ * RTLD_LOCAL, its every kslab symbol resolved in this executable (which exports them all), and
+ * stays loaded for the life of the process.  Host code.
+ */
+#ifndef KSLAB_TOOLS_DRIVERS_H
+#define KSLAB_TOOLS_DRIVERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <kslab/wdk/portcls.h>
+
+typedef struct driver_ref {
+    const ksl_wavepci_driver *driver; /* never NULL after a successful resolve */
+    const char *name;                 /* display name: the driver's own name (driver->name) */
+    bool plugin;                      /* loaded from a shared object */
+    const char *arg;                  /* the --driver argument exactly as given (a built-in name
+                                       * or the plugin path, not made absolute): what replay
+                                       * tokens carry to load the same driver again */
+} driver_ref;
+
+/* Resolve a --driver argument.  0, or -1 with a one-line message in err (without "kslab: ") —
+ * unknown built-in name, missing file, not a shared object (with dlerror()), no kslab_plugin(),
+ * another plugin ABI version, not a WavePci driver, a malformed driver.  `arg` must outlive
+ * `out` (out->arg points to it). */
+int driver_resolve(const char *arg, driver_ref *out, char *err, size_t errlen);
+
+/* True when `arg` names a plugin path rather than a built-in driver. */
+bool driver_arg_is_path(const char *arg);
+
+/* The built-in drivers, for `kslab list`. */
+void driver_list(FILE *f);
+
+#endif

@@ -386,8 +386,8 @@ static jval *jparse(const char *text, size_t len)
         }
     }
     if (!v)
-        fail_msg("invalid JSON: %s at offset %zu: '%.40s'", j.err ? j.err : "?", (size_t)(j.p - (const unsigned char *)text),
-                 (const char *)j.p);
+        fail_msg("invalid JSON: %s at offset %zu: '%.40s'", j.err ? j.err : "?",
+                 (size_t)(j.p - (const unsigned char *)text), (const char *)j.p);
     return v;
 }
 
@@ -560,7 +560,8 @@ static const jval *find_event(const jval *root, const char *ph, const char *name
 /* ---- synthetic runs ----------------------------------------------------------------------- */
 
 #define NASTY "DbgPrint: \"quoted\" back\\slash\nnew line\ttab \x01 caf\xc3\xa9 \xe2\x82\xac bad\xff end"
-#define NASTY_DECODED "DbgPrint: \"quoted\" back\\slash\nnew line\ttab \x01 caf\xc3\xa9 \xe2\x82\xac bad\xef\xbf\xbd end"
+#define NASTY_DECODED                                                                                              \
+    "DbgPrint: \"quoted\" back\\slash\nnew line\ttab \x01 caf\xc3\xa9 \xe2\x82\xac bad\xef\xbf\xbd end"
 
 static void ev(recorder *r, uint64_t step, uint64_t t, int32_t cpu, uint8_t irql, char ph, const char *kind,
                const char *what, const char *file, int line)

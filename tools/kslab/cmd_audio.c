@@ -57,10 +57,10 @@ static void audio_usage(FILE *f, bool capture)
 /* The options that take a value. */
 static bool takes_value(const char *a)
 {
-    static const char *const with_value[] = {"-o",          "--output",       "--driver",      "--trace",      "--sarif",
-                                             "--strategy",  "--cpus",         "--seed",        "--irp-ms",
-                                             "--in-flight", "--cancel-every", "--pause-every", "--buffer-offset",
-                                             "--rate",      "--channels",     "--seconds"};
+    static const char *const with_value[] = {"-o",          "--output",       "--driver",      "--trace",
+                                             "--sarif",     "--strategy",     "--cpus",        "--seed",
+                                             "--irp-ms",    "--in-flight",    "--cancel-every", "--pause-every",
+                                             "--buffer-offset", "--rate",     "--channels",    "--seconds"};
     for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
         if (strcmp(a, with_value[i]) == 0)
             return true;

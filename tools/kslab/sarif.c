@@ -66,8 +66,8 @@ static void percent_encode(char *out, size_t len, const char *prefix, const char
         out[o++] = *p;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char c = *p;
-        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                    c == '_' || c == '~' || c == '/';
+        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '.' || c == '_' || c == '~' || c == '/';
         if (keep && o + 1 < len) {
             out[o++] = (char)c;
         } else if (!keep && o + 3 < len) {
@@ -192,7 +192,9 @@ static const char *lock_kind(const recorder_entry *e)
         return "[\"exit\"]";
     const char *cat = recorder_category(e->what);
     if (strcmp(cat, "lock") == 0)
-        return strstr(e->what, "release") ? "[\"release\",\"lock\"]" : "[\"acquire\",\"lock\"]";
+        return strstr(e->what, "release") ? "[\"release\",\"lock\"]"
+               : strstr(e->what, "acquire") ? "[\"acquire\",\"lock\"]"
+                                            : "[\"lock\"]";
     if (strcmp(cat, "port") == 0)
         return "[\"call\",\"function\"]";
     return NULL;
@@ -266,7 +268,8 @@ static int write_code_flow(const writer *w, const ksl_finding *f, site primary, 
             fprintf(out, ",\"executionOrder\":%zu", i + 1);
             if (i < nev)
                 fprintf(out, ",\"properties\":{\"step\":%" PRIu64 ",\"timeNs\":%" PRIu64 "%s}", ev[i].step,
-                        ev[i].time_ns, anchored && s.file ? ",\"callSite\":\"unknown: shown at the previous step\"" : "");
+                        ev[i].time_ns,
+                        anchored && s.file ? ",\"callSite\":\"unknown: shown at the previous step\"" : "");
             fputc('}', out);
         }
         fputs("]}", out);

@@ -57,6 +57,8 @@ static void stress_usage(FILE *f)
           "  --jobs J             worker processes (default 1)\n"
           "  --timeout SEC        wall time one execution may take before it is a hang (default 20)\n"
           "  --no-shrink          report the finding as found\n"
+          "  --threaded           plain stress on the threaded engine instead (real threads, no\n"
+          "                       replay token, no shrinking): the baseline the benchmark compares with\n"
           "  --json               print one JSON object instead of the report\n"
           "  --trace FILE         the finding's run as Chrome Trace Event JSON (opens in Perfetto)\n"
           "  --sarif FILE         the result as SARIF 2.1.0 (GitHub code scanning)\n"
@@ -67,8 +69,10 @@ static void stress_usage(FILE *f)
 
 /* ---- tokens ------------------------------------------------------------------------------- */
 
-static char *make_token(const wp_scenario *sc, const char *driver_arg, const ksl_config *cfg, const uint32_t *choices,
-                        size_t n)
+/* A token for `sc`; with `replay`, for exactly the schedule `choices` (an empty list is the
+ * schedule that takes the first option everywhere), else for cfg's seed and strategy. */
+static char *make_token(const wp_scenario *sc, const char *driver_arg, const ksl_config *cfg, bool replay,
+                        const uint32_t *choices, size_t n)
 {
     ksl_token t;
     memset(&t, 0, sizeof t);
@@ -77,7 +81,7 @@ static char *make_token(const wp_scenario *sc, const char *driver_arg, const ksl
     t.cfg = *cfg;
     t.choices = (uint32_t *)(uintptr_t)choices;
     t.nchoices = n;
-    if (n) {
+    if (replay) {
         t.cfg.strategy = KSL_STRATEGY_REPLAY;
         t.cfg.choices = choices;
         t.cfg.nchoices = n;
@@ -210,6 +214,10 @@ static int parse(int argc, char **argv, stress_opts *o)
         } else if (strcmp(a, "--no-shrink") == 0) {
             o->shrink = false;
             continue;
+        } else if (strcmp(a, "--threaded") == 0) {
+            o->cfg.engine = KSL_ENGINE_THREADED;
+            o->shrink = false;
+            continue;
         } else if (a[0] != '-') {
             if (o->driver_arg) {
                 fprintf(stderr, "kslab stress: more than one driver ('%s')\n", a);
@@ -297,17 +305,30 @@ typedef struct found {
 
 /* Explore one scenario; returns the executions counted (up to the finding when there is one). */
 static uint64_t explore(const stress_opts *o, wpool *pool, uint32_t sc_index, const wp_scenario *sc, double deadline,
-                        found *f, uint64_t *steps_total, double t_start)
+                        found *f, uint64_t *steps_total, double t_start, uint64_t *pct_steps_out)
 {
     uint64_t next = 0, limit = o->time_s > 0 ? UINT64_MAX : o->schedules, done = 0, counted_steps = 0;
     bool tty = !o->json && isatty(STDERR_FILENO);
     double last_progress = now_s();
     uint64_t *step_of = NULL; /* steps per index, to count deterministically up to a finding */
     size_t cap = 0;
+    uint64_t pct_steps = 0;
+    if (o->cfg.strategy == KSL_STRATEGY_PCT) {
+        /* PCT spreads its priority change points over its estimate k of the run length: measure
+         * the scenario's length with one random execution of the first seed. */
+        uint64_t tag;
+        wp_outcome cal;
+        if (wpool_submit_ex(pool, sc_index, o->cfg.seed, NULL, 0, false, 0, true, UINT64_MAX) == 0 &&
+            wpool_wait(pool, &tag, &cal) == 0) {
+            pct_steps = cal.steps ? cal.steps : 1;
+            wp_outcome_free(&cal);
+        }
+    }
+    *pct_steps_out = pct_steps;
     for (;;) {
         while (wpool_idle(pool) && next < limit && (!f->any || next < f->index) &&
                (o->time_s <= 0 || now_s() < deadline)) {
-            if (wpool_submit(pool, sc_index, o->cfg.seed + next, NULL, 0, true, next) != 0)
+            if (wpool_submit_ex(pool, sc_index, o->cfg.seed + next, NULL, 0, true, pct_steps, false, next) != 0)
                 break;
             next++;
         }
@@ -403,7 +424,10 @@ int cmd_stress(int argc, char **argv)
     if (!o.json)
         printf("kslab stress: driver '%s'%s, %s, %s, %u CPU(s), %u job(s), %s\n", drv.name,
                drv.plugin ? " (plugin)" : "", o.scenario ? o.scenario : "every scenario",
-               o.cfg.strategy == KSL_STRATEGY_PCT ? "pct" : "random", o.cfg.cpus, o.jobs,
+               o.cfg.engine == KSL_ENGINE_THREADED ? "threaded engine"
+               : o.cfg.strategy == KSL_STRATEGY_PCT ? "pct"
+                                                     : "random",
+               o.cfg.cpus, o.jobs,
                o.time_s > 0 ? "time-bounded" : "schedule-bounded");
     fflush(stdout);
     double t0 = now_s(), deadline = o.time_s > 0 ? t0 + o.time_s : 0;
@@ -417,7 +441,8 @@ int cmd_stress(int argc, char **argv)
             continue;
         double sc_deadline = o.time_s > 0 ? now_s() + (deadline - now_s()) / (double)(nrun--) : 0;
         uint64_t sc_steps = 0;
-        uint64_t n = explore(&o, pool, (uint32_t)k, &scs[k], sc_deadline, &f, &sc_steps, t0);
+        uint64_t pct_steps = 0;
+        uint64_t n = explore(&o, pool, (uint32_t)k, &scs[k], sc_deadline, &f, &sc_steps, t0, &pct_steps);
         executions += n;
         steps += sc_steps;
         if (!o.json && !f.any)
@@ -425,6 +450,8 @@ int cmd_stress(int argc, char **argv)
         if (f.any) {
             found_sc = &scs[k];
             found_sci = (uint32_t)k;
+            if (pct_steps)
+                o.cfg.pct_steps = pct_steps; /* the token must carry what the run used */
         }
     }
     double wall = now_s() - t0;
@@ -450,8 +477,10 @@ int cmd_stress(int argc, char **argv)
         }
         ksl_config cfg = o.cfg;
         cfg.seed = seed;
-        token = make_token(found_sc, o.driver_arg, &cfg, crashed ? NULL : choices, crashed ? 0 : nch);
-        if (o.trace || o.sarif)
+        if (cfg.engine == KSL_ENGINE_DETERMINISTIC)
+            token = make_token(found_sc, o.driver_arg, &cfg, !crashed && choices, crashed ? NULL : choices,
+                               crashed ? 0 : nch);
+        if (token && (o.trace || o.sarif))
             report_files(found_sc, &drv, token, o.trace, o.sarif, o.timeout_s, &f.out);
     } else if (o.sarif) {
         report_files(NULL, &drv, NULL, NULL, o.sarif, o.timeout_s, NULL);
@@ -484,7 +513,11 @@ int cmd_stress(int argc, char **argv)
             if (ss.runs)
                 printf("  shrunk   %" PRIu64 " -> %" PRIu64 " steps, %zu -> %zu preemptions (%u replays)\n",
                        ss.steps_before, ss.steps_after, ss.preempt_before, ss.preempt_after, ss.runs);
-            printf("  replay   kslab replay %s\n", token ? token : "(token unavailable)");
+            if (token)
+                printf("  replay   kslab replay %s\n", token);
+            else
+                printf("  replay   none: %s\n", o.cfg.engine == KSL_ENGINE_THREADED ? "threaded runs do not replay"
+                                                                                : "the token could not be made");
         } else {
             printf("  result   clean\n");
         }

@@ -22,6 +22,9 @@ typedef struct request {
     uint32_t keep_choices;
     uint64_t seed;
     uint64_t nchoices;
+    uint64_t pct_steps;  /* PCT's estimate of the run length; 0: the pool's */
+    uint32_t random;     /* use the random strategy whatever the pool's is (calibration) */
+    uint32_t reserved;
 } request;
 
 typedef struct result_head {
@@ -163,6 +166,10 @@ static void worker_main(const wpool *p, int req_fd, int res_fd)
         }
         ksl_config cfg = p->base;
         cfg.seed = rq.seed;
+        if (rq.pct_steps)
+            cfg.pct_steps = rq.pct_steps;
+        if (rq.random)
+            cfg.strategy = KSL_STRATEGY_RANDOM;
         if (rq.nchoices) {
             cfg.strategy = KSL_STRATEGY_REPLAY;
             cfg.choices = choices;
@@ -284,13 +291,19 @@ unsigned wpool_busy(const wpool *p)
 int wpool_submit(wpool *p, uint32_t scenario, uint64_t seed, const uint32_t *choices, size_t nchoices,
                  bool keep_choices, uint64_t tag)
 {
+    return wpool_submit_ex(p, scenario, seed, choices, nchoices, keep_choices, 0, false, tag);
+}
+
+int wpool_submit_ex(wpool *p, uint32_t scenario, uint64_t seed, const uint32_t *choices, size_t nchoices,
+                    bool keep_choices, uint64_t pct_steps, bool random, uint64_t tag)
+{
     for (unsigned i = 0; i < p->n; i++) {
         worker *w = &p->w[i];
         if (w->busy)
             continue;
         if (w->pid <= 0 && spawn(p, w) != 0)
             return -1;
-        request rq = {scenario, keep_choices, seed, nchoices};
+        request rq = {scenario, keep_choices, seed, nchoices, pct_steps, random, 0};
         if (write_all(w->req_fd, &rq, sizeof rq) != 0 ||
             (nchoices && write_all(w->req_fd, choices, nchoices * sizeof *choices) != 0)) {
             kill(w->pid, SIGKILL);

@@ -33,6 +33,10 @@ unsigned wpool_busy(const wpool *p);
  */
 int wpool_submit(wpool *p, uint32_t scenario, uint64_t seed, const uint32_t *choices, size_t nchoices,
                  bool keep_choices, uint64_t tag);
+/* The same, with PCT's run-length estimate for this execution (0: the pool's) and, with `random`,
+ * the random strategy whatever the pool's is (to measure a scenario's length). */
+int wpool_submit_ex(wpool *p, uint32_t scenario, uint64_t seed, const uint32_t *choices, size_t nchoices,
+                    bool keep_choices, uint64_t pct_steps, bool random, uint64_t tag);
 /* Wait for the next outcome (blocking); 0, or -1 when nothing is in flight. */
 int wpool_wait(wpool *p, uint64_t *tag, wp_outcome *out);
 

@@ -65,8 +65,15 @@ void report_files(const wp_scenario *sc, const driver_ref *drv, const char *toke
     if (no_replay) {
         if (found && trace_path)
             fprintf(stderr, "kslab: no trace for %s: the run does not finish\n", found->finding.rule);
-        if (sarif_path &&
-            sarif_write(sarif_path, found ? &found->finding : NULL, NULL, 0, token, root, err, sizeof err) != 0)
+        ksl_finding f;
+        if (found) {
+            /* A crash or a hang has no call site kslab saw; code scanning needs a location: the
+             * driver itself. */
+            f = found->finding;
+            if (!f.file)
+                f.file = found->file[0] ? found->file : drv->arg;
+        }
+        if (sarif_path && sarif_write(sarif_path, found ? &f : NULL, NULL, 0, token, root, err, sizeof err) != 0)
             fprintf(stderr, "kslab: %s\n", err);
         return;
     }

@@ -4,7 +4,8 @@
 # and exits 2.
 set -euo pipefail
 
-PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev clang)
+# (patch: tests/buggy applies its broken variants of the reference miniport with it.)
+PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev clang patch)
 
 missing=()
 for p in "${PKGS[@]}"; do

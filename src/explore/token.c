@@ -8,7 +8,7 @@
 #include <kslab/token.h>
 
 #define TOKEN_PREFIX "ksl1-"
-#define TOKEN_VERSION 1u
+#define TOKEN_VERSION 2u /* 2: runs of zero choices are run-length encoded */
 #define MAX_CHOICES (1u << 24)
 
 typedef struct buf {
@@ -82,8 +82,18 @@ char *ksl_token_encode(const ksl_token *t)
     put_varint(&b, c->fail_alloc_nth);
     size_t nch = c->strategy == KSL_STRATEGY_REPLAY ? t->nchoices : 0;
     put_varint(&b, nch);
-    for (size_t i = 0; i < nch; i++)
-        put_varint(&b, t->choices[i]);
+    /* A shrunk schedule is mostly zeros (the first option): a 0 is followed by its run length. */
+    for (size_t i = 0; i < nch;) {
+        if (t->choices[i]) {
+            put_varint(&b, t->choices[i++]);
+            continue;
+        }
+        size_t run = 0;
+        while (i < nch && t->choices[i] == 0)
+            run++, i++;
+        put_varint(&b, 0);
+        put_varint(&b, run);
+    }
     uint32_t crc = crc32(b.p, b.n);
     for (int i = 0; i < 4; i++)
         put(&b, (uint8_t)(crc >> (8 * i)));
@@ -219,8 +229,20 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
         out->choices = malloc((size_t)nch * sizeof *out->choices);
         if (!out->choices)
             FAIL("out of memory");
-        for (uint64_t i = 0; i < nch; i++)
-            out->choices[i] = (uint32_t)get_varint(&r);
+        for (uint64_t i = 0; i < nch && !r.bad;) {
+            uint64_t v = get_varint(&r);
+            if (v) {
+                out->choices[i++] = (uint32_t)v;
+                continue;
+            }
+            uint64_t run = get_varint(&r);
+            if (run == 0 || run > nch - i) {
+                r.bad = 1;
+                break;
+            }
+            while (run--)
+                out->choices[i++] = 0;
+        }
         out->nchoices = (size_t)nch;
     }
     if (r.bad || r.pos != r.n)

@@ -96,7 +96,7 @@ static int retired_find(const pcl_stream *s, void *tag)
 /* ---- completion --------------------------------------------------------------------------- */
 
 /* Under the stream lock: take the IRP off the queue if nothing more can happen to it.  True when
- * the caller now owns its completion. */
+ * the caller now owns its completion (on the normal path, only if claim_completion says so). */
 static bool try_finish(pcl_stream *s, pcl_irp *p)
 {
     (void)s;
@@ -130,14 +130,14 @@ static void finalize(pcl_stream *s, pcl_irp *p)
     KeSetEvent(&p->done, IO_NO_INCREMENT, FALSE);
 }
 
-/* Complete an IRP the normal path took off the queue: unless IoCancelIrp has already taken its
- * cancel routine, which then finds the IRP finishing and completes it.  `cancelled` is the flag
- * as try_finish saw it under the lock. */
-static void finish_released(pcl_stream *s, pcl_irp *p, bool cancelled)
+/* Under the stream lock, for an IRP try_finish just took off the queue on the normal path: does
+ * this path complete it (then with finalize, after dropping the lock)?  Not if IoCancelIrp has
+ * already taken its cancel routine: that routine finds the IRP finishing and completes it.  This
+ * must be decided before the lock is dropped: from then on the cancel routine may complete the
+ * IRP and its owner free it (and `p` with it) at any moment. */
+static bool claim_completion(pcl_irp *p)
 {
-    if (!cancelled && IoSetCancelRoutine(p->irp, NULL) == NULL)
-        return;
-    finalize(s, p);
+    return p->cancelled || IoSetCancelRoutine(p->irp, NULL) != NULL;
 }
 
 /* ---- revocation --------------------------------------------------------------------------- */
@@ -357,10 +357,10 @@ static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
     held_remove(s, 0);
     retire(s, m, MAP_RELEASED);
     pcl_irp *p = m->irp;
-    bool fin = try_finish(s, p), cancelled = p->cancelled;
+    bool fin = try_finish(s, p) && claim_completion(p);
     KeReleaseSpinLock(&s->lock, old);
     if (fin)
-        finish_released(s, p, cancelled);
+        finalize(s, p);
     return STATUS_SUCCESS;
 }
 
@@ -384,13 +384,13 @@ static NTSTATUS ps_terminate_packet(IPortWavePciStream *This)
         for (uint32_t i = q->next; i < q->nmaps; i++)
             ksl_pcl_ledger_set(&s->f->ledger, &q->maps[i], MAP_DROPPED);
         q->limit = q->next;
-        if (try_finish(s, q))
+        if (try_finish(s, q) && claim_completion(q))
             fin = q;
         break;
     }
     KeReleaseSpinLock(&s->lock, old);
     if (fin)
-        finish_released(s, fin, false);
+        finalize(s, fin);
     return STATUS_SUCCESS;
 }
 

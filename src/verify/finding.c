@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../ke/ke_internal.h"
 
@@ -104,6 +105,21 @@ void ksl__detail(ksl_engine *e, const char *fmt, ...)
     pthread_mutex_unlock(&e->finding_mu);
 }
 
+/* A source path for a report line: relative to the working directory when it lies below it
+ * (the detail has room for 16 events, not for 16 absolute paths). */
+static const char *short_path(const char *file)
+{
+    static _Thread_local char cwd[512];
+    static _Thread_local size_t ncwd;
+    if (!file)
+        return "?";
+    if (!ncwd && getcwd(cwd, sizeof cwd))
+        ncwd = strlen(cwd);
+    if (ncwd > 1 && strncmp(file, cwd, ncwd) == 0 && file[ncwd] == '/')
+        return file + ncwd + 1;
+    return file;
+}
+
 static void append_events(ksl_engine *e)
 {
     if (!e->log || !e->nlog)
@@ -125,7 +141,8 @@ static void append_events(ksl_engine *e)
         else
             used += (size_t)snprintf(d + used, sizeof e->finding.detail - used,
                                      "    step %" PRIu64 " t=%" PRIu64 "ns CPU %u %s: %s (%s:%d)\n", l->step, l->time,
-                                     l->cpu, ksl__irql_name(l->irql, ib, sizeof ib), what, l->file ? l->file : "?", l->line);
+                                     l->cpu, ksl__irql_name(l->irql, ib, sizeof ib), what, short_path(l->file),
+                                     l->line);
     }
 }
 

@@ -128,8 +128,10 @@ void print_finding(const ksl_finding *f)
     const ksl_rule *r = ksl_rule_find(f->rule);
     if (r)
         printf("           rule: %s (%s; modelled on %s)\n", r->summary, r->rule, r->modelled);
-    if (f->detail[0])
-        printf("%s", f->detail);
+    if (f->detail[0]) {
+        size_t n = strlen(f->detail);
+        printf("%s%s", f->detail, f->detail[n - 1] == '\n' ? "" : " ...\n");
+    }
 }
 
 static void print_token(const demo_scenario *sc, const ksl_config *cfg)

@@ -9,7 +9,14 @@
 #define SCENARIO_CHANNELS 2u
 
 /* IRP buffers start 3 KiB into a page, so a 10 ms IRP (1 920 bytes at 48 kHz stereo) is two
- * mappings: the miniport holds several per IRP, and cancellation revokes runs of them. */
+ * mappings: the miniport holds several per IRP, and cancellation revokes runs of them.
+ *
+ * cancel-race: the canceller wakes on a timer and the service DPC on the device's interrupt, and
+ * the exploration interleaves only contexts runnable at the same virtual time, so a cancel races
+ * the DPC's release or GetMapping only when its moment falls inside the DPC (a few µs).  With
+ * 10 ms IRPs that is one cancel in thousands; 1 ms IRPs (an interrupt every 1 ms, cancels within
+ * 1 ms, ten times as many of them), each two mappings of 96 bytes (4 000 bytes into the page),
+ * make it one execution in tens. */
 static const wp_scenario scenarios[] = {
     {"steady", "steady playback: 60 ms in 10 ms IRPs, 4 in flight", false, 60, 10, 4, 0, 0, 0, 3072},
     {"cancel-storm", "playback with every IRP cancelled at a seeded moment of its playing time", false, 60, 10, 4, 1, 0,
@@ -19,6 +26,8 @@ static const wp_scenario scenarios[] = {
      10, 5, 2, 0, 2, 3072},
     {"capture-terminate", "capture paused every 7 ms (TerminatePacket), every 3rd IRP cancelled", true, 60, 10, 4, 3, 7,
      0, 3072},
+    {"cancel-race", "1 ms IRPs of two mappings, every one cancelled: cancels land while the DPC releases and acquires",
+     false, 60, 1, 4, 1, 0, 0, 4000},
 };
 
 const wp_scenario *wp_scenarios(size_t *n)

@@ -89,6 +89,9 @@ void ksl_wavepci_irp_free(ksl_wavepci_pin *pin, PIRP irp);
 NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *pin, PIRP irp);
 /* Wait until the IRP has completed; returns its status.  PASSIVE_LEVEL. */
 NTSTATUS ksl_wavepci_wait(PIRP irp);
+/* The same, for at most `timeout_100ns` of virtual time (a positive count of 100 ns units);
+ * STATUS_TIMEOUT when it has not completed by then.  PASSIVE_LEVEL. */
+NTSTATUS ksl_wavepci_wait_for(PIRP irp, int64_t timeout_100ns);
 /* True once the IRP has completed.  Any IRQL; not a scheduling point. */
 bool ksl_wavepci_irp_done(PIRP irp);
 /* Bytes of the IRP the device has moved so far.  Any IRQL; not a scheduling point. */

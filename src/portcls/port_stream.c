@@ -615,6 +615,17 @@ NTSTATUS ksl_wavepci_wait(PIRP irp)
     return irp->IoStatus.Status;
 }
 
+NTSTATUS ksl_wavepci_wait_for(PIRP irp, int64_t timeout_100ns)
+{
+    pcl_irp *p = irp_rec(irp);
+    if (!p || timeout_100ns <= 0)
+        return STATUS_INVALID_PARAMETER;
+    LARGE_INTEGER t = {.QuadPart = -timeout_100ns};
+    if (KeWaitForSingleObject(&p->done, Executive, KernelMode, FALSE, &t) == STATUS_TIMEOUT)
+        return STATUS_TIMEOUT;
+    return irp->IoStatus.Status;
+}
+
 bool ksl_wavepci_irp_done(PIRP irp)
 {
     pcl_irp *p = irp_rec(irp);

@@ -38,6 +38,8 @@ static const ksl_rule rules[] = {
     {"K.irp-complete-holding-spinlock", "kernel", "DDI rule SpinLockSafe", "IoCompleteRequest called while holding a spin lock"},
     {"K.driver-assert", "kernel", "ASSERT", "a driver assertion failed"},
     {"K.deadlock", "kernel", "the engine", "no context can run while client threads wait: the wait-for picture is reported"},
+    {"K.driver-crash", "kernel", "a bug check in the driver",
+     "the driver crashed (a fatal signal: NULL dereference, abort, ...): the execution's worker process died"},
     {"K.hang", "kernel", "the engine", "the run exceeded its bound of scheduling points (livelock, interrupt storm, endless loop)"},
     {"W1.double-release", "W1", "the WavePci port's ownership ledger", "ReleaseMapping of a mapping already released"},
     {"W1.release-out-of-order", "W1", "IPortWavePciStream::ReleaseMapping documentation",

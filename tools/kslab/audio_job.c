@@ -16,6 +16,7 @@
 #define JOB_DIRQL 5u
 #define JOB_MEMORY (64u << 20)
 #define JOB_PAUSE_MS 1
+#define STOP_GRACE_100NS (100 * 10000) /* 100 ms: how long IRPs may take to leave after STOP */
 
 typedef struct irp_rec {
     PIRP irp;
@@ -189,7 +190,16 @@ static void client(void *arg)
     bool stopped = false;
     while (done < next) { /* next < nrecs only once stopped: every submitted IRP is waited for */
         irp_rec *r = &js->recs[done];
-        r->status = ksl_wavepci_wait(r->irp);
+        if (stopped) {
+            /* After STOP the port cancels what is queued and revokes what the miniport holds: an
+             * IRP still pending after a while has a mapping the miniport never gave back.  Close
+             * anyway: the port reports the mapping (W1.mapping-held-at-close). */
+            r->status = ksl_wavepci_wait_for(r->irp, STOP_GRACE_100NS);
+            if (r->status == STATUS_TIMEOUT)
+                break; /* still queued: it stays with the port (and the canceller may hold it) */
+        } else {
+            r->status = ksl_wavepci_wait(r->irp);
+        }
         r->info = (uint32_t)r->irp->IoStatus.Information;
         if (r->cancel)
             KeWaitForSingleObject(&r->cancel_done, Executive, KernelMode, FALSE, NULL);

@@ -51,6 +51,7 @@ static void usage(FILE *f)
           "  --json               print the outcome as one JSON object\n"
           "  --trace FILE         (WavePci tokens) write the run as Chrome Trace Event JSON\n"
           "  --sarif FILE         (WavePci tokens) write the result as SARIF 2.1.0\n"
+          "  --timeout SEC        (WavePci tokens) wall time before the run counts as a hang (default 20)\n"
           "\n"
           "exit status: 0 clean, 1 a finding, 2 usage or input error\n",
           f);
@@ -261,9 +262,17 @@ static int cmd_replay(int argc, char **argv)
 {
     const char *text = NULL, *trace = NULL, *sarif = NULL;
     int json = 0;
+    double timeout_s = 20.0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            char *end;
+            timeout_s = strtod(argv[++i], &end);
+            if (*end || !(timeout_s > 0) || timeout_s > 86400) {
+                fprintf(stderr, "kslab replay: bad --timeout '%s' (seconds, > 0)\n", argv[i]);
+                return EXIT_USAGE;
+            }
         } else if ((strcmp(argv[i], "--trace") == 0 || strcmp(argv[i], "--sarif") == 0) && i + 1 < argc) {
             if (strcmp(argv[i], "--trace") == 0)
                 trace = argv[++i];
@@ -287,7 +296,7 @@ static int cmd_replay(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (replay_is_wavepci(t.scenario)) {
-        int rc = replay_wavepci(&t, text, json != 0, trace, sarif);
+        int rc = replay_wavepci(&t, text, json != 0, trace, sarif, timeout_s);
         ksl_token_free(&t);
         return rc;
     }

@@ -29,7 +29,6 @@
 #define DEFAULT_SCHEDULES 1000u
 #define DEFAULT_TIMEOUT_S 20.0
 #define SHRINK_MAX_RUNS 400u
-#define SHRINK_MAX_S 5.0
 #define TOKEN_PREFIX "wavepci/"
 
 static double now_s(void)
@@ -132,13 +131,13 @@ static bool still_fires(wpool *pool, uint32_t sc, uint64_t seed, const uint32_t 
 static void shrink(wpool *pool, uint32_t sc, uint64_t seed, uint32_t *c, size_t *n, const char *rule,
                    uint64_t steps, wp_outcome *best, shrink_stats *st)
 {
-    double t0 = now_s();
     st->steps_before = steps;
     st->preempt_before = nonzero(c, *n);
     uint32_t *trial = malloc((*n ? *n : 1) * sizeof *trial);
     if (!trial)
         return;
-#define BUDGET_LEFT() (st->runs < SHRINK_MAX_RUNS && now_s() - t0 < SHRINK_MAX_S)
+    /* A budget in replays, not in wall time: the result must not depend on the machine. */
+#define BUDGET_LEFT() (st->runs < SHRINK_MAX_RUNS)
     /* Cut the tail: the shortest prefix found by halving that still fires. */
     for (size_t len = *n / 2; len > 0 && BUDGET_LEFT(); len /= 2) {
         uint64_t s2;
@@ -548,7 +547,8 @@ bool replay_is_wavepci(const char *scenario)
     return strncmp(scenario, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0;
 }
 
-int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *trace, const char *sarif)
+int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *trace, const char *sarif,
+                   double timeout_s)
 {
     const wp_scenario *sc = wp_scenario_find(t->scenario + strlen(TOKEN_PREFIX));
     if (!sc || strncmp(t->params, "driver=", 7) != 0) {
@@ -563,7 +563,7 @@ int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *
     }
     replay_body b = {sc, drv.driver, &t->cfg, trace, sarif, text};
     wp_outcome o;
-    wp_run_isolated(DEFAULT_TIMEOUT_S, replay_in_child, &b, &o);
+    wp_run_isolated(timeout_s, replay_in_child, &b, &o);
     if (o.rc < 0) {
         fprintf(stderr, "kslab replay: %s\n", o.err);
         return EXIT_USAGE;

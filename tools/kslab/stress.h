@@ -13,8 +13,10 @@ int cmd_stress(int argc, char **argv);
 /* Does a token's scenario belong to the WavePci scenarios? */
 bool replay_is_wavepci(const char *scenario);
 /* Replay a decoded WavePci token (`text` is the token itself, for the reports), in a worker
- * process; exit code as `kslab replay`'s: 1 when the finding reproduces. */
-int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *trace, const char *sarif);
+ * process that may take `timeout_s` of wall time; exit code as `kslab replay`'s: 1 when the
+ * finding reproduces. */
+int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *trace, const char *sarif,
+                   double timeout_s);
 /* The scenarios, for `kslab list`. */
 void stress_list(FILE *f);
 

@@ -26,8 +26,8 @@ static const wp_scenario scenarios[] = {
      10, 5, 2, 0, 2, 3072},
     {"capture-terminate", "capture paused every 7 ms (TerminatePacket), every 3rd IRP cancelled", true, 60, 10, 4, 3, 7,
      0, 3072},
-    {"cancel-race", "1 ms IRPs of two mappings, every one cancelled: cancels land while the DPC releases and acquires",
-     false, 60, 1, 4, 1, 0, 0, 4000},
+    {"cancel-race", "1 ms IRPs of two mappings, every one cancelled: cancels that meet the service DPC", false, 60, 1,
+     4, 1, 0, 0, 4000},
 };
 
 const wp_scenario *wp_scenarios(size_t *n)

@@ -140,6 +140,10 @@ void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user);
  * 0 outside a run.
  */
 uint32_t ksl_held_spinlocks(const struct ksl_spinlock **out, uint32_t max);
+/* Note an event in the run's log and trace (e.g. "IPortWavePciStream::GetMapping" at the
+ * driver's call site); `what` must outlive the run (a string literal).  Any IRQL; not a
+ * scheduling point; nothing outside a run. */
+void ksl_trace_note(const char *what, const char *file, int line);
 /* The engine of the calling context, or NULL outside a run.  Any IRQL. */
 ksl_engine *ksl_engine_current(void);
 /* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */

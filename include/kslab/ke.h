@@ -98,6 +98,9 @@ uint8_t ksl_irql_current(void);
 void ksl_irql_raise(uint8_t new_irql, uint8_t *old_irql, const char *file, int line);
 /* Lower to new_irql (<= current).  Any IRQL. */
 void ksl_irql_lower(uint8_t new_irql, const char *file, int line);
+/* The WDK name of an IRQL ("DISPATCH_LEVEL", "DIRQL 5", ...); `buf` holds the text when it is
+ * not a fixed name.  Any IRQL; not a scheduling point. */
+const char *ksl_irql_name(uint8_t irql, char *buf, size_t len);
 /* Index of the calling virtual CPU (0 outside a run).  Any IRQL; not a scheduling point. */
 uint32_t ksl_cpu_current(void);
 /* Number of virtual CPUs of the current engine (1 outside a run).  Any IRQL. */

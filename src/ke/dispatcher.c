@@ -147,7 +147,7 @@ ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const cha
     char ib[16];
     if (!poll && (c->irql >= KSL_IRQL_DISPATCH || !ksl__cur_thread(c)))
         ksl__fail(c, "K.wait-at-dispatch", file, line, "KeWaitForSingleObject with a %s timeout at %s",
-                  timeout_100ns ? "non-zero" : "infinite", ksl__irql_name(c->irql, ib, sizeof ib));
+                  timeout_100ns ? "non-zero" : "infinite", ksl_irql_name(c->irql, ib, sizeof ib));
     ksl_engine *e = c->e;
     c = ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);

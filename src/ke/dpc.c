@@ -125,7 +125,7 @@ void ksl__run_dpc(ksl_cpu *c)
     if (c->irql != KSL_IRQL_DISPATCH) {
         char ib[16];
         ksl__fail(c, "K.routine-irql-changed", NULL, 0, "DPC '%s' returned at %s; it was called at DISPATCH_LEVEL",
-                  dpc->name ? dpc->name : "?", ksl__irql_name(c->irql, ib, sizeof ib));
+                  dpc->name ? dpc->name : "?", ksl_irql_name(c->irql, ib, sizeof ib));
     }
     ksl__frame_pop(c, "DPC");
     ksl__set_irql(c, old);

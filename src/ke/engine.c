@@ -221,7 +221,7 @@ _Noreturn void ksl__thread_exit(ksl_cpu *c)
         ksl__fail(c, "K.lock-held-on-return", NULL, 0, "thread returned still owning fast mutex '%s'",
                   t->mutexes[t->nmutexes - 1]->name ? t->mutexes[t->nmutexes - 1]->name : "?");
     if (c->irql != KSL_IRQL_PASSIVE)
-        ksl__fail(c, "K.routine-irql-changed", NULL, 0, "thread returned at %s", ksl__irql_name(c->irql, ib, sizeof ib));
+        ksl__fail(c, "K.routine-irql-changed", NULL, 0, "thread returned at %s", ksl_irql_name(c->irql, ib, sizeof ib));
     c = ksl__point(c, P_THREAD_EXIT, e->cfg.step_cost_ns, NULL, 0);
     c = ksl__cur;
     ksl__big_lock(e);
@@ -320,6 +320,14 @@ void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user)
 {
     e->trace_fn = fn;
     e->trace_user = user;
+}
+
+void ksl_trace_note(const char *what, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (e)
+        ksl__log(e, c, P_EXTERNAL, what, file, line);
 }
 
 uint32_t ksl_held_spinlocks(const ksl_spinlock **out, uint32_t max)

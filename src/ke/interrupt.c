@@ -115,7 +115,7 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
         if (c->irql != i->irql) {
             char a[16], b[16];
             ksl__fail(c, "K.isr-irql-changed", NULL, 0, "ISR '%s' returned at %s; it was called at %s", i->name,
-                      ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(i->irql, b, sizeof b));
+                      ksl_irql_name(c->irql, a, sizeof a), ksl_irql_name(i->irql, b, sizeof b));
         }
         ksl__spin_drop(c, i->lock, "interrupt dispatch", NULL, 0);
         ksl__frame_pop(c, "ISR");
@@ -137,7 +137,7 @@ bool ksl_interrupt_sync(ksl_interrupt *intr, ksl_sync_fn *fn, void *context, con
     char a[16], b[16];
     if (c->irql > intr->irql)
         ksl__fail(c, "K.irql-too-high", file, line, "KeSynchronizeExecution called at %s, above the interrupt's %s",
-                  ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(intr->irql, b, sizeof b));
+                  ksl_irql_name(c->irql, a, sizeof a), ksl_irql_name(intr->irql, b, sizeof b));
     uint8_t old = c->irql;
     uint64_t start = c->work;
     ksl__set_irql(c, intr->irql);
@@ -146,7 +146,7 @@ bool ksl_interrupt_sync(ksl_interrupt *intr, ksl_sync_fn *fn, void *context, con
     bool r = fn(context);
     if (c->irql != intr->irql)
         ksl__fail(c, "K.routine-irql-changed", file, line, "synchronized routine returned at %s; it was called at %s",
-                  ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(intr->irql, b, sizeof b));
+                  ksl_irql_name(c->irql, a, sizeof a), ksl_irql_name(intr->irql, b, sizeof b));
     if (c->nheld != held) {
         ksl_spinlock *l = c->held[c->nheld - 1];
         ksl__fail(c, "K.lock-held-on-return", l->acq_file, l->acq_line,

@@ -103,7 +103,7 @@ bool ksl_irp_cancel(struct _IRP *irp, const char *file, int line)
         if (c->irql != irql) {
             char a[16], b[16];
             ksl__fail(c, "K.routine-irql-changed", file, line, "cancel routine returned at %s; IoCancelIrp was called at %s",
-                      ksl__irql_name(c->irql, a, sizeof a), ksl__irql_name(irql, b, sizeof b));
+                      ksl_irql_name(c->irql, a, sizeof a), ksl_irql_name(irql, b, sizeof b));
         }
     }
     return true;

@@ -72,7 +72,7 @@ void ksl__require_irql(ksl_cpu *c, uint8_t max, const char *call, const char *fi
         ksl__fail(c, "K.passive-only-at-raised-irql", file, line, "%s may only be called at PASSIVE_LEVEL", call);
     else
         ksl__fail(c, "K.irql-too-high", file, line, "%s called at %s; it requires IRQL <= %s", call,
-                  ksl__irql_name(c->irql, ib, sizeof ib), ksl__irql_name(max, mb, sizeof mb));
+                  ksl_irql_name(c->irql, ib, sizeof ib), ksl_irql_name(max, mb, sizeof mb));
 }
 
 void ksl_require_irql(uint8_t max, const char *call, const char *file, int line)
@@ -106,7 +106,7 @@ void ksl_irql_raise(uint8_t new_irql, uint8_t *old_irql, const char *file, int l
     char a[16], b[16];
     if (new_irql < c->irql)
         ksl__fail(c, "K.irql-raise-to-lower", file, line, "KeRaiseIrql to %s, below the current %s",
-                  ksl__irql_name(new_irql, a, sizeof a), ksl__irql_name(c->irql, b, sizeof b));
+                  ksl_irql_name(new_irql, a, sizeof a), ksl_irql_name(c->irql, b, sizeof b));
     *old_irql = c->irql;
     ksl__set_irql(c, new_irql);
     c = ksl__point(c, P_IRQL_RAISE, c->e->cfg.step_cost_ns, file, line);
@@ -120,7 +120,7 @@ void ksl_irql_lower(uint8_t new_irql, const char *file, int line)
     char a[16], b[16];
     if (new_irql > c->irql)
         ksl__fail(c, "K.irql-lower-to-higher", file, line, "KeLowerIrql to %s, above the current %s",
-                  ksl__irql_name(new_irql, a, sizeof a), ksl__irql_name(c->irql, b, sizeof b));
+                  ksl_irql_name(new_irql, a, sizeof a), ksl_irql_name(c->irql, b, sizeof b));
     ksl__set_irql(c, new_irql);
     c = ksl__point(c, P_IRQL_LOWER, c->e->cfg.step_cost_ns, file, line);
 }

@@ -402,7 +402,6 @@ void ksl__detail(ksl_engine *e, const char *fmt, ...)
     ;
 /* Describe the running context of c into buf. */
 void ksl__describe(const ksl_cpu *c, char *buf, size_t len);
-const char *ksl__irql_name(uint8_t irql, char *buf, size_t len);
 
 /* Record K.deadlock with the wait-for picture: waiters, spinning CPUs, a mutex-owner cycle. */
 void ksl__report_deadlock(ksl_engine *e);

@@ -88,7 +88,7 @@ uint8_t ksl_spin_acquire(ksl_spinlock *lock, const char *file, int line)
     char ib[16];
     if (c->irql > KSL_IRQL_DISPATCH)
         ksl__fail(c, "K.spinlock-acquire-above-dispatch", file, line, "KeAcquireSpinLock on '%s' at %s",
-                  lock->name ? lock->name : "?", ksl__irql_name(c->irql, ib, sizeof ib));
+                  lock->name ? lock->name : "?", ksl_irql_name(c->irql, ib, sizeof ib));
     uint8_t old = c->irql;
     ksl__set_irql(c, KSL_IRQL_DISPATCH);
     ksl__spin_take(c, lock, "KeAcquireSpinLock", file, line);
@@ -105,7 +105,7 @@ void ksl_spin_release(ksl_spinlock *lock, uint8_t new_irql, const char *file, in
     char a[16], b[16];
     if (c->irql != KSL_IRQL_DISPATCH)
         ksl__fail(c, "K.spinlock-release-irql", file, line, "KeReleaseSpinLock on '%s' at %s; it must be called at DISPATCH_LEVEL",
-                  lock->name ? lock->name : "?", ksl__irql_name(c->irql, a, sizeof a));
+                  lock->name ? lock->name : "?", ksl_irql_name(c->irql, a, sizeof a));
     if (lock->magic == KSL_MAGIC_SPIN && atomic_load(&lock->owner) == c->index + 1) {
         if (!lock->raised)
             ksl__fail(c, "K.spinlock-release-irql", file, line,
@@ -114,7 +114,7 @@ void ksl_spin_release(ksl_spinlock *lock, uint8_t new_irql, const char *file, in
         if (new_irql != lock->saved_irql)
             ksl__fail(c, "K.spinlock-release-irql", file, line,
                       "KeReleaseSpinLock on '%s' restores %s, but the acquire saved %s", lock->name ? lock->name : "?",
-                      ksl__irql_name(new_irql, a, sizeof a), ksl__irql_name(lock->saved_irql, b, sizeof b));
+                      ksl_irql_name(new_irql, a, sizeof a), ksl_irql_name(lock->saved_irql, b, sizeof b));
     }
     lock->raised = 0; /* before the drop: the next holder writes it after taking the lock */
     ksl__spin_drop(c, lock, "KeReleaseSpinLock", file, line);
@@ -130,7 +130,7 @@ void ksl_spin_acquire_at_dpc(ksl_spinlock *lock, const char *file, int line)
     char ib[16];
     if (c->irql < KSL_IRQL_DISPATCH)
         ksl__fail(c, "K.spinlock-dpc-below-dispatch", file, line, "KeAcquireSpinLockAtDpcLevel on '%s' at %s",
-                  lock->name ? lock->name : "?", ksl__irql_name(c->irql, ib, sizeof ib));
+                  lock->name ? lock->name : "?", ksl_irql_name(c->irql, ib, sizeof ib));
     ksl__spin_take(c, lock, "KeAcquireSpinLockAtDpcLevel", file, line);
     lock->raised = 0;
 }
@@ -143,7 +143,7 @@ void ksl_spin_release_from_dpc(ksl_spinlock *lock, const char *file, int line)
     char ib[16];
     if (c->irql < KSL_IRQL_DISPATCH)
         ksl__fail(c, "K.spinlock-dpc-below-dispatch", file, line, "KeReleaseSpinLockFromDpcLevel on '%s' at %s",
-                  lock->name ? lock->name : "?", ksl__irql_name(c->irql, ib, sizeof ib));
+                  lock->name ? lock->name : "?", ksl_irql_name(c->irql, ib, sizeof ib));
     ksl__spin_drop(c, lock, "KeReleaseSpinLockFromDpcLevel", file, line);
     c = ksl__point(c, P_SPIN_RELEASE, c->e->cfg.step_cost_ns, file, line);
 }

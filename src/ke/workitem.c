@@ -91,7 +91,7 @@ void ksl__worker_main(void *arg)
             if (c->irql != KSL_IRQL_PASSIVE) {
                 char ib[16];
                 ksl__fail(c, "K.routine-irql-changed", NULL, 0, "work item returned at %s; it was called at PASSIVE_LEVEL",
-                          ksl__irql_name(c->irql, ib, sizeof ib));
+                          ksl_irql_name(c->irql, ib, sizeof ib));
             }
             if (c->nheld) {
                 ksl_spinlock *l = c->held[c->nheld - 1];

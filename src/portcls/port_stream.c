@@ -164,6 +164,7 @@ static void revoke_irp(pcl_stream *s, pcl_irp *p)
         return;
     ULONG n = 0;
     stat_add(s, &s->f->ledger.st.revoke_calls, 1);
+    ksl_trace_note("IMiniportWavePciStream::RevokeMappings", __FILE__, __LINE__);
     s->mini->lpVtbl->RevokeMappings(s->mini, first->tag, last->tag, &n);
     if (n > k) {
         ksl_report("W1.revoke-count-wrong", NULL, 0,
@@ -268,6 +269,7 @@ static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_AD
     const char *file;
     int line;
     site(&file, &line, LOCK_FILE);
+    ksl_trace_note("IPortWavePciStream::GetMapping", file, line);
     ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::GetMapping", file, line);
     if (!PhysicalAddress || !VirtualAddress || !ByteCount || !Flags)
         return STATUS_INVALID_PARAMETER;
@@ -318,6 +320,7 @@ static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
     const char *file;
     int line;
     site(&file, &line, LOCK_FILE);
+    ksl_trace_note("IPortWavePciStream::ReleaseMapping", file, line);
     ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::ReleaseMapping", file, line);
     pcl_stream *s = stream_of(This);
     check_no_miniport_lock(s, "IPortWavePciStream::ReleaseMapping", file, line);
@@ -369,6 +372,7 @@ static NTSTATUS ps_terminate_packet(IPortWavePciStream *This)
     const char *file;
     int line;
     site(&file, &line, LOCK_FILE);
+    ksl_trace_note("IPortWavePciStream::TerminatePacket", file, line);
     ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::TerminatePacket", file, line);
     pcl_stream *s = stream_of(This);
     check_no_miniport_lock(s, "IPortWavePciStream::TerminatePacket", file, line);
@@ -452,8 +456,10 @@ void ksl_pcl_stream_service(void *ctx)
      * in_service to drain, so one of the two sees the other. */
     atomic_fetch_add(&s->in_service, 1);
     /* As on Windows XP and later: only streams in RUN are serviced. */
-    if (!atomic_load(&s->closed) && atomic_load(&s->state) == KSSTATE_RUN)
+    if (!atomic_load(&s->closed) && atomic_load(&s->state) == KSSTATE_RUN) {
+        ksl_trace_note("IMiniportWavePciStream::Service", __FILE__, __LINE__);
         s->mini->lpVtbl->Service(s->mini);
+    }
     atomic_fetch_sub(&s->in_service, 1);
 }
 

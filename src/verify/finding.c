@@ -26,7 +26,7 @@ static const char *const point_names[P_COUNT] = {
     [P_EXTERNAL] = "call",
 };
 
-const char *ksl__irql_name(uint8_t irql, char *buf, size_t len)
+const char *ksl_irql_name(uint8_t irql, char *buf, size_t len)
 {
     switch (irql) {
     case KSL_IRQL_PASSIVE: return "PASSIVE_LEVEL";
@@ -141,7 +141,7 @@ static void append_events(ksl_engine *e)
         else
             used += (size_t)snprintf(d + used, sizeof e->finding.detail - used,
                                      "    step %" PRIu64 " t=%" PRIu64 "ns CPU %u %s: %s (%s:%d)\n", l->step, l->time,
-                                     l->cpu, ksl__irql_name(l->irql, ib, sizeof ib), what, short_path(l->file),
+                                     l->cpu, ksl_irql_name(l->irql, ib, sizeof ib), what, short_path(l->file),
                                      l->line);
     }
 }
@@ -174,7 +174,7 @@ void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const 
         f->time_ns = c ? c->clock : e->now;
         if (c)
             snprintf(f->message, sizeof f->message, "%s on CPU %u at %s: %s", ctx, c->index,
-                     ksl__irql_name(c->irql, ib, sizeof ib), text);
+                     ksl_irql_name(c->irql, ib, sizeof ib), text);
         else
             snprintf(f->message, sizeof f->message, "%s", text);
         append_events(e);

@@ -21,6 +21,7 @@
 #include <kslab/token.h>
 
 #include "cli.h"
+#include "json.h"
 #include "demo.h"
 #include "stress.h"
 #include "drivers.h"
@@ -241,23 +242,6 @@ static int cmd_demo(int argc, char **argv)
     return worst;
 }
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch == '\n')
-            printf("\\n");
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 static int cmd_replay(int argc, char **argv)
 {
     const char *text = NULL, *trace = NULL, *sarif = NULL;
@@ -318,9 +302,9 @@ static int cmd_replay(int argc, char **argv)
         return EXIT_USAGE;
     if (json) {
         printf("{\"result\":\"%s\",\"rule\":", o.rc == 1 ? "violation" : "clean");
-        json_string(o.rc == 1 ? o.finding.rule : "");
+        json_write_string(stdout, o.rc == 1 ? o.finding.rule : "");
         printf(",\"message\":");
-        json_string(o.rc == 1 ? o.finding.message : "");
+        json_write_string(stdout, o.rc == 1 ? o.finding.message : "");
         printf(",\"steps\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"}\n", o.stats.steps, o.hash);
     } else {
         printf("replay of %s: %s\n", sc->name, o.rc == 1 ? "the finding reproduces" : "clean");

@@ -42,21 +42,6 @@ static void copy_str(char *dst, size_t n, const char *src)
     dst[i] = 0;
 }
 
-const char *recorder_irql_name(uint8_t irql, char *buf, size_t len)
-{
-    switch (irql) {
-    case KSL_IRQL_PASSIVE: return "PASSIVE_LEVEL";
-    case KSL_IRQL_APC: return "APC_LEVEL";
-    case KSL_IRQL_DISPATCH: return "DISPATCH_LEVEL";
-    case KSL_IRQL_PROFILE: return "PROFILE_LEVEL";
-    case KSL_IRQL_CLOCK: return "CLOCK_LEVEL";
-    case KSL_IRQL_IPI: return "IPI_LEVEL";
-    case KSL_IRQL_POWER: return "POWER_LEVEL";
-    case KSL_IRQL_HIGH: return "HIGH_LEVEL";
-    default: snprintf(buf, len, "DIRQL %u", (unsigned)irql); return buf;
-    }
-}
-
 const char *recorder_category(const char *what)
 {
     if (!what)
@@ -77,7 +62,7 @@ void recorder_describe(const recorder_entry *ev, char *buf, size_t len)
     if (ev->cpu < 0)
         snprintf(buf, len, "device: %s", what);
     else
-        snprintf(buf, len, "CPU %d %s %s: %s", (int)ev->cpu, recorder_irql_name(ev->irql, ib, sizeof ib), ev->context,
+        snprintf(buf, len, "CPU %d %s %s: %s", (int)ev->cpu, ksl_irql_name(ev->irql, ib, sizeof ib), ev->context,
                  what);
 }
 
@@ -188,7 +173,7 @@ static void write_slice(FILE *f, char ph, const char *name, uint64_t ns, int tid
     write_ts(f, ns);
     if (ev)
         fprintf(f, ",\"pid\":%d,\"tid\":%d,\"args\":{\"step\":%" PRIu64 ",\"irql\":\"%s\"}}", PID, tid, ev->step,
-                recorder_irql_name(ev->irql, ib, sizeof ib));
+                ksl_irql_name(ev->irql, ib, sizeof ib));
     else
         fprintf(f, ",\"pid\":%d,\"tid\":%d,\"args\":{\"end\":\"still running when the run stopped\"}}", PID, tid);
 }
@@ -250,7 +235,7 @@ void recorder_event(void *user, const ksl_trace_event *ev)
             fprintf(f, ",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",", recorder_category(ev->what));
             write_ts(f, ns);
             fprintf(f, ",\"pid\":%d,\"tid\":%d,\"args\":{\"step\":%" PRIu64 ",\"irql\":\"%s\"", PID, tid, ev->step,
-                    recorder_irql_name(ev->irql, ib, sizeof ib));
+                    ksl_irql_name(ev->irql, ib, sizeof ib));
             write_at(f, ev->file, ev->line);
             fputs("}}", f);
         }

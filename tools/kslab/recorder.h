@@ -93,7 +93,5 @@ void recorder_free(recorder *rec);
 void recorder_describe(const recorder_entry *ev, char *buf, size_t len);
 /* The category of an instant's `what`: "lock", "port", "register" or "other". */
 const char *recorder_category(const char *what);
-/* "PASSIVE_LEVEL", "DISPATCH_LEVEL", "DIRQL 5", ... (buf holds at least 16 bytes). */
-const char *recorder_irql_name(uint8_t irql, char *buf, size_t len);
 
 #endif

@@ -328,7 +328,7 @@ static int write_result(const writer *w, const ksl_finding *f, const recorder_en
     fputs("\"context\":", out);
     json_write_string(out, f->context);
     fprintf(out, ",\"cpu\":%d,\"irql\":\"%s\",\"step\":%" PRIu64 ",\"timeNs\":%" PRIu64 ",\"detail\":", (int)f->cpu,
-            recorder_irql_name(f->irql, ib, sizeof ib), f->step, f->time_ns);
+            ksl_irql_name(f->irql, ib, sizeof ib), f->step, f->time_ns);
     json_write_string(out, f->detail);
     fputs("}}", out);
     return 0;

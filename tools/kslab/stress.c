@@ -21,6 +21,7 @@
 #include <kslab/token.h>
 
 #include "cli.h"
+#include "json.h"
 #include "drivers.h"
 #include "report.h"
 #include "stress.h"
@@ -384,23 +385,6 @@ static uint64_t explore(const stress_opts *o, wpool *pool, uint32_t sc_index, co
     return counted;
 }
 
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch == '\n')
-            printf("\\n");
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 int cmd_stress(int argc, char **argv)
 {
     stress_opts o;
@@ -487,15 +471,15 @@ int cmd_stress(int argc, char **argv)
     wpool_destroy(pool);
     if (o.json) {
         printf("{\"result\":\"%s\",\"rule\":", f.any ? "violation" : "clean");
-        print_json_string(f.any ? f.out.finding.rule : "");
+        json_write_string(stdout, f.any ? f.out.finding.rule : "");
         printf(",\"message\":");
-        print_json_string(f.any ? f.out.finding.message : "");
+        json_write_string(stdout, f.any ? f.out.finding.message : "");
         printf(",\"scenario\":");
-        print_json_string(found_sc ? found_sc->name : (o.scenario ? o.scenario : ""));
+        json_write_string(stdout, found_sc ? found_sc->name : (o.scenario ? o.scenario : ""));
         printf(",\"driver\":");
-        print_json_string(drv.name);
+        json_write_string(stdout, drv.name);
         printf(",\"replay\":");
-        print_json_string(token ? token : "");
+        json_write_string(stdout, token ? token : "");
         printf(",\"executions\":%" PRIu64 ",\"steps\":%" PRIu64, executions, f.any ? f.out.steps : steps);
         if (f.any)
             printf(",\"seed\":%" PRIu64 ",\"shrunk\":{\"steps\":[%" PRIu64 ",%" PRIu64 "],\"preemptions\":[%zu,%zu]}",
@@ -572,11 +556,11 @@ int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *
         o.finding.file = o.file;
     if (json) {
         printf("{\"result\":\"%s\",\"rule\":", o.rc == 1 ? "violation" : "clean");
-        print_json_string(o.rc == 1 ? o.finding.rule : "");
+        json_write_string(stdout, o.rc == 1 ? o.finding.rule : "");
         printf(",\"message\":");
-        print_json_string(o.rc == 1 ? o.finding.message : "");
+        json_write_string(stdout, o.rc == 1 ? o.finding.message : "");
         printf(",\"scenario\":");
-        print_json_string(sc->name);
+        json_write_string(stdout, sc->name);
         printf(",\"steps\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"}\n", o.steps, o.trace_hash);
     } else {
         printf("replay of %s with driver '%s': %s\n", sc->name, drv.name,

@@ -186,7 +186,7 @@ static void codec_write(ksl_ac97 *d, uint32_t reg, uint16_t v)
     default:
         if (codec_is_plain(reg))
             d->codec[reg / 2] = v;
-        break; /* read-only (ids) or not implemented */
+        break; /* read-only (the ids), or a register this codec does not have: ignored */
     }
 }
 

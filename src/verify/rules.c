@@ -71,6 +71,22 @@ static const ksl_rule rules[] = {
      "a DMA access to a physical address no block of memory covers (a descriptor left pointing at freed memory)"},
     {"W6.removed-twice", "W6", "the WavePci port's ownership ledger",
      "a mapping removed by both paths: RevokeMappings took it back and ReleaseMapping released it too"},
+    {"S.srb-completed-twice", "S8", "stream.sys SRB ownership (HW_STREAM_REQUEST_BLOCK documentation)",
+     "StreamRequestComplete / DeviceRequestComplete for an SRB the minidriver had already completed"},
+    {"S.srb-completed-not-owned", "S8", "stream.sys SRB ownership",
+     "an SRB completed that the minidriver does not own: never sent to it, or cancelled / aborted by the class"},
+    {"S.notification-bad-argument", "S8", "strmini.h service documentation",
+     "a class service called with an SRB, stream object or device extension the class did not hand out, or the wrong "
+     "completion type (stream vs device)"},
+    {"S.ready-for-next-twice", "S5", "stream.sys request queues (ReadyForNext... documentation)",
+     "ReadyForNext... signalled for a queue that is ready already: no request was sent since the last one"},
+    {"S.callatnewpriority-pending", "S3", "StreamClassCallAtNewPriority documentation",
+     "a second Dispatch / Low routine asked for while one is still pending on the same stream or device"},
+    {"S.srb-not-completed-at-close", "S8", "stream.sys close (IRP_MJ_CLEANUP cancels outstanding requests)",
+     "a stream closed while one of its SRBs is never completed, even after HwCancelPacket"},
+    {"S7.bus-request-completed-twice", "S7", "the lower bus model (IRP completion semantics)",
+     "a bus request completed twice: it was submitted again while still pending"},
+    {"S7.bus-request-freed-pending", "S7", "the lower bus model", "a bus request freed while the bus still holds it"},
 };
 
 const ksl_rule *ksl_rules(size_t *n)

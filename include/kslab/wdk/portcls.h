@@ -5,13 +5,15 @@
  * and so on).  The helpers for port methods also record the caller's source position, so a
  * finding at a port call points at the miniport's line.
  *
- * IRQL notes are the WDK's (the port checks them at run time).  The ks.h and ksmedia.h types the
- * interfaces need (KSSTATE, KSDATAFORMAT, WAVEFORMATEX, KSALLOCATOR_FRAMING, ...) are here too.
+ * IRQL notes are the WDK's (the port checks them at run time).  The ksmedia.h types the
+ * interfaces need (WAVEFORMATEX, KSALLOCATOR_FRAMING, ...) are here too; the shared ks.h ones
+ * (GUID, KSSTATE, KSDATAFORMAT, ...) come from <kslab/wdk/ks.h>.
  * Signatures and documented semantics follow the WDK; the code is kslab's.
  */
 #ifndef KSLAB_WDK_PORTCLS_H
 #define KSLAB_WDK_PORTCLS_H
 
+#include <kslab/wdk/ks.h>
 #include <kslab/wdk/wdm.h>
 
 #ifdef __cplusplus
@@ -20,24 +22,7 @@ extern "C" {
 
 /* ---- COM basics ------------------------------------------------------------------------- */
 
-typedef struct _GUID {
-    uint32_t Data1;
-    uint16_t Data2;
-    uint16_t Data3;
-    uint8_t Data4[8];
-} GUID, IID, CLSID;
-typedef const GUID *REFIID, *REFGUID, *REFCLSID;
-
-/* True when two GUIDs are equal.  Any IRQL. */
-static inline int IsEqualGUIDAligned(REFGUID a, REFGUID b)
-{
-    const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-    for (size_t i = 0; i < sizeof(GUID); i++)
-        if (x[i] != y[i])
-            return 0;
-    return 1;
-}
-#define IsEqualGUID(a, b) IsEqualGUIDAligned((a), (b))
+/* GUID, IID, IsEqualGUID: <kslab/wdk/ks.h>. */
 
 #define STATUS_NO_MATCH ((NTSTATUS)0xC0000272)
 #define STATUS_NOINTERFACE ((NTSTATUS)0xC00002B9)
@@ -79,17 +64,7 @@ extern const GUID KSDATAFORMAT_SPECIFIER_WAVEFORMATEX;
 
 /* ---- ks.h / ksmedia.h types ------------------------------------------------------------- */
 
-typedef enum { KSSTATE_STOP = 0, KSSTATE_ACQUIRE = 1, KSSTATE_PAUSE = 2, KSSTATE_RUN = 3 } KSSTATE, *PKSSTATE;
-
-typedef struct {
-    ULONG FormatSize;
-    ULONG Flags;
-    ULONG SampleSize;
-    ULONG Reserved;
-    GUID MajorFormat;
-    GUID SubFormat;
-    GUID Specifier;
-} KSDATAFORMAT, *PKSDATAFORMAT, KSDATARANGE, *PKSDATARANGE;
+/* KSSTATE, KSDATAFORMAT / KSDATARANGE, KSPIN_DATAFLOW, KSPIN_COMMUNICATION: <kslab/wdk/ks.h>. */
 
 #define WAVE_FORMAT_PCM 1
 typedef struct {
@@ -133,15 +108,6 @@ typedef struct {
     };
     ULONG Reserved;
 } KSALLOCATOR_FRAMING, *PKSALLOCATOR_FRAMING;
-
-typedef enum { KSPIN_DATAFLOW_IN = 1, KSPIN_DATAFLOW_OUT = 2 } KSPIN_DATAFLOW;
-typedef enum {
-    KSPIN_COMMUNICATION_NONE = 0,
-    KSPIN_COMMUNICATION_SINK = 1,
-    KSPIN_COMMUNICATION_SOURCE = 2,
-    KSPIN_COMMUNICATION_BOTH = 3,
-    KSPIN_COMMUNICATION_BRIDGE = 4
-} KSPIN_COMMUNICATION;
 
 /* The part of KSPIN_DESCRIPTOR the WavePci port reads (interfaces, mediums, category omitted). */
 typedef struct {

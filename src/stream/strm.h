@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream class driver's internal objects (src/stream): the adapter (registration, device
+ * extension, interrupt, device queue), its streams (stream object, data and control queues),
+ * the SRBs the class hands the minidriver, and the priority-routine and timer slots.
+ *
+ * Locks:
+ *   - the serialization lock (synchronization on): the interrupt spin lock the class passes to
+ *     IoConnectInterrupt when the adapter has an ISR (entry points run through
+ *     KeSynchronizeExecution at the DIRQL), else the class spin lock (entry points run at
+ *     DISPATCH_LEVEL holding it).  Both are kernel locks: lock-order analysis sees them.  High
+ *     priority routines take the same lock with synchronization off too.
+ *   - the bookkeeping mutex `mu` (a host mutex, innermost): every SRB's state, the queues, the
+ *     slots, the counters.  Never held across a kernel call or a call into the minidriver (the
+ *     deterministic engine switches contexts only at kernel calls), never held while reporting.
+ *
+ * Every deferred action the class owes (signalling completed SRBs to their waiters, sending the
+ * next request of a queue that became ready, arming a timer or queuing a Low routine asked for
+ * at DIRQL) is done by the class DPC, which every notification queues (as stream.sys's DPC).
+ */
+#ifndef KSLAB_STREAM_STRM_H
+#define KSLAB_STREAM_STRM_H
+
+#include <pthread.h>
+
+#include <kslab/stream.h>
+
+#define STRM_MAGIC_ADAPTER 0x41727453u /* 'StrA' */
+#define STRM_MAGIC_STREAM 0x53727453u  /* 'StrS' */
+#define STRM_MAGIC_SRB 0x52727453u     /* 'StrR' */
+#define STRM_DEVEXT_HDR 64u            /* header in front of the device extension */
+
+/* Where an SRB is, from the class's point of view. */
+typedef enum strm_srb_state {
+    SRB_ST_IDLE = 0,   /* allocated, not submitted */
+    SRB_ST_QUEUED,     /* in a class queue, not yet sent down */
+    SRB_ST_MINI,       /* the minidriver owns it */
+    SRB_ST_COMPLETING, /* completed (or cancelled/aborted by the class); waiters not yet released */
+    SRB_ST_DONE,       /* waiters released: the client may free it */
+} strm_srb_state;
+
+typedef enum strm_queue_kind { Q_DEVICE = 0, Q_DATA, Q_CONTROL } strm_queue_kind;
+
+typedef struct strm_stream strm_stream;
+typedef struct strm_srb strm_srb;
+
+/* One request queue.  With synchronization on, one request at a time is sent from it. */
+typedef struct strm_queue {
+    strm_queue_kind kind;
+    strm_stream *s;      /* NULL for the device queue */
+    LIST_ENTRY pending;  /* SRB_ST_QUEUED, in submission order */
+    bool ready;          /* the next request may go down */
+    bool grace;          /* one ReadyForNext more is expected (after a cancel, timeout or abort) */
+    uint32_t outstanding; /* SRBs from this queue the minidriver holds */
+} strm_queue;
+
+struct strm_srb {
+    HW_STREAM_REQUEST_BLOCK srb; /* first: the minidriver's pointer is ours */
+    uint32_t magic;
+    ksl_stream_adapter *a;
+    strm_stream *s;              /* NULL for device SRBs */
+    strm_queue *q;
+    strm_srb_state state;
+    bool client_freed;           /* its buffers are freed; the wrapper stays until destroy, so a
+                                  * late notification is a finding, not a use after free */
+    bool cancel_called;          /* HwCancelPacket was called (once) */
+    bool cancelled;              /* completed by the class before the minidriver saw it */
+    bool aborted;                /* completed by StreamClassAbortOutstandingRequests */
+    uint64_t id;                 /* 1-based, in allocation order */
+    const char *done_file;       /* where it was completed first */
+    int done_line;
+    LIST_ENTRY qlink;            /* queue->pending */
+    LIST_ENTRY olink;            /* adapter->outstanding (SRB_ST_MINI) */
+    LIST_ENTRY dlink;            /* adapter->completing */
+    LIST_ENTRY slink;            /* adapter->all (every SRB, for close, abort and destroy) */
+    KEVENT done;
+    IRP irp;                     /* Srb->Irp: Cancel is set when cancelled */
+    KSSTREAM_HEADER hdr;
+    uint8_t *data;
+    void *ext;                   /* SRBExtension */
+};
+
+/* A StreamClassCallAtNewPriority slot (one per stream, one for the device). */
+typedef struct strm_prio {
+    KDPC dpc;
+    PIO_WORKITEM work;
+    bool pending;            /* queued, not started */
+    bool need_queue;         /* Low asked for above DISPATCH: the class DPC queues the work item */
+    uint32_t running;
+    STREAM_PRIORITY priority;
+    PHW_PRIORITY_ROUTINE routine;
+    PVOID context;
+    const char *file;        /* where the pending one was asked for */
+    int line;
+} strm_prio;
+
+/* A StreamClassScheduleTimer slot (one per stream, one for the device). */
+typedef struct strm_timer {
+    KTIMER timer;
+    KDPC dpc;
+    uint64_t gen;            /* bumped by every schedule and by every firing */
+    uint64_t armed_gen;      /* the generation the kernel timer was set for */
+    bool need_arm;           /* asked for above DISPATCH: the class DPC sets the kernel timer */
+    ULONG us;
+    PHW_TIMER_ROUTINE routine;
+    PVOID context;
+    uint32_t running;
+} strm_timer;
+
+struct strm_stream {
+    HW_STREAM_OBJECT obj;        /* first */
+    uint32_t magic;
+    ksl_stream_adapter *a;
+    strm_queue data, control;
+    strm_prio prio;
+    strm_timer timer;
+    bool open;                   /* SRB_OPEN_STREAM succeeded, not yet closed */
+    bool closing;
+    LIST_ENTRY link;             /* adapter->streams (kept until destroy) */
+};
+
+struct ksl_stream_adapter {
+    uint32_t magic;
+    ksl_engine *e;
+    HW_INITIALIZATION_DATA init;
+    bool registered;
+    NTSTATUS register_status;
+    ksl_stream_resources res;
+    ksl_stream_options opt;
+    bool sync;                   /* TurnOffSynchronization == FALSE */
+    bool has_isr;                /* HwInterrupt and an interrupt resource */
+    bool started;
+    bool instance_open;
+    PKINTERRUPT intr;
+    KSPIN_LOCK intr_lock;        /* the interrupt spin lock (serialization lock with an ISR) */
+    KSPIN_LOCK class_lock;       /* the serialization lock without an ISR */
+    pthread_mutex_t mu;          /* bookkeeping; see above */
+    DEVICE_OBJECT devobj;
+    uint8_t *dxmem;              /* header + device extension */
+    PVOID devext;
+    PVOID instext;
+    strm_queue devq;
+    strm_prio prio;
+    strm_timer timer;
+    KDPC dpc;                    /* the class DPC */
+    uint32_t dpc_running;
+    KTIMER tick;                 /* SRB timeouts: one tick per second of virtual time */
+    KDPC tick_dpc;
+    PORT_CONFIGURATION_INFORMATION cfg;
+    ACCESS_RANGE range;
+    PHW_STREAM_DESCRIPTOR desc;
+    ULONG desc_size;
+    uint32_t *instances;         /* open instances per stream number */
+    LIST_ENTRY streams;
+    LIST_ENTRY outstanding;      /* SRB_ST_MINI */
+    LIST_ENTRY completing;       /* SRB_ST_COMPLETING, waiters to release */
+    LIST_ENTRY all;              /* every SRB not yet freed */
+    uint64_t next_srb_id;
+    uint32_t n_outstanding;
+    ksl_stream_stats st;
+};
+
+/* ---- adapter.c ---------------------------------------------------------------------------- */
+
+/* An empty queue, ready.  Any context. */
+void ksl_strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s);
+/* The adapter of a device extension the class handed out, or NULL.  Any IRQL. */
+ksl_stream_adapter *ksl_strm_adapter_of(PVOID HwDeviceExtension);
+/* The stream of a stream object the class handed out (of adapter a), or NULL.  Any IRQL. */
+strm_stream *ksl_strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so);
+/* The SRB wrapper of an SRB the class handed out, or NULL.  Any IRQL. */
+strm_srb *ksl_strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb);
+
+/* ---- sync.c: calls into the minidriver ----------------------------------------------------- */
+
+/* One call into the minidriver. */
+typedef struct strm_call {
+    ksl_stream_adapter *a;
+    int entry;                                    /* enum ksl_stream_entry */
+    PHW_RECEIVE_DEVICE_SRB srb_fn;                /* called with &srb->srb, or ... */
+    strm_srb *srb;
+    PHW_PRIORITY_ROUTINE ctx_fn;                  /* ... with context */
+    PVOID context;
+    bool recheck_mini;                            /* call only if srb is still SRB_ST_MINI */
+    bool called;                                  /* out */
+} strm_call;
+
+/* True when the calling CPU holds the adapter's serialization lock.  Any IRQL. */
+bool ksl_strm_serialized(ksl_stream_adapter *a);
+/* Call at the entry points' level, serialized (KeSynchronizeExecution at the DIRQL, or the
+ * class lock at DISPATCH); at once if the caller already holds the serialization lock.
+ * IRQL <= the adapter's DIRQL. */
+void ksl_strm_call_sync(strm_call *c);
+/* Call at the current IRQL, not serialized.  Any IRQL. */
+void ksl_strm_call_direct(strm_call *c);
+/* Call at DISPATCH_LEVEL (raising if below), not serialized.  IRQL <= DISPATCH_LEVEL. */
+void ksl_strm_call_at_dispatch(strm_call *c);
+/* Account one minidriver routine run: `entry` at `irql` for `cost_ns`.  Any IRQL. */
+void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
+
+/* ---- queue.c: requests -------------------------------------------------------------------- */
+
+/* A new SRB on queue q (stream s, or NULL for a device SRB).  NULL on no memory.  PASSIVE. */
+strm_srb *ksl_strm_srb_new(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd, uint32_t bytes);
+/* The client is done with r: free its buffers (it must not be in flight).  PASSIVE. */
+void ksl_strm_srb_release(strm_srb *r);
+/* Submit r: queue it (synchronization on) or call it down at once (off).  PASSIVE_LEVEL. */
+NTSTATUS ksl_strm_submit(strm_srb *r);
+/* Send down every request whose queue is ready (synchronization on).  IRQL <= DISPATCH. */
+void ksl_strm_kick(ksl_stream_adapter *a);
+/* Queue the class DPC.  Any IRQL. */
+void ksl_strm_defer(ksl_stream_adapter *a);
+/* The class DPC routine. */
+void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2);
+/* The minidriver completed r (StreamRequestComplete / DeviceRequestComplete).  Any IRQL. */
+void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_stream *s, const char *file, int line);
+/* The minidriver is ready for the next request of q.  Any IRQL. */
+void ksl_strm_ready(ksl_stream_adapter *a, strm_queue *q, const char *file, int line);
+/* Complete every outstanding request of s (or of the whole adapter) with status.  Any IRQL. */
+void ksl_strm_abort(ksl_stream_adapter *a, strm_stream *s, NTSTATUS status, const char *file, int line);
+/* Cancel r (the client's IoCancelIrp).  IRQL <= DISPATCH. */
+bool ksl_strm_cancel(strm_srb *r);
+/* A class-initiated device request: build, submit, wait; setup (may be NULL) fills it first.
+ * Returns the SRB's status.  PASSIVE_LEVEL. */
+NTSTATUS ksl_strm_device_request(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd,
+                                 void (*setup)(PHW_STREAM_REQUEST_BLOCK srb, void *arg), void *arg);
+/* Name of an SRB command, for messages.  Any context. */
+const char *ksl_strm_command_name(SRB_COMMAND cmd);
+/* Name of an SRB state, for messages.  Any context. */
+const char *ksl_strm_state_name(strm_srb_state st);
+
+/* ---- priority.c / timer.c ------------------------------------------------------------------ */
+
+/* Initialize a slot (PASSIVE: allocates the work item).  STATUS_INSUFFICIENT_RESOURCES. */
+NTSTATUS ksl_strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner);
+/* Wait (up to `us` of virtual time) until nothing is pending or running, then free the work
+ * item.  false if something was still pending.  PASSIVE_LEVEL. */
+bool ksl_strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us);
+/* Queue the work items of Low routines asked for above DISPATCH.  DISPATCH (class DPC). */
+void ksl_strm_prio_flush(ksl_stream_adapter *a, strm_prio *p);
+void ksl_strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner);
+/* Cancel the timer and wait for a routine in progress.  PASSIVE_LEVEL. */
+void ksl_strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us);
+/* Set the kernel timers asked for above DISPATCH.  DISPATCH (class DPC). */
+void ksl_strm_timer_flush(ksl_stream_adapter *a, strm_timer *t);
+/* The SRB-timeout tick: start / stop it.  PASSIVE_LEVEL. */
+void ksl_strm_tick_start(ksl_stream_adapter *a);
+void ksl_strm_tick_stop(ksl_stream_adapter *a);
+
+/* ---- checks.c: findings and hook points ---------------------------------------------------- */
+
+/* Hook: a minidriver routine ran (entry, IRQL, virtual time).  The place for the time budgets
+ * (S1 20 us at DIRQL, S6 1 ms at DISPATCH, S7a more than 20 % of requests over 1 ms).  Any IRQL. */
+void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
+/* Hook: an SRB moved from one state to another (outside the bookkeeping mutex).  Any IRQL. */
+void ksl_strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
+                       strm_srb_state to, const char *file, int line);
+/* Hook: a class service was called by the minidriver (`what` its name).  The place for PASSIVE-only
+ * services called from entry points (S7a) and lockset checks (S3/S4).  Any IRQL. */
+void ksl_strm_hook_service(ksl_stream_adapter *a, const char *what, const char *file, int line);
+
+/* Protocol errors the class detects now (reported outside the bookkeeping mutex). */
+#define STRM_F_COMPLETED_TWICE "S.srb-completed-twice"
+#define STRM_F_NOT_OWNED "S.srb-completed-not-owned"
+#define STRM_F_BAD_NOTIFICATION "S.notification-bad-argument"
+#define STRM_F_READY_TWICE "S.ready-for-next-twice"
+#define STRM_F_PRIORITY_PENDING "S.callatnewpriority-pending"
+#define STRM_F_NOT_COMPLETED_AT_CLOSE "S.srb-not-completed-at-close"
+
+#endif

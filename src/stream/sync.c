@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls into the minidriver.  With synchronization on, every entry point runs serialized: through
+ * KeSynchronizeExecution at the adapter's DIRQL when it has an ISR, at DISPATCH_LEVEL holding the
+ * class spin lock when it has none.  A caller that already holds that lock (an entry point, the
+ * ISR, a High routine calling a class service that calls back) runs the routine in place: it is
+ * synchronized already, and taking the lock again would be a self-deadlock.
+ *
+ * Every call is timed in virtual time on its CPU and accounted per entry point
+ * (ksl_stream_stats.entry) and handed to the checks' hook (ksl_strm_hook_entry).
+ */
+#include "strm.h"
+
+bool ksl_strm_serialized(ksl_stream_adapter *a)
+{
+    const ksl_spinlock *held[16];
+    uint32_t n = ksl_held_spinlocks(held, 16);
+    const ksl_spinlock *want = a->intr ? &a->intr_lock : &a->class_lock;
+    for (uint32_t i = 0; i < n && i < 16; i++)
+        if (held[i] == want)
+            return true;
+    return false;
+}
+
+void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
+{
+    pthread_mutex_lock(&a->mu);
+    ksl_stream_entry_stats *s = &a->st.entry[entry];
+    s->calls++;
+    s->total_ns += cost_ns;
+    if (cost_ns > s->max_ns)
+        s->max_ns = cost_ns;
+    if (irql > s->max_irql)
+        s->max_irql = irql;
+    pthread_mutex_unlock(&a->mu);
+    ksl_strm_hook_entry(a, entry, irql, cost_ns);
+}
+
+/* Run the call here, at the current IRQL. */
+static void run(strm_call *c)
+{
+    ksl_stream_adapter *a = c->a;
+    if (c->recheck_mini) {
+        pthread_mutex_lock(&a->mu);
+        bool mine = c->srb->state == SRB_ST_MINI;
+        pthread_mutex_unlock(&a->mu);
+        if (!mine)
+            return; /* completed (or aborted) since the class decided to call */
+    }
+    uint64_t t0 = ksl_time_now();
+    uint8_t irql = KeGetCurrentIrql();
+    c->called = true;
+    if (c->srb_fn)
+        c->srb_fn(&c->srb->srb); /* from here on the SRB may be completed and freed */
+    else
+        c->ctx_fn(c->context);
+    ksl_strm_account(a, c->entry, irql, ksl_time_now() - t0);
+}
+
+static BOOLEAN sync_routine(PVOID context)
+{
+    run(context);
+    return TRUE;
+}
+
+void ksl_strm_call_sync(strm_call *c)
+{
+    ksl_stream_adapter *a = c->a;
+    if (ksl_strm_serialized(a)) {
+        run(c);
+        return;
+    }
+    if (a->intr) {
+        KeSynchronizeExecution(a->intr, sync_routine, c);
+        return;
+    }
+    KIRQL old;
+    KeAcquireSpinLock(&a->class_lock, &old);
+    run(c);
+    KeReleaseSpinLock(&a->class_lock, old);
+}
+
+void ksl_strm_call_direct(strm_call *c)
+{
+    run(c);
+}
+
+void ksl_strm_call_at_dispatch(strm_call *c)
+{
+    KIRQL old = KeGetCurrentIrql();
+    if (old >= DISPATCH_LEVEL) {
+        run(c);
+        return;
+    }
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    run(c);
+    KeLowerIrql(old);
+}

@@ -44,3 +44,19 @@ function(kslab_add_wavepci_plugin name)
     add_dependencies(${target} kslab_cli)
   endif()
 endfunction()
+
+# kslab_add_stream_plugin(<name> SOURCES <src>... [DEFINITIONS <def>...] [INCLUDE_DIRS <dir>...])
+#
+# The same for a stream class minidriver plugin (`kslab stream --driver drivers/<name>.so`): one of
+# SOURCES defines the entry point with KSLAB_STREAM_PLUGIN(driver).  Same rules: no libkslab link,
+# -Bsymbolic, the project's warnings and sanitizers.
+function(kslab_add_stream_plugin name)
+  cmake_parse_arguments(P "" "" "SOURCES;DEFINITIONS;INCLUDE_DIRS" ${ARGN})
+  if(NOT P_SOURCES)
+    message(FATAL_ERROR "kslab_add_stream_plugin(${name}): no SOURCES")
+  endif()
+  if(P_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "kslab_add_stream_plugin(${name}): unexpected arguments ${P_UNPARSED_ARGUMENTS}")
+  endif()
+  kslab_add_wavepci_plugin(${name} SOURCES ${P_SOURCES} DEFINITIONS ${P_DEFINITIONS} INCLUDE_DIRS ${P_INCLUDE_DIRS})
+endfunction()

@@ -47,6 +47,19 @@ uint32_t ksl_port_read(uintptr_t address, unsigned width, const char *file, int 
 /* Register write by a driver.  Any IRQL. */
 void ksl_port_write(uintptr_t address, unsigned width, uint32_t value, const char *file, int line);
 
+/*
+ * Watch driver accesses to ports [base, base + size) (of any device, or of none): `fn` is called
+ * on the accessing CPU, after the access's scheduling point and before the device sees it, so
+ * ksl_held_spinlocks, ksl_irql_current and ksl_context_name describe the driver context that made
+ * it and ksl_report may be called.  It must not call scheduling points.  `value` is 0 for reads.
+ * For rule checks of a layer above the devices (e.g. the stream class's S4 lockset over its
+ * adapter's port range).  false on no memory.  Host code, outside a run.
+ */
+typedef void ksl_port_observer(void *user, uintptr_t address, unsigned width, bool write, uint32_t value,
+                               const char *file, int line);
+bool ksl_port_observe(ksl_engine *e, uintptr_t base, uint32_t size, ksl_port_observer *fn, void *user);
+/* Remove a watcher installed with the same fn and user.  Host code, outside a run. */
+void ksl_port_unobserve(ksl_engine *e, ksl_port_observer *fn, void *user);
 /* From a device callback: run `event` with `cookie` at absolute virtual time `at_ns`. */
 void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie);
 /* From a device callback: cancel every scheduled event of this device with `cookie`. */

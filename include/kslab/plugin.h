@@ -16,6 +16,10 @@
  * --libs kslab).  The plugin does not link a copy of kslab: every kslab symbol it uses is
  * resolved in the kslab executable that loads it.
  *
+ * A stream class minidriver plugin is the same with a ksl_stream_driver (<kslab/wdk/strmini.h>)
+ * and KSLAB_STREAM_PLUGIN(my_driver); `kslab stream` runs it, `kslab play` refuses it (and the
+ * other way round).
+ *
  * ABI: kslab refuses a plugin whose abi_version differs from its own KSL_PLUGIN_ABI_VERSION (the
  * layouts of the structures and vtables in these headers are part of the ABI), with a message
  * naming both versions, and exits 2.
@@ -24,6 +28,7 @@
 #define KSLAB_PLUGIN_H
 
 #include <kslab/wdk/portcls.h>
+#include <kslab/wdk/strmini.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,7 +42,8 @@ enum ksl_plugin_kind { KSL_PLUGIN_WAVEPCI = 1, KSL_PLUGIN_STREAM = 2 };
 typedef struct ksl_plugin {
     uint32_t abi_version;  /* KSL_PLUGIN_ABI_VERSION of the headers it was built with */
     uint32_t kind;         /* enum ksl_plugin_kind */
-    const void *driver;    /* KSL_PLUGIN_WAVEPCI: const ksl_wavepci_driver * */
+    const void *driver;    /* KSL_PLUGIN_WAVEPCI: const ksl_wavepci_driver *;
+                            * KSL_PLUGIN_STREAM: const ksl_stream_driver * */
 } ksl_plugin;
 
 typedef const ksl_plugin *ksl_plugin_entry_fn(void);
@@ -48,6 +54,16 @@ typedef const ksl_plugin *ksl_plugin_entry_fn(void);
     const ksl_plugin *kslab_plugin(void)                                                              \
     {                                                                                                 \
         static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_WAVEPCI, &(driver_object)}; \
+        return &plugin_;                                                                              \
+    }
+
+/* Define the entry point of a stream class minidriver plugin (`kslab stream --driver x.so`).  Use
+ * once, at file scope.  Same ABI version: a new kind is a compatible addition. */
+#define KSLAB_STREAM_PLUGIN(driver_object)                                                            \
+    const ksl_plugin *kslab_plugin(void);                                                             \
+    const ksl_plugin *kslab_plugin(void)                                                              \
+    {                                                                                                 \
+        static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_STREAM, &(driver_object)}; \
         return &plugin_;                                                                              \
     }
 

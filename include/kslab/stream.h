@@ -11,7 +11,7 @@
  * streams (SRB_CLOSE_STREAM), stop (SRB_UNINITIALIZE_DEVICE).
  *
  * The class keeps the state of every SRB (idle, queued, with the minidriver, completed) and
- * checks every notification against it: protocol errors are findings with ids "S.*"
+ * checks every notification against it: protocol errors are findings with ids "S1." ... "S7."
  * (`kslab rules`).
  */
 #ifndef KSLAB_STREAM_H
@@ -42,7 +42,21 @@ typedef struct ksl_stream_resources {
 typedef struct ksl_stream_options {
     uint32_t srb_timeout_s;     /* TimeoutOriginal of every SRB the class sends; 0: none.  Default 15 */
     uint32_t close_wait_us;     /* how long close waits for cancelled SRBs to complete; default 100000 */
+    /* Time at raised IRQL, per routine run, in virtual time.  0: the default; KSL_STRM_BUDGET_OFF:
+     * no check. */
+    uint32_t dirql_budget_us;   /* any routine at the DIRQL (S1.dirql-over-budget); default 20 */
+    uint32_t dispatch_budget_us; /* any routine at DISPATCH_LEVEL (S6.dispatch-over-budget); default 1000 */
+    uint32_t dispatch_callback_budget_us; /* a Dispatch priority routine (S3.dispatch-callback-over-budget);
+                                           * default 1000 (S3: "about 0.5-1 ms") */
+    /* S7a, synchronization on: a request entry point (HwReceivePacket, ReceiveDataPacket,
+     * ReceiveControlPacket) that runs longer than long_request_us is long; once at least
+     * long_request_window requests ran, more than long_request_pct % long is
+     * S7.sync-on-long-requests.  Defaults 1000 us, 20 %, 10 requests. */
+    uint32_t long_request_us;
+    uint32_t long_request_pct;
+    uint32_t long_request_window;
 } ksl_stream_options;
+#define KSL_STRM_BUDGET_OFF UINT32_MAX
 
 /* Per-entry-point accounting, in virtual time (for the S1/S2/S6/S7a budgets). */
 enum ksl_stream_entry {
@@ -122,7 +136,7 @@ NTSTATUS ksl_stream_open(ksl_stream_adapter *a, ULONG stream_number, PKSDATAFORM
 /*
  * Close: cancel every SRB of the stream still outstanding (queued ones complete with
  * STATUS_CANCELLED, the minidriver's get HwCancelPacket), wait up to close_wait_us for them
- * (one still not completed is S.srb-not-completed-at-close), then SRB_CLOSE_STREAM.  The
+ * (one still not completed is S1.srb-not-completed-at-close), then SRB_CLOSE_STREAM.  The
  * stream's SRBs must not be used after.  PASSIVE_LEVEL.
  */
 NTSTATUS ksl_stream_close(ksl_stream_pin *pin);

@@ -24,6 +24,36 @@ uintptr_t ksl_device_base(const ksl_device *d)
     return d->base;
 }
 
+bool ksl_port_observe(ksl_engine *e, uintptr_t base, uint32_t size, ksl_port_observer *fn, void *user)
+{
+    ksl_port_obs *o = calloc(1, sizeof *o);
+    if (!o)
+        return false;
+    *o = (ksl_port_obs){base, size, fn, user, e->port_obs};
+    e->port_obs = o;
+    return true;
+}
+
+void ksl_port_unobserve(ksl_engine *e, ksl_port_observer *fn, void *user)
+{
+    for (ksl_port_obs **pp = &e->port_obs; *pp; pp = &(*pp)->next) {
+        if ((*pp)->fn == fn && (*pp)->user == user) {
+            ksl_port_obs *o = *pp;
+            *pp = o->next;
+            free(o);
+            return;
+        }
+    }
+}
+
+static void observe(ksl_engine *e, uintptr_t address, unsigned width, bool write, uint32_t value, const char *file,
+                    int line)
+{
+    for (ksl_port_obs *o = e->port_obs; o; o = o->next)
+        if (address >= o->base && address < o->base + o->size)
+            o->fn(o->user, address, width, write, value, file, line);
+}
+
 static ksl_device *find(ksl_engine *e, uintptr_t address)
 {
     for (ksl_device *d = e->devices; d; d = d->next)
@@ -41,6 +71,8 @@ uint32_t ksl_port_read(uintptr_t address, unsigned width, const char *file, int 
     ksl_device *d = find(e, address);
     if (c)
         c = ksl__point(c, P_PORT_READ, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
+    if (e->port_obs)
+        observe(e, address, width, false, 0, file, line);
     if (!d)
         return 0xFFFFFFFFu >> (32 - 8 * width); /* nothing decodes the address: the bus floats high */
     ksl__big_lock(e);
@@ -62,6 +94,8 @@ void ksl_port_write(uintptr_t address, unsigned width, uint32_t value, const cha
     ksl_device *d = find(e, address);
     if (c)
         c = ksl__point(c, P_PORT_WRITE, d ? d->ops->access_cost_ns : e->cfg.step_cost_ns, file, line);
+    if (e->port_obs)
+        observe(e, address, width, true, value, file, line);
     if (!d || !d->ops->write)
         return;
     ksl__big_lock(e);

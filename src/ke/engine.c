@@ -129,6 +129,11 @@ void ksl_engine_destroy(ksl_engine *e)
         free(d);
         d = n;
     }
+    for (ksl_port_obs *o = e->port_obs; o;) {
+        ksl_port_obs *n = o->next;
+        free(o);
+        o = n;
+    }
     if (e->strategy)
         e->strategy->ops->destroy(e->strategy);
     if (e->pool.next)

@@ -167,6 +167,15 @@ struct ksl_device {
     ksl_device *next;
 };
 
+/* A driver-side watcher of port accesses to a range (ksl_port_observe). */
+typedef struct ksl_port_obs {
+    uintptr_t base;
+    uint32_t size;
+    ksl_port_observer *fn;
+    void *user;
+    struct ksl_port_obs *next;
+} ksl_port_obs;
+
 struct ksl_work_item {
     ksl_engine *e;
     void *device_object;
@@ -237,6 +246,7 @@ struct ksl_engine {
     ksl_irq_line lines[KSL_MAX_LINES];
     uint64_t pending_lines;  /* bit l: line l asserted, not in service, with an ISR (big lock) */
     ksl_device *devices;
+    ksl_port_obs *port_obs;  /* set up outside a run only */
 
     /* pool */
     ksl_pool_hdr pool;       /* list head */

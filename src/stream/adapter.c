@@ -105,10 +105,26 @@ ksl_stream_adapter *ksl_stream_create(ksl_engine *e, ksl_stream_driver_entry *en
     a->res = *res;
     a->opt.srb_timeout_s = 15;
     a->opt.close_wait_us = 100000;
+    a->opt.dirql_budget_us = 20;
+    a->opt.dispatch_budget_us = 1000;
+    a->opt.dispatch_callback_budget_us = 1000;
+    a->opt.long_request_us = 1000;
+    a->opt.long_request_pct = 20;
+    a->opt.long_request_window = 10;
     if (opt) {
         a->opt.srb_timeout_s = opt->srb_timeout_s;
         if (opt->close_wait_us)
             a->opt.close_wait_us = opt->close_wait_us;
+#define OPT(f)                                                                                                    \
+    if (opt->f)                                                                                                   \
+        a->opt.f = opt->f;
+        OPT(dirql_budget_us)
+        OPT(dispatch_budget_us)
+        OPT(dispatch_callback_budget_us)
+        OPT(long_request_us)
+        OPT(long_request_pct)
+        OPT(long_request_window)
+#undef OPT
     }
     pthread_mutex_init(&a->mu, NULL);
     InitializeListHead(&a->streams);
@@ -129,6 +145,12 @@ ksl_stream_adapter *ksl_stream_create(ksl_engine *e, ksl_stream_driver_entry *en
     a->has_isr = a->init.HwInterrupt && res->has_interrupt;
     a->devobj.Size = sizeof a->devobj;
     a->devobj.DriverObject = a;
+    if (!ksl_strm_ck_create(a)) {
+        snprintf(err, errlen, "out of memory");
+        pthread_mutex_destroy(&a->mu);
+        free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -156,6 +178,7 @@ void ksl_stream_destroy(ksl_stream_adapter *a)
     free(a->instances);
     free(a->dxmem);
     free(a->instext);
+    ksl_strm_ck_destroy(a);
     pthread_mutex_destroy(&a->mu);
     a->magic = 0;
     free(a);
@@ -206,7 +229,9 @@ static BOOLEAN class_isr(PKINTERRUPT Interrupt, PVOID ServiceContext)
     ksl_stream_adapter *a = ServiceContext;
     uint64_t t0 = ksl_time_now();
     uint8_t irql = KeGetCurrentIrql();
+    ksl_strm_ck_enter(a, KSL_STRM_E_ISR, irql);
     BOOLEAN mine = a->init.HwInterrupt(a->devext);
+    ksl_strm_ck_leave(a, KSL_STRM_E_ISR, irql);
     ksl_strm_account(a, KSL_STRM_E_ISR, irql, ksl_time_now() - t0);
     return mine;
 }
@@ -325,6 +350,7 @@ NTSTATUS ksl_stream_stop(ksl_stream_adapter *a)
     ksl_require_irql(PASSIVE_LEVEL, "ksl_stream_stop", __FILE__, __LINE__);
     if (!a->started)
         return STATUS_INVALID_DEVICE_STATE;
+    ksl_strm_hook_stop(a);
     bool open = false;
     pthread_mutex_lock(&a->mu);
     for (LIST_ENTRY *l = a->streams.Flink; l != &a->streams; l = l->Flink)

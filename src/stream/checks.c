@@ -1,28 +1,333 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hook points for the stream class checks.  The notification-protocol errors the class detects
- * itself (S.srb-completed-twice, S.srb-completed-not-owned, S.notification-bad-argument,
- * S.ready-for-next-twice, S.callatnewpriority-pending, S.srb-not-completed-at-close) are reported
- * where they are found (queue.c, notify.c, priority.c, client.c).  The checks that need a policy
- * over many events build here:
+ * The stream class checks.  The notification-protocol errors the class detects itself
+ * (S1.srb-completed-twice, S1.srb-completed-not-owned, S1.notification-bad-argument,
+ * S1.ready-for-next-twice, S3.callatnewpriority-pending, S1.srb-not-completed-at-close) are
+ * reported where they are found (queue.c, notify.c, priority.c, client.c).  The checks that need
+ * a policy over many events build here:
  *
  *   ksl_strm_hook_entry    every minidriver routine the class ran, with the IRQL it ran at and
- *                          its cost in virtual time: the S1 budget (20 us at DIRQL), S6 (1 ms at
- *                          DISPATCH), S7a (more than 20 % of requests over 1 ms with
- *                          synchronization on).  ksl_stream_stats.entry keeps the totals.
- *   ksl_strm_hook_srb      every SRB state change (IDLE/QUEUED/MINI/COMPLETING/DONE) with the
- *                          minidriver's call site for completions: request-lost checks.
- *   ksl_strm_hook_service  every class service the minidriver called, with its call site: PASSIVE-
- *                          only services from entry points (S7a), locksets for S3/S4.
+ *                          its cost in virtual time on its CPU (nested routines and interrupts
+ *                          taken meanwhile included: what the CPU spent with the IRQL raised):
+ *      - at the DIRQL (above DISPATCH_LEVEL): over dirql_budget_us -> S1.dirql-over-budget;
+ *      - a Dispatch priority routine: over dispatch_callback_budget_us ->
+ *        S3.dispatch-callback-over-budget;
+ *      - any other routine at DISPATCH_LEVEL: over dispatch_budget_us -> S6.dispatch-over-budget;
+ *      - S7a, synchronization on: the request entry points (HwReceivePacket, ReceiveDataPacket,
+ *        ReceiveControlPacket) are counted; one longer than long_request_us is long.  Once at
+ *        least long_request_window requests ran, more than long_request_pct % of them long is
+ *        S7.sync-on-long-requests (the checked stream.sys assert).  A long request is judged by
+ *        that window, not at once: its S1/S6 budget finding (if it is over the budget too) is
+ *        reported only when the window is full and the ratio is not over (an occasional long
+ *        request at raised IRQL: S5/S6 say it belongs in a Low routine), or at stop if the
+ *        window never filled.  A request over its budget but not long is reported at once.
+ *      PASSIVE_LEVEL routines (Low routines, entry points with synchronization off) have no
+ *      budget.
+ *   ksl_strm_ck_enter/leave  which minidriver routine runs where: a per-CPU stack of routines
+ *                          at raised IRQL (nothing but nesting interrupts can take such a CPU
+ *                          away), and the Low routines running by context name (worker threads
+ *                          may be preempted and migrate).
+ *   port watcher (S4)      ksl_port_observe over the adapter's port range, when it has an ISR:
+ *                          an Eraser-style lockset reduced to the one lock that matters, the
+ *                          interrupt lock.  A register counts as shared with the ISR when
+ *                          HwInterrupt wrote it (e.g. the FIFO device's INT_ACK or CONTROL, the
+ *                          irqdev's STATUS acknowledge).  A write to a shared register by a
+ *                          Dispatch or Low priority routine (the innermost routine of the
+ *                          context) that does not hold the interrupt lock is
+ *                          S4.unsynchronized-isr-shared-access, whichever came first: a callback
+ *                          write before the ISR ever wrote the register is remembered and
+ *                          reported when the ISR writes it.  Reads are not counted (a PIO copy
+ *                          reads DATA from a Dispatch routine by design, S3), nor are writes
+ *                          from a High / LowToHigh routine (it holds the interrupt lock), from
+ *                          the entry points, timers, or anything with synchronization off.
+ *   ksl_strm_hook_srb / ksl_strm_hook_service  SRB state changes and class services called:
+ *                          unused by the policies so far.
  *
- * They run outside the class's bookkeeping mutex, so they may call ksl_report.
+ * Not done: "state a Low routine relied on changed under it" (S5) and PASSIVE-only services
+ * called from entry points with synchronization on (S7a's second half; today the kernel's
+ * K.passive-only-at-raised-irql reports it) -- see the notes in the report of this change.
+ *
+ * They run outside the class's bookkeeping mutex, so they may call ksl_report.  Each adapter
+ * reports at most one finding from these policies (the run stops at the first anyway).
  */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <kslab/device.h>
+
 #include "strm.h"
+
+/* ---- which routine runs here ----------------------------------------------------------------- */
+
+void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
+{
+    strm_checks *k = &a->ck;
+    if (irql >= DISPATCH_LEVEL) {
+        uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
+        if (k->depth[cpu] < STRM_CK_DEPTH)
+            k->stack[cpu][k->depth[cpu]] = (int8_t)entry;
+        k->depth[cpu]++;
+        return;
+    }
+    if (entry != KSL_STRM_E_LOW)
+        return;
+    const char *who = ksl_context_name();
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < STRM_CK_LOW; i++) {
+        if (!k->low_ctx[i][0]) {
+            snprintf(k->low_ctx[i], sizeof k->low_ctx[i], "%s", who);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
+{
+    strm_checks *k = &a->ck;
+    if (irql >= DISPATCH_LEVEL) {
+        uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
+        if (k->depth[cpu])
+            k->depth[cpu]--;
+        return;
+    }
+    if (entry != KSL_STRM_E_LOW)
+        return;
+    const char *who = ksl_context_name();
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < STRM_CK_LOW; i++) {
+        if (strcmp(k->low_ctx[i], who) == 0) {
+            k->low_ctx[i][0] = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* The innermost minidriver routine of the calling context, or -1.  Any IRQL. */
+static int current_routine(ksl_stream_adapter *a)
+{
+    strm_checks *k = &a->ck;
+    uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
+    if (ksl_irql_current() >= DISPATCH_LEVEL && k->depth[cpu]) {
+        uint8_t d = k->depth[cpu];
+        return d <= STRM_CK_DEPTH ? k->stack[cpu][d - 1] : -1;
+    }
+    /* A Low routine, possibly with the IRQL raised by a lock of its own. */
+    const char *who = ksl_context_name();
+    int r = -1;
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < STRM_CK_LOW; i++)
+        if (k->low_ctx[i][0] && strcmp(k->low_ctx[i], who) == 0)
+            r = KSL_STRM_E_LOW;
+    pthread_mutex_unlock(&a->mu);
+    return r;
+}
+
+/* ---- time at raised IRQL ------------------------------------------------------------------- */
+
+static const char *irql_label(uint8_t irql, char *buf, size_t n)
+{
+    if (irql == DISPATCH_LEVEL)
+        snprintf(buf, n, "DISPATCH_LEVEL");
+    else
+        snprintf(buf, n, "the DIRQL %u", irql);
+    return buf;
+}
+
+/* The budget (ns) of `entry` run at `irql`, with its rule id; 0 for none. */
+static uint64_t budget_of(const ksl_stream_adapter *a, int entry, uint8_t irql, const char **id, uint32_t *us)
+{
+    uint32_t b;
+    if (irql > DISPATCH_LEVEL) {
+        b = a->opt.dirql_budget_us;
+        *id = STRM_F_DIRQL_BUDGET;
+    } else if (irql == DISPATCH_LEVEL && entry == KSL_STRM_E_DISPATCH) {
+        b = a->opt.dispatch_callback_budget_us;
+        *id = STRM_F_DISPATCH_CB_BUDGET;
+    } else if (irql == DISPATCH_LEVEL) {
+        b = a->opt.dispatch_budget_us;
+        *id = STRM_F_DISPATCH_BUDGET;
+    } else {
+        return 0;
+    }
+    *us = b;
+    return b == KSL_STRM_BUDGET_OFF ? 0 : (uint64_t)b * 1000u;
+}
+
+static void report_budget(const ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns, const char *ctx,
+                          uint64_t request, const char *why)
+{
+    const char *id = NULL;
+    uint32_t us = 0;
+    budget_of(a, entry, irql, &id, &us);
+    char ib[32], rq[48] = "";
+    if (request)
+        snprintf(rq, sizeof rq, " (request #%llu)", (unsigned long long)request);
+    ksl_report(id, NULL, 0, "%s%s ran %llu.%03llu us at %s in %s; the budget there is %u us%s", ksl_stream_entry_name(entry),
+               rq, (unsigned long long)(cost_ns / 1000), (unsigned long long)(cost_ns % 1000),
+               irql_label(irql, ib, sizeof ib), ctx, us, why);
+}
+
+static bool is_request(int entry)
+{
+    return entry == KSL_STRM_E_DEVICE || entry == KSL_STRM_E_DATA || entry == KSL_STRM_E_CONTROL;
+}
 
 void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
 {
-    (void)a, (void)entry, (void)irql, (void)cost_ns;
+    if (irql < DISPATCH_LEVEL)
+        return;
+    const char *id;
+    uint32_t us;
+    uint64_t budget = budget_of(a, entry, irql, &id, &us);
+    bool over = budget && cost_ns > budget;
+    strm_checks *k = &a->ck;
+    if (a->sync && is_request(entry)) {
+        uint64_t long_ns = (uint64_t)a->opt.long_request_us * 1000u;
+        bool is_long = a->opt.long_request_us != KSL_STRM_BUDGET_OFF && cost_ns > long_ns;
+        pthread_mutex_lock(&a->mu);
+        if (k->reported) {
+            pthread_mutex_unlock(&a->mu);
+            return;
+        }
+        uint64_t n = ++k->requests;
+        if (is_long)
+            k->long_requests++;
+        if (is_long && over && !k->deferred) {
+            k->deferred = true;
+            k->d_entry = entry;
+            k->d_irql = irql;
+            k->d_cost_ns = cost_ns;
+            k->d_request = n;
+            snprintf(k->d_ctx, sizeof k->d_ctx, "%s", ksl_context_name());
+        }
+        bool full = n >= a->opt.long_request_window;
+        uint64_t nlong = k->long_requests;
+        bool s7 = full && nlong * 100u > (uint64_t)a->opt.long_request_pct * n;
+        bool late = full && !s7 && k->deferred;
+        bool now = over && !is_long;
+        if (s7 || late || now)
+            k->reported = true;
+        pthread_mutex_unlock(&a->mu);
+        if (s7) {
+            ksl_report(STRM_F_LONG_REQUESTS, NULL, 0,
+                       "synchronization on: %llu of %llu requests (more than %u %%) ran longer than %u us in their entry "
+                       "point (the latest: %s, %llu us at IRQL %u); turn synchronization off or move the work to a Low "
+                       "routine",
+                       (unsigned long long)nlong, (unsigned long long)n, a->opt.long_request_pct,
+                       a->opt.long_request_us, ksl_stream_entry_name(entry), (unsigned long long)(cost_ns / 1000),
+                       irql);
+        } else if (late) {
+            report_budget(a, k->d_entry, k->d_irql, k->d_cost_ns, k->d_ctx, k->d_request,
+                          " (an occasional long request: move it to a Low routine)");
+        } else if (now) {
+            report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
+        }
+        return;
+    }
+    if (!over)
+        return;
+    pthread_mutex_lock(&a->mu);
+    bool first = !k->reported;
+    k->reported = true;
+    pthread_mutex_unlock(&a->mu);
+    if (first)
+        report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
 }
+
+void ksl_strm_hook_stop(ksl_stream_adapter *a)
+{
+    strm_checks *k = &a->ck;
+    pthread_mutex_lock(&a->mu);
+    bool go = k->deferred && !k->reported;
+    if (go)
+        k->reported = true;
+    pthread_mutex_unlock(&a->mu);
+    if (go)
+        report_budget(a, k->d_entry, k->d_irql, k->d_cost_ns, k->d_ctx, k->d_request,
+                      " (too few requests to call it frequent; at raised IRQL it belongs in a Low routine)");
+}
+
+/* ---- S4: registers shared with the ISR ----------------------------------------------------- */
+
+static void port_watch(void *user, uintptr_t address, unsigned width, bool write, uint32_t value, const char *file,
+                       int line)
+{
+    (void)width, (void)value;
+    ksl_stream_adapter *a = user;
+    strm_checks *k = &a->ck;
+    if (!write || !a->intr)
+        return;
+    uintptr_t off = address - a->res.port_base;
+    if (off >= STRM_CK_REGS)
+        return;
+    int r = current_routine(a);
+    bool isr = r == KSL_STRM_E_ISR;
+    bool cb = (r == KSL_STRM_E_DISPATCH || r == KSL_STRM_E_LOW) && !ksl_strm_serialized(a);
+    if (!isr && !cb)
+        return;
+    strm_reg_ck *g = &k->regs[off];
+    char who[64];
+    snprintf(who, sizeof who, "%s", ksl_context_name());
+    pthread_mutex_lock(&a->mu);
+    bool fire = false;
+    strm_reg_ck was = *g;
+    if (isr) {
+        g->isr_wrote = true;
+        fire = g->cb_wrote;
+    } else if (g->isr_wrote) {
+        fire = true;
+        was.cb_entry = r;
+        snprintf(was.cb_ctx, sizeof was.cb_ctx, "%s", who);
+        was.cb_file = file;
+        was.cb_line = line;
+    } else if (!g->cb_wrote) {
+        g->cb_wrote = true;
+        g->cb_entry = r;
+        snprintf(g->cb_ctx, sizeof g->cb_ctx, "%s", who);
+        g->cb_file = file;
+        g->cb_line = line;
+    }
+    if (fire && k->reported)
+        fire = false;
+    if (fire)
+        k->reported = true;
+    pthread_mutex_unlock(&a->mu);
+    if (!fire)
+        return;
+    ksl_report(STRM_F_ISR_SHARED, was.cb_file, was.cb_line,
+               "register 0x%lx (port 0x%lx) is written by HwInterrupt and by a %s in %s without the interrupt lock "
+               "(at %s:%d): touch it from a High priority routine (StreamClassCallAtNewPriority(High))",
+               (unsigned long)off, (unsigned long)address, ksl_stream_entry_name(was.cb_entry), was.cb_ctx,
+               was.cb_file ? was.cb_file : "?", was.cb_line);
+}
+
+bool ksl_strm_ck_create(ksl_stream_adapter *a)
+{
+    if (!a->res.port_size)
+        return true;
+    a->ck.regs = calloc(STRM_CK_REGS, sizeof *a->ck.regs);
+    if (!a->ck.regs)
+        return false;
+    uint32_t size = a->res.port_size < STRM_CK_REGS ? a->res.port_size : STRM_CK_REGS;
+    /* The watcher stays with the engine after ksl_stream_destroy (the engine frees it): the
+     * engine may be gone by then, and nothing accesses ports after the run. */
+    if (!ksl_port_observe(a->e, a->res.port_base, size, port_watch, a)) {
+        free(a->ck.regs);
+        a->ck.regs = NULL;
+        return false;
+    }
+    return true;
+}
+
+void ksl_strm_ck_destroy(ksl_stream_adapter *a)
+{
+    free(a->ck.regs);
+    a->ck.regs = NULL;
+}
+
+/* ---- unused hook points -------------------------------------------------------------------- */
 
 void ksl_strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
                        strm_srb_state to, const char *file, int line)

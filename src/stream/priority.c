@@ -9,7 +9,7 @@
  *              nothing (asked for above DISPATCH_LEVEL, the class DPC queues the work item);
  *   LowToHigh  from a Low routine: High, before the call returns.
  * A Dispatch or Low routine is pending from the call until it starts; a second call on a slot
- * with one pending is refused and reported (S.callatnewpriority-pending).
+ * with one pending is refused and reported (S3.callatnewpriority-pending).
  */
 #include <stdio.h>
 

@@ -119,6 +119,37 @@ struct strm_stream {
     LIST_ENTRY link;             /* adapter->streams (kept until destroy) */
 };
 
+/* The checks' state (checks.c). */
+#define STRM_CK_DEPTH 8    /* routines nested on one CPU at raised IRQL */
+#define STRM_CK_LOW 8      /* Low routines running at once */
+#define STRM_CK_REGS 256   /* port offsets the S4 lockset tracks */
+typedef struct strm_reg_ck {
+    bool isr_wrote;        /* HwInterrupt wrote it */
+    bool cb_wrote;         /* a Dispatch / Low routine wrote it without the interrupt lock */
+    int cb_entry;
+    char cb_ctx[64];
+    const char *cb_file;
+    int cb_line;
+} strm_reg_ck;
+typedef struct strm_checks {
+    /* Routines running at >= DISPATCH_LEVEL on each CPU (nothing switches a CPU away from them
+     * but interrupts, which nest), innermost last. */
+    int8_t stack[KSL_MAX_CPUS][STRM_CK_DEPTH];
+    uint8_t depth[KSL_MAX_CPUS];
+    /* Low routines running (at PASSIVE_LEVEL on worker threads, which may be preempted and
+     * migrate): by context name.  Under a->mu. */
+    char low_ctx[STRM_CK_LOW][64];
+    /* S7a window (under a->mu). */
+    uint64_t requests, long_requests;
+    bool deferred;         /* a long request over its IRQL budget, judged when the window is full */
+    int d_entry;
+    uint8_t d_irql;
+    uint64_t d_cost_ns, d_request;
+    char d_ctx[64];
+    bool reported;         /* one finding per adapter from the policies here */
+    strm_reg_ck *regs;     /* S4, STRM_CK_REGS of them (NULL: no port range) */
+} strm_checks;
+
 struct ksl_stream_adapter {
     uint32_t magic;
     ksl_engine *e;
@@ -158,6 +189,7 @@ struct ksl_stream_adapter {
     uint64_t next_srb_id;
     uint32_t n_outstanding;
     ksl_stream_stats st;
+    strm_checks ck;
 };
 
 /* ---- adapter.c ---------------------------------------------------------------------------- */
@@ -252,6 +284,15 @@ void ksl_strm_tick_stop(ksl_stream_adapter *a);
 /* Hook: a minidriver routine ran (entry, IRQL, virtual time).  The place for the time budgets
  * (S1 20 us at DIRQL, S6 1 ms at DISPATCH, S7a more than 20 % of requests over 1 ms).  Any IRQL. */
 void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
+/* A minidriver routine starts / ends on this CPU at `irql` (sync.c's run and the class ISR).
+ * Any IRQL. */
+void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql);
+void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql);
+/* Set up / tear down the checks (the S4 port watcher over the adapter's range).  Host code. */
+bool ksl_strm_ck_create(ksl_stream_adapter *a);
+void ksl_strm_ck_destroy(ksl_stream_adapter *a);
+/* Hook: the adapter stops (ksl_stream_stop): judge what is left of the S7a window.  PASSIVE. */
+void ksl_strm_hook_stop(ksl_stream_adapter *a);
 /* Hook: an SRB moved from one state to another (outside the bookkeeping mutex).  Any IRQL. */
 void ksl_strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
                        strm_srb_state to, const char *file, int line);
@@ -260,11 +301,17 @@ void ksl_strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, 
 void ksl_strm_hook_service(ksl_stream_adapter *a, const char *what, const char *file, int line);
 
 /* Protocol errors the class detects now (reported outside the bookkeeping mutex). */
-#define STRM_F_COMPLETED_TWICE "S.srb-completed-twice"
-#define STRM_F_NOT_OWNED "S.srb-completed-not-owned"
-#define STRM_F_BAD_NOTIFICATION "S.notification-bad-argument"
-#define STRM_F_READY_TWICE "S.ready-for-next-twice"
-#define STRM_F_PRIORITY_PENDING "S.callatnewpriority-pending"
-#define STRM_F_NOT_COMPLETED_AT_CLOSE "S.srb-not-completed-at-close"
+#define STRM_F_COMPLETED_TWICE "S1.srb-completed-twice"
+#define STRM_F_NOT_OWNED "S1.srb-completed-not-owned"
+#define STRM_F_BAD_NOTIFICATION "S1.notification-bad-argument"
+#define STRM_F_READY_TWICE "S1.ready-for-next-twice"
+#define STRM_F_PRIORITY_PENDING "S3.callatnewpriority-pending"
+#define STRM_F_NOT_COMPLETED_AT_CLOSE "S1.srb-not-completed-at-close"
+/* Policies of checks.c. */
+#define STRM_F_DIRQL_BUDGET "S1.dirql-over-budget"
+#define STRM_F_DISPATCH_BUDGET "S6.dispatch-over-budget"
+#define STRM_F_DISPATCH_CB_BUDGET "S3.dispatch-callback-over-budget"
+#define STRM_F_LONG_REQUESTS "S7.sync-on-long-requests"
+#define STRM_F_ISR_SHARED "S4.unsynchronized-isr-shared-access"
 
 #endif

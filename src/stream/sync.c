@@ -50,10 +50,12 @@ static void run(strm_call *c)
     uint64_t t0 = ksl_time_now();
     uint8_t irql = KeGetCurrentIrql();
     c->called = true;
+    ksl_strm_ck_enter(a, c->entry, irql);
     if (c->srb_fn)
         c->srb_fn(&c->srb->srb); /* from here on the SRB may be completed and freed */
     else
         c->ctx_fn(c->context);
+    ksl_strm_ck_leave(a, c->entry, irql);
     ksl_strm_account(a, c->entry, irql, ksl_time_now() - t0);
 }
 

@@ -71,19 +71,38 @@ static const ksl_rule rules[] = {
      "a DMA access to a physical address no block of memory covers (a descriptor left pointing at freed memory)"},
     {"W6.removed-twice", "W6", "the WavePci port's ownership ledger",
      "a mapping removed by both paths: RevokeMappings took it back and ReleaseMapping released it too"},
-    {"S.srb-completed-twice", "S8", "stream.sys SRB ownership (HW_STREAM_REQUEST_BLOCK documentation)",
+    /* The notification protocol ids are S1.: the SRB ownership and ReadyForNext flow control are
+     * the class driver's contract of synchronized mode (S1 with an ISR; S6 without one reuses the
+     * same contract, and one id must not change with the mode), and they are reported in every
+     * mode.  The one about StreamClassCallAtNewPriority is S3 (the rule that introduces the
+     * Dispatch routine and its one-pending slot). */
+    {"S1.srb-completed-twice", "S1", "stream.sys SRB ownership (HW_STREAM_REQUEST_BLOCK documentation)",
      "StreamRequestComplete / DeviceRequestComplete for an SRB the minidriver had already completed"},
-    {"S.srb-completed-not-owned", "S8", "stream.sys SRB ownership",
+    {"S1.srb-completed-not-owned", "S1", "stream.sys SRB ownership",
      "an SRB completed that the minidriver does not own: never sent to it, or cancelled / aborted by the class"},
-    {"S.notification-bad-argument", "S8", "strmini.h service documentation",
+    {"S1.notification-bad-argument", "S1", "strmini.h service documentation",
      "a class service called with an SRB, stream object or device extension the class did not hand out, or the wrong "
      "completion type (stream vs device)"},
-    {"S.ready-for-next-twice", "S5", "stream.sys request queues (ReadyForNext... documentation)",
+    {"S1.ready-for-next-twice", "S1", "stream.sys request queues (ReadyForNext... documentation)",
      "ReadyForNext... signalled for a queue that is ready already: no request was sent since the last one"},
-    {"S.callatnewpriority-pending", "S3", "StreamClassCallAtNewPriority documentation",
+    {"S3.callatnewpriority-pending", "S3", "StreamClassCallAtNewPriority documentation",
      "a second Dispatch / Low routine asked for while one is still pending on the same stream or device"},
-    {"S.srb-not-completed-at-close", "S8", "stream.sys close (IRP_MJ_CLEANUP cancels outstanding requests)",
+    {"S1.srb-not-completed-at-close", "S1", "stream.sys close (IRP_MJ_CLEANUP cancels outstanding requests)",
      "a stream closed while one of its SRBs is never completed, even after HwCancelPacket"},
+    /* Time at raised IRQL, per routine, in virtual time (ksl_stream_options budgets). */
+    {"S1.dirql-over-budget", "S1", "the checked stream.sys raised-IRQL timing (S1, S2)",
+     "a minidriver routine (entry point, HwInterrupt, High routine, timer routine) ran longer than the DIRQL budget "
+     "(default 20 us) at the adapter's DIRQL"},
+    {"S6.dispatch-over-budget", "S6", "the checked stream.sys raised-IRQL timing (S2, S6)",
+     "a minidriver routine ran longer than the DISPATCH_LEVEL budget (default 1 ms) at DISPATCH_LEVEL"},
+    {"S3.dispatch-callback-over-budget", "S3", "StreamClassCallAtNewPriority(Dispatch) documentation (S3: 0.5-1 ms)",
+     "a Dispatch priority routine ran longer than its budget (default 1 ms): the work belongs in a Low routine"},
+    {"S7.sync-on-long-requests", "S7", "the checked stream.sys assert (S7a)",
+     "synchronization on and more than 20 % of the requests (of at least 10) took over 1 ms in their entry point: "
+     "synchronization must be off"},
+    {"S4.unsynchronized-isr-shared-access", "S4", "Eraser's lockset over the adapter's registers, with the interrupt lock",
+     "a register the ISR writes also written by a Dispatch or Low priority routine not holding the interrupt lock "
+     "(not from a High routine)"},
     {"S7.bus-request-completed-twice", "S7", "the lower bus model (IRP completion semantics)",
      "a bus request completed twice: it was submitted again while still pending"},
     {"S7.bus-request-freed-pending", "S7", "the lower bus model", "a bus request freed while the bus still holds it"},

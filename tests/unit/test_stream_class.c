@@ -807,7 +807,7 @@ static void test_priorities(void **state)
     }
 }
 
-/* A second Dispatch routine while one is pending: S.callatnewpriority-pending. */
+/* A second Dispatch routine while one is pending: S3.callatnewpriority-pending. */
 static void test_priority_pending(void **state)
 {
     (void)state;
@@ -815,7 +815,7 @@ static void test_priority_pending(void **state)
     g.isr = true;
     g.mode = DM_PRIO_TWICE;
     run_out o = run(1, 2);
-    assert_rule(o, "S.callatnewpriority-pending");
+    assert_rule(o, "S3.callatnewpriority-pending");
     assert_non_null(strstr(o.message, "Dispatch"));
     run_out_free(&o);
 }
@@ -895,7 +895,7 @@ static void test_completed_twice(void **state)
     g.isr = true;
     g.mode = DM_DOUBLE;
     run_out o = run(1, 2);
-    assert_rule(o, "S.srb-completed-twice");
+    assert_rule(o, "S1.srb-completed-twice");
     assert_non_null(strstr(o.message, "SRB_READ_DATA"));
     run_out_free(&o);
 }
@@ -906,7 +906,7 @@ static void test_ready_twice(void **state)
     reset();
     g.mode = DM_READY_TWICE;
     run_out o = run(1, 2);
-    assert_rule(o, "S.ready-for-next-twice");
+    assert_rule(o, "S1.ready-for-next-twice");
     run_out_free(&o);
 }
 
@@ -919,20 +919,24 @@ static void test_not_completed_at_close(void **state)
     g.cancel_ignores = true;
     g.nsrbs = 1;
     run_out o = run(1, 2);
-    assert_rule(o, "S.srb-not-completed-at-close");
+    assert_rule(o, "S1.srb-not-completed-at-close");
     run_out_free(&o);
 }
 
-/* The catalog knows every S. id the class reports. */
+/* The catalog knows every S<n>. id the class reports. */
 static void test_catalog(void **state)
 {
     (void)state;
-    const char *ids[] = {"S.srb-completed-twice", "S.srb-completed-not-owned", "S.notification-bad-argument",
-                         "S.ready-for-next-twice", "S.callatnewpriority-pending", "S.srb-not-completed-at-close"};
+    const char *ids[] = {"S1.srb-completed-twice", "S1.srb-completed-not-owned", "S1.notification-bad-argument",
+                         "S1.ready-for-next-twice", "S3.callatnewpriority-pending", "S1.srb-not-completed-at-close"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         const ksl_rule *r = ksl_rule_find(ids[i]);
         assert_non_null(r);
+        size_t k = strlen(r->rule); /* "S1", "S3": the id is "<rule>.<name>" */
+        assert_int_equal(k, 2);
         assert_true(r->rule[0] == 'S');
+        assert_memory_equal(ids[i], r->rule, k);
+        assert_int_equal(ids[i][k], '.');
     }
 }
 

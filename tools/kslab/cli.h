@@ -20,5 +20,7 @@ int parse_strategy(const char *s, ksl_config *cfg);
 void print_finding(const ksl_finding *f);
 /* `kslab play` (capture = false) and `kslab capture`. */
 int cmd_audio(int argc, char **argv, bool capture);
+/* `kslab stream`. */
+int cmd_stream(int argc, char **argv);
 
 #endif

@@ -14,26 +14,34 @@
 #include <stdio.h>
 
 #include <kslab/wdk/portcls.h>
+#include <kslab/wdk/strmini.h>
+
+typedef enum driver_kind { DRIVER_WAVEPCI = 1, DRIVER_STREAM = 2 } driver_kind;
 
 typedef struct driver_ref {
-    const ksl_wavepci_driver *driver; /* never NULL after a successful resolve */
-    const char *name;                 /* display name: the driver's own name (driver->name) */
+    driver_kind kind;                 /* which of the two below is set */
+    const ksl_wavepci_driver *driver; /* DRIVER_WAVEPCI: never NULL after a successful resolve */
+    const ksl_stream_driver *stream;  /* DRIVER_STREAM: never NULL after a successful resolve */
+    const char *name;                 /* display name: the driver's own name */
     bool plugin;                      /* loaded from a shared object */
     const char *arg;                  /* the --driver argument exactly as given (a built-in name
                                        * or the plugin path, not made absolute): what replay
                                        * tokens carry to load the same driver again */
 } driver_ref;
 
-/* Resolve a --driver argument.  0, or -1 with a one-line message in err (without "kslab: ") —
- * unknown built-in name, missing file, not a shared object (with dlerror()), no kslab_plugin(),
- * another plugin ABI version, not a WavePci driver, a malformed driver.  `arg` must outlive
- * `out` (out->arg points to it). */
+/* Resolve a --driver argument for a command that runs drivers of `want` kind.  0, or -1 with a
+ * one-line message in err (without "kslab: ") — unknown built-in name, missing file, not a shared
+ * object (with dlerror()), no kslab_plugin(), another plugin ABI version, a driver of the other
+ * kind (naming the command that runs it), a malformed driver.  `arg` must outlive `out` (out->arg
+ * points to it). */
+int driver_resolve_kind(const char *arg, driver_kind want, driver_ref *out, char *err, size_t errlen);
+/* driver_resolve_kind(arg, DRIVER_WAVEPCI, ...): the WavePci commands. */
 int driver_resolve(const char *arg, driver_ref *out, char *err, size_t errlen);
 
 /* True when `arg` names a plugin path rather than a built-in driver. */
 bool driver_arg_is_path(const char *arg);
 
-/* The built-in drivers, for `kslab list`. */
+/* The built-in drivers (WavePci and stream class), for `kslab list`. */
 void driver_list(FILE *f);
 
 #endif

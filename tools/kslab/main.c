@@ -34,6 +34,7 @@ static void usage(FILE *f)
           "commands:\n"
           "  play      play a WAV file (or the built-in test signal) through a WavePci driver\n"
           "  capture   capture through a WavePci driver what a microphone hearing a WAV file records\n"
+          "  stream    capture frames through a stream class minidriver, checked bit for bit; `kslab stream --help`\n"
           "  demo      run the built-in engine demonstration: a clean scenario, then a broken one\n"
           "  stress    explore a WavePci driver's schedules until a rule breaks; `kslab stress --help`\n"
           "  replay    reproduce a run from its replay token\n"
@@ -353,6 +354,8 @@ int main(int argc, char **argv)
         return cmd_stress(argc - 2, argv + 2);
     if (strcmp(cmd, "play") == 0)
         return cmd_audio(argc - 2, argv + 2, false);
+    if (strcmp(cmd, "stream") == 0)
+        return cmd_stream(argc - 2, argv + 2);
     if (strcmp(cmd, "capture") == 0)
         return cmd_audio(argc - 2, argv + 2, true);
     if (strcmp(cmd, "rules") == 0)

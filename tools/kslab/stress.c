@@ -301,6 +301,7 @@ typedef struct found {
     bool any;
     uint64_t index;     /* seed index within the scenario */
     wp_outcome out;
+    char fatal[256];    /* an execution could not run at all (the driver does not start...) */
 } found;
 
 /* Explore one scenario; returns the executions counted (up to the finding when there is one). */
@@ -351,7 +352,10 @@ static uint64_t explore(const stress_opts *o, wpool *pool, uint32_t sc_index, co
         if (tag < cap)
             step_of[tag] = out.steps;
         if (out.rc == -1) {
-            fprintf(stderr, "kslab stress: an execution could not run: %s\n", out.err);
+            /* Not a verdict on a schedule: nothing can be explored.  Stop handing out work. */
+            if (!f->fatal[0])
+                snprintf(f->fatal, sizeof f->fatal, "%s", out.err);
+            limit = next;
             wp_outcome_free(&out);
             continue;
         }
@@ -428,6 +432,13 @@ int cmd_stress(int argc, char **argv)
         uint64_t n = explore(&o, pool, (uint32_t)k, &scs[k], sc_deadline, &f, &sc_steps, t0, &pct_steps);
         executions += n;
         steps += sc_steps;
+        if (f.fatal[0]) {
+            fprintf(stderr, "kslab stress: scenario %s cannot run: %s\n", scs[k].name, f.fatal);
+            wpool_destroy(pool);
+            if (f.any)
+                wp_outcome_free(&f.out);
+            return EXIT_USAGE;
+        }
         if (!o.json && !f.any)
             printf("  %-18s %" PRIu64 " executions, %" PRIu64 " scheduling points: clean\n", scs[k].name, n, sc_steps);
         if (f.any) {

@@ -356,7 +356,7 @@ VOID ksl_strm_complete_and_ready(PHW_STREAM_REQUEST_BLOCK Srb, const char *file,
  *   Low       a system worker thread at PASSIVE_LEVEL, synchronized with nothing.
  *   LowToHigh from a Low routine: back to High, run before the call returns.
  * Only one Dispatch or Low routine may be pending (queued, not yet started) per stream and one
- * per device: a second one is refused and reported (S.callatnewpriority-pending).
+ * per device: a second one is refused and reported (S3.callatnewpriority-pending).
  * Any IRQL up to the adapter's DIRQL (LowToHigh: PASSIVE_LEVEL).
  */
 VOID ksl_strm_call_at_new_priority(PHW_STREAM_OBJECT StreamObject, PVOID HwDeviceExtension, STREAM_PRIORITY Priority,
@@ -385,6 +385,20 @@ VOID ksl_strm_abort_outstanding(PVOID HwDeviceExtension, PHW_STREAM_OBJECT HwStr
                                 const char *file, int line);
 #define StreamClassAbortOutstandingRequests(HwDeviceExtension, HwStreamObject, Status) \
     ksl_strm_abort_outstanding((HwDeviceExtension), (HwStreamObject), (Status), __FILE__, __LINE__)
+
+/* ---- kslab: a stream minidriver as a driver (built in or a plugin, <kslab/plugin.h>) -------- */
+
+#define KSL_STREAM_DRIVER_VERSION 1u
+
+/* What `kslab stream --driver` runs: the minidriver's DriverEntry-like registration function and
+ * the device model the job puts under it ("fifocap", "polldev", "lowerbus" or "none"). */
+typedef struct ksl_stream_driver {
+    uint32_t version;          /* KSL_STREAM_DRIVER_VERSION */
+    const char *name;          /* e.g. "isr-dpc-pio" */
+    const char *description;   /* one line */
+    const char *device;        /* "fifocap", "polldev", "lowerbus", "none" */
+    NTSTATUS (*DriverEntry)(PVOID Argument1, PVOID Argument2); /* PASSIVE_LEVEL (host code) */
+} ksl_stream_driver;
 
 #ifdef __cplusplus
 }

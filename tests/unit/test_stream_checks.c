@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stream class checks of src/stream/checks.c, each triggered by a tiny fake minidriver and
+ * each with a clean twin: time at raised IRQL per routine (S1.dirql-over-budget,
+ * S6.dispatch-over-budget, S3.dispatch-callback-over-budget, configurable), the checked
+ * stream.sys assert on frequent long requests with synchronization on (S7.sync-on-long-requests),
+ * and the lockset over the adapter's registers with the interrupt lock
+ * (S4.unsynchronized-isr-shared-access).  The device is <kslab/hw/irqdev.h>: the ISR writes its
+ * STATUS register (acknowledge), so STATUS is shared with the ISR.
+ */
+#include "harness.h"
+
+#include <kslab/hw/irqdev.h>
+#include <kslab/rules.h>
+#include <kslab/stream.h>
+#include <kslab/wdk/strmini.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEV_BASE 0x6000u
+#define DEV_LINE 5u
+#define DEV_IRQL 9u
+#define MAXSRB 24
+
+enum cb_mode {
+    CB_NONE = 0,     /* the data packet completes the request itself */
+    CB_DISPATCH,     /* ISR -> Dispatch routine; it completes through a High routine */
+    CB_LOW,          /* ISR -> Low routine; it completes through LowToHigh */
+};
+
+typedef struct fdx {
+    uintptr_t port;
+} fdx;
+
+static struct {
+    /* configuration */
+    bool isr, sync_off;
+    int cb;
+    bool cb_touch_unsync;     /* the Dispatch / Low routine acknowledges STATUS itself */
+    uint32_t isr_stall_us, data_stall_us, cb_stall_us;
+    uint32_t long_us;         /* data requests with (index % 10) < long_per10 stall this long */
+    int long_per10;
+    int nsrbs;
+    ksl_stream_options opt;
+    bool with_opt;
+    /* state */
+    ksl_irqdev dev;
+    ksl_stream_adapter *a;
+    PHW_STREAM_REQUEST_BLOCK cur;
+    int ndata;
+    /* results */
+    NTSTATUS st_start, st_open, st_close, st_stop;
+    int completed;
+} g;
+
+static void complete_cur(void)
+{
+    PHW_STREAM_REQUEST_BLOCK srb = g.cur;
+    g.cur = NULL;
+    if (!srb)
+        return;
+    srb->Status = STATUS_SUCCESS;
+    srb->ActualBytesTransferred = 0;
+    StreamClassStreamNotification(StreamRequestComplete, srb->StreamObject, srb);
+    StreamClassStreamNotification(ReadyForNextStreamDataRequest, srb->StreamObject);
+    g.completed++;
+}
+
+static void STREAMAPI high_ack_complete(PVOID ctx)
+{
+    fdx *dx = ctx;
+    if (!g.cb_touch_unsync)
+        WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 0); /* shared with the ISR: under its lock here */
+    complete_cur();
+}
+
+static void STREAMAPI dispatch_cb(PVOID ctx)
+{
+    PHW_STREAM_OBJECT so = ctx;
+    fdx *dx = so->HwDeviceExtension;
+    if (g.cb_stall_us)
+        KeStallExecutionProcessor(g.cb_stall_us);
+    if (g.cb_touch_unsync)
+        WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 0);
+    StreamClassCallAtNewPriority(so, dx, High, high_ack_complete, dx);
+}
+
+static void STREAMAPI low_cb(PVOID ctx)
+{
+    PHW_STREAM_OBJECT so = ctx;
+    fdx *dx = so->HwDeviceExtension;
+    if (g.cb_touch_unsync)
+        WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 0);
+    StreamClassCallAtNewPriority(so, dx, LowToHigh, high_ack_complete, dx);
+}
+
+static VOID STREAMAPI data_packet(PHW_STREAM_REQUEST_BLOCK srb)
+{
+    fdx *dx = srb->HwDeviceExtension;
+    int i = g.ndata++;
+    uint32_t us = g.data_stall_us;
+    if (g.long_us && i % 10 < g.long_per10)
+        us = g.long_us;
+    if (us)
+        KeStallExecutionProcessor(us);
+    if (g.cb == CB_NONE) {
+        srb->Status = STATUS_SUCCESS;
+        StreamClassStreamNotification(StreamRequestComplete, srb->StreamObject, srb);
+        StreamClassStreamNotification(ReadyForNextStreamDataRequest, srb->StreamObject);
+        g.completed++;
+        return;
+    }
+    g.cur = srb;
+    WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_RAISE, 20000);
+}
+
+static VOID STREAMAPI control_packet(PHW_STREAM_REQUEST_BLOCK srb)
+{
+    srb->Status = srb->Command == SRB_SET_STREAM_STATE ? STATUS_SUCCESS : STATUS_NOT_IMPLEMENTED;
+    StreamClassStreamNotification(StreamRequestComplete, srb->StreamObject, srb);
+    StreamClassStreamNotification(ReadyForNextStreamControlRequest, srb->StreamObject);
+}
+
+static VOID STREAMAPI receive_packet(PHW_STREAM_REQUEST_BLOCK srb)
+{
+    fdx *dx = srb->HwDeviceExtension;
+    srb->Status = STATUS_SUCCESS;
+    switch (srb->Command) {
+    case SRB_INITIALIZE_DEVICE: {
+        PPORT_CONFIGURATION_INFORMATION cfg = srb->CommandData.ConfigInfo;
+        if (cfg->NumberOfAccessRanges)
+            dx->port = (uintptr_t)cfg->AccessRanges[0].RangeStart.QuadPart;
+        cfg->StreamDescriptorSize = sizeof(HW_STREAM_HEADER) + sizeof(HW_STREAM_INFORMATION);
+        break;
+    }
+    case SRB_GET_STREAM_INFO: {
+        PHW_STREAM_DESCRIPTOR d = srb->CommandData.StreamBuffer;
+        d->StreamHeader.NumberOfStreams = 1;
+        d->StreamHeader.SizeOfHwStreamInformation = sizeof(HW_STREAM_INFORMATION);
+        d->StreamInfo.NumberOfPossibleInstances = 1;
+        d->StreamInfo.DataFlow = KSPIN_DATAFLOW_OUT;
+        break;
+    }
+    case SRB_OPEN_STREAM:
+        srb->StreamObject->ReceiveDataPacket = data_packet;
+        srb->StreamObject->ReceiveControlPacket = control_packet;
+        break;
+    case SRB_CLOSE_STREAM:
+    case SRB_INITIALIZATION_COMPLETE:
+    case SRB_UNINITIALIZE_DEVICE:
+        break;
+    default:
+        srb->Status = STATUS_NOT_IMPLEMENTED;
+        break;
+    }
+    StreamClassCompleteRequestAndMarkQueueReady(srb);
+}
+
+static VOID STREAMAPI cancel_packet(PHW_STREAM_REQUEST_BLOCK srb)
+{
+    if (g.cur == srb)
+        complete_cur();
+}
+
+static VOID STREAMAPI timeout_handler(PHW_STREAM_REQUEST_BLOCK srb)
+{
+    (void)srb;
+}
+
+static BOOLEAN STREAMAPI interrupt(PVOID devext)
+{
+    fdx *dx = devext;
+    if (!READ_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS))
+        return FALSE;
+    WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 1);
+    if (g.isr_stall_us)
+        KeStallExecutionProcessor(g.isr_stall_us);
+    if (g.cur) {
+        PHW_STREAM_OBJECT so = g.cur->StreamObject;
+        if (g.cb == CB_DISPATCH)
+            StreamClassCallAtNewPriority(so, devext, Dispatch, dispatch_cb, so);
+        else if (g.cb == CB_LOW)
+            StreamClassCallAtNewPriority(so, devext, Low, low_cb, so);
+        else
+            complete_cur();
+    }
+    return TRUE;
+}
+
+static NTSTATUS fake_entry(PVOID Argument1, PVOID Argument2)
+{
+    HW_INITIALIZATION_DATA init;
+    RtlZeroMemory(&init, sizeof init);
+    init.HwInitializationDataSize = sizeof init;
+    init.HwInterrupt = g.isr ? interrupt : NULL;
+    init.HwReceivePacket = receive_packet;
+    init.HwCancelPacket = cancel_packet;
+    init.HwRequestTimeoutHandler = timeout_handler;
+    init.DeviceExtensionSize = sizeof(fdx);
+    init.PerStreamExtensionSize = 16;
+    init.TurnOffSynchronization = g.sync_off;
+    return StreamClassRegisterMinidriver(Argument1, Argument2, &init);
+}
+
+static void client_main(void *arg)
+{
+    (void)arg;
+    ksl_stream_adapter *a = g.a;
+    g.st_start = ksl_stream_start(a);
+    if (!NT_SUCCESS(g.st_start))
+        return;
+    ksl_stream_pin *pin = NULL;
+    g.st_open = ksl_stream_open(a, 0, NULL, &pin);
+    if (!NT_SUCCESS(g.st_open))
+        return;
+    ksl_stream_set_state(pin, KSSTATE_RUN);
+    PHW_STREAM_REQUEST_BLOCK srb[MAXSRB];
+    int n = g.nsrbs < MAXSRB ? g.nsrbs : MAXSRB;
+    for (int i = 0; i < n; i++) {
+        srb[i] = ksl_stream_srb_alloc(pin, SRB_READ_DATA, 64);
+        srb[i]->TimeoutCounter = srb[i]->TimeoutOriginal = 0;
+        ksl_stream_srb_submit(srb[i]);
+    }
+    for (int i = 0; i < n; i++)
+        ksl_stream_srb_wait(srb[i]);
+    g.st_close = ksl_stream_close(pin);
+    g.st_stop = ksl_stream_stop(a);
+    for (int i = 0; i < n; i++)
+        ksl_stream_srb_free(srb[i]);
+}
+
+static void setup(ksl_engine *e, void *arg)
+{
+    (void)arg;
+    ksl_stream_resources res = {0};
+    ksl_irqdev_attach(&g.dev, e, DEV_BASE, DEV_LINE, 0);
+    res.port_base = DEV_BASE;
+    res.port_size = KSL_IRQDEV_SIZE;
+    if (g.isr) {
+        res.has_interrupt = true;
+        res.irq_line = DEV_LINE;
+        res.irql = DEV_IRQL;
+    }
+    char err[256];
+    g.a = ksl_stream_create(e, fake_entry, &res, g.with_opt ? &g.opt : NULL, err, sizeof err);
+    if (!g.a) {
+        fprintf(stderr, "create: %s\n", err);
+        return;
+    }
+    ksl_thread_create(e, "client0", client_main, NULL);
+}
+
+static void teardown(ksl_engine *e, void *arg)
+{
+    (void)e, (void)arg;
+    ksl_stream_destroy(g.a);
+    g.a = NULL;
+}
+
+static void reset(void)
+{
+    memset(&g, 0, sizeof g);
+    g.nsrbs = 4;
+    g.opt.srb_timeout_s = 0;
+}
+
+static run_out run(uint64_t seed)
+{
+    ksl_config cfg = cfg_with(seed, 2);
+    return run_scenario_td(&cfg, setup, teardown, NULL);
+}
+
+/* A clean run went all the way: every request completed, close and stop succeeded. */
+static void assert_whole(run_out o)
+{
+    assert_clean(o);
+    assert_int_equal(g.st_start, STATUS_SUCCESS);
+    assert_int_equal(g.st_open, STATUS_SUCCESS);
+    assert_int_equal(g.st_close, STATUS_SUCCESS);
+    assert_int_equal(g.st_stop, STATUS_SUCCESS);
+    assert_int_equal(g.completed, g.nsrbs);
+}
+
+static void assert_msg(run_out o, const char *s)
+{
+    if (!strstr(o.message, s))
+        fail_msg("message '%s' lacks '%s'", o.message, s);
+}
+
+/* ---- S1: the DIRQL budget ------------------------------------------------------------------- */
+
+static void test_isr_budget(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        reset();
+        g.isr = true;
+        g.cb = CB_DISPATCH;
+        g.isr_stall_us = 15;
+        run_out o = run(seed);
+        assert_whole(o);
+        run_out_free(&o);
+
+        reset();
+        g.isr = true;
+        g.cb = CB_DISPATCH;
+        g.isr_stall_us = 30;
+        o = run(seed);
+        assert_rule(o, "S1.dirql-over-budget");
+        assert_msg(o, "HwInterrupt ran 3");
+        assert_msg(o, "the budget there is 20 us");
+        run_out_free(&o);
+    }
+    /* Configurable: a 40 us DIRQL budget admits the 30 us ISR. */
+    reset();
+    g.isr = true;
+    g.cb = CB_DISPATCH;
+    g.isr_stall_us = 30;
+    g.with_opt = true;
+    g.opt.dirql_budget_us = 40;
+    run_out o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+}
+
+/* An entry point at the DIRQL (synchronization on with an ISR): 30 us is over, 10 us is not. */
+static void test_dirql_entry_budget(void **state)
+{
+    (void)state;
+    reset();
+    g.isr = true;
+    g.data_stall_us = 10;
+    run_out o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+
+    reset();
+    g.isr = true;
+    g.data_stall_us = 30;
+    o = run(1);
+    assert_rule(o, "S1.dirql-over-budget");
+    assert_msg(o, "ReceiveDataPacket ran 3");
+    assert_msg(o, "DIRQL 9");
+    run_out_free(&o);
+}
+
+/* ---- S6: the DISPATCH_LEVEL budget ---------------------------------------------------------- */
+
+/* Synchronization on, no ISR: one request of 1.5 ms among 10 is an occasional long request at
+ * DISPATCH_LEVEL: S6 (not S7); 0.8 ms is within the budget. */
+static void test_dispatch_budget(void **state)
+{
+    (void)state;
+    reset();
+    g.nsrbs = 8;
+    g.long_us = 800;
+    g.long_per10 = 1;
+    run_out o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+
+    reset();
+    g.nsrbs = 8;
+    g.long_us = 1500;
+    g.long_per10 = 1;
+    o = run(1);
+    assert_rule(o, "S6.dispatch-over-budget");
+    assert_msg(o, "ReceiveDataPacket (request #");
+    assert_msg(o, "ran 1500.");
+    assert_msg(o, "us at DISPATCH_LEVEL");
+    run_out_free(&o);
+
+    /* Too few requests for the window: judged at stop, still S6. */
+    reset();
+    g.nsrbs = 2;
+    g.long_us = 1500;
+    g.long_per10 = 1;
+    o = run(1);
+    assert_rule(o, "S6.dispatch-over-budget");
+    assert_msg(o, "too few requests");
+    run_out_free(&o);
+}
+
+/* ---- S3: a Dispatch routine's budget -------------------------------------------------------- */
+
+static void test_dispatch_callback_budget(void **state)
+{
+    (void)state;
+    reset();
+    g.isr = true;
+    g.cb = CB_DISPATCH;
+    g.cb_stall_us = 400; /* a PIO copy of a frame: fine in a Dispatch routine */
+    run_out o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+
+    reset();
+    g.isr = true;
+    g.cb = CB_DISPATCH;
+    g.cb_stall_us = 1500;
+    o = run(1);
+    assert_rule(o, "S3.dispatch-callback-over-budget");
+    assert_msg(o, "Dispatch priority routine ran 15");
+    assert_msg(o, "the budget there is 1000 us");
+    run_out_free(&o);
+
+    reset();
+    g.isr = true;
+    g.cb = CB_DISPATCH;
+    g.cb_stall_us = 1500;
+    g.with_opt = true;
+    g.opt.dispatch_callback_budget_us = 2000;
+    o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+}
+
+/* ---- S7a: frequent long requests with synchronization on ------------------------------------ */
+
+static void test_long_requests(void **state)
+{
+    (void)state;
+    /* 30 % of the data requests at 2 ms, synchronization on: S7. */
+    reset();
+    g.nsrbs = 20;
+    g.long_us = 2000;
+    g.long_per10 = 3;
+    run_out o = run(1);
+    assert_rule(o, "S7.sync-on-long-requests");
+    assert_msg(o, "ran longer than 1000 us");
+    run_out_free(&o);
+
+    /* 10 %: not frequent.  With a DISPATCH budget that admits 2 ms the run is clean ... */
+    reset();
+    g.nsrbs = 20;
+    g.long_us = 2000;
+    g.long_per10 = 1;
+    g.with_opt = true;
+    g.opt.dispatch_budget_us = 5000;
+    o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+
+    /* ... with the default budget each long one is an S6 finding, not S7. */
+    reset();
+    g.nsrbs = 20;
+    g.long_us = 2000;
+    g.long_per10 = 1;
+    o = run(1);
+    assert_rule(o, "S6.dispatch-over-budget");
+    run_out_free(&o);
+
+    /* Synchronization off: PASSIVE_LEVEL, no budget, no S7. */
+    reset();
+    g.sync_off = true;
+    g.nsrbs = 20;
+    g.long_us = 2000;
+    g.long_per10 = 3;
+    o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+}
+
+/* ---- S4: a register shared with the ISR ----------------------------------------------------- */
+
+static void test_isr_shared_register(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        /* The Dispatch routine acknowledges STATUS (which the ISR writes) itself: S4. */
+        reset();
+        g.isr = true;
+        g.cb = CB_DISPATCH;
+        g.cb_touch_unsync = true;
+        run_out o = run(seed);
+        assert_rule(o, "S4.unsynchronized-isr-shared-access");
+        assert_msg(o, "Dispatch priority routine");
+        assert_msg(o, "register 0x0");
+        run_out_free(&o);
+
+        /* From a High routine: clean. */
+        reset();
+        g.isr = true;
+        g.cb = CB_DISPATCH;
+        o = run(seed);
+        assert_whole(o);
+        run_out_free(&o);
+
+        /* A Low routine: the same, and LowToHigh is clean. */
+        reset();
+        g.isr = true;
+        g.cb = CB_LOW;
+        g.cb_touch_unsync = true;
+        o = run(seed);
+        assert_rule(o, "S4.unsynchronized-isr-shared-access");
+        assert_msg(o, "Low priority routine");
+        run_out_free(&o);
+
+        reset();
+        g.isr = true;
+        g.cb = CB_LOW;
+        o = run(seed);
+        assert_whole(o);
+        run_out_free(&o);
+    }
+}
+
+/* The catalog knows every id of the checks, under the right rule. */
+static void test_catalog(void **state)
+{
+    (void)state;
+    const char *ids[] = {"S1.dirql-over-budget", "S6.dispatch-over-budget", "S3.dispatch-callback-over-budget",
+                         "S7.sync-on-long-requests", "S4.unsynchronized-isr-shared-access"};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        const ksl_rule *r = ksl_rule_find(ids[i]);
+        assert_non_null(r);
+        size_t k = strlen(r->rule);
+        assert_int_equal(k, 2);
+        assert_memory_equal(ids[i], r->rule, k);
+        assert_int_equal(ids[i][k], '.');
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isr_budget),
+        cmocka_unit_test(test_dirql_entry_budget),
+        cmocka_unit_test(test_dispatch_budget),
+        cmocka_unit_test(test_dispatch_callback_budget),
+        cmocka_unit_test(test_long_requests),
+        cmocka_unit_test(test_isr_shared_register),
+        cmocka_unit_test(test_catalog),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/* One streaming job end to end through the stream class (see stream_job.h). */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kslab/hw/fifocap.h>
+#include <kslab/hw/frame.h>
+#include <kslab/hw/polldev.h>
+#include <kslab/wdk/wdm.h>
+#include <stream_refs.h>
+
+#include "stream_job.h"
+
+#define PAUSE_MS 1
+#define CANCEL_WINDOW_US 3000u /* a picked SRB is cancelled within this long after its submission */
+#define CQ 256u
+
+typedef struct srb_rec {
+    PHW_STREAM_REQUEST_BLOCK srb;
+    bool cancel;         /* picked for cancellation */
+    bool submitted;
+    KEVENT cancel_done;  /* the canceller is finished with it */
+} srb_rec;
+
+typedef struct job_state {
+    const stream_job *job;
+    stream_result *res;
+    ksl_stream_adapter *a;
+    ksl_stream_pin *pin;
+    uint32_t magic, seed32;
+    srb_rec *recs;
+    ksl_frame_seq seq;
+    uint64_t unpicked_not_ok;
+    /* canceller */
+    KEVENT cancel_wake;
+    KSPIN_LOCK cancel_lock;
+    uint32_t cancel_queue[CQ];
+    uint32_t cancel_head, cancel_tail;
+    atomic_bool quit;
+    KEVENT quit_ev, started, churner_done;
+    KEVENT state_mu;     /* state changes of the reader and the churner (PASSIVE_LEVEL) */
+    bool pin_open;
+    char client_err[200];
+} job_state;
+
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+uint32_t stream_job_magic(const ksl_stream_driver *driver)
+{
+    if (!driver || !driver->device)
+        return 0;
+    if (strcmp(driver->device, "fifocap") == 0)
+        return KSL_FIFOCAP_MAGIC;
+    if (strcmp(driver->device, "polldev") == 0)
+        return KSL_POLLDEV_MAGIC;
+    if (strcmp(driver->device, "none") == 0)
+        return KSR_FILTER_MAGIC;
+    return 0;
+}
+
+static void set_state(job_state *js, KSSTATE to)
+{
+    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    if (js->pin_open)
+        ksl_stream_set_state(js->pin, to);
+    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+}
+
+static void quit(job_state *js)
+{
+    atomic_store(&js->quit, true);
+    KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    KeSetEvent(&js->quit_ev, IO_NO_INCREMENT, FALSE);
+    KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
+}
+
+static void canceller(void *arg)
+{
+    job_state *js = arg;
+    for (;;) {
+        KeWaitForSingleObject(&js->cancel_wake, Executive, KernelMode, FALSE, NULL);
+        for (;;) {
+            KIRQL old;
+            KeAcquireSpinLock(&js->cancel_lock, &old);
+            bool have = js->cancel_head != js->cancel_tail;
+            uint32_t i = have ? js->cancel_queue[js->cancel_head++ % CQ] : 0;
+            KeReleaseSpinLock(&js->cancel_lock, old);
+            if (!have)
+                break;
+            srb_rec *r = &js->recs[i];
+            uint64_t us = mix(js->job->cfg.seed ^ (uint64_t)i * 0x100000001B3ull) % (CANCEL_WINDOW_US + 1);
+            LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
+            KeDelayExecutionThread(KernelMode, FALSE, &d);
+            ksl_stream_srb_cancel(r->srb);
+            KeSetEvent(&r->cancel_done, IO_NO_INCREMENT, FALSE);
+        }
+        if (atomic_load(&js->quit))
+            return;
+    }
+}
+
+static void churner(void *arg)
+{
+    job_state *js = arg;
+    LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->pause_every_ms * 10000};
+    LARGE_INTEGER pause = {.QuadPart = -(LONGLONG)PAUSE_MS * 10000};
+    KeWaitForSingleObject(&js->started, Executive, KernelMode, FALSE, NULL);
+    for (;;) {
+        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
+            break;
+        set_state(js, KSSTATE_PAUSE);
+        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &pause) == STATUS_SUCCESS)
+            break;
+        set_state(js, KSSTATE_RUN);
+    }
+    KeSetEvent(&js->churner_done, IO_NO_INCREMENT, FALSE);
+}
+
+static bool submit(job_state *js, uint32_t i)
+{
+    srb_rec *r = &js->recs[i];
+    r->srb = ksl_stream_srb_alloc(js->pin, SRB_READ_DATA, STREAM_JOB_BUFFER_BYTES);
+    if (!r->srb) {
+        snprintf(js->client_err, sizeof js->client_err, "out of memory for SRB %u", i);
+        return false;
+    }
+    NTSTATUS st = ksl_stream_srb_submit(r->srb);
+    r->submitted = true;
+    js->res->srbs_submitted++;
+    if (st != STATUS_PENDING && !ksl_stream_srb_done(r->srb)) {
+        snprintf(js->client_err, sizeof js->client_err, "the class refused read SRB %u: NTSTATUS 0x%08X", i,
+                 (unsigned)st);
+        return false;
+    }
+    if (r->cancel) {
+        js->res->srbs_picked++;
+        KIRQL old;
+        KeAcquireSpinLock(&js->cancel_lock, &old);
+        js->cancel_queue[js->cancel_tail++ % CQ] = i;
+        KeReleaseSpinLock(&js->cancel_lock, old);
+        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    }
+    return true;
+}
+
+/* The reader's check of one completed SRB. */
+static void account(job_state *js, srb_rec *r, NTSTATUS st)
+{
+    stream_result *res = js->res;
+    if (st == STATUS_SUCCESS) {
+        res->srbs_ok++;
+        uint32_t used = r->srb->CommandData.DataBufferArray->DataUsed;
+        const uint8_t *p = ksl_stream_srb_data(r->srb);
+        uint64_t bad0 = js->seq.bad;
+        ksl_frame_result fr = ksl_frame_seq_push(&js->seq, js->magic, p, used);
+        if (fr == KSL_FRAME_OK) {
+            uint32_t seed;
+            memcpy(&seed, p + KSL_FRAME_OFF_SEED, 4);
+            if (seed != js->seed32 || r->srb->ActualBytesTransferred != used)
+                res->frames_bad++; /* whole and consistent, but not this source's, or miscounted */
+            res->frame_bytes = used;
+        } else if (js->seq.bad == bad0) {
+            res->frames_bad++;
+        }
+    } else if (st == STATUS_CANCELLED) {
+        res->srbs_cancelled++;
+        if (!r->cancel)
+            js->unpicked_not_ok++;
+    } else {
+        res->srbs_failed++;
+        js->unpicked_not_ok++;
+    }
+}
+
+static void reader(void *arg)
+{
+    job_state *js = arg;
+    const stream_job *job = js->job;
+    NTSTATUS st = ksl_stream_start(js->a);
+    if (!NT_SUCCESS(st)) {
+        snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
+                 job->driver->name, (unsigned)st);
+        quit(js);
+        return;
+    }
+    st = ksl_stream_open(js->a, 0, NULL, &js->pin);
+    if (!NT_SUCCESS(st)) {
+        snprintf(js->client_err, sizeof js->client_err, "driver '%s' did not open its stream 0: NTSTATUS 0x%08X",
+                 job->driver->name, (unsigned)st);
+        ksl_stream_stop(js->a);
+        quit(js);
+        return;
+    }
+    js->pin_open = true;
+    set_state(js, KSSTATE_ACQUIRE);
+    set_state(js, KSSTATE_PAUSE);
+    uint32_t next = 0, done = 0;
+    bool ok = true;
+    while (ok && next < job->frames && next < job->in_flight)
+        ok = submit(js, next++);
+    set_state(js, KSSTATE_RUN);
+    KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
+    int64_t wait = (int64_t)job->wait_ms * 10000;
+    while (done < next) {
+        srb_rec *r = &js->recs[done];
+        st = ksl_stream_srb_wait_for(r->srb, wait);
+        if (st == STATUS_TIMEOUT) {
+            js->res->srbs_timed_out++;
+            ksl_stream_srb_cancel(r->srb);
+            st = ksl_stream_srb_wait_for(r->srb, wait);
+        }
+        if (r->cancel)
+            KeWaitForSingleObject(&r->cancel_done, Executive, KernelMode, FALSE, NULL);
+        if (st == STATUS_TIMEOUT) {
+            js->unpicked_not_ok++;
+            r->srb = NULL; /* still with the driver: close deals with it; not freed */
+        } else {
+            account(js, r, st);
+            ksl_stream_srb_free(r->srb);
+            r->srb = NULL;
+        }
+        done++;
+        if (ok && next < job->frames)
+            ok = submit(js, next++);
+    }
+    quit(js);
+    if (job->pause_every_ms)
+        KeWaitForSingleObject(&js->churner_done, Executive, KernelMode, FALSE, NULL);
+    set_state(js, KSSTATE_STOP);
+    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    ksl_stream_close(js->pin);
+    js->pin_open = false;
+    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    st = ksl_stream_stop(js->a);
+    if (!NT_SUCCESS(st) && !js->client_err[0])
+        snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed SRB_UNINITIALIZE_DEVICE: NTSTATUS 0x%08X",
+                 job->driver->name, (unsigned)st);
+}
+
+void stream_job_default(stream_job *job, const ksl_stream_driver *driver)
+{
+    memset(job, 0, sizeof *job);
+    job->driver = driver;
+    ksl_config_default(&job->cfg);
+    job->frames = 200;
+    job->in_flight = 4;
+    job->pause_every_ms = 7;
+    job->wait_ms = 1000;
+}
+
+static void check(job_state *js, stream_result *res)
+{
+    res->frames_delivered = js->seq.frames;
+    res->frames_missing = js->seq.missing;
+    res->frames_bad += js->seq.bad;
+    res->frames_disorder = js->seq.disorder;
+    uint64_t accounted = res->srbs_ok + res->srbs_cancelled + res->srbs_failed;
+    res->data_ok = false;
+    if (res->frames_bad || res->frames_disorder) {
+        res->check_rule = "S.frame-check";
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "%" PRIu64 " bad frame(s) and %" PRIu64 " out of order among %" PRIu64 " delivered", res->frames_bad,
+                 res->frames_disorder, res->srbs_ok);
+    } else if (res->srbs_timed_out || accounted != res->srbs_submitted) {
+        res->check_rule = "S.srb-not-completed";
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "%" PRIu64 " read SRB(s) not completed within %u ms; %" PRIu64 " submitted, %" PRIu64 " completed",
+                 res->srbs_timed_out, (unsigned)js->job->wait_ms, res->srbs_submitted, accounted);
+    } else if (js->unpicked_not_ok) {
+        res->check_rule = "S.srb-failed";
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "%" PRIu64 " read SRB(s) nobody cancelled did not succeed (%" PRIu64 " failed, %" PRIu64
+                 " cancelled)",
+                 js->unpicked_not_ok, res->srbs_failed, res->srbs_cancelled);
+    } else if (res->srbs_ok == 0) {
+        res->check_rule = "S.no-data";
+        snprintf(res->data_msg, sizeof res->data_msg, "no frame was delivered");
+    } else {
+        res->data_ok = true;
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "%" PRIu64 " frames of %u bytes bit-exact, in order (%" PRIu64 " dropped by the device)",
+                 res->frames_delivered, (unsigned)res->frame_bytes, res->frames_missing);
+    }
+}
+
+int stream_job_run(const stream_job *job, stream_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->rc = -1;
+    if (!job->driver || !job->driver->DriverEntry || job->frames == 0 || job->in_flight == 0 || job->wait_ms == 0) {
+        snprintf(res->err, sizeof res->err, "bad job");
+        return res->rc = 2;
+    }
+    const char *dev = job->driver->device ? job->driver->device : "";
+    job_state js = {.job = job, .res = res};
+    js.magic = stream_job_magic(job->driver);
+    if (!js.magic) {
+        snprintf(res->err, sizeof res->err, "driver '%s' is for device '%s', which `kslab stream` does not run yet",
+                 job->driver->name, dev);
+        return res->rc = 2;
+    }
+    js.seed32 = strcmp(dev, "none") == 0 ? KSR_FILTER_SEED : (uint32_t)job->cfg.seed;
+    ksl_frame_seq_init(&js.seq, 0);
+    js.recs = calloc(job->frames, sizeof *js.recs);
+    ksl_config cfg = job->cfg;
+    uint64_t need = (uint64_t)job->frames * 20000 + 2000000;
+    if (cfg.max_steps < need)
+        cfg.max_steps = need;
+    ksl_engine *e = ksl_engine_create(&cfg, res->err, sizeof res->err);
+    ksl_fifocap *fc = NULL;
+    ksl_polldev *pd = NULL;
+    ksl_stream_adapter *a = NULL;
+    if (!e || !js.recs) {
+        if (!res->err[0])
+            snprintf(res->err, sizeof res->err, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < job->frames; i++) {
+        js.recs[i].cancel = job->cancel_every && (i + 1) % job->cancel_every == 0;
+        KeInitializeEvent(&js.recs[i].cancel_done, NotificationEvent, FALSE);
+    }
+    ksl_stream_resources rs = {0};
+    if (strcmp(dev, "fifocap") == 0) {
+        ksl_fifocap_config fcfg;
+        ksl_fifocap_config_default(&fcfg);
+        fcfg.seed = job->cfg.seed;
+        fcfg.fifo_bytes = 16384;
+        fcfg.line = STREAM_JOB_IRQ_LINE;
+        fc = ksl_fifocap_create(e, STREAM_JOB_FIFOCAP_BASE, &fcfg, res->err, sizeof res->err);
+        if (!fc)
+            goto out;
+        rs = (ksl_stream_resources){STREAM_JOB_FIFOCAP_BASE, KSL_FIFOCAP_SIZE, true, STREAM_JOB_IRQ_LINE,
+                                    STREAM_JOB_DIRQL};
+    } else if (strcmp(dev, "polldev") == 0) {
+        ksl_polldev_config pcfg;
+        ksl_polldev_config_default(&pcfg);
+        pcfg.seed = job->cfg.seed;
+        pd = ksl_polldev_create(e, STREAM_JOB_POLLDEV_BASE, &pcfg, res->err, sizeof res->err);
+        if (!pd)
+            goto out;
+        rs = (ksl_stream_resources){STREAM_JOB_POLLDEV_BASE, KSL_POLLDEV_SIZE, false, 0, 0};
+    }
+    char cerr[200];
+    a = ksl_stream_create(e, job->driver->DriverEntry, &rs, NULL, cerr, sizeof cerr);
+    if (!a) {
+        snprintf(res->err, sizeof res->err, "driver '%s' did not register: %s", job->driver->name, cerr);
+        res->rc = 2;
+        goto out;
+    }
+    js.a = a;
+    KeInitializeEvent(&js.cancel_wake, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&js.quit_ev, NotificationEvent, FALSE);
+    KeInitializeEvent(&js.started, NotificationEvent, FALSE);
+    KeInitializeEvent(&js.churner_done, NotificationEvent, FALSE);
+    KeInitializeSpinLock(&js.cancel_lock);
+    KeInitializeEvent(&js.state_mu, SynchronizationEvent, TRUE);
+    ksl_thread_create(e, "reader", reader, &js);
+    ksl_thread_create(e, "canceller", canceller, &js);
+    if (job->pause_every_ms)
+        ksl_thread_create(e, "churner", churner, &js);
+    if (job->trace_fn)
+        ksl_engine_set_trace(e, job->trace_fn, job->trace_user);
+    int rc = ksl_engine_run(e);
+    ksl_engine_stats(e, &res->engine);
+    res->trace_hash = ksl_engine_trace_hash(e);
+    if (job->keep_choices) {
+        size_t n;
+        const uint32_t *c = ksl_engine_choices(e, &n);
+        res->choices = malloc((n ? n : 1) * sizeof *res->choices);
+        if (res->choices) {
+            if (n)
+                memcpy(res->choices, c, n * sizeof *c);
+            res->nchoices = n;
+        }
+    }
+    ksl_stream_get_stats(a, &res->cls);
+    if (fc) {
+        ksl_fifocap_stats s;
+        ksl_fifocap_get_stats(fc, &s);
+        res->dev_frames = s.frames_produced;
+        res->dev_dropped = s.frames_dropped;
+        res->dev_interrupts = s.interrupts;
+    } else if (pd) {
+        ksl_polldev_stats s;
+        ksl_polldev_get_stats(pd, &s);
+        res->dev_frames = s.frames_produced;
+        res->dev_dropped = s.frames_dropped;
+    }
+    if (rc == 1) {
+        res->finding = *ksl_engine_finding(e);
+        res->rc = 1;
+    } else if (rc == 0 && js.client_err[0]) {
+        snprintf(res->err, sizeof res->err, "%s", js.client_err);
+        res->rc = 2;
+    } else if (rc == 0) {
+        check(&js, res);
+        res->rc = 0;
+    } else {
+        snprintf(res->err, sizeof res->err, "the engine could not run the job");
+    }
+out:
+    ksl_stream_destroy(a);
+    if (e)
+        ksl_engine_destroy(e);
+    ksl_fifocap_destroy(fc);
+    ksl_polldev_destroy(pd);
+    free(js.recs);
+    return res->rc;
+}
+
+void stream_result_free(stream_result *res)
+{
+    free(res->choices);
+    res->choices = NULL;
+    res->nchoices = 0;
+}

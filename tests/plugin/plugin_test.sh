@@ -147,6 +147,9 @@ C
   hand_plugin fails "KSL_PLUGIN_ABI_VERSION" KSL_PLUGIN_WAVEPCI "&drv"
   run 2 "$kslab" play --driver ./fails.so --seconds 1
   expect_err "driver 'hand' failed to start"
+  # ... and stress explores nothing with it: exit 2 with the reason, never a "clean" verdict.
+  run 2 "$kslab" stress ./fails.so --schedules 20
+  expect_err "cannot run: driver 'hand' failed to start"
   ;;
 *)
   fail "unknown case"

@@ -37,6 +37,11 @@ typedef struct ksl_stream_resources {
     bool has_interrupt;    /* an interrupt resource: line + DIRQL */
     uint32_t irq_line;
     uint8_t irql;          /* a device IRQL, 3..26 */
+    /* The next-lower device (a bus-type minidriver's, S7c), e.g. a ksl_lowerbus *; NULL: none.
+     * SRB_INITIALIZE_DEVICE's ConfigInfo->PhysicalDeviceObject is then a device object for it
+     * whose DeviceExtension is this pointer (see <kslab/wdk/strmini.h>).  The caller keeps it
+     * alive until ksl_stream_destroy. */
+    void *lower_device;
 } ksl_stream_resources;
 
 typedef struct ksl_stream_options {

@@ -285,6 +285,12 @@ NTSTATUS ksl_stream_start(ksl_stream_adapter *a)
     a->cfg.AdapterObject = &a->devobj;
     a->cfg.RealPhysicalDeviceObject = &a->devobj;
     a->cfg.PhysicalDeviceObject = &a->devobj;
+    if (a->res.lower_device) { /* the device the class attached to: the minidriver's next-lower driver */
+        a->lowerobj.Size = sizeof a->lowerobj;
+        a->lowerobj.DeviceExtension = a->res.lower_device;
+        a->cfg.RealPhysicalDeviceObject = &a->lowerobj;
+        a->cfg.PhysicalDeviceObject = &a->lowerobj;
+    }
     a->cfg.AdapterInterfaceType = PCIBus;
     a->cfg.InterruptMode = LevelSensitive;
     if (a->res.has_interrupt) {

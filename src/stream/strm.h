@@ -167,6 +167,7 @@ struct ksl_stream_adapter {
     KSPIN_LOCK class_lock;       /* the serialization lock without an ISR */
     pthread_mutex_t mu;          /* bookkeeping; see above */
     DEVICE_OBJECT devobj;
+    DEVICE_OBJECT lowerobj;      /* the next-lower device (res.lower_device), when there is one */
     uint8_t *dxmem;              /* header + device extension */
     PVOID devext;
     PVOID instext;

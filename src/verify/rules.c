@@ -103,6 +103,12 @@ static const ksl_rule rules[] = {
     {"S4.unsynchronized-isr-shared-access", "S4", "Eraser's lockset over the adapter's registers, with the interrupt lock",
      "a register the ISR writes also written by a Dispatch or Low priority routine not holding the interrupt lock "
      "(not from a High routine)"},
+    {"S1.data-mismatch", "S1", "the stream job's frame check after the run",
+     "frames delivered damaged, repeated or out of order (checked bit for bit against the device's data)"},
+    {"S1.srb-lost", "S1", "the stream job's books after the run",
+     "a read SRB never completed (a request lost): submitted != completed + cancelled + failed, or timed out"},
+    {"S1.srb-failed", "S1", "the stream job's books after the run", "a read SRB nobody cancelled completed with an error"},
+    {"S1.no-data", "S1", "the stream job's books after the run", "a stream delivered no frame at all"},
     {"S7.bus-request-completed-twice", "S7", "the lower bus model (IRP completion semantics)",
      "a bus request completed twice: it was submitted again while still pending"},
     {"S7.bus-request-freed-pending", "S7", "the lower bus model", "a bus request freed while the bus still holds it"},

@@ -136,7 +136,7 @@ int cmd_stream(int argc, char **argv)
         return bad("%s", err);
     job.driver = drv.stream;
     if (!stream_job_magic(job.driver))
-        return bad("%s", "this driver's device ('lowerbus') is not simulated by `kslab stream` yet");
+        return bad("driver's device '%s' is not simulated by `kslab stream`", job.driver->device);
     FILE *trace = NULL;
     if (trace_path && !(trace = fopen(trace_path, "w")))
         return bad("cannot write the trace file '%s'", trace_path);

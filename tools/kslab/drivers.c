@@ -32,10 +32,11 @@ bool driver_arg_is_path(const char *arg)
 
 static void builtin_names(char *buf, size_t len, driver_kind kind)
 {
-    size_t used = 0, n = kind == DRIVER_STREAM ? ksl_stream_nrefs : NBUILTIN;
+    size_t used = 0, nwp = kind == DRIVER_STREAM ? 0 : NBUILTIN;
+    size_t n = nwp + (kind == DRIVER_WAVEPCI ? 0 : ksl_stream_nrefs);
     buf[0] = 0;
     for (size_t i = 0; i < n && used < len; i++) {
-        const char *name = kind == DRIVER_STREAM ? ksl_stream_refs[i]->name : builtin[i]->name;
+        const char *name = i >= nwp ? ksl_stream_refs[i - nwp]->name : builtin[i]->name;
         int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name);
         if (w < 0)
             break;
@@ -50,7 +51,7 @@ static const char *kind_name(driver_kind k)
 
 static const char *kind_commands(driver_kind k)
 {
-    return k == DRIVER_STREAM ? "`kslab stream`" : "`kslab play`, `capture` and `stress`";
+    return k == DRIVER_STREAM ? "`kslab stream` and `stress`" : "`kslab play`, `capture` and `stress`";
 }
 
 static int fail(char *err, size_t errlen, void *handle, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -159,7 +160,7 @@ static int load_plugin(const char *arg, driver_kind want, driver_ref *out, char 
         return fail(err, errlen, h, "plugin '%s' is of an unknown kind (plugin kind %u; WavePci is %u, stream class %u)",
                     arg, (unsigned)p->kind, (unsigned)KSL_PLUGIN_WAVEPCI, (unsigned)KSL_PLUGIN_STREAM);
     driver_kind got = p->kind == KSL_PLUGIN_STREAM ? DRIVER_STREAM : DRIVER_WAVEPCI;
-    if (got != want)
+    if (want != DRIVER_ANY && got != want)
         return fail(err, errlen, h, "plugin '%s' is %s, not %s (plugin kind %u): run it with %s", arg, kind_name(got),
                     kind_name(want), (unsigned)p->kind, kind_commands(got));
     if (got == DRIVER_STREAM) {
@@ -207,7 +208,7 @@ int driver_resolve_kind(const char *arg, driver_kind want, driver_ref *out, char
         return load_plugin(arg, want, out, err, errlen);
     for (size_t i = 0; i < NBUILTIN; i++) {
         if (strcmp(builtin[i]->name, arg) == 0) {
-            if (want != DRIVER_WAVEPCI)
+            if (want != DRIVER_ANY && want != DRIVER_WAVEPCI)
                 return fail(err, errlen, NULL, "driver '%s' is %s, not %s: run it with %s", arg,
                             kind_name(DRIVER_WAVEPCI), kind_name(want), kind_commands(DRIVER_WAVEPCI));
             out->kind = DRIVER_WAVEPCI;
@@ -220,7 +221,7 @@ int driver_resolve_kind(const char *arg, driver_kind want, driver_ref *out, char
     }
     for (size_t i = 0; i < ksl_stream_nrefs; i++) {
         if (strcmp(ksl_stream_refs[i]->name, arg) == 0) {
-            if (want != DRIVER_STREAM)
+            if (want != DRIVER_ANY && want != DRIVER_STREAM)
                 return fail(err, errlen, NULL, "driver '%s' is %s, not %s: run it with %s", arg,
                             kind_name(DRIVER_STREAM), kind_name(want), kind_commands(DRIVER_STREAM));
             out->kind = DRIVER_STREAM;

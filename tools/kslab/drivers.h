@@ -16,7 +16,8 @@
 #include <kslab/wdk/portcls.h>
 #include <kslab/wdk/strmini.h>
 
-typedef enum driver_kind { DRIVER_WAVEPCI = 1, DRIVER_STREAM = 2 } driver_kind;
+/* DRIVER_ANY: only as what driver_resolve_kind wants (a command that runs either kind). */
+typedef enum driver_kind { DRIVER_ANY = 0, DRIVER_WAVEPCI = 1, DRIVER_STREAM = 2 } driver_kind;
 
 typedef struct driver_ref {
     driver_kind kind;                 /* which of the two below is set */

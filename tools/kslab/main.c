@@ -36,7 +36,7 @@ static void usage(FILE *f)
           "  capture   capture through a WavePci driver what a microphone hearing a WAV file records\n"
           "  stream    capture frames through a stream class minidriver, checked bit for bit; `kslab stream --help`\n"
           "  demo      run the built-in engine demonstration: a clean scenario, then a broken one\n"
-          "  stress    explore a WavePci driver's schedules until a rule breaks; `kslab stress --help`\n"
+          "  stress    explore a driver's schedules until a rule breaks; `kslab stress --help`\n"
           "  replay    reproduce a run from its replay token\n"
           "  rules     list every check with its id and source\n"
           "  list      list the built-in scenarios\n"
@@ -51,9 +51,9 @@ static void usage(FILE *f)
           "play / capture:       kslab play|capture [IN.wav] [-o OUT.wav] [options]; `kslab play --help`\n"
           "replay options:\n"
           "  --json               print the outcome as one JSON object\n"
-          "  --trace FILE         (WavePci tokens) write the run as Chrome Trace Event JSON\n"
-          "  --sarif FILE         (WavePci tokens) write the result as SARIF 2.1.0\n"
-          "  --timeout SEC        (WavePci tokens) wall time before the run counts as a hang (default 20)\n"
+          "  --trace FILE         (stress tokens) write the run as Chrome Trace Event JSON\n"
+          "  --sarif FILE         (stress tokens) write the result as SARIF 2.1.0\n"
+          "  --timeout SEC        (stress tokens) wall time before the run counts as a hang (default 20)\n"
           "\n"
           "exit status: 0 clean, 1 a finding, 2 usage or input error\n",
           f);
@@ -280,13 +280,13 @@ static int cmd_replay(int argc, char **argv)
         fprintf(stderr, "kslab replay: %s\n", err);
         return EXIT_USAGE;
     }
-    if (replay_is_wavepci(t.scenario)) {
-        int rc = replay_wavepci(&t, text, json != 0, trace, sarif, timeout_s);
+    if (replay_is_stress(t.scenario)) {
+        int rc = replay_stress(&t, text, json != 0, trace, sarif, timeout_s);
         ksl_token_free(&t);
         return rc;
     }
     if (trace || sarif) {
-        fprintf(stderr, "kslab replay: --trace and --sarif are for WavePci tokens (from kslab stress)\n");
+        fprintf(stderr, "kslab replay: --trace and --sarif are for tokens from kslab stress\n");
         ksl_token_free(&t);
         return EXIT_USAGE;
     }

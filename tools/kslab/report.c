@@ -19,14 +19,14 @@ static void srcroot(char *buf, size_t len)
         snprintf(buf, len, ".");
 }
 
-void report_run(const wp_scenario *sc, const ksl_wavepci_driver *drv, const ksl_config *cfg, const char *token,
-                const char *trace_path, const char *sarif_path, wp_outcome *out)
+void report_run(uint32_t sc, const driver_ref *drv, const ksl_config *cfg, const char *token, const char *trace_path,
+                const char *sarif_path, wp_outcome *out)
 {
     FILE *tf = NULL;
     if (trace_path && !(tf = fopen(trace_path, "w")))
         fprintf(stderr, "kslab: cannot write the trace '%s': %s\n", trace_path, strerror(errno));
     recorder *rec = recorder_open(tf, cfg->cpus, RECORDER_RING_DEFAULT);
-    wp_execute(sc, drv, cfg, false, rec ? recorder_event : NULL, rec, out);
+    exec_run(drv, sc, cfg, false, rec ? recorder_event : NULL, rec, out);
     if (rec && recorder_close(rec, out->rc == 1 ? &out->finding : NULL) != 0 && trace_path)
         fprintf(stderr, "kslab: writing the trace '%s' failed\n", trace_path);
     if (tf && fclose(tf) != 0)
@@ -43,8 +43,8 @@ void report_run(const wp_scenario *sc, const ksl_wavepci_driver *drv, const ksl_
 }
 
 typedef struct body_args {
-    const wp_scenario *sc;
-    const ksl_wavepci_driver *drv;
+    uint32_t sc;
+    const driver_ref *drv;
     const ksl_config *cfg;
     const char *token, *trace, *sarif;
 } body_args;
@@ -55,7 +55,7 @@ static void body(void *arg, wp_outcome *out)
     report_run(b->sc, b->drv, b->cfg, b->token, b->trace, b->sarif, out);
 }
 
-void report_files(const wp_scenario *sc, const driver_ref *drv, const char *token, const char *trace_path,
+void report_files(uint32_t sc, const driver_ref *drv, const char *token, const char *trace_path,
                   const char *sarif_path, double timeout_s, const wp_outcome *found)
 {
     char root[PATH_MAX], err[512];
@@ -82,7 +82,7 @@ void report_files(const wp_scenario *sc, const driver_ref *drv, const char *toke
         fprintf(stderr, "kslab: %s\n", err);
         return;
     }
-    body_args b = {sc, drv->driver, &t.cfg, token, trace_path, sarif_path};
+    body_args b = {sc, drv, &t.cfg, token, trace_path, sarif_path};
     wp_outcome o;
     wp_run_isolated(timeout_s, body, &b, &o);
     if (o.rc != 1 || strcmp(o.finding.rule, found->finding.rule) != 0)

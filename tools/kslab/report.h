@@ -11,18 +11,18 @@
 #include "wp_scenarios.h"
 
 /*
- * Run `sc` once under `cfg` with a recorder, writing the trace to `trace_path` and the SARIF to
+ * Run scenario `sc` of drv's scenario set (workers.h) once under `cfg` with a recorder, writing the trace to `trace_path` and the SARIF to
  * `sarif_path` (either may be NULL); `out` receives the outcome.  Meant to run in a worker
  * process (a crashing driver takes the half-written files with it).
  */
-void report_run(const wp_scenario *sc, const ksl_wavepci_driver *drv, const ksl_config *cfg, const char *token,
-                const char *trace_path, const char *sarif_path, wp_outcome *out);
+void report_run(uint32_t sc, const driver_ref *drv, const ksl_config *cfg, const char *token, const char *trace_path,
+                const char *sarif_path, wp_outcome *out);
 /*
- * After `kslab stress`: write the trace and SARIF of the finding `found` (replaying `token` in a
+ * After `kslab stress`: write the trace and SARIF of the finding `found` in scenario `sc` (replaying `token` in a
  * worker process), or a SARIF with no result when `found` is NULL.  A crash or hang finding has
  * no trace; its SARIF carries the finding without a thread flow.  Errors go to stderr.
  */
-void report_files(const wp_scenario *sc, const driver_ref *drv, const char *token, const char *trace_path,
+void report_files(uint32_t sc, const driver_ref *drv, const char *token, const char *trace_path,
                   const char *sarif_path, double timeout_s, const wp_outcome *found);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <kslab/hw/fifocap.h>
 #include <kslab/hw/frame.h>
+#include <kslab/hw/lowerbus.h>
 #include <kslab/hw/polldev.h>
 #include <kslab/wdk/wdm.h>
 #include <stream_refs.h>
@@ -62,6 +63,8 @@ uint32_t stream_job_magic(const ksl_stream_driver *driver)
         return KSL_FIFOCAP_MAGIC;
     if (strcmp(driver->device, "polldev") == 0)
         return KSL_POLLDEV_MAGIC;
+    if (strcmp(driver->device, "lowerbus") == 0)
+        return KSL_LOWERBUS_MAGIC;
     if (strcmp(driver->device, "none") == 0)
         return KSR_FILTER_MAGIC;
     return 0;
@@ -162,6 +165,9 @@ static void account(job_state *js, srb_rec *r, NTSTATUS st)
         const uint8_t *p = ksl_stream_srb_data(r->srb);
         uint64_t bad0 = js->seq.bad;
         ksl_frame_result fr = ksl_frame_seq_push(&js->seq, js->magic, p, used);
+        if (js->magic == KSL_LOWERBUS_MAGIC && fr == KSL_FRAME_OK &&
+            ksl_lowerbus_check_frame(p, used, NULL) != KSL_FRAME_OK)
+            res->frames_bad++; /* the lower bus's own check disagrees */
         if (fr == KSL_FRAME_OK) {
             uint32_t seed;
             memcpy(&seed, p + KSL_FRAME_OFF_SEED, 4);
@@ -179,6 +185,28 @@ static void account(job_state *js, srb_rec *r, NTSTATUS st)
         res->srbs_failed++;
         js->unpicked_not_ok++;
     }
+}
+
+/* An SRB still outstanding when the reader closed the stream (close_after): the close cancelled
+ * it, or it completed before. */
+static void closed_outstanding(job_state *js, srb_rec *r)
+{
+    if (r->cancel)
+        KeWaitForSingleObject(&r->cancel_done, Executive, KernelMode, FALSE, NULL);
+    if (!r->srb)
+        return;
+    if (!ksl_stream_srb_done(r->srb)) {
+        js->unpicked_not_ok++; /* the class reported it (S1.srb-not-completed-at-close) */
+        r->srb = NULL;
+        return;
+    }
+    NTSTATUS st = r->srb->Status;
+    if (st == STATUS_CANCELLED)
+        js->res->srbs_cancelled++; /* cancelled by the close, as asked */
+    else
+        account(js, r, st);
+    ksl_stream_srb_free(r->srb);
+    r->srb = NULL;
 }
 
 static void reader(void *arg)
@@ -210,7 +238,7 @@ static void reader(void *arg)
     set_state(js, KSSTATE_RUN);
     KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
     int64_t wait = (int64_t)job->wait_ms * 10000;
-    while (done < next) {
+    while (done < next && !(job->close_after && done >= job->close_after)) {
         srb_rec *r = &js->recs[done];
         st = ksl_stream_srb_wait_for(r->srb, wait);
         if (st == STATUS_TIMEOUT) {
@@ -240,6 +268,8 @@ static void reader(void *arg)
     ksl_stream_close(js->pin);
     js->pin_open = false;
     KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    for (; done < next; done++) /* close_after: what was outstanding at the close */
+        closed_outstanding(js, &js->recs[done]);
     st = ksl_stream_stop(js->a);
     if (!NT_SUCCESS(st) && !js->client_err[0])
         snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed SRB_UNINITIALIZE_DEVICE: NTSTATUS 0x%08X",
@@ -266,23 +296,23 @@ static void check(job_state *js, stream_result *res)
     uint64_t accounted = res->srbs_ok + res->srbs_cancelled + res->srbs_failed;
     res->data_ok = false;
     if (res->frames_bad || res->frames_disorder) {
-        res->check_rule = "S.frame-check";
+        res->check_rule = "S1.data-mismatch";
         snprintf(res->data_msg, sizeof res->data_msg,
                  "%" PRIu64 " bad frame(s) and %" PRIu64 " out of order among %" PRIu64 " delivered", res->frames_bad,
                  res->frames_disorder, res->srbs_ok);
     } else if (res->srbs_timed_out || accounted != res->srbs_submitted) {
-        res->check_rule = "S.srb-not-completed";
+        res->check_rule = "S1.srb-lost";
         snprintf(res->data_msg, sizeof res->data_msg,
                  "%" PRIu64 " read SRB(s) not completed within %u ms; %" PRIu64 " submitted, %" PRIu64 " completed",
                  res->srbs_timed_out, (unsigned)js->job->wait_ms, res->srbs_submitted, accounted);
     } else if (js->unpicked_not_ok) {
-        res->check_rule = "S.srb-failed";
+        res->check_rule = "S1.srb-failed";
         snprintf(res->data_msg, sizeof res->data_msg,
                  "%" PRIu64 " read SRB(s) nobody cancelled did not succeed (%" PRIu64 " failed, %" PRIu64
                  " cancelled)",
                  js->unpicked_not_ok, res->srbs_failed, res->srbs_cancelled);
     } else if (res->srbs_ok == 0) {
-        res->check_rule = "S.no-data";
+        res->check_rule = "S1.no-data";
         snprintf(res->data_msg, sizeof res->data_msg, "no frame was delivered");
     } else {
         res->data_ok = true;
@@ -318,6 +348,7 @@ int stream_job_run(const stream_job *job, stream_result *res)
     ksl_engine *e = ksl_engine_create(&cfg, res->err, sizeof res->err);
     ksl_fifocap *fc = NULL;
     ksl_polldev *pd = NULL;
+    ksl_lowerbus *lb = NULL;
     ksl_stream_adapter *a = NULL;
     if (!e || !js.recs) {
         if (!res->err[0])
@@ -338,8 +369,8 @@ int stream_job_run(const stream_job *job, stream_result *res)
         fc = ksl_fifocap_create(e, STREAM_JOB_FIFOCAP_BASE, &fcfg, res->err, sizeof res->err);
         if (!fc)
             goto out;
-        rs = (ksl_stream_resources){STREAM_JOB_FIFOCAP_BASE, KSL_FIFOCAP_SIZE, true, STREAM_JOB_IRQ_LINE,
-                                    STREAM_JOB_DIRQL};
+        rs = (ksl_stream_resources){.port_base = STREAM_JOB_FIFOCAP_BASE, .port_size = KSL_FIFOCAP_SIZE,
+                                    .has_interrupt = true, .irq_line = STREAM_JOB_IRQ_LINE, .irql = STREAM_JOB_DIRQL};
     } else if (strcmp(dev, "polldev") == 0) {
         ksl_polldev_config pcfg;
         ksl_polldev_config_default(&pcfg);
@@ -347,7 +378,17 @@ int stream_job_run(const stream_job *job, stream_result *res)
         pd = ksl_polldev_create(e, STREAM_JOB_POLLDEV_BASE, &pcfg, res->err, sizeof res->err);
         if (!pd)
             goto out;
-        rs = (ksl_stream_resources){STREAM_JOB_POLLDEV_BASE, KSL_POLLDEV_SIZE, false, 0, 0};
+        rs = (ksl_stream_resources){.port_base = STREAM_JOB_POLLDEV_BASE, .port_size = KSL_POLLDEV_SIZE};
+    } else if (strcmp(dev, "lowerbus") == 0) {
+        ksl_lowerbus_config lcfg;
+        ksl_lowerbus_config_default(&lcfg);
+        lcfg.seed = job->cfg.seed;
+        if (lcfg.max_pending < job->in_flight)
+            lcfg.max_pending = job->in_flight; /* the reader never has more outstanding */
+        lb = ksl_lowerbus_create(e, &lcfg, res->err, sizeof res->err);
+        if (!lb)
+            goto out;
+        rs = (ksl_stream_resources){.lower_device = lb};
     }
     char cerr[200];
     a = ksl_stream_create(e, job->driver->DriverEntry, &rs, NULL, cerr, sizeof cerr);
@@ -394,6 +435,11 @@ int stream_job_run(const stream_job *job, stream_result *res)
         ksl_polldev_get_stats(pd, &s);
         res->dev_frames = s.frames_produced;
         res->dev_dropped = s.frames_dropped;
+    } else if (lb) {
+        ksl_lowerbus_stats s;
+        ksl_lowerbus_get_stats(lb, &s);
+        res->dev_frames = s.submitted; /* every submission gets the next frame number */
+        res->dev_dropped = s.cancelled; /* their numbers are gaps the reader sees */
     }
     if (rc == 1) {
         res->finding = *ksl_engine_finding(e);
@@ -413,6 +459,7 @@ out:
         ksl_engine_destroy(e);
     ksl_fifocap_destroy(fc);
     ksl_polldev_destroy(pd);
+    ksl_lowerbus_destroy(lb);
     free(js.recs);
     return res->rc;
 }

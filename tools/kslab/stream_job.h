@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One streaming job end to end through the stream class: an engine, the device model the
- * minidriver names (fifocap at fixed ports with an interrupt, polldev at fixed ports, or none for
- * a filter), the class adapter built from the driver's DriverEntry, and client threads: a reader
+ * minidriver names (fifocap at fixed ports with an interrupt, polldev at fixed ports, a lower bus
+ * passed as the adapter's lower device, or none for a filter), the class adapter built from the driver's DriverEntry, and client threads: a reader
  * that keeps `in_flight` read SRBs submitted and checks every frame bit for bit as it completes
  * (the frame format of <kslab/hw/frame.h>: the device's magic, or the reference filter's), a
  * canceller that cancels every K-th SRB somewhere in its life, and a state churner that pauses the
@@ -33,6 +33,9 @@ typedef struct stream_job {
     uint32_t pause_every_ms;   /* the churner pauses the stream 1 ms every this much (0: never; default 7) */
     uint32_t wait_ms;          /* how long the reader waits for one SRB before counting it timed out
                                 * and cancelling it (virtual time; default 1000) */
+    uint32_t close_after;      /* once this many SRBs have completed, stop waiting: STOP and close the
+                                * stream with the rest still outstanding (the class cancels them; they
+                                * count as cancelled, or delivered if they completed); 0: never */
     ksl_trace_fn *trace_fn;    /* every event of the run to this hook (e.g. recorder_event) */
     void *trace_user;
     bool keep_choices;
@@ -59,9 +62,9 @@ typedef struct stream_result {
     uint64_t frames_bad;       /* failed the frame check (or the wrong seed) */
     uint64_t frames_disorder;  /* not in increasing order */
     uint32_t frame_bytes;      /* size of the frames seen */
-    /* the device's view (fifocap / polldev) */
-    uint64_t dev_frames;       /* produced */
-    uint64_t dev_dropped;
+    /* the device's view (fifocap / polldev / lowerbus) */
+    uint64_t dev_frames;       /* produced (lowerbus: requests submitted, each numbered) */
+    uint64_t dev_dropped;      /* lowerbus: requests cancelled (their frame numbers are gaps) */
     uint64_t dev_interrupts;
     bool data_ok;              /* rc 0 and every check passed */
     const char *check_rule;    /* when !data_ok after rc 0: the rule the check breaks */

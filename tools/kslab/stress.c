@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `kslab stress DRIVER` and the replay of WavePci tokens.
+ * `kslab stress DRIVER` and the replay of its tokens, for WavePci drivers and stream class
+ * minidrivers alike: the driver's kind picks the scenario set (workers.h), tokens name
+ * "wavepci/<scenario>" or "stream/<scenario>".
  *
  * Executions run in worker processes (workers.h), seeds in increasing order.  With several
  * workers the verdict is still the same as with one: the finding reported is the one of the
@@ -31,6 +33,12 @@
 #define DEFAULT_TIMEOUT_S 20.0
 #define SHRINK_MAX_RUNS 400u
 #define TOKEN_PREFIX "wavepci/"
+#define STREAM_TOKEN_PREFIX "stream/"
+
+static const char *token_prefix(driver_kind kind)
+{
+    return kind == DRIVER_STREAM ? STREAM_TOKEN_PREFIX : TOKEN_PREFIX;
+}
 
 static double now_s(void)
 {
@@ -43,9 +51,10 @@ static void stress_usage(FILE *f)
 {
     fputs("usage: kslab stress DRIVER [options]\n"
           "\n"
-          "Explore schedules of a WavePci driver (a built-in name, or the path of a plugin .so) in the\n"
-          "built-in scenarios until a rule breaks.  At the first finding the schedule is shrunk, and the\n"
-          "rule, the message, the events leading to it and a replay token are printed.\n"
+          "Explore schedules of a WavePci driver or a stream class minidriver (a built-in name, or the path\n"
+          "of a plugin .so) in the built-in scenarios of its kind until a rule breaks.  At the first finding\n"
+          "the schedule is shrunk, and the rule, the message, the events leading to it and a replay token\n"
+          "are printed.\n"
           "\n"
           "options:\n"
           "  --scenario NAME      one scenario (see `kslab list`); default: all, in order\n"
@@ -71,12 +80,12 @@ static void stress_usage(FILE *f)
 
 /* A token for `sc`; with `replay`, for exactly the schedule `choices` (an empty list is the
  * schedule that takes the first option everywhere), else for cfg's seed and strategy. */
-static char *make_token(const wp_scenario *sc, const char *driver_arg, const ksl_config *cfg, bool replay,
-                        const uint32_t *choices, size_t n)
+static char *make_token(driver_kind kind, const char *sc_name, const char *driver_arg, const ksl_config *cfg,
+                        bool replay, const uint32_t *choices, size_t n)
 {
     ksl_token t;
     memset(&t, 0, sizeof t);
-    snprintf(t.scenario, sizeof t.scenario, TOKEN_PREFIX "%s", sc->name);
+    snprintf(t.scenario, sizeof t.scenario, "%s%s", token_prefix(kind), sc_name);
     snprintf(t.params, sizeof t.params, "driver=%s", driver_arg);
     t.cfg = *cfg;
     t.choices = (uint32_t *)(uintptr_t)choices;
@@ -232,7 +241,7 @@ static int parse(int argc, char **argv, stress_opts *o)
         }
         i++;
         if (strcmp(a, "--scenario") == 0) {
-            if (!wp_scenario_find(v)) {
+            if (!wp_scenario_find(v) && !st_scenario_find(v)) {
                 fprintf(stderr, "kslab stress: no scenario '%s' (see `kslab list`)\n", v);
                 return -1;
             }
@@ -305,7 +314,7 @@ typedef struct found {
 } found;
 
 /* Explore one scenario; returns the executions counted (up to the finding when there is one). */
-static uint64_t explore(const stress_opts *o, wpool *pool, uint32_t sc_index, const wp_scenario *sc, double deadline,
+static uint64_t explore(const stress_opts *o, wpool *pool, uint32_t sc_index, const char *sc_name, double deadline,
                         found *f, uint64_t *steps_total, double t_start, uint64_t *pct_steps_out)
 {
     uint64_t next = 0, limit = o->time_s > 0 ? UINT64_MAX : o->schedules, done = 0, counted_steps = 0;
@@ -374,7 +383,7 @@ static uint64_t explore(const stress_opts *o, wpool *pool, uint32_t sc_index, co
             for (size_t i = 0; i < cap && i < next; i++)
                 st += step_of[i];
             double el = last_progress - t_start;
-            fprintf(stderr, "\r  %-18s %" PRIu64 " executions, %.0f/s, %.2f M points/s, findings %d   ", sc->name,
+            fprintf(stderr, "\r  %-18s %" PRIu64 " executions, %.0f/s, %.2f M points/s, findings %d   ", sc_name,
                     done, (double)done / (el > 0 ? el : 1), (double)(st + *steps_total) / (el > 0 ? el : 1) / 1e6,
                     f->any ? 1 : 0);
         }
@@ -397,13 +406,16 @@ int cmd_stress(int argc, char **argv)
         return pr > 0 ? EXIT_CLEAN : EXIT_USAGE;
     driver_ref drv;
     char err[512];
-    if (driver_resolve(o.driver_arg, &drv, err, sizeof err) != 0) {
+    if (driver_resolve_kind(o.driver_arg, DRIVER_ANY, &drv, err, sizeof err) != 0) {
         fprintf(stderr, "kslab stress: %s\n", err);
         return EXIT_USAGE;
     }
-    size_t nsc;
-    const wp_scenario *scs = wp_scenarios(&nsc);
-    wpool *pool = wpool_create(o.jobs, drv.driver, &o.cfg, o.timeout_s);
+    if (o.scenario && exec_scenario_index(drv.kind, o.scenario) < 0) {
+        fprintf(stderr, "kslab stress: no scenario '%s' (see `kslab list`)\n", o.scenario);
+        return EXIT_USAGE;
+    }
+    size_t nsc = exec_nscenarios(drv.kind);
+    wpool *pool = wpool_create(o.jobs, &drv, &o.cfg, o.timeout_s);
     if (!pool) {
         fprintf(stderr, "kslab stress: cannot start worker processes\n");
         return EXIT_USAGE;
@@ -420,29 +432,30 @@ int cmd_stress(int argc, char **argv)
     double t0 = now_s(), deadline = o.time_s > 0 ? t0 + o.time_s : 0;
     uint64_t executions = 0, steps = 0;
     found f = {0};
-    const wp_scenario *found_sc = NULL;
+    const char *found_sc = NULL;
     uint32_t found_sci = 0;
     size_t nrun = o.scenario ? 1 : nsc;
     for (size_t k = 0; k < nsc && !f.any; k++) {
-        if (o.scenario && strcmp(scs[k].name, o.scenario) != 0)
+        const char *name = exec_scenario_name(drv.kind, k);
+        if (o.scenario && strcmp(name, o.scenario) != 0)
             continue;
         double sc_deadline = o.time_s > 0 ? now_s() + (deadline - now_s()) / (double)(nrun--) : 0;
         uint64_t sc_steps = 0;
         uint64_t pct_steps = 0;
-        uint64_t n = explore(&o, pool, (uint32_t)k, &scs[k], sc_deadline, &f, &sc_steps, t0, &pct_steps);
+        uint64_t n = explore(&o, pool, (uint32_t)k, name, sc_deadline, &f, &sc_steps, t0, &pct_steps);
         executions += n;
         steps += sc_steps;
         if (f.fatal[0]) {
-            fprintf(stderr, "kslab stress: scenario %s cannot run: %s\n", scs[k].name, f.fatal);
+            fprintf(stderr, "kslab stress: scenario %s cannot run: %s\n", name, f.fatal);
             wpool_destroy(pool);
             if (f.any)
                 wp_outcome_free(&f.out);
             return EXIT_USAGE;
         }
         if (!o.json && !f.any)
-            printf("  %-18s %" PRIu64 " executions, %" PRIu64 " scheduling points: clean\n", scs[k].name, n, sc_steps);
+            printf("  %-18s %" PRIu64 " executions, %" PRIu64 " scheduling points: clean\n", name, n, sc_steps);
         if (f.any) {
-            found_sc = &scs[k];
+            found_sc = name;
             found_sci = (uint32_t)k;
             if (pct_steps)
                 o.cfg.pct_steps = pct_steps; /* the token must carry what the run used */
@@ -472,12 +485,12 @@ int cmd_stress(int argc, char **argv)
         ksl_config cfg = o.cfg;
         cfg.seed = seed;
         if (cfg.engine == KSL_ENGINE_DETERMINISTIC)
-            token = make_token(found_sc, o.driver_arg, &cfg, !crashed && choices, crashed ? NULL : choices,
+            token = make_token(drv.kind, found_sc, o.driver_arg, &cfg, !crashed && choices, crashed ? NULL : choices,
                                crashed ? 0 : nch);
         if (token && (o.trace || o.sarif))
-            report_files(found_sc, &drv, token, o.trace, o.sarif, o.timeout_s, &f.out);
+            report_files(found_sci, &drv, token, o.trace, o.sarif, o.timeout_s, &f.out);
     } else if (o.sarif) {
-        report_files(NULL, &drv, NULL, NULL, o.sarif, o.timeout_s, NULL);
+        report_files(0, &drv, NULL, NULL, o.sarif, o.timeout_s, NULL);
     }
     wpool_destroy(pool);
     if (o.json) {
@@ -486,7 +499,7 @@ int cmd_stress(int argc, char **argv)
         printf(",\"message\":");
         json_write_string(stdout, f.any ? f.out.finding.message : "");
         printf(",\"scenario\":");
-        json_write_string(stdout, found_sc ? found_sc->name : (o.scenario ? o.scenario : ""));
+        json_write_string(stdout, found_sc ? found_sc : (o.scenario ? o.scenario : ""));
         printf(",\"driver\":");
         json_write_string(stdout, drv.name);
         printf(",\"replay\":");
@@ -500,7 +513,7 @@ int cmd_stress(int argc, char **argv)
         printf("  %" PRIu64 " executions, %" PRIu64 " scheduling points, %.2f s (%.0f executions/s)\n", executions,
                steps, wall, wall > 0 ? (double)executions / wall : 0.0);
         if (f.any) {
-            printf("  scenario %s, seed %" PRIu64 "\n", found_sc->name, o.cfg.seed + f.index);
+            printf("  scenario %s, seed %" PRIu64 "\n", found_sc, o.cfg.seed + f.index);
             if (!f.out.finding.file && f.out.file[0])
                 f.out.finding.file = f.out.file;
             print_finding(&f.out.finding);
@@ -525,8 +538,8 @@ int cmd_stress(int argc, char **argv)
 /* ---- replay ------------------------------------------------------------------------------- */
 
 typedef struct replay_body {
-    const wp_scenario *sc;
-    const ksl_wavepci_driver *drv;
+    uint32_t sc;
+    const driver_ref *drv;
     const ksl_config *cfg;
     const char *trace, *sarif, *token;
 } replay_body;
@@ -537,26 +550,30 @@ static void replay_in_child(void *arg, wp_outcome *out)
     report_run(b->sc, b->drv, b->cfg, b->token, b->trace, b->sarif, out);
 }
 
-bool replay_is_wavepci(const char *scenario)
+bool replay_is_stress(const char *scenario)
 {
-    return strncmp(scenario, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0;
+    return strncmp(scenario, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0 ||
+           strncmp(scenario, STREAM_TOKEN_PREFIX, strlen(STREAM_TOKEN_PREFIX)) == 0;
 }
 
-int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *trace, const char *sarif,
-                   double timeout_s)
+int replay_stress(const ksl_token *t, const char *text, bool json, const char *trace, const char *sarif,
+                  double timeout_s)
 {
-    const wp_scenario *sc = wp_scenario_find(t->scenario + strlen(TOKEN_PREFIX));
-    if (!sc || strncmp(t->params, "driver=", 7) != 0) {
+    driver_kind kind = strncmp(t->scenario, STREAM_TOKEN_PREFIX, strlen(STREAM_TOKEN_PREFIX)) == 0 ? DRIVER_STREAM
+                                                                                                    : DRIVER_WAVEPCI;
+    long sci = exec_scenario_index(kind, t->scenario + strlen(token_prefix(kind)));
+    if (sci < 0 || strncmp(t->params, "driver=", 7) != 0) {
         fprintf(stderr, "kslab replay: this build has no scenario '%s'\n", t->scenario);
         return EXIT_USAGE;
     }
+    const char *sc_name = exec_scenario_name(kind, (size_t)sci);
     driver_ref drv;
     char err[512];
-    if (driver_resolve(t->params + 7, &drv, err, sizeof err) != 0) {
+    if (driver_resolve_kind(t->params + 7, kind, &drv, err, sizeof err) != 0) {
         fprintf(stderr, "kslab replay: %s\n", err);
         return EXIT_USAGE;
     }
-    replay_body b = {sc, drv.driver, &t->cfg, trace, sarif, text};
+    replay_body b = {(uint32_t)sci, &drv, &t->cfg, trace, sarif, text};
     wp_outcome o;
     wp_run_isolated(timeout_s, replay_in_child, &b, &o);
     if (o.rc < 0) {
@@ -571,10 +588,10 @@ int replay_wavepci(const ksl_token *t, const char *text, bool json, const char *
         printf(",\"message\":");
         json_write_string(stdout, o.rc == 1 ? o.finding.message : "");
         printf(",\"scenario\":");
-        json_write_string(stdout, sc->name);
+        json_write_string(stdout, sc_name);
         printf(",\"steps\":%" PRIu64 ",\"trace_hash\":\"%016" PRIx64 "\"}\n", o.steps, o.trace_hash);
     } else {
-        printf("replay of %s with driver '%s': %s\n", sc->name, drv.name,
+        printf("replay of %s with driver '%s': %s\n", sc_name, drv.name,
                o.rc == 1 ? "the finding reproduces" : "clean");
         if (o.rc == 1)
             print_finding(&o.finding);
@@ -592,4 +609,8 @@ void stress_list(FILE *f)
     fprintf(f, "WavePci stress scenarios (kslab stress DRIVER --scenario NAME):\n");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-18s %s\n", s[i].name, s[i].summary);
+    const st_scenario *t = st_scenarios(&n);
+    fprintf(f, "\nstream class stress scenarios (kslab stress MINIDRIVER --scenario NAME):\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-18s %s\n", t[i].name, t[i].summary);
 }

@@ -55,7 +55,7 @@ typedef struct worker {
 struct wpool {
     worker w[MAX_WORKERS];
     unsigned n;
-    const ksl_wavepci_driver *drv;
+    driver_ref drv;
     ksl_config base;
     double timeout_s;
 };
@@ -149,11 +149,53 @@ static int send_outcome(int fd, const wp_outcome *o)
     return o->nchoices ? write_all(fd, o->choices, o->nchoices * sizeof *o->choices) : 0;
 }
 
+size_t exec_nscenarios(driver_kind kind)
+{
+    size_t n;
+    if (kind == DRIVER_STREAM)
+        st_scenarios(&n);
+    else
+        wp_scenarios(&n);
+    return n;
+}
+
+const char *exec_scenario_name(driver_kind kind, size_t i)
+{
+    size_t n;
+    if (kind == DRIVER_STREAM) {
+        const st_scenario *s = st_scenarios(&n);
+        return i < n ? s[i].name : NULL;
+    }
+    const wp_scenario *s = wp_scenarios(&n);
+    return i < n ? s[i].name : NULL;
+}
+
+long exec_scenario_index(driver_kind kind, const char *name)
+{
+    for (size_t i = 0, n = exec_nscenarios(kind); i < n; i++)
+        if (strcmp(exec_scenario_name(kind, i), name) == 0)
+            return (long)i;
+    return -1;
+}
+
+void exec_run(const driver_ref *drv, uint32_t scenario, const ksl_config *cfg, bool keep_choices,
+              ksl_trace_fn *trace_fn, void *trace_user, wp_outcome *out)
+{
+    size_t n;
+    if (scenario >= exec_nscenarios(drv->kind)) {
+        memset(out, 0, sizeof *out);
+        out->rc = -1;
+        snprintf(out->err, sizeof out->err, "no scenario %u", scenario);
+    } else if (drv->kind == DRIVER_STREAM) {
+        st_execute(&st_scenarios(&n)[scenario], drv->stream, cfg, keep_choices, trace_fn, trace_user, out);
+    } else {
+        wp_execute(&wp_scenarios(&n)[scenario], drv->driver, cfg, keep_choices, trace_fn, trace_user, out);
+    }
+}
+
 static void worker_main(const wpool *p, int req_fd, int res_fd)
 {
     child_setup(res_fd);
-    size_t nsc;
-    const wp_scenario *scs = wp_scenarios(&nsc);
     for (;;) {
         request rq;
         if (read_all(req_fd, &rq, sizeof rq) != 0)
@@ -176,13 +218,7 @@ static void worker_main(const wpool *p, int req_fd, int res_fd)
             cfg.nchoices = rq.nchoices;
         }
         wp_outcome o;
-        if (rq.scenario >= nsc) {
-            memset(&o, 0, sizeof o);
-            o.rc = -1;
-            snprintf(o.err, sizeof o.err, "no scenario %u", rq.scenario);
-        } else {
-            wp_execute(&scs[rq.scenario], p->drv, &cfg, rq.keep_choices != 0, NULL, NULL, &o);
-        }
+        exec_run(&p->drv, rq.scenario, &cfg, rq.keep_choices != 0, NULL, NULL, &o);
         free(choices);
         if (send_outcome(res_fd, &o) != 0)
             _exit(4);
@@ -238,7 +274,7 @@ static void reap(worker *w, int *status)
     w->busy = false;
 }
 
-wpool *wpool_create(unsigned jobs, const ksl_wavepci_driver *drv, const ksl_config *base, double timeout_s)
+wpool *wpool_create(unsigned jobs, const driver_ref *drv, const ksl_config *base, double timeout_s)
 {
     if (jobs < 1 || jobs > MAX_WORKERS)
         return NULL;
@@ -246,7 +282,7 @@ wpool *wpool_create(unsigned jobs, const ksl_wavepci_driver *drv, const ksl_conf
     wpool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->drv = drv;
+    p->drv = *drv;
     p->base = *base;
     p->timeout_s = timeout_s;
     for (unsigned i = 0; i < jobs; i++) {

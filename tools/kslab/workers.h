@@ -10,16 +10,32 @@
 #ifndef KSLAB_TOOLS_WORKERS_H
 #define KSLAB_TOOLS_WORKERS_H
 
+#include "drivers.h"
+#include "stream_scenarios.h"
 #include "wp_scenarios.h"
 
 typedef struct wpool wpool;
 
 /*
- * Start `jobs` workers for `drv` (loaded in this process before: children inherit it).  Every
+ * The scenario set of a kind of driver: the WavePci scenarios (wp_scenarios.h) for a WavePci
+ * driver, the stream class ones (stream_scenarios.h) for a stream class minidriver.  Scenarios
+ * are named by their index in the set.
+ */
+size_t exec_nscenarios(driver_kind kind);
+const char *exec_scenario_name(driver_kind kind, size_t i);
+/* Index of the scenario `name` of the set, or -1. */
+long exec_scenario_index(driver_kind kind, const char *name);
+/* One execution of scenario `scenario` of drv's set: wp_execute or st_execute. */
+void exec_run(const driver_ref *drv, uint32_t scenario, const ksl_config *cfg, bool keep_choices,
+              ksl_trace_fn *trace_fn, void *trace_user, wp_outcome *out);
+
+/*
+ * Start `jobs` workers for `drv` (loaded in this process before: children inherit it; its kind picks
+ * the scenario set).  Every
  * execution uses `base` with the request's seed (and choices, for a replay).  `timeout_s` of
  * wall time per execution before it counts as a hang.  NULL when fork fails.
  */
-wpool *wpool_create(unsigned jobs, const ksl_wavepci_driver *drv, const ksl_config *base, double timeout_s);
+wpool *wpool_create(unsigned jobs, const driver_ref *drv, const ksl_config *base, double timeout_s);
 /* Stop every worker. */
 void wpool_destroy(wpool *p);
 /* True when a worker is free for wpool_submit. */

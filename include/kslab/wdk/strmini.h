@@ -137,6 +137,13 @@ typedef struct _PORT_CONFIGURATION_INFORMATION {
     ULONG StreamDescriptorSize; /* OUT: bytes of HW_STREAM_DESCRIPTOR for SRB_GET_STREAM_INFO */
     PIRP Irp;
     PVOID DmaAdapterObject;     /* NULL in kslab */
+    /* The top of the device stack the class attached to: where the minidriver sends its requests
+     * (IoCallDriver on Windows).  kslab: when the adapter has a next-lower device
+     * (ksl_stream_resources.lower_device, e.g. the lower bus of <kslab/hw/lowerbus.h>), a device
+     * object whose DeviceExtension is that device — a bus-type minidriver (S7c) takes its
+     * ksl_lowerbus * from PhysicalDeviceObject->DeviceExtension and calls ksl_lowerbus_submit /
+     * ksl_lowerbus_cancel on it; RealPhysicalDeviceObject is the same object.  Without one, both
+     * are ClassDeviceObject. */
     PDEVICE_OBJECT PhysicalDeviceObject;
 } PORT_CONFIGURATION_INFORMATION, *PPORT_CONFIGURATION_INFORMATION;
 

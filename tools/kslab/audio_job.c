@@ -8,6 +8,7 @@
 #include <kslab/wdk/wdm.h>
 
 #include "audio_job.h"
+#include "job_run.h"
 
 /* Where the device sits in the port space, and its interrupt. */
 #define JOB_NAM_BASE 0xE000u
@@ -352,21 +353,8 @@ int audio_job_run(const audio_job *job, audio_result *res)
     ksl_thread_create(e, "canceller", canceller, &js);
     if (job->pause_every_ms)
         ksl_thread_create(e, "pauser", pauser, &js);
-    if (job->trace_fn)
-        ksl_engine_set_trace(e, job->trace_fn, job->trace_user);
-    int rc = ksl_engine_run(e);
-    ksl_engine_stats(e, &res->engine);
-    res->trace_hash = ksl_engine_trace_hash(e);
-    if (job->keep_choices) {
-        size_t n;
-        const uint32_t *c = ksl_engine_choices(e, &n);
-        res->choices = malloc((n ? n : 1) * sizeof *res->choices);
-        if (res->choices) {
-            if (n)
-                memcpy(res->choices, c, n * sizeof *c);
-            res->nchoices = n;
-        }
-    }
+    int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
+                            &res->choices, &res->nchoices);
     res->irps = calloc(js.nrecs ? js.nrecs : 1, sizeof *res->irps);
     if (res->irps) {
         res->nirps = js.nrecs;

@@ -13,6 +13,7 @@
 #include <kslab/wdk/wdm.h>
 #include <stream_refs.h>
 
+#include "job_run.h"
 #include "stream_job.h"
 
 #define PAUSE_MS 1
@@ -408,21 +409,8 @@ int stream_job_run(const stream_job *job, stream_result *res)
     ksl_thread_create(e, "canceller", canceller, &js);
     if (job->pause_every_ms)
         ksl_thread_create(e, "churner", churner, &js);
-    if (job->trace_fn)
-        ksl_engine_set_trace(e, job->trace_fn, job->trace_user);
-    int rc = ksl_engine_run(e);
-    ksl_engine_stats(e, &res->engine);
-    res->trace_hash = ksl_engine_trace_hash(e);
-    if (job->keep_choices) {
-        size_t n;
-        const uint32_t *c = ksl_engine_choices(e, &n);
-        res->choices = malloc((n ? n : 1) * sizeof *res->choices);
-        if (res->choices) {
-            if (n)
-                memcpy(res->choices, c, n * sizeof *c);
-            res->nchoices = n;
-        }
-    }
+    int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
+                            &res->choices, &res->nchoices);
     ksl_stream_get_stats(a, &res->cls);
     if (fc) {
         ksl_fifocap_stats s;

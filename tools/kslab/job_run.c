@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* One engine run with its results collected (see job_run.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "job_run.h"
+
+int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool keep_choices, ksl_stats *stats,
+                   uint64_t *trace_hash, uint32_t **choices, size_t *nchoices)
+{
+    if (trace_fn)
+        ksl_engine_set_trace(e, trace_fn, trace_user);
+    int rc = ksl_engine_run(e);
+    ksl_engine_stats(e, stats);
+    *trace_hash = ksl_engine_trace_hash(e);
+    if (keep_choices) {
+        size_t n;
+        const uint32_t *c = ksl_engine_choices(e, &n);
+        *choices = malloc((n ? n : 1) * sizeof **choices);
+        if (*choices) {
+            if (n)
+                memcpy(*choices, c, n * sizeof *c);
+            *nchoices = n;
+        }
+    }
+    return rc;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* What every job runner (audio_job, stream_job) does around one engine run.  Host code. */
+#ifndef KSLAB_TOOLS_JOB_RUN_H
+#define KSLAB_TOOLS_JOB_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kslab/engine.h>
+
+/*
+ * Run `e` (its threads already created) with `trace_fn` (may be NULL) seeing every event, then
+ * collect its counters, its trace hash and, with keep_choices, a malloc'd copy of the strategy's
+ * choice list (left NULL when out of memory).  Returns ksl_engine_run's result.
+ */
+int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool keep_choices, ksl_stats *stats,
+                   uint64_t *trace_hash, uint32_t **choices, size_t *nchoices);
+
+#endif

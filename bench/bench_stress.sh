@@ -3,7 +3,10 @@
 # AC'97 miniport (tests/buggy/), against plain stress on the threaded engine (real threads on the
 # real cores: the "hours of multiprocessor stress" kslab replaces), and raw throughput.
 #
-#   bench/bench_stress.sh [BUILD_DIR] [THREADED_CAP_SECONDS] [SEEDS]
+#   bench/bench_stress.sh [BUILD_DIR] [THREADED_CAP_SECONDS] [SEEDS] [VARIANT_GLOB]
+#
+# VARIANT_GLOB picks the variants (default 'buggy-*': every WavePci and stream variant;
+# 'buggy-stream-*' for the stream class ones only).
 #
 # For each variant: which scenario its bug lives in (the scenario of the first finding of a
 # default run), then within that scenario only ("the same driver and scenario"): the median over
@@ -16,6 +19,7 @@ set -euo pipefail
 build=${1:-build/default}
 cap=${2:-60}
 seeds=${3:-5}
+glob=${4:-buggy-*}
 k=$build/kslab
 [ -x "$k" ] || { echo "bench_stress: no $k (build the default preset first)" >&2; exit 2; }
 
@@ -37,7 +41,7 @@ run() {
 
 echo "| variant | rule | scenario | random: s / executions | pct:3: s / executions | threaded: s | threaded / random |"
 echo "|---|---|---|---|---|---|---|"
-for so in "$build"/drivers/buggy-*.so; do
+for so in "$build"/drivers/$glob.so; do
   v=$(basename "$so" .so); v=${v#buggy-}
   extra=()
   [ "$v" = spin-forever ] && extra=(--timeout 2)

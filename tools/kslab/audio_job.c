@@ -370,18 +370,9 @@ int audio_job_run(const audio_job *job, audio_result *res)
         res->out = out->data;
         out->data = NULL;
     }
-    if (rc == 1) {
-        res->finding = *ksl_engine_finding(e);
-        res->rc = 1;
-    } else if (rc == 0 && js.client_err[0]) {
-        snprintf(res->err, sizeof res->err, "%s", js.client_err);
-        res->rc = 2;
-    } else if (rc == 0) {
+    res->rc = job_verdict(e, rc, js.client_err, &res->finding, res->err, sizeof res->err);
+    if (res->rc == 0)
         check_output(&js, res);
-        res->rc = 0;
-    } else {
-        snprintf(res->err, sizeof res->err, "the engine could not run the job");
-    }
 out:
     ksl_wavepci_destroy(f);
     if (e)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* One engine run with its results collected (see job_run.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,4 +25,21 @@ int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool
         }
     }
     return rc;
+}
+
+int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *finding, char *err,
+                size_t errlen)
+{
+    if (run_rc == 1) {
+        *finding = *ksl_engine_finding(e);
+        return 1;
+    }
+    if (run_rc == 0 && client_err[0]) {
+        snprintf(err, errlen, "%s", client_err);
+        return 2;
+    }
+    if (run_rc == 0)
+        return 0;
+    snprintf(err, errlen, "the engine could not run the job");
+    return -1;
 }

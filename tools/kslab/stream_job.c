@@ -429,18 +429,9 @@ int stream_job_run(const stream_job *job, stream_result *res)
         res->dev_frames = s.submitted; /* every submission gets the next frame number */
         res->dev_dropped = s.cancelled; /* their numbers are gaps the reader sees */
     }
-    if (rc == 1) {
-        res->finding = *ksl_engine_finding(e);
-        res->rc = 1;
-    } else if (rc == 0 && js.client_err[0]) {
-        snprintf(res->err, sizeof res->err, "%s", js.client_err);
-        res->rc = 2;
-    } else if (rc == 0) {
+    res->rc = job_verdict(e, rc, js.client_err, &res->finding, res->err, sizeof res->err);
+    if (res->rc == 0)
         check(&js, res);
-        res->rc = 0;
-    } else {
-        snprintf(res->err, sizeof res->err, "the engine could not run the job");
-    }
 out:
     ksl_stream_destroy(a);
     if (e)

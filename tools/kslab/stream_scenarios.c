@@ -46,28 +46,10 @@ void st_execute(const st_scenario *sc, const ksl_stream_driver *drv, const ksl_c
     job.trace_user = trace_user;
     stream_result r;
     int rc = stream_job_run(&job, &r);
-    out->steps = r.engine.steps;
-    out->trace_hash = r.trace_hash;
-    out->choices = r.choices;
-    out->nchoices = r.nchoices;
+    wp_outcome_set(out,
+                   &(wp_job_verdict){rc, &r.finding, &r.engine, r.trace_hash, r.choices, r.nchoices, r.data_ok,
+                                     r.check_rule, r.data_msg, r.err},
+                   "S1.data-mismatch");
     r.choices = NULL;
-    if (rc == 1) {
-        out->rc = 1;
-        out->finding = r.finding;
-        snprintf(out->file, sizeof out->file, "%s", r.finding.file ? r.finding.file : "");
-    } else if (rc == 0 && !r.data_ok) {
-        out->rc = 1;
-        snprintf(out->finding.rule, sizeof out->finding.rule, "%s", r.check_rule ? r.check_rule : "S1.data-mismatch");
-        snprintf(out->finding.message, sizeof out->finding.message, "%s", r.data_msg);
-        snprintf(out->finding.context, sizeof out->finding.context, "the data check after the run");
-        out->finding.cpu = -1;
-        out->finding.step = r.engine.steps;
-        out->finding.time_ns = r.engine.time_ns;
-    } else if (rc == 0) {
-        out->rc = 0;
-    } else {
-        out->rc = -1;
-        snprintf(out->err, sizeof out->err, "%s", r.err[0] ? r.err : "the stream job could not run");
-    }
     stream_result_free(&r);
 }

@@ -80,30 +80,38 @@ void wp_execute(const wp_scenario *sc, const ksl_wavepci_driver *drv, const ksl_
     job.trace_user = trace_user;
     audio_result r;
     int rc = audio_job_run(&job, &r);
-    out->steps = r.engine.steps;
-    out->trace_hash = r.trace_hash;
-    out->choices = r.choices;
-    out->nchoices = r.nchoices;
+    wp_outcome_set(out,
+                   &(wp_job_verdict){rc, &r.finding, &r.engine, r.trace_hash, r.choices, r.nchoices, r.data_ok,
+                                     r.check_rule, r.data_msg, r.err},
+                   "W4.data-mismatch");
     r.choices = NULL;
-    if (rc == 1) {
+    audio_result_free(&r);
+}
+
+void wp_outcome_set(wp_outcome *out, const wp_job_verdict *v, const char *default_rule)
+{
+    out->steps = v->engine->steps;
+    out->trace_hash = v->trace_hash;
+    out->choices = v->choices;
+    out->nchoices = v->nchoices;
+    if (v->rc == 1) {
         out->rc = 1;
-        out->finding = r.finding;
-        snprintf(out->file, sizeof out->file, "%s", r.finding.file ? r.finding.file : "");
-    } else if (rc == 0 && !r.data_ok) {
+        out->finding = *v->finding;
+        snprintf(out->file, sizeof out->file, "%s", v->finding->file ? v->finding->file : "");
+    } else if (v->rc == 0 && !v->data_ok) {
         out->rc = 1;
-        snprintf(out->finding.rule, sizeof out->finding.rule, "%s", r.check_rule ? r.check_rule : "W4.data-mismatch");
-        snprintf(out->finding.message, sizeof out->finding.message, "%s", r.data_msg);
+        snprintf(out->finding.rule, sizeof out->finding.rule, "%s", v->check_rule ? v->check_rule : default_rule);
+        snprintf(out->finding.message, sizeof out->finding.message, "%s", v->data_msg);
         snprintf(out->finding.context, sizeof out->finding.context, "the output check after the run");
         out->finding.cpu = -1;
-        out->finding.step = r.engine.steps;
-        out->finding.time_ns = r.engine.time_ns;
-    } else if (rc == 0) {
+        out->finding.step = v->engine->steps;
+        out->finding.time_ns = v->engine->time_ns;
+    } else if (v->rc == 0) {
         out->rc = 0;
     } else {
         out->rc = -1;
-        snprintf(out->err, sizeof out->err, "%s", r.err);
+        snprintf(out->err, sizeof out->err, "%s", v->err && v->err[0] ? v->err : "the job could not run");
     }
-    audio_result_free(&r);
 }
 
 void wp_outcome_free(wp_outcome *o)

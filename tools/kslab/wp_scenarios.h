@@ -48,4 +48,21 @@ void wp_execute(const wp_scenario *sc, const ksl_wavepci_driver *drv, const ksl_
                 ksl_trace_fn *trace_fn, void *trace_user, wp_outcome *out);
 void wp_outcome_free(wp_outcome *o);
 
+/* What a job runner (audio_job, stream_job) says of one run, for wp_outcome_set. */
+typedef struct wp_job_verdict {
+    int rc;                      /* the job's: 0 clean, 1 finding, other: could not run */
+    const ksl_finding *finding;  /* rc 1 */
+    const ksl_stats *engine;
+    uint64_t trace_hash;
+    uint32_t *choices;           /* malloc'd; ownership passes to the outcome */
+    size_t nchoices;
+    bool data_ok;                /* rc 0: the job's output check passed */
+    const char *check_rule;      /* rc 0, !data_ok: the rule the check breaks (NULL: default_rule) */
+    const char *data_msg;
+    const char *err;             /* other rc: why it could not run */
+} wp_job_verdict;
+/* Fill `out` from a job's verdict: the run's finding, or the output check's as a finding
+ * (default_rule when the job names none), or clean, or could not run. */
+void wp_outcome_set(wp_outcome *out, const wp_job_verdict *v, const char *default_rule);
+
 #endif

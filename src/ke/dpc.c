@@ -102,8 +102,16 @@ bool ksl_dpc_dequeue(ksl_dpc *dpc, const char *file, int line)
 void ksl__run_dpc(ksl_cpu *c)
 {
     ksl_engine *e = c->e;
+    /* Everything the routine needs is copied while the DPC is still ours: once it is off the
+     * queue another CPU may queue it again and overwrite its arguments, as the kernel allows. */
     ksl__big_lock(e);
     ksl_dpc *dpc = c->dpc_head;
+    struct {
+        uint32_t id;
+        const char *name;
+        ksl_dpc_fn *routine;
+        void *context, *arg1, *arg2;
+    } run = {0};
     if (dpc) {
         c->dpc_head = dpc->next;
         if (!c->dpc_head) {
@@ -111,6 +119,12 @@ void ksl__run_dpc(ksl_cpu *c)
             atomic_store(&c->dpc_pending, 0);
         }
         dpc->next = NULL;
+        run.id = dpc->id;
+        run.name = dpc->name ? dpc->name : "dpc";
+        run.routine = dpc->routine;
+        run.context = dpc->context;
+        run.arg1 = dpc->arg1;
+        run.arg2 = dpc->arg2;
         atomic_store(&dpc->queued_cpu, -1);
     }
     ksl__big_unlock(e);
@@ -118,14 +132,14 @@ void ksl__run_dpc(ksl_cpu *c)
         return;
     c->st.dpcs++;
     uint8_t old = c->irql;
-    ksl__frame_push(c, FR_DPC, dpc->id, dpc->name ? dpc->name : "dpc");
+    ksl__frame_push(c, FR_DPC, run.id, run.name);
     ksl__set_irql(c, KSL_IRQL_DISPATCH);
     ksl__log(e, c, P_EXTERNAL, "DPC starts", NULL, 0);
-    dpc->routine(dpc, dpc->context, dpc->arg1, dpc->arg2);
+    run.routine(dpc, run.context, run.arg1, run.arg2);
     if (c->irql != KSL_IRQL_DISPATCH) {
         char ib[16];
         ksl__fail(c, "K.routine-irql-changed", NULL, 0, "DPC '%s' returned at %s; it was called at DISPATCH_LEVEL",
-                  dpc->name ? dpc->name : "?", ksl_irql_name(c->irql, ib, sizeof ib));
+                  run.name, ksl_irql_name(c->irql, ib, sizeof ib));
     }
     ksl__frame_pop(c, "DPC");
     ksl__set_irql(c, old);

@@ -116,8 +116,19 @@ void ksl_report(const char *rule, const char *file, int line, const char *fmt, .
 #endif
     ;
 /* Check that the caller runs at IRQL <= max; otherwise K.passive-only-at-raised-irql (max is
- * PASSIVE) or K.irql-too-high.  `call` names the service for the message.  Any IRQL. */
+ * PASSIVE) or K.irql-too-high, unless the engine's IRQL refiner names a more specific rule.
+ * `call` names the service for the message.  Any IRQL. */
 void ksl_require_irql(uint8_t max, const char *call, const char *file, int line);
+/*
+ * A layer's more specific rule for a service called above its IRQL (e.g. the stream class:
+ * a PASSIVE-only service from a minidriver entry point with synchronization on).  Called on the
+ * offending CPU, before the finding is recorded, with the service's name and maximum IRQL; it
+ * may set *rule (a string that lives as long as the engine) and write the message to msg, and
+ * then returns true.  It must not call scheduling points or ksl_report.
+ */
+typedef bool ksl_irql_refiner(void *user, const char *call, uint8_t max, const char **rule, char *msg, size_t n);
+/* Install (or with NULL remove) the engine's one IRQL refiner.  Host code, outside a run. */
+void ksl_engine_set_irql_refiner(ksl_engine *e, ksl_irql_refiner *fn, void *user);
 /* One event of a deterministic run, as the event log records it. */
 typedef struct ksl_trace_event {
     uint64_t step;

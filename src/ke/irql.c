@@ -68,11 +68,24 @@ void ksl__require_irql(ksl_cpu *c, uint8_t max, const char *call, const char *fi
     if (!c || c->irql <= max)
         return;
     char ib[16], mb[16];
+    ksl_engine *e = c->e;
+    if (e->irql_refiner) {
+        const char *rule = NULL;
+        char msg[256];
+        if (e->irql_refiner(e->irql_refiner_user, call, max, &rule, msg, sizeof msg) && rule)
+            ksl__fail(c, rule, file, line, "%s", msg);
+    }
     if (max == KSL_IRQL_PASSIVE)
         ksl__fail(c, "K.passive-only-at-raised-irql", file, line, "%s may only be called at PASSIVE_LEVEL", call);
     else
         ksl__fail(c, "K.irql-too-high", file, line, "%s called at %s; it requires IRQL <= %s", call,
                   ksl_irql_name(c->irql, ib, sizeof ib), ksl_irql_name(max, mb, sizeof mb));
+}
+
+void ksl_engine_set_irql_refiner(ksl_engine *e, ksl_irql_refiner *fn, void *user)
+{
+    e->irql_refiner = fn;
+    e->irql_refiner_user = user;
 }
 
 void ksl_require_irql(uint8_t max, const char *call, const char *file, int line)

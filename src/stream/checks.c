@@ -43,9 +43,12 @@
  *   ksl_strm_hook_srb / ksl_strm_hook_service  SRB state changes and class services called:
  *                          unused by the policies so far.
  *
- * Not done: "state a Low routine relied on changed under it" (S5) and PASSIVE-only services
- * called from entry points with synchronization on (S7a's second half; today the kernel's
- * K.passive-only-at-raised-irql reports it) -- see the notes in the report of this change.
+ *   IRQL refiner (S7a)     with synchronization on, a service that may not run at DISPATCH_LEVEL
+ *                          (PASSIVE_LEVEL only, or paged memory: APC_LEVEL) called from
+ *                          any class-called routine but a Low one (they all run at raised IRQL)
+ *                          is S7.passive-service-with-sync-on instead of the kernel's
+ *                          K.passive-only-at-raised-irql / K.irql-too-high: the checked
+ *                          stream.sys assert.
  *
  * They run outside the class's bookkeeping mutex, so they may call ksl_report.  Each adapter
  * reports at most one finding from these policies (the run stops at the first anyway).
@@ -303,8 +306,31 @@ static void port_watch(void *user, uintptr_t address, unsigned width, bool write
                was.cb_file ? was.cb_file : "?", was.cb_line);
 }
 
+/* ---- S7a: PASSIVE-only services from synchronized routines ---------------------------------- */
+
+static bool irql_refine(void *user, const char *call, uint8_t max, const char **rule, char *msg, size_t n)
+{
+    ksl_stream_adapter *a = user;
+    if (!a->sync || max >= DISPATCH_LEVEL)
+        return false;
+    int r = current_routine(a);
+    if (r < 0 || r == KSL_STRM_E_LOW)
+        return false;
+    char ib[32];
+    *rule = STRM_F_PASSIVE_SERVICE;
+    snprintf(msg, n,
+             "%s may only be called at %s; %s called it from %s at %s with stream class synchronization on: call "
+             "it from a Low priority routine, or turn synchronization off",
+             call, max == PASSIVE_LEVEL ? "PASSIVE_LEVEL" : "IRQL <= APC_LEVEL", ksl_context_name(),
+             ksl_stream_entry_name(r), irql_label(ksl_irql_current(), ib, sizeof ib));
+    return true;
+}
+
 bool ksl_strm_ck_create(ksl_stream_adapter *a)
 {
+    /* Like the port watcher, the refiner stays with the engine (which runs once). */
+    if (a->sync)
+        ksl_engine_set_irql_refiner(a->e, irql_refine, a);
     if (!a->res.port_size)
         return true;
     a->ck.regs = calloc(STRM_CK_REGS, sizeof *a->ck.regs);

@@ -314,5 +314,6 @@ void ksl_strm_hook_service(ksl_stream_adapter *a, const char *what, const char *
 #define STRM_F_DISPATCH_CB_BUDGET "S3.dispatch-callback-over-budget"
 #define STRM_F_LONG_REQUESTS "S7.sync-on-long-requests"
 #define STRM_F_ISR_SHARED "S4.unsynchronized-isr-shared-access"
+#define STRM_F_PASSIVE_SERVICE "S7.passive-service-with-sync-on"
 
 #endif

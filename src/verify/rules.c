@@ -100,6 +100,9 @@ static const ksl_rule rules[] = {
     {"S7.sync-on-long-requests", "S7", "the checked stream.sys assert (S7a)",
      "synchronization on and more than 20 % of the requests (of at least 10) took over 1 ms in their entry point: "
      "synchronization must be off"},
+    {"S7.passive-service-with-sync-on", "S7", "the checked stream.sys assert (S7a)",
+     "a PASSIVE_LEVEL-only service called from a minidriver routine the class ran at raised IRQL with "
+     "synchronization on (a Low routine is the place for it)"},
     {"S4.unsynchronized-isr-shared-access", "S4", "Eraser's lockset over the adapter's registers, with the interrupt lock",
      "a register the ISR writes also written by a Dispatch or Low priority routine not holding the interrupt lock "
      "(not from a High routine)"},

@@ -146,6 +146,19 @@ typedef void ksl_trace_fn(void *user, const ksl_trace_event *ev);
  * keeps no event log).  Host code, before the run. */
 void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user);
 /*
+ * The step hook, for checks that attribute plain memory writes to contexts: the deterministic
+ * engine runs one context at a time and switches only at its scheduling points and at
+ * activations, so whatever changed in memory since the previous call was written by the context
+ * the call is made on.  `fn` runs on that context (ksl_context_name, ksl_held_spinlocks,
+ * ksl_irql_current describe it) at every scheduling point (with the point's call site, before
+ * the scheduler may switch) and just before an ISR or DPC starts or ends on its CPU (file NULL).
+ * It may call ksl_report; it must not call scheduling points.  Deterministic engine only: the
+ * threaded engine never calls it.  One hook per engine; NULL removes it.  Host code, outside a
+ * run.
+ */
+typedef void ksl_step_hook(void *user, const char *file, int line);
+void ksl_engine_set_step_hook(ksl_engine *e, ksl_step_hook *fn, void *user);
+/*
  * The spin locks (including interrupt and cancel locks) the calling CPU holds, innermost last:
  * up to `max` are stored in `out`; returns how many are held.  Any IRQL; not a scheduling point;
  * 0 outside a run.

@@ -215,6 +215,14 @@ void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line);
 
 /* Virtual time of the calling CPU in ns.  Any IRQL; not a scheduling point. */
 uint64_t ksl_time_now(void);
+/*
+ * Virtual time the calling CPU has spent executing, in ns: the clock for measuring what a routine
+ * costs.  Unlike ksl_time_now it never jumps forward to catch up with other CPUs (the threaded
+ * engine keeps every CPU's clock in step with the fastest at each scheduling point), so a routine
+ * at raised IRQL is charged only what ran on its CPU meanwhile.  Any IRQL; not a scheduling
+ * point.
+ */
+uint64_t ksl_cpu_work_now(void);
 /* Busy-wait `us` microseconds of virtual time.  Any IRQL. */
 void ksl_stall(uint32_t us, const char *file, int line);
 

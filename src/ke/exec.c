@@ -12,6 +12,8 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
         ksl__thr_point(c);
         return c; /* threads are pinned to their CPU in the threaded executor */
     }
+    if (e->step_hook)
+        e->step_hook(e->step_user, file, line);
     e->steps++;
     ksl__hash(e, (((uint64_t)k << 8) | c->index) ^ (c->clock << 16));
     if (e->log)

@@ -43,6 +43,8 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
 {
     if (c->nframes >= KSL_MAX_FRAMES)
         ksl__fail(c, "K.hang", NULL, 0, "activations nested more than %d deep (interrupt storm?)", KSL_MAX_FRAMES);
+    if (c->e->step_hook && !ksl__threaded(c->e))
+        c->e->step_hook(c->e->step_user, NULL, 0); /* what ran so far belongs to the interrupted context */
     c->frames[c->nframes++] = (ksl_frame){.kind = kind, .irql_at_entry = c->irql, .locks_at_entry = (uint16_t)c->nheld,
                                           .id = id, .name = name, .work_at_entry = c->work};
     ksl__trace_slice(c, 'B', &c->frames[c->nframes - 1]);
@@ -51,6 +53,8 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
 void ksl__frame_pop(ksl_cpu *c, const char *what)
 {
     ksl_frame *f = &c->frames[c->nframes - 1];
+    if (c->e->step_hook && !ksl__threaded(c->e))
+        c->e->step_hook(c->e->step_user, NULL, 0); /* what ran since belongs to this activation */
     if (c->nheld > f->locks_at_entry) {
         ksl_spinlock *l = c->held[c->nheld - 1];
         ksl__fail(c, "K.lock-held-on-return", l->acq_file, l->acq_line,
@@ -143,6 +147,11 @@ uint64_t ksl_time_now(void)
     if (ksl__cur)
         return ksl__cur->clock;
     return ksl__eng ? ksl__eng->now : 0;
+}
+
+uint64_t ksl_cpu_work_now(void)
+{
+    return ksl__cur ? ksl__cur->work : 0;
 }
 
 void ksl_stall(uint32_t us, const char *file, int line)

@@ -277,6 +277,8 @@ struct ksl_engine {
     void *act_user;
     ksl_trace_fn *trace_fn;
     void *trace_user;
+    ksl_step_hook *step_hook;
+    void *step_user;
     ksl_irql_refiner *irql_refiner;
     void *irql_refiner_user;
 

@@ -65,6 +65,7 @@
 void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
     strm_checks *k = &a->ck;
+    ksl_strm_lw_step(a, NULL, 0); /* what changed before belongs to the context as it was */
     if (irql >= DISPATCH_LEVEL) {
         uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
         if (k->depth[cpu] < STRM_CK_DEPTH)
@@ -83,11 +84,15 @@ void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
         }
     }
     pthread_mutex_unlock(&a->mu);
+    ksl_strm_lw_low_begins(a);
 }
 
 void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
     strm_checks *k = &a->ck;
+    if (entry == KSL_STRM_E_LOW && irql < DISPATCH_LEVEL)
+        ksl_strm_lw_low_ends(a);
+    ksl_strm_lw_step(a, NULL, 0); /* what changed belongs to the routine ending */
     if (irql >= DISPATCH_LEVEL) {
         uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
         if (k->depth[cpu])
@@ -107,8 +112,7 @@ void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
     pthread_mutex_unlock(&a->mu);
 }
 
-/* The innermost minidriver routine of the calling context, or -1.  Any IRQL. */
-static int current_routine(ksl_stream_adapter *a)
+int ksl_strm_ck_current_locked(ksl_stream_adapter *a)
 {
     strm_checks *k = &a->ck;
     uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
@@ -118,11 +122,17 @@ static int current_routine(ksl_stream_adapter *a)
     }
     /* A Low routine, possibly with the IRQL raised by a lock of its own. */
     const char *who = ksl_context_name();
-    int r = -1;
-    pthread_mutex_lock(&a->mu);
     for (int i = 0; i < STRM_CK_LOW; i++)
         if (k->low_ctx[i][0] && strcmp(k->low_ctx[i], who) == 0)
-            r = KSL_STRM_E_LOW;
+            return KSL_STRM_E_LOW;
+    return -1;
+}
+
+/* The innermost minidriver routine of the calling context, or -1.  Any IRQL. */
+static int current_routine(ksl_stream_adapter *a)
+{
+    pthread_mutex_lock(&a->mu);
+    int r = ksl_strm_ck_current_locked(a);
     pthread_mutex_unlock(&a->mu);
     return r;
 }
@@ -331,6 +341,7 @@ bool ksl_strm_ck_create(ksl_stream_adapter *a)
     /* Like the port watcher, the refiner stays with the engine (which runs once). */
     if (a->sync)
         ksl_engine_set_irql_refiner(a->e, irql_refine, a);
+    ksl_strm_lw_create(a);
     if (!a->res.port_size)
         return true;
     a->ck.regs = calloc(STRM_CK_REGS, sizeof *a->ck.regs);
@@ -349,6 +360,7 @@ bool ksl_strm_ck_create(ksl_stream_adapter *a)
 
 void ksl_strm_ck_destroy(ksl_stream_adapter *a)
 {
+    ksl_strm_lw_destroy(a);
     free(a->ck.regs);
     a->ck.regs = NULL;
 }

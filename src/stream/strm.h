@@ -131,6 +131,36 @@ typedef struct strm_reg_ck {
     const char *cb_file;
     int cb_line;
 } strm_reg_ck;
+/* S5 (lowstate.c): extension bytes written by a Low routine and by anything else meanwhile. */
+#define STRM_LW_REGIONS 9  /* the device extension and up to 8 stream extensions */
+#define STRM_LW_LOCKS 15   /* spin locks with a lockset bit of their own */
+#define STRM_LW_SITES 512  /* distinct writers remembered per window */
+typedef struct strm_lw_region {
+    uint8_t *mem;          /* the extension */
+    uint32_t size, cap, stream; /* stream: UINT32_MAX for the device extension */
+    uint8_t *shadow;       /* its bytes at the last booking (one allocation for all arrays) */
+    uint8_t *mask;         /* per byte: written by the Low side (1), by the other side (2) */
+    uint16_t *low_ls, *other_ls;     /* per byte: the locks every writer of that side held */
+    uint16_t *low_site, *other_site; /* per byte: first writer of each side (site index + 1) */
+} strm_lw_region;
+typedef struct strm_lw_site {
+    int entry;
+    const char *file;
+    int line;
+    char ctx[64];
+} strm_lw_site;
+typedef struct strm_lowstate {
+    bool enabled;          /* synchronization on, deterministic engine */
+    uint32_t active;       /* tracked Low routines running: a window is open while > 0 */
+    char low[STRM_CK_LOW][64]; /* their contexts */
+    strm_lw_region regions[STRM_LW_REGIONS];
+    uint32_t nregions;
+    const ksl_spinlock *locks[STRM_LW_LOCKS];
+    uint32_t nlocks;
+    uint16_t prev_ls[KSL_MAX_CPUS]; /* locks held at the previous booking on each CPU */
+    strm_lw_site sites[STRM_LW_SITES];
+    uint32_t nsites;
+} strm_lowstate;
 typedef struct strm_checks {
     /* Routines running at >= DISPATCH_LEVEL on each CPU (nothing switches a CPU away from them
      * but interrupts, which nest), innermost last. */
@@ -148,6 +178,7 @@ typedef struct strm_checks {
     char d_ctx[64];
     bool reported;         /* one finding per adapter from the policies here */
     strm_reg_ck *regs;     /* S4, STRM_CK_REGS of them (NULL: no port range) */
+    strm_lowstate lw;      /* S5 */
 } strm_checks;
 
 struct ksl_stream_adapter {
@@ -289,6 +320,22 @@ void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_
  * Any IRQL. */
 void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql);
 void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql);
+/* The innermost minidriver routine of the calling context, or -1; a->mu held.  Any IRQL. */
+int ksl_strm_ck_current_locked(ksl_stream_adapter *a);
+
+/* ---- lowstate.c: S5 ------------------------------------------------------------------------ */
+
+/* Book the extension bytes changed since the last booking to the calling context (the step
+ * hook, and every minidriver routine boundary).  Any IRQL. */
+void ksl_strm_lw_step(ksl_stream_adapter *a, const char *file, int line);
+/* A Low routine starts on this context / ends or hands its state back (LowToHigh).  PASSIVE
+ * (the hand-off: any IRQL). */
+void ksl_strm_lw_low_begins(ksl_stream_adapter *a);
+void ksl_strm_lw_low_ends(ksl_stream_adapter *a);
+/* Install the step hook (synchronization on) / free the shadows.  Host code. */
+void ksl_strm_lw_create(ksl_stream_adapter *a);
+void ksl_strm_lw_destroy(ksl_stream_adapter *a);
+
 /* Set up / tear down the checks (the S4 port watcher over the adapter's range).  Host code. */
 bool ksl_strm_ck_create(ksl_stream_adapter *a);
 void ksl_strm_ck_destroy(ksl_stream_adapter *a);
@@ -315,5 +362,6 @@ void ksl_strm_hook_service(ksl_stream_adapter *a, const char *what, const char *
 #define STRM_F_LONG_REQUESTS "S7.sync-on-long-requests"
 #define STRM_F_ISR_SHARED "S4.unsynchronized-isr-shared-access"
 #define STRM_F_PASSIVE_SERVICE "S7.passive-service-with-sync-on"
+#define STRM_F_LOW_STATE "S5.low-routine-unsynchronized-state"
 
 #endif

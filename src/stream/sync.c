@@ -47,7 +47,7 @@ static void run(strm_call *c)
         if (!mine)
             return; /* completed (or aborted) since the class decided to call */
     }
-    uint64_t t0 = ksl_time_now();
+    uint64_t t0 = ksl_cpu_work_now();
     uint8_t irql = KeGetCurrentIrql();
     c->called = true;
     ksl_strm_ck_enter(a, c->entry, irql);
@@ -56,7 +56,7 @@ static void run(strm_call *c)
     else
         c->ctx_fn(c->context);
     ksl_strm_ck_leave(a, c->entry, irql);
-    ksl_strm_account(a, c->entry, irql, ksl_time_now() - t0);
+    ksl_strm_account(a, c->entry, irql, ksl_cpu_work_now() - t0);
 }
 
 static BOOLEAN sync_routine(PVOID context)

@@ -106,6 +106,10 @@ static const ksl_rule rules[] = {
     {"S4.unsynchronized-isr-shared-access", "S4", "Eraser's lockset over the adapter's registers, with the interrupt lock",
      "a register the ISR writes also written by a Dispatch or Low priority routine not holding the interrupt lock "
      "(not from a High routine)"},
+    {"S5.low-routine-unsynchronized-state", "S5",
+     "Eraser's lockset over the extensions, writes attributed per scheduling step (deterministic engine)",
+     "extension memory written by a Low routine and, while it ran, by a request, the ISR or another routine, with no "
+     "lock in common (state the Low routine relied on changed under it)"},
     {"S1.data-mismatch", "S1", "the stream job's frame check after the run",
      "frames delivered damaged, repeated or out of order (checked bit for bit against the device's data)"},
     {"S1.srb-lost", "S1", "the stream job's books after the run",

@@ -15,6 +15,8 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
     if (e->step_hook)
         e->step_hook(e->step_user, file, line);
     e->steps++;
+    if (c->nframes == 1)
+        e->thread_steps++;
     ksl__hash(e, (((uint64_t)k << 8) | c->index) ^ (c->clock << 16));
     if (e->log)
         ksl__log(e, c, k, NULL, file, line);

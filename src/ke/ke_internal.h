@@ -277,6 +277,9 @@ struct ksl_engine {
     void *act_user;
     ksl_trace_fn *trace_fn;
     void *trace_user;
+    uint64_t thread_steps;   /* scheduling points passed by threads (not DPCs or ISRs) */
+    uint64_t idle_steps;     /* thread_steps at the last idle clock advance (deterministic) */
+    uint32_t idle_advances;  /* such advances in a row with only periodic timers pending */
     ksl_step_hook *step_hook;
     void *step_user;
     ksl_irql_refiner *irql_refiner;
@@ -398,6 +401,10 @@ static inline void ksl__hash(ksl_engine *e, uint64_t v)
 {
     e->hash = (e->hash ^ v) * 0x100000001b3ull;
 }
+
+/* Clock advances in a row with only periodic timers pending and no thread progress before the
+ * deterministic scheduler calls it a deadlock. */
+#define KSL_IDLE_ADVANCES 1000u
 
 /* Findings.  ksl__fail records the finding and stops the run (does not return inside a run). */
 void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)

@@ -16,11 +16,12 @@
  *      - S7a, synchronization on: the request entry points (HwReceivePacket, ReceiveDataPacket,
  *        ReceiveControlPacket) are counted; one longer than long_request_us is long.  Once at
  *        least long_request_window requests ran, more than long_request_pct % of them long is
- *        S7.sync-on-long-requests (the checked stream.sys assert).  A long request is judged by
- *        that window, not at once: its S1/S6 budget finding (if it is over the budget too) is
- *        reported only when the window is full and the ratio is not over (an occasional long
- *        request at raised IRQL: S5/S6 say it belongs in a Low routine), or at stop if the
- *        window never filled.  A request over its budget but not long is reported at once.
+ *        S7.sync-on-long-requests (the checked stream.sys assert), judged after every request
+ *        over all requests so far.  A long request is not judged at once: its S1/S6 budget
+ *        finding (if it is over the budget too) waits for the adapter to stop, and is reported
+ *        then if the ratio never went over (an occasional long request at raised IRQL: S5/S6 say
+ *        it belongs in a Low routine).  A request over its budget but not long is reported at
+ *        once.
  *      PASSIVE_LEVEL routines (Low routines, entry points with synchronization off) have no
  *      budget.
  *   ksl_strm_ck_enter/leave  which minidriver routine runs where: a per-CPU stack of routines
@@ -218,9 +219,8 @@ void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_
         bool full = n >= a->opt.long_request_window;
         uint64_t nlong = k->long_requests;
         bool s7 = full && nlong * 100u > (uint64_t)a->opt.long_request_pct * n;
-        bool late = full && !s7 && k->deferred;
         bool now = over && !is_long;
-        if (s7 || late || now)
+        if (s7 || now)
             k->reported = true;
         pthread_mutex_unlock(&a->mu);
         if (s7) {
@@ -231,9 +231,6 @@ void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_
                        (unsigned long long)nlong, (unsigned long long)n, a->opt.long_request_pct,
                        a->opt.long_request_us, ksl_stream_entry_name(entry), (unsigned long long)(cost_ns / 1000),
                        irql);
-        } else if (late) {
-            report_budget(a, k->d_entry, k->d_irql, k->d_cost_ns, k->d_ctx, k->d_request,
-                          " (an occasional long request: move it to a Low routine)");
         } else if (now) {
             report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
         }
@@ -259,7 +256,7 @@ void ksl_strm_hook_stop(ksl_stream_adapter *a)
     pthread_mutex_unlock(&a->mu);
     if (go)
         report_budget(a, k->d_entry, k->d_irql, k->d_cost_ns, k->d_ctx, k->d_request,
-                      " (too few requests to call it frequent; at raised IRQL it belongs in a Low routine)");
+                      " (an occasional long request: at raised IRQL it belongs in a Low routine)");
 }
 
 /* ---- S4: registers shared with the ISR ----------------------------------------------------- */

@@ -1605,6 +1605,53 @@ static void test_deadlock_fires(void **state)
     }
 }
 
+/* K.deadlock behind a periodic timer: the thread waits for an event nobody sets while a 1 ms
+ * periodic timer keeps the clock going (its DPC passes no scheduling point).  The clean variant's
+ * DPC sets the event on its fifth run. */
+static void dpc_tick(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)dpc, (void)a1, (void)a2;
+    kst *s = ctx;
+    if (InterlockedIncrement(&s->dpc_runs) == 5 && !s->bug)
+        KeSetEvent(&s->ev_a, IO_NO_INCREMENT, FALSE);
+}
+
+static void th_ticking_wait(void *arg)
+{
+    kst *s = arg;
+    LARGE_INTEGER due;
+    due.QuadPart = -10000; /* 1 ms */
+    KeSetTimerEx(&s->timer, due, 1, &s->dpc);
+    KeWaitForSingleObject(&s->ev_a, Executive, KernelMode, FALSE, NULL);
+    KeCancelTimer(&s->timer);
+    InterlockedIncrement(&s->count);
+}
+
+static void sc_deadlock_ticking(ksl_engine *e, void *arg)
+{
+    kst *s = arg;
+    setup_common(e, s);
+    KeInitializeDpc(&s->dpc, dpc_tick, s);
+    ksl_thread_create(e, "waiter", th_ticking_wait, s);
+}
+
+static void test_deadlock_behind_periodic_timer(void **state)
+{
+    (void)state;
+    run_out o = run_k(sc_deadlock_ticking, 1, 1, NULL);
+    ASSERT_RULE(o, "K.deadlock");
+    ASSERT_HAS(o.detail, "thread 'waiter' waits for event at");
+    assert_int_equal(g_st.count, 0);
+    assert_true(g_st.dpc_runs > 100); /* the ticks went on until the scheduler gave up */
+    run_out_free(&o);
+
+    o = run_k(sc_deadlock_ticking, 0, 1, NULL);
+    ASSERT_CLEAN(o);
+    assert_int_equal(g_st.count, 1);
+    assert_int_equal(g_st.dpc_runs, 5);
+    run_out_free(&o);
+}
+
 static void test_deadlock_clean(void **state)
 {
     (void)state;
@@ -1792,6 +1839,7 @@ int main(void)
         cmocka_unit_test(test_driver_assert_clean),
         cmocka_unit_test(test_deadlock_fires),
         cmocka_unit_test(test_deadlock_clean),
+        cmocka_unit_test(test_deadlock_behind_periodic_timer),
         cmocka_unit_test(test_hang_fires),
         cmocka_unit_test(test_hang_clean),
     };

@@ -66,12 +66,13 @@
 void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
     strm_checks *k = &a->ck;
-    ksl_strm_lw_step(a, NULL, 0); /* what changed before belongs to the context as it was */
+    ksl_strm_ss_step(a, NULL, 0); /* what changed before belongs to the context as it was */
     if (irql >= DISPATCH_LEVEL) {
         uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
         if (k->depth[cpu] < STRM_CK_DEPTH)
             k->stack[cpu][k->depth[cpu]] = (int8_t)entry;
         k->depth[cpu]++;
+        ksl_strm_ss_begins(a, entry);
         return;
     }
     if (entry != KSL_STRM_E_LOW)
@@ -85,15 +86,13 @@ void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
         }
     }
     pthread_mutex_unlock(&a->mu);
-    ksl_strm_lw_low_begins(a);
+    ksl_strm_ss_begins(a, entry);
 }
 
 void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
     strm_checks *k = &a->ck;
-    if (entry == KSL_STRM_E_LOW && irql < DISPATCH_LEVEL)
-        ksl_strm_lw_low_ends(a);
-    ksl_strm_lw_step(a, NULL, 0); /* what changed belongs to the routine ending */
+    ksl_strm_ss_ends(a, entry); /* what changed belongs to the routine ending */
     if (irql >= DISPATCH_LEVEL) {
         uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
         if (k->depth[cpu])
@@ -338,7 +337,7 @@ bool ksl_strm_ck_create(ksl_stream_adapter *a)
     /* Like the port watcher, the refiner stays with the engine (which runs once). */
     if (a->sync)
         ksl_engine_set_irql_refiner(a->e, irql_refine, a);
-    ksl_strm_lw_create(a);
+    ksl_strm_ss_create(a);
     if (!a->res.port_size)
         return true;
     a->ck.regs = calloc(STRM_CK_REGS, sizeof *a->ck.regs);
@@ -357,7 +356,7 @@ bool ksl_strm_ck_create(ksl_stream_adapter *a)
 
 void ksl_strm_ck_destroy(ksl_stream_adapter *a)
 {
-    ksl_strm_lw_destroy(a);
+    ksl_strm_ss_destroy(a);
     free(a->ck.regs);
     a->ck.regs = NULL;
 }

@@ -133,7 +133,7 @@ VOID ksl_strm_call_at_new_priority(PHW_STREAM_OBJECT StreamObject, PVOID HwDevic
     }
     ksl_strm_hook_service(a, "StreamClassCallAtNewPriority", file, line);
     if (Priority == High || Priority == LowToHigh) {
-        ksl_strm_lw_low_ends(a); /* from a Low routine: it hands its state back (S5) */
+        ksl_strm_ss_synchronizes(a); /* from a Low or Dispatch routine: it synchronizes (S5, S4) */
         strm_call c = {0};
         c.a = a;
         c.entry = KSL_STRM_E_HIGH;

@@ -131,36 +131,42 @@ typedef struct strm_reg_ck {
     const char *cb_file;
     int cb_line;
 } strm_reg_ck;
-/* S5 (lowstate.c): extension bytes written by a Low routine and by anything else meanwhile. */
-#define STRM_LW_REGIONS 9  /* the device extension and up to 8 stream extensions */
-#define STRM_LW_LOCKS 15   /* spin locks with a lockset bit of their own */
-#define STRM_LW_SITES 512  /* distinct writers remembered per window */
-typedef struct strm_lw_region {
+/* S5 / S4 (shared_state.c): extension bytes written by an unsynchronized routine (Low; Dispatch
+ * with an ISR) and by synchronized code meanwhile. */
+#define STRM_SS_SLOTS 8    /* unsynchronized routines running at once (bits of a uint16_t) */
+#define STRM_SS_REGIONS 9  /* the device extension and up to 8 stream extensions */
+#define STRM_SS_LOCKS 15   /* spin locks with a lockset bit of their own */
+#define STRM_SS_SITES 512  /* distinct writers remembered while routines run */
+typedef struct strm_ss_region {
     uint8_t *mem;          /* the extension */
     uint32_t size, cap, stream; /* stream: UINT32_MAX for the device extension */
     uint8_t *shadow;       /* its bytes at the last booking (one allocation for all arrays) */
-    uint8_t *mask;         /* per byte: written by the Low side (1), by the other side (2) */
-    uint16_t *low_ls, *other_ls;     /* per byte: the locks every writer of that side held */
-    uint16_t *low_site, *other_site; /* per byte: first writer of each side (site index + 1) */
-} strm_lw_region;
-typedef struct strm_lw_site {
+    uint16_t *bits;        /* per byte: bit i, slot i's routine wrote it; bit 8 + i, synchronized
+                            * code wrote it since slot i last synchronized */
+    uint16_t *mine_ls, *other_ls;     /* per byte: the locks every writer of each side held */
+    uint16_t *mine_site, *other_site; /* per byte: latest writer of each side (site index + 1) */
+} strm_ss_region;
+typedef struct strm_ss_site {
     int entry;
     const char *file;
     int line;
     char ctx[64];
-} strm_lw_site;
-typedef struct strm_lowstate {
+} strm_ss_site;
+typedef struct strm_shared {
     bool enabled;          /* synchronization on, deterministic engine */
-    uint32_t active;       /* tracked Low routines running: a window is open while > 0 */
-    char low[STRM_CK_LOW][64]; /* their contexts */
-    strm_lw_region regions[STRM_LW_REGIONS];
+    uint32_t active;       /* slots in use: the extensions are watched while > 0 */
+    struct {
+        int entry;         /* KSL_STRM_E_LOW or KSL_STRM_E_DISPATCH; -1 free */
+        char ctx[64];      /* the context it runs on */
+    } slot[STRM_SS_SLOTS];
+    strm_ss_region regions[STRM_SS_REGIONS];
     uint32_t nregions;
-    const ksl_spinlock *locks[STRM_LW_LOCKS];
+    const ksl_spinlock *locks[STRM_SS_LOCKS];
     uint32_t nlocks;
     uint16_t prev_ls[KSL_MAX_CPUS]; /* locks held at the previous booking on each CPU */
-    strm_lw_site sites[STRM_LW_SITES];
+    strm_ss_site sites[STRM_SS_SITES];
     uint32_t nsites;
-} strm_lowstate;
+} strm_shared;
 typedef struct strm_checks {
     /* Routines running at >= DISPATCH_LEVEL on each CPU (nothing switches a CPU away from them
      * but interrupts, which nest), innermost last. */
@@ -178,7 +184,7 @@ typedef struct strm_checks {
     char d_ctx[64];
     bool reported;         /* one finding per adapter from the policies here */
     strm_reg_ck *regs;     /* S4, STRM_CK_REGS of them (NULL: no port range) */
-    strm_lowstate lw;      /* S5 */
+    strm_shared ss;        /* S5, S4 over extension memory */
 } strm_checks;
 
 struct ksl_stream_adapter {
@@ -323,18 +329,22 @@ void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql);
 /* The innermost minidriver routine of the calling context, or -1; a->mu held.  Any IRQL. */
 int ksl_strm_ck_current_locked(ksl_stream_adapter *a);
 
-/* ---- lowstate.c: S5 ------------------------------------------------------------------------ */
+/* ---- shared_state.c: S5, S4 over extension memory -------------------------------------- */
 
 /* Book the extension bytes changed since the last booking to the calling context (the step
  * hook, and every minidriver routine boundary).  Any IRQL. */
-void ksl_strm_lw_step(ksl_stream_adapter *a, const char *file, int line);
-/* A Low routine starts on this context / ends or hands its state back (LowToHigh).  PASSIVE
- * (the hand-off: any IRQL). */
-void ksl_strm_lw_low_begins(ksl_stream_adapter *a);
-void ksl_strm_lw_low_ends(ksl_stream_adapter *a);
-/* Install the step hook (synchronization on) / free the shadows.  Host code. */
-void ksl_strm_lw_create(ksl_stream_adapter *a);
-void ksl_strm_lw_destroy(ksl_stream_adapter *a);
+void ksl_strm_ss_step(ksl_stream_adapter *a, const char *file, int line);
+/* Minidriver routine `entry` starts / ends on this context (only Low, and Dispatch with an ISR,
+ * are watched).  Any IRQL. */
+void ksl_strm_ss_begins(ksl_stream_adapter *a, int entry);
+void ksl_strm_ss_ends(ksl_stream_adapter *a, int entry);
+/* The calling context asks for a High / LowToHigh routine: if it runs an unsynchronized routine,
+ * that routine synchronizes here.  Any IRQL. */
+void ksl_strm_ss_synchronizes(ksl_stream_adapter *a);
+/* Install the step hook (synchronization on, deterministic engine) / free the shadows.  Host
+ * code. */
+void ksl_strm_ss_create(ksl_stream_adapter *a);
+void ksl_strm_ss_destroy(ksl_stream_adapter *a);
 
 /* Set up / tear down the checks (the S4 port watcher over the adapter's range).  Host code. */
 bool ksl_strm_ck_create(ksl_stream_adapter *a);

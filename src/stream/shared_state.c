@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extension state shared by an unsynchronized routine and synchronized code (S5, S4).  With class
+ * synchronization on, two kinds of minidriver routine run unsynchronized:
+ *   - a Low priority routine, on a PASSIVE_LEVEL worker thread synchronized with nothing:
+ *     requests, timers and the ISR keep running while it does (S5);
+ *   - a Dispatch priority routine of an adapter with an ISR, at DISPATCH_LEVEL without the
+ *     interrupt lock: the ISR and the entry points (at the DIRQL) run meanwhile (S3, S4).
+ * A minidriver that shares extension memory with one must hand it a snapshot, or touch the shared
+ * part only from a High (LowToHigh) routine; one that lets both sides write the same bytes has a
+ * race.
+ *
+ * How it is seen without instrumenting the driver: the deterministic engine runs one context at a
+ * time and calls the step hook at every scheduling point and activation boundary, and the class
+ * calls in at every minidriver routine boundary, so the bytes of an extension that changed since
+ * the previous call were written by the context the call is made on.  While at least one
+ * unsynchronized routine runs, every byte of the device extension and of every stream extension
+ * is compared with a shadow copy at each such call, and each change is booked to its side: one of
+ * the unsynchronized routines (a slot), or synchronized code (entry points, the ISR, timers, High
+ * / LowToHigh routines, cancel and timeout handlers).  Each side keeps, per byte, the intersection
+ * of the spin locks its writers held (Eraser's lockset: those held at this call and at the
+ * previous call on this CPU).  A byte written by a slot's routine and by synchronized code since
+ * that routine last synchronized, with no lock in common, is the finding:
+ * S5.low-routine-unsynchronized-state for a Low routine, S4.unsynchronized-isr-shared-access for
+ * a Dispatch routine.
+ *
+ * A routine synchronizes when it asks for a High or LowToHigh routine: that routine runs under
+ * the class's lock, after everything the caller wrote and before everything it writes next, so
+ * both sides' marks for that slot start over (and what the High routine itself writes, on the
+ * caller's context, is not held against the caller).  Reads are not seen: a routine that only
+ * reads state changing under it shows as wrong data (S1.data-mismatch) rather than here.  Off
+ * with synchronization off (everything is unsynchronized there; the driver's own locks are the
+ * lock checks' business) and in the threaded engine (it never calls the step hook).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strm.h"
+
+#define SS_LOCK_OVERFLOW 0x8000u /* any lock past the table: one shared bit (errs toward silence) */
+#define SS_OTHER(i) ((uint16_t)(0x100u << (i)))
+#define SS_MINE(i) ((uint16_t)(1u << (i)))
+
+/* The lockset bit of `l` (a table of the locks seen, per adapter). */
+static uint16_t lock_bit(strm_shared *w, const ksl_spinlock *l)
+{
+    for (uint32_t i = 0; i < w->nlocks; i++)
+        if (w->locks[i] == l)
+            return (uint16_t)(1u << i);
+    if (w->nlocks < STRM_SS_LOCKS) {
+        w->locks[w->nlocks] = l;
+        return (uint16_t)(1u << w->nlocks++);
+    }
+    return SS_LOCK_OVERFLOW;
+}
+
+static uint16_t held_set(strm_shared *w)
+{
+    const ksl_spinlock *held[16];
+    uint32_t n = ksl_held_spinlocks(held, 16);
+    uint16_t set = 0;
+    for (uint32_t i = 0; i < n && i < 16; i++)
+        set |= lock_bit(w, held[i]);
+    return set;
+}
+
+static bool region_add(strm_shared *w, uint8_t *mem, uint32_t size, uint32_t stream)
+{
+    if (!mem || !size || w->nregions >= STRM_SS_REGIONS)
+        return true;
+    strm_ss_region *r = &w->regions[w->nregions];
+    if (r->cap < size) {
+        free(r->shadow);
+        /* shadow, a pad byte, then five uint16_t arrays */
+        r->shadow = calloc(1, (size_t)size * 11u + 2u);
+        if (!r->shadow)
+            return false;
+        r->cap = size;
+    }
+    r->mem = mem;
+    r->size = size;
+    r->stream = stream;
+    r->bits = (uint16_t *)(void *)(r->shadow + size + (size & 1u));
+    r->mine_ls = r->bits + size;
+    r->other_ls = r->mine_ls + size;
+    r->mine_site = r->other_ls + size;
+    r->other_site = r->mine_site + size;
+    memcpy(r->shadow, mem, size);
+    memset(r->bits, 0, (size_t)size * sizeof *r->bits);
+    w->nregions++;
+    return true;
+}
+
+/* The first routine starts: the extensions as they are now are the baseline.  Under a->mu. */
+static void watch_open(ksl_stream_adapter *a)
+{
+    strm_shared *w = &a->ck.ss;
+    w->nregions = 0;
+    w->nsites = 0;
+    bool ok = region_add(w, a->devext, a->init.DeviceExtensionSize, UINT32_MAX);
+    for (PLIST_ENTRY le = a->streams.Flink; ok && le != &a->streams; le = le->Flink) {
+        strm_stream *s = CONTAINING_RECORD(le, strm_stream, link);
+        ok = region_add(w, s->obj.HwStreamExtension, a->init.PerStreamExtensionSize, s->obj.StreamNumber);
+    }
+    if (!ok)
+        w->nregions = 0; /* no memory: no check while it lasts rather than a wrong one */
+}
+
+/* The slot of the unsynchronized routine running in context `who`, or -1. */
+static int slot_of(const strm_shared *w, const char *who)
+{
+    for (int i = 0; i < STRM_SS_SLOTS; i++)
+        if (w->slot[i].entry >= 0 && strcmp(w->slot[i].ctx, who) == 0)
+            return i;
+    return -1;
+}
+
+/* The writer behind a site index (0: none recorded). */
+static uint16_t site_add(strm_shared *w, int entry, const char *file, int line, const char *who)
+{
+    if (w->nsites) {
+        strm_ss_site *p = &w->sites[w->nsites - 1];
+        if (p->entry == entry && p->file == file && p->line == line && strcmp(p->ctx, who) == 0)
+            return (uint16_t)w->nsites;
+    }
+    if (w->nsites >= STRM_SS_SITES)
+        return (uint16_t)w->nsites;
+    strm_ss_site *s = &w->sites[w->nsites++];
+    s->entry = entry;
+    s->file = file;
+    s->line = line;
+    snprintf(s->ctx, sizeof s->ctx, "%s", who);
+    return (uint16_t)w->nsites;
+}
+
+typedef struct ss_conflict {
+    bool found;
+    int entry; /* the unsynchronized routine's kind */
+    uint32_t stream, offset;
+    strm_ss_site mine, other;
+} ss_conflict;
+
+/* Book one changed byte b of r to the writer; note a conflict in *out.  Under a->mu. */
+static void book_byte(strm_shared *w, strm_ss_region *r, uint32_t b, int slot, uint16_t ls, uint16_t site,
+                      const char *who, ss_conflict *out)
+{
+    uint16_t bits = r->bits[b];
+    int hit = -1;
+    if (slot >= 0) {
+        r->mine_ls[b] = (bits & SS_MINE(slot)) ? (uint16_t)(r->mine_ls[b] & ls) : ls;
+        r->mine_site[b] = site;
+        bits |= SS_MINE(slot);
+        if (bits & SS_OTHER(slot))
+            hit = slot;
+    } else {
+        bool first = !(bits & 0xFF00u);
+        r->other_ls[b] = first ? ls : (uint16_t)(r->other_ls[b] & ls);
+        r->other_site[b] = site;
+        for (int i = 0; i < STRM_SS_SLOTS; i++) {
+            /* what a High routine writes on the routine's own context is ordered with it */
+            if (w->slot[i].entry < 0 || strcmp(w->slot[i].ctx, who) == 0)
+                continue;
+            bits |= SS_OTHER(i);
+            if (bits & SS_MINE(i))
+                hit = i;
+        }
+    }
+    r->bits[b] = bits;
+    if (hit < 0 || out->found || (r->mine_ls[b] & r->other_ls[b]))
+        return;
+    out->found = true;
+    out->entry = w->slot[hit].entry;
+    out->stream = r->stream;
+    out->offset = b;
+    if (r->mine_site[b])
+        out->mine = w->sites[r->mine_site[b] - 1];
+    if (r->other_site[b])
+        out->other = w->sites[r->other_site[b] - 1];
+}
+
+/* Book what changed since the last call to the calling context.  Under a->mu. */
+static void book(ksl_stream_adapter *a, const char *file, int line, ss_conflict *out)
+{
+    strm_shared *w = &a->ck.ss;
+    uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
+    uint16_t now = held_set(w);
+    uint16_t ls = now | w->prev_ls[cpu];
+    w->prev_ls[cpu] = now;
+    const char *who = NULL;
+    uint16_t site = 0;
+    int slot = -1;
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        strm_ss_region *r = &w->regions[i];
+        if (memcmp(r->mem, r->shadow, r->size) == 0)
+            continue;
+        if (!who) {
+            who = ksl_context_name();
+            int entry = ksl_strm_ck_current_locked(a);
+            int s = slot_of(w, who);
+            /* the slot's own routine (not a High routine it called) */
+            slot = s >= 0 && entry == w->slot[s].entry ? s : -1;
+            site = site_add(w, entry, file, line, who);
+        }
+        for (uint32_t b = 0; b < r->size; b++) {
+            if (r->mem[b] == r->shadow[b])
+                continue;
+            r->shadow[b] = r->mem[b];
+            book_byte(w, r, b, slot, ls, site, who, out);
+        }
+    }
+}
+
+/* Slot i starts over: its marks and synchronized code's marks against it.  Under a->mu. */
+static void slot_clear(strm_shared *w, int i)
+{
+    uint16_t keep = (uint16_t)~(SS_MINE(i) | SS_OTHER(i));
+    for (uint32_t k = 0; k < w->nregions; k++) {
+        strm_ss_region *r = &w->regions[k];
+        for (uint32_t b = 0; b < r->size; b++)
+            r->bits[b] &= keep;
+    }
+}
+
+static const char *base_name(const char *path)
+{
+    if (!path)
+        return "?";
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static void report(ksl_stream_adapter *a, const ss_conflict *c)
+{
+    strm_checks *k = &a->ck;
+    pthread_mutex_lock(&a->mu);
+    bool first = !k->reported;
+    k->reported = true;
+    pthread_mutex_unlock(&a->mu);
+    if (!first)
+        return;
+    char where[48];
+    if (c->stream == UINT32_MAX)
+        snprintf(where, sizeof where, "the device extension");
+    else
+        snprintf(where, sizeof where, "stream %u's extension", c->stream);
+    bool low = c->entry == KSL_STRM_E_LOW;
+    ksl_report(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, c->mine.file, c->mine.line,
+               "byte +0x%x of %s written by a %s (%s, before %s:%d) and meanwhile by %s (%s, before %s:%d), no lock "
+               "in common: %s",
+               c->offset, where, ksl_stream_entry_name(c->entry), c->mine.ctx, base_name(c->mine.file), c->mine.line,
+               ksl_stream_entry_name(c->other.entry), c->other.ctx, base_name(c->other.file), c->other.line,
+               low ? "give a Low routine a snapshot and publish through LowToHigh"
+                   : "touch state shared with the ISR from a High routine");
+}
+
+void ksl_strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
+{
+    strm_shared *w = &a->ck.ss;
+    if (!w->enabled || !w->active || !w->nregions)
+        return;
+    ss_conflict c = {0};
+    pthread_mutex_lock(&a->mu);
+    book(a, file, line, &c);
+    pthread_mutex_unlock(&a->mu);
+    if (c.found)
+        report(a, &c);
+}
+
+void ksl_strm_ss_begins(ksl_stream_adapter *a, int entry)
+{
+    strm_shared *w = &a->ck.ss;
+    if (!w->enabled || !(entry == KSL_STRM_E_LOW || (entry == KSL_STRM_E_DISPATCH && a->intr)))
+        return;
+    const char *who = ksl_context_name();
+    pthread_mutex_lock(&a->mu);
+    for (int i = 0; i < STRM_SS_SLOTS; i++) {
+        if (w->slot[i].entry < 0) {
+            if (!w->active)
+                watch_open(a);
+            else
+                slot_clear(w, i);
+            w->slot[i].entry = entry;
+            snprintf(w->slot[i].ctx, sizeof w->slot[i].ctx, "%s", who);
+            w->active++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* The calling context's routine ends (end) or synchronizes (!end). */
+static void slot_done(ksl_stream_adapter *a, bool end)
+{
+    strm_shared *w = &a->ck.ss;
+    if (!w->enabled || !w->active)
+        return;
+    ksl_strm_ss_step(a, NULL, 0); /* its last writes are still its own */
+    const char *who = ksl_context_name();
+    pthread_mutex_lock(&a->mu);
+    int i = slot_of(w, who);
+    if (i >= 0) {
+        slot_clear(w, i);
+        if (end) {
+            w->slot[i].entry = -1;
+            w->active--;
+        }
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+void ksl_strm_ss_ends(ksl_stream_adapter *a, int entry)
+{
+    if (entry == KSL_STRM_E_LOW || entry == KSL_STRM_E_DISPATCH)
+        slot_done(a, true);
+    else
+        ksl_strm_ss_step(a, NULL, 0);
+}
+
+void ksl_strm_ss_synchronizes(ksl_stream_adapter *a)
+{
+    slot_done(a, false);
+}
+
+static void step_hook(void *user, const char *file, int line)
+{
+    ksl_strm_ss_step(user, file, line);
+}
+
+void ksl_strm_ss_create(ksl_stream_adapter *a)
+{
+    strm_shared *w = &a->ck.ss;
+    for (int i = 0; i < STRM_SS_SLOTS; i++)
+        w->slot[i].entry = -1;
+    /* Like the port watcher, the hook stays with the engine (which runs once).  The threaded
+     * engine runs contexts in parallel: no attribution there. */
+    w->enabled = a->sync && ksl_engine_config(a->e)->engine == KSL_ENGINE_DETERMINISTIC;
+    if (w->enabled)
+        ksl_engine_set_step_hook(a->e, step_hook, a);
+}
+
+void ksl_strm_ss_destroy(ksl_stream_adapter *a)
+{
+    strm_shared *w = &a->ck.ss;
+    for (uint32_t i = 0; i < STRM_SS_REGIONS; i++) {
+        free(w->regions[i].shadow);
+        w->regions[i] = (strm_ss_region){0};
+    }
+}

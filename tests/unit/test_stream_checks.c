@@ -4,8 +4,10 @@
  * each with a clean twin: time at raised IRQL per routine (S1.dirql-over-budget,
  * S6.dispatch-over-budget, S3.dispatch-callback-over-budget, configurable), the checked
  * stream.sys assert on frequent long requests with synchronization on (S7.sync-on-long-requests),
- * and the lockset over the adapter's registers with the interrupt lock
- * (S4.unsynchronized-isr-shared-access).  The device is <kslab/hw/irqdev.h>: the ISR writes its
+ * PASSIVE-only services from synchronized routines (S7.passive-service-with-sync-on), the lockset
+ * over the adapter's registers with the interrupt lock (S4.unsynchronized-isr-shared-access), and
+ * the one over extension memory written by a Low or Dispatch routine and by synchronized code
+ * meanwhile (S5.low-routine-unsynchronized-state, S4.unsynchronized-isr-shared-access).  The device is <kslab/hw/irqdev.h>: the ISR writes its
  * STATUS register (acknowledge), so STATUS is shared with the ISR.
  */
 #include "harness.h"
@@ -31,13 +33,24 @@ enum cb_mode {
 
 typedef struct fdx {
     uintptr_t port;
+    ULONG irqs;       /* written by the ISR */
+    ULONG own;        /* written by the Dispatch / Low routine only */
 } fdx;
+
+enum shared_mode {
+    SH_NONE = 0,
+    SH_UNSYNC,        /* the Dispatch / Low routine adds to irqs itself while an interrupt comes */
+    SH_PUBLISH,       /* it counts in own; its High / LowToHigh routine adds own to irqs */
+};
 
 static struct {
     /* configuration */
     bool isr, sync_off;
     int cb;
     bool cb_touch_unsync;     /* the Dispatch / Low routine acknowledges STATUS itself */
+    int shared;               /* enum shared_mode */
+    bool paged_alloc;         /* the data packet allocates (and frees) paged pool */
+    bool in_cb;
     uint32_t isr_stall_us, data_stall_us, cb_stall_us;
     uint32_t long_us;         /* data requests with (index % 10) < long_per10 stall this long */
     int long_per10;
@@ -70,15 +83,34 @@ static void complete_cur(void)
 static void STREAMAPI high_ack_complete(PVOID ctx)
 {
     fdx *dx = ctx;
+    if (g.shared == SH_PUBLISH)
+        dx->irqs += dx->own;
+    g.in_cb = false;
     if (!g.cb_touch_unsync)
         WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 0); /* shared with the ISR: under its lock here */
     complete_cur();
+}
+
+/* The Dispatch / Low routine's share of the extension, with an interrupt arriving meanwhile. */
+static void cb_shared(fdx *dx)
+{
+    if (!g.shared)
+        return;
+    g.in_cb = true;
+    WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_RAISE, 1000);
+    KeStallExecutionProcessor(5);
+    if (g.shared == SH_UNSYNC)
+        dx->irqs += 100;
+    else
+        dx->own++;
+    KeStallExecutionProcessor(5);
 }
 
 static void STREAMAPI dispatch_cb(PVOID ctx)
 {
     PHW_STREAM_OBJECT so = ctx;
     fdx *dx = so->HwDeviceExtension;
+    cb_shared(dx);
     if (g.cb_stall_us)
         KeStallExecutionProcessor(g.cb_stall_us);
     if (g.cb_touch_unsync)
@@ -90,6 +122,7 @@ static void STREAMAPI low_cb(PVOID ctx)
 {
     PHW_STREAM_OBJECT so = ctx;
     fdx *dx = so->HwDeviceExtension;
+    cb_shared(dx);
     if (g.cb_touch_unsync)
         WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 0);
     StreamClassCallAtNewPriority(so, dx, LowToHigh, high_ack_complete, dx);
@@ -104,6 +137,11 @@ static VOID STREAMAPI data_packet(PHW_STREAM_REQUEST_BLOCK srb)
         us = g.long_us;
     if (us)
         KeStallExecutionProcessor(us);
+    if (g.paged_alloc) {
+        PVOID p = ExAllocatePoolWithTag(PagedPool, 64, 0x74736554u);
+        if (p)
+            ExFreePoolWithTag(p, 0x74736554u);
+    }
     if (g.cb == CB_NONE) {
         srb->Status = STATUS_SUCCESS;
         StreamClassStreamNotification(StreamRequestComplete, srb->StreamObject, srb);
@@ -174,9 +212,10 @@ static BOOLEAN STREAMAPI interrupt(PVOID devext)
     if (!READ_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS))
         return FALSE;
     WRITE_PORT_ULONG(dx->port + KSL_IRQDEV_STATUS, 1);
+    dx->irqs++;
     if (g.isr_stall_us)
         KeStallExecutionProcessor(g.isr_stall_us);
-    if (g.cur) {
+    if (g.cur && !g.in_cb) {
         PHW_STREAM_OBJECT so = g.cur->StreamObject;
         if (g.cb == CB_DISPATCH)
             StreamClassCallAtNewPriority(so, devext, Dispatch, dispatch_cb, so);
@@ -286,6 +325,81 @@ static void assert_msg(run_out o, const char *s)
 {
     if (!strstr(o.message, s))
         fail_msg("message '%s' lacks '%s'", o.message, s);
+}
+
+/* ---- S7a: PASSIVE-only services from synchronized routines --------------------------------- */
+
+/* Paged pool from ReceiveDataPacket: with synchronization on (DISPATCH_LEVEL, no ISR) the checked
+ * stream.sys assert; with it off the packet runs at PASSIVE_LEVEL and may. */
+static void test_passive_service(void **state)
+{
+    (void)state;
+    reset();
+    g.sync_off = true;
+    g.paged_alloc = true;
+    run_out o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+
+    reset();
+    g.paged_alloc = true;
+    o = run(1);
+    assert_rule(o, "S7.passive-service-with-sync-on");
+    assert_msg(o, "ExAllocatePoolWithTag(PagedPool) may only be called at IRQL <= APC_LEVEL");
+    assert_msg(o, "from ReceiveDataPacket at DISPATCH_LEVEL with stream class synchronization on");
+    run_out_free(&o);
+}
+
+/* ---- S5 / S4: extension state shared with an unsynchronized routine ------------------------- */
+
+/* A Low routine adding to a counter the ISR also writes, while an interrupt comes: S5.  Counting
+ * in a field of its own and publishing through LowToHigh: clean. */
+static void test_low_shared_state(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        reset();
+        g.isr = true;
+        g.cb = CB_LOW;
+        g.shared = SH_PUBLISH;
+        run_out o = run(seed);
+        assert_whole(o);
+        run_out_free(&o);
+
+        reset();
+        g.isr = true;
+        g.cb = CB_LOW;
+        g.shared = SH_UNSYNC;
+        o = run(seed);
+        assert_rule(o, "S5.low-routine-unsynchronized-state");
+        assert_msg(o, "of the device extension written by a Low priority routine");
+        assert_msg(o, "and meanwhile by HwInterrupt");
+        run_out_free(&o);
+    }
+}
+
+/* The same from a Dispatch routine of an adapter with an ISR: S4 (over memory, not registers). */
+static void test_dispatch_shared_state(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        reset();
+        g.isr = true;
+        g.cb = CB_DISPATCH;
+        g.shared = SH_PUBLISH;
+        run_out o = run(seed);
+        assert_whole(o);
+        run_out_free(&o);
+
+        reset();
+        g.isr = true;
+        g.cb = CB_DISPATCH;
+        g.shared = SH_UNSYNC;
+        o = run(seed);
+        assert_rule(o, "S4.unsynchronized-isr-shared-access");
+        assert_msg(o, "byte +0x8 of the device extension written by a Dispatch priority routine");
+        run_out_free(&o);
+    }
 }
 
 /* ---- S1: the DIRQL budget ------------------------------------------------------------------- */
@@ -532,6 +646,9 @@ int main(void)
         cmocka_unit_test(test_dispatch_callback_budget),
         cmocka_unit_test(test_long_requests),
         cmocka_unit_test(test_isr_shared_register),
+        cmocka_unit_test(test_passive_service),
+        cmocka_unit_test(test_low_shared_state),
+        cmocka_unit_test(test_dispatch_shared_state),
         cmocka_unit_test(test_catalog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,12 +223,16 @@ void ksl_lowerbus_req_free_at(ksl_lowerbus *bus, ksl_lowerbus_req *req, const ch
     if (!req)
         return;
     uint8_t irql = ksl_spin_acquire(&bus->lock, file, line);
+    /* Pending, or completed while a second submission is still on the bus: either way the bus
+     * holds it. */
     bool pending = req->state == REQ_PENDING;
     for (uint32_t i = 0; i < bus->n;)
-        if (bus->ent[i].req == req)
+        if (bus->ent[i].req == req) {
+            pending = true;
             remove_at(bus, i);
-        else
+        } else {
             i++;
+        }
     ksl_spin_release(&bus->lock, irql, file, line);
     if (pending) {
         ksl_report(KSL_LOWERBUS_RULE_FREED_PENDING, file, line,

@@ -45,7 +45,7 @@ clean)
   executions=$(json_field "$tmp/stress.json" executions)
   [ "$executions" = $((schedules * nscenarios)) ] ||
     fail "$executions executions, expected $schedules in each of $nscenarios scenarios"
-  echo "ok: $driver clean over $executions executions ($nscenarios scenarios) in $(python3 -c "print(f'{$end-$start:.1f}')") s"
+  echo "ok: $driver clean over $executions executions ($nscenarios scenarios) in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
   ;;
 broken)
   src=$1

@@ -137,14 +137,10 @@ static bool submit(job_state *js, uint32_t i)
         snprintf(js->client_err, sizeof js->client_err, "out of memory for SRB %u", i);
         return false;
     }
-    NTSTATUS st = ksl_stream_srb_submit(r->srb);
-    r->submitted = true;
-    js->res->srbs_submitted++;
-    if (st != STATUS_PENDING && !ksl_stream_srb_done(r->srb)) {
-        snprintf(js->client_err, sizeof js->client_err, "the class refused read SRB %u: NTSTATUS 0x%08X", i,
-                 (unsigned)st);
-        return false;
-    }
+    /* A picked SRB goes to the canceller before it is submitted, so that a cancel may land while
+     * the class or the minidriver is still taking it (with synchronization off the submission
+     * runs the minidriver's ReceiveDataPacket in this thread); a cancel that comes first finds
+     * nothing to cancel. */
     if (r->cancel) {
         js->res->srbs_picked++;
         KIRQL old;
@@ -152,6 +148,14 @@ static bool submit(job_state *js, uint32_t i)
         js->cancel_queue[js->cancel_tail++ % CQ] = i;
         KeReleaseSpinLock(&js->cancel_lock, old);
         KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+    }
+    NTSTATUS st = ksl_stream_srb_submit(r->srb);
+    r->submitted = true;
+    js->res->srbs_submitted++;
+    if (st != STATUS_PENDING && !ksl_stream_srb_done(r->srb)) {
+        snprintf(js->client_err, sizeof js->client_err, "the class refused read SRB %u: NTSTATUS 0x%08X", i,
+                 (unsigned)st);
+        return false;
     }
     return true;
 }

@@ -8,14 +8,30 @@
 
 #include "strm.h"
 
+static const char *stream_notification_name(STREAM_MINIDRIVER_STREAM_NOTIFICATION_TYPE t)
+{
+    static const char *const names[] = {"ReadyForNextStreamDataRequest", "ReadyForNextStreamControlRequest",
+                                        "HardwareStarved", "StreamRequestComplete", "SignalMultipleStreamEvents",
+                                        "SignalStreamEvent", "DeleteStreamEvent"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "an unknown type";
+}
+
+static const char *device_notification_name(STREAM_MINIDRIVER_DEVICE_NOTIFICATION_TYPE t)
+{
+    static const char *const names[] = {"ReadyForNextDeviceRequest", "DeviceRequestComplete",
+                                        "SignalMultipleDeviceEvents", "SignalDeviceEvent", "DeleteDeviceEvent",
+                                        "SignalMultipleDeviceInstanceEvents"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "an unknown type";
+}
+
 VOID ksl_strm_stream_notification(const char *file, int line, STREAM_MINIDRIVER_STREAM_NOTIFICATION_TYPE NotificationType,
                                   PHW_STREAM_OBJECT StreamObject, ...)
 {
     strm_stream *s = ksl_strm_stream_of(NULL, StreamObject);
     if (!s) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
-                   "StreamClassStreamNotification(%d) with a stream object (%p) the class did not create",
-                   (int)NotificationType, (void *)StreamObject);
+                   "StreamClassStreamNotification(%s) with a stream object (%p) the class did not create",
+                   stream_notification_name(NotificationType), (void *)StreamObject);
         return;
     }
     ksl_stream_adapter *a = s->a;
@@ -54,8 +70,8 @@ VOID ksl_strm_device_notification(const char *file, int line, STREAM_MINIDRIVER_
     ksl_stream_adapter *a = ksl_strm_adapter_of(HwDeviceExtension);
     if (!a) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
-                   "StreamClassDeviceNotification(%d) with a device extension (%p) the class did not allocate",
-                   (int)NotificationType, HwDeviceExtension);
+                   "StreamClassDeviceNotification(%s) with a device extension (%p) the class did not allocate",
+                   device_notification_name(NotificationType), HwDeviceExtension);
         return;
     }
     ksl_strm_hook_service(a, "StreamClassDeviceNotification", file, line);

@@ -36,7 +36,10 @@ run() {
   t0=$(now)
   out=$("$k" stress "$so" --json --no-shrink "$@" 2>/dev/null || true)
   t1=$(now)
-  echo "$(calc "$t1 - $t0") $(echo "$out" | field executions) $(echo "$out" | sfield rule) $(echo "$out" | sfield scenario)"
+  # "-" for an empty rule or scenario: `read` would shift the fields after an empty one
+  local rule sc
+  rule=$(echo "$out" | sfield rule); sc=$(echo "$out" | sfield scenario)
+  echo "$(calc "$t1 - $t0") $(echo "$out" | field executions) ${rule:--} ${sc:--}"
 }
 
 echo "| variant | rule | scenario | random: s / executions | pct:3: s / executions | threaded: s | threaded / random |"
@@ -46,7 +49,7 @@ for so in "$build"/drivers/$glob.so; do
   extra=()
   [ "$v" = spin-forever ] && extra=(--timeout 2)
   read -r w x rule sc < <(run "$so" "${extra[@]}")
-  [ -n "$sc" ] || { echo "| $v | not found | | | | | |"; continue; }
+  [ "$sc" != - ] && [ "$rule" != - ] || { echo "| $v | not found | | | | | |"; continue; }
   extra+=(--scenario "$sc")
   textra=("${extra[@]}")        # the threaded run: --time instead of --schedules
   extra+=(--schedules 100000)
@@ -60,7 +63,7 @@ for so in "$build"/drivers/$glob.so; do
   mrw=$(printf '%s\n' "${rw[@]}" | median); mrx=$(printf '%s\n' "${rx[@]}" | median)
   mpw=$(printf '%s\n' "${pw[@]}" | median); mpx=$(printf '%s\n' "${px[@]}" | median)
   read -r tw tx tr ts < <(run "$so" --threaded --time "$cap" "${textra[@]}")
-  if [ -n "$tr" ]; then
+  if [ "$tr" != - ]; then
     tcell=$(printf '%.2f' "$tw"); ratio=$(calc "$tw / $mrw"); rcell=$(printf '%.0fx' "$ratio")
   else
     tcell="not found in $cap"; ratio=$(calc "$cap / $mrw"); rcell=$(printf '> %.0fx' "$ratio")

@@ -352,54 +352,44 @@ static void test_passive_service(void **state)
 
 /* ---- S5 / S4: extension state shared with an unsynchronized routine ------------------------- */
 
-/* A Low routine adding to a counter the ISR also writes, while an interrupt comes: S5.  Counting
- * in a field of its own and publishing through LowToHigh: clean. */
-static void test_low_shared_state(void **state)
+/* A routine of kind `cb` adding to a counter the ISR also writes, while an interrupt comes: `rule`
+ * with `what` in its message.  Counting in a field of its own and publishing through High /
+ * LowToHigh: clean.  Over 5 seeds. */
+static void shared_state_case(int cb, const char *rule, const char *what)
 {
-    (void)state;
     for (uint64_t seed = 1; seed <= 5; seed++) {
-        reset();
-        g.isr = true;
-        g.cb = CB_LOW;
-        g.shared = SH_PUBLISH;
-        run_out o = run(seed);
-        assert_whole(o);
-        run_out_free(&o);
-
-        reset();
-        g.isr = true;
-        g.cb = CB_LOW;
-        g.shared = SH_UNSYNC;
-        o = run(seed);
-        assert_rule(o, "S5.low-routine-unsynchronized-state");
-        assert_msg(o, "of the device extension written by a Low priority routine");
-        assert_msg(o, "and meanwhile by HwInterrupt");
-        run_out_free(&o);
+        for (int mode = SH_UNSYNC; mode <= SH_PUBLISH; mode++) {
+            reset();
+            g.isr = true;
+            g.cb = cb;
+            g.shared = mode;
+            run_out o = run(seed);
+            if (mode == SH_PUBLISH) {
+                assert_whole(o);
+            } else {
+                assert_rule(o, rule);
+                assert_msg(o, what);
+                assert_msg(o, "and meanwhile by HwInterrupt");
+            }
+            run_out_free(&o);
+        }
     }
 }
 
-/* The same from a Dispatch routine of an adapter with an ISR: S4 (over memory, not registers). */
+/* From a Low routine: S5. */
+static void test_low_shared_state(void **state)
+{
+    (void)state;
+    shared_state_case(CB_LOW, "S5.low-routine-unsynchronized-state",
+                      "of the device extension written by a Low priority routine");
+}
+
+/* From a Dispatch routine of an adapter with an ISR: S4 (over memory, not registers). */
 static void test_dispatch_shared_state(void **state)
 {
     (void)state;
-    for (uint64_t seed = 1; seed <= 5; seed++) {
-        reset();
-        g.isr = true;
-        g.cb = CB_DISPATCH;
-        g.shared = SH_PUBLISH;
-        run_out o = run(seed);
-        assert_whole(o);
-        run_out_free(&o);
-
-        reset();
-        g.isr = true;
-        g.cb = CB_DISPATCH;
-        g.shared = SH_UNSYNC;
-        o = run(seed);
-        assert_rule(o, "S4.unsynchronized-isr-shared-access");
-        assert_msg(o, "byte +0x8 of the device extension written by a Dispatch priority routine");
-        run_out_free(&o);
-    }
+    shared_state_case(CB_DISPATCH, "S4.unsynchronized-isr-shared-access",
+                      "byte +0x8 of the device extension written by a Dispatch priority routine");
 }
 
 /* ---- S1: the DIRQL budget ------------------------------------------------------------------- */

@@ -321,6 +321,12 @@ void ksl_engine_set_activation_hook(ksl_engine *e, ksl_activation_hook *hook, vo
     e->act_user = user;
 }
 
+void ksl_engine_set_deadlock_describer(ksl_engine *e, ksl_deadlock_describer *fn, void *user)
+{
+    e->dl_describer = fn;
+    e->dl_user = user;
+}
+
 void ksl_engine_set_step_hook(ksl_engine *e, ksl_step_hook *fn, void *user)
 {
     e->step_hook = fn;

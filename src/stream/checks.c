@@ -54,6 +54,7 @@
  * They run outside the class's bookkeeping mutex, so they may call ksl_report.  Each adapter
  * reports at most one finding from these policies (the run stops at the first anyway).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -332,11 +333,75 @@ static bool irql_refine(void *user, const char *call, uint8_t max, const char **
     return true;
 }
 
+/* ---- K.deadlock: the class's part of the picture ------------------------------------------- */
+
+typedef struct text {
+    char *buf;
+    size_t n, len;
+} text;
+
+static void put(text *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void put(text *t, const char *fmt, ...)
+{
+    if (t->len + 1 >= t->n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t->buf + t->len, t->n - t->len, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        t->len = t->len + (size_t)k < t->n ? t->len + (size_t)k : t->n - 1;
+}
+
+/* A queue with requests waiting while the minidriver has not asked for the next one. */
+static void describe_queue(text *t, const strm_queue *q, const char *name, const char *ready_for_next)
+{
+    if (q->ready || IsListEmpty(&q->pending))
+        return;
+    uint32_t n = 0;
+    for (const LIST_ENTRY *le = q->pending.Flink; le != &q->pending; le = le->Flink)
+        n++;
+    const strm_srb *first = CONTAINING_RECORD(q->pending.Flink, strm_srb, qlink);
+    put(t, "  stream class: %s holds %u request(s) (first %s #%llu) and waits for %s, which the minidriver has "
+           "not signalled since the last request it took\n",
+        name, n, ksl_strm_command_name(first->srb.Command), (unsigned long long)first->id, ready_for_next);
+}
+
+static void describe_stall(void *user, char *buf, size_t n)
+{
+    ksl_stream_adapter *a = user;
+    text t = {buf, n, 0};
+    pthread_mutex_lock(&a->mu);
+    describe_queue(&t, &a->devq, "the device queue", "ReadyForNextDeviceRequest");
+    for (PLIST_ENTRY le = a->streams.Flink; le != &a->streams; le = le->Flink) {
+        const strm_stream *s = CONTAINING_RECORD(le, strm_stream, link);
+        char name[64];
+        snprintf(name, sizeof name, "stream %lu's data queue", (unsigned long)s->obj.StreamNumber);
+        describe_queue(&t, &s->data, name, "ReadyForNextStreamDataRequest");
+        snprintf(name, sizeof name, "stream %lu's control queue", (unsigned long)s->obj.StreamNumber);
+        describe_queue(&t, &s->control, name, "ReadyForNextStreamControlRequest");
+    }
+    uint32_t shown = 0;
+    for (PLIST_ENTRY le = a->outstanding.Flink; le != &a->outstanding && shown < 4; le = le->Flink, shown++) {
+        const strm_srb *r = CONTAINING_RECORD(le, strm_srb, olink);
+        put(&t, "  stream class: the minidriver holds %s #%llu and has not completed it\n",
+            ksl_strm_command_name(r->srb.Command), (unsigned long long)r->id);
+    }
+    if (a->n_outstanding > shown)
+        put(&t, "  stream class: ... and %u more request(s) the minidriver holds\n", a->n_outstanding - shown);
+    pthread_mutex_unlock(&a->mu);
+}
+
 bool ksl_strm_ck_create(ksl_stream_adapter *a)
 {
     /* Like the port watcher, the refiner stays with the engine (which runs once). */
     if (a->sync)
         ksl_engine_set_irql_refiner(a->e, irql_refine, a);
+    ksl_engine_set_deadlock_describer(a->e, describe_stall, a);
     ksl_strm_ss_create(a);
     if (!a->res.port_size)
         return true;

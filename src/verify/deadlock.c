@@ -49,6 +49,12 @@ void ksl__report_deadlock(ksl_engine *e)
 {
     describe_waiters(e);
     describe_spinners(e);
+    if (e->dl_describer) {
+        char buf[768] = "";
+        e->dl_describer(e->dl_user, buf, sizeof buf);
+        if (buf[0])
+            ksl__detail(e, "%s", buf);
+    }
     ksl__fail(NULL, "K.deadlock", NULL, 0, "no context can run while %u client thread(s) have not finished",
               e->live_clients);
 }

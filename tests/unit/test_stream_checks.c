@@ -50,6 +50,7 @@ static struct {
     bool cb_touch_unsync;     /* the Dispatch / Low routine acknowledges STATUS itself */
     int shared;               /* enum shared_mode */
     bool paged_alloc;         /* the data packet allocates (and frees) paged pool */
+    bool no_ready_device;     /* device requests complete without ReadyForNextDeviceRequest */
     bool in_cb;
     uint32_t isr_stall_us, data_stall_us, cb_stall_us;
     uint32_t long_us;         /* data requests with (index % 10) < long_per10 stall this long */
@@ -192,7 +193,10 @@ static VOID STREAMAPI receive_packet(PHW_STREAM_REQUEST_BLOCK srb)
         srb->Status = STATUS_NOT_IMPLEMENTED;
         break;
     }
-    StreamClassCompleteRequestAndMarkQueueReady(srb);
+    if (g.no_ready_device)
+        StreamClassDeviceNotification(DeviceRequestComplete, srb->HwDeviceExtension, srb);
+    else
+        StreamClassCompleteRequestAndMarkQueueReady(srb);
 }
 
 static VOID STREAMAPI cancel_packet(PHW_STREAM_REQUEST_BLOCK srb)
@@ -347,6 +351,33 @@ static void test_passive_service(void **state)
     assert_rule(o, "S7.passive-service-with-sync-on");
     assert_msg(o, "ExAllocatePoolWithTag(PagedPool) may only be called at IRQL <= APC_LEVEL");
     assert_msg(o, "from ReceiveDataPacket at DISPATCH_LEVEL with stream class synchronization on");
+    run_out_free(&o);
+}
+
+/* ---- K.deadlock: the class's part of the picture -------------------------------------------- */
+
+/* Synchronization on, device requests completed without ReadyForNextDeviceRequest: the device
+ * queue stops after the first one, and the deadlock report says which queue waits for what.  With
+ * synchronization off the same driver runs (no flow control there). */
+static void test_stalled_queue(void **state)
+{
+    (void)state;
+    reset();
+    g.sync_off = true;
+    g.no_ready_device = true;
+    run_out o = run(1);
+    assert_whole(o);
+    run_out_free(&o);
+
+    reset();
+    g.no_ready_device = true;
+    o = run(1);
+    assert_rule(o, "K.deadlock");
+    if (!strstr(o.detail, "stream class: the device queue holds 1 request(s) (first SRB_GET_STREAM_INFO #2) and "
+                          "waits for ReadyForNextDeviceRequest"))
+        fail_msg("detail lacks the stalled device queue: %s", o.detail);
+    if (!strstr(o.detail, "thread 'client0' waits for event"))
+        fail_msg("detail lacks the waiting client: %s", o.detail);
     run_out_free(&o);
 }
 
@@ -637,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_long_requests),
         cmocka_unit_test(test_isr_shared_register),
         cmocka_unit_test(test_passive_service),
+        cmocka_unit_test(test_stalled_queue),
         cmocka_unit_test(test_low_shared_state),
         cmocka_unit_test(test_dispatch_shared_state),
         cmocka_unit_test(test_catalog),

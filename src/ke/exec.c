@@ -9,6 +9,8 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
     c->clock += cost;
     c->work += cost;
     if (ksl__threaded(e)) {
+        if (c->nframes == 1)
+            atomic_fetch_add_explicit(&e->tthread_steps, 1, memory_order_relaxed);
         ksl__thr_point(c);
         return c; /* threads are pinned to their CPU in the threaded executor */
     }

@@ -278,7 +278,8 @@ struct ksl_engine {
     ksl_trace_fn *trace_fn;
     void *trace_user;
     uint64_t thread_steps;   /* scheduling points passed by threads (not DPCs or ISRs) */
-    uint64_t idle_steps;     /* thread_steps at the last idle clock advance (deterministic) */
+    _Atomic uint64_t tthread_steps; /* the same in the threaded executor */
+    uint64_t idle_steps;     /* (t)thread_steps at the last idle clock advance (big lock) */
     uint32_t idle_advances;  /* such advances in a row with only periodic timers pending */
     ksl_step_hook *step_hook;
     void *step_user;
@@ -405,8 +406,10 @@ static inline void ksl__hash(ksl_engine *e, uint64_t v)
 }
 
 /* Clock advances in a row with only periodic timers pending and no thread progress before the
- * deterministic scheduler calls it a deadlock. */
+ * scheduler (either executor) calls it a deadlock. */
 #define KSL_IDLE_ADVANCES 1000u
+/* Whether every pending event is the expiry of a periodic timer (heap under the big lock). */
+bool ksl__only_periodic_timers(const ksl_engine *e);
 
 /* Findings.  ksl__fail records the finding and stops the run (does not return inside a run). */
 void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)

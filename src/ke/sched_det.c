@@ -87,14 +87,6 @@ uint32_t ksl__det_below(ksl_engine *e, uint32_t n)
     return v;
 }
 
-/* Whether every pending event is the expiry of a periodic timer. */
-static bool only_periodic_timers(const ksl_engine *e)
-{
-    for (uint32_t i = 0; i < e->nheap; i++)
-        if (e->heap[i].kind != EV_TIMER || !((const ksl_timer *)e->heap[i].obj)->period_ns)
-            return false;
-    return true;
-}
 
 /* Choose the next action.  Does not return when the run is over. */
 static ksl_opt pick(ksl_engine *e)
@@ -154,7 +146,7 @@ static ksl_opt pick(ksl_engine *e)
             /* A deadlock a ticking timer would hide: nothing is pending but periodic timers
              * (which re-arm for ever) and no thread has passed a scheduling point over
              * KSL_IDLE_ADVANCES such advances of the clock in a row. */
-            if (e->thread_steps != e->idle_steps || !only_periodic_timers(e)) {
+            if (e->thread_steps != e->idle_steps || !ksl__only_periodic_timers(e)) {
                 e->idle_steps = e->thread_steps;
                 e->idle_advances = 0;
             }

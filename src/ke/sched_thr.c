@@ -226,7 +226,13 @@ static void *host_main(void *arg)
                     if (e->cpus[i].tready_head || atomic_load(&e->cpus[i].dpc_pending))
                         busy = 1;
                 uint64_t next = ksl__next_event(e);
-                if (!busy && next != UINT64_MAX) {
+                /* As the deterministic scheduler: a deadlock a periodic timer would hide. */
+                uint64_t progress = atomic_load(&e->tthread_steps);
+                if (!busy && next != UINT64_MAX && (progress != e->idle_steps || !ksl__only_periodic_timers(e))) {
+                    e->idle_steps = progress;
+                    e->idle_advances = 0;
+                }
+                if (!busy && next != UINT64_MAX && ++e->idle_advances <= KSL_IDLE_ADVANCES) {
                     if (next > atomic_load(&e->tclock))
                         atomic_store(&e->tclock, next);
                     ksl__fire_due(e, next);

@@ -206,3 +206,12 @@ uint64_t ksl_engine_now(const ksl_engine *e)
 {
     return engine_time(e);
 }
+
+/* Whether every pending event is the expiry of a periodic timer. */
+bool ksl__only_periodic_timers(const ksl_engine *e)
+{
+    for (uint32_t i = 0; i < e->nheap; i++)
+        if (e->heap[i].kind != EV_TIMER || !((const ksl_timer *)e->heap[i].obj)->period_ns)
+            return false;
+    return true;
+}

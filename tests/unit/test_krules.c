@@ -77,6 +77,7 @@ typedef struct kopts {
     uint32_t cpus;       /* 0: 2 */
     uint64_t max_steps;  /* 0: the default */
     uint32_t workers;    /* 0: the default */
+    bool threaded;       /* the threaded executor */
 } kopts;
 
 static kst g_st;
@@ -105,6 +106,8 @@ static run_out run_k(scenario_fn *setup, int bug, uint64_t seed, const kopts *o)
         cfg.max_steps = o->max_steps;
     if (o && o->workers)
         cfg.worker_threads = o->workers;
+    if (o && o->threaded)
+        cfg.engine = KSL_ENGINE_THREADED;
     memset(&g_st, 0, sizeof g_st);
     g_st.bug = bug;
     g_seed = seed;
@@ -1649,6 +1652,20 @@ static void test_deadlock_behind_periodic_timer(void **state)
     ASSERT_CLEAN(o);
     assert_int_equal(g_st.count, 1);
     assert_int_equal(g_st.dpc_runs, 5);
+    run_out_free(&o);
+
+    /* The threaded executor says the same (it used to tick for ever). */
+    kopts thr = {.threaded = true};
+    o = run_k(sc_deadlock_ticking, 1, 1, &thr);
+    ASSERT_RULE(o, "K.deadlock");
+    ASSERT_HAS(o.detail, "thread 'waiter' waits for event at");
+    assert_int_equal(g_st.count, 0);
+    run_out_free(&o);
+
+    o = run_k(sc_deadlock_ticking, 0, 1, &thr);
+    ASSERT_CLEAN(o);
+    assert_int_equal(g_st.count, 1);
+    assert_true(g_st.dpc_runs >= 5);
     run_out_free(&o);
 }
 

@@ -103,9 +103,11 @@ static const ksl_rule rules[] = {
     {"S7.passive-service-with-sync-on", "S7", "the checked stream.sys assert (S7a)",
      "a PASSIVE_LEVEL-only service called from a minidriver routine the class ran at raised IRQL with "
      "synchronization on (a Low routine is the place for it)"},
-    {"S4.unsynchronized-isr-shared-access", "S4", "Eraser's lockset over the adapter's registers, with the interrupt lock",
-     "a register the ISR writes also written by a Dispatch or Low priority routine not holding the interrupt lock "
-     "(not from a High routine)"},
+    {"S4.unsynchronized-isr-shared-access", "S4",
+     "Eraser's lockset over the adapter's registers with the interrupt lock, and over its extensions",
+     "a register the ISR writes also written by a Dispatch or Low priority routine without the interrupt lock, or "
+     "extension memory written by a Dispatch routine and meanwhile by the ISR or an entry point (touch it from a "
+     "High routine)"},
     {"S5.low-routine-unsynchronized-state", "S5",
      "Eraser's lockset over the extensions, writes attributed per scheduling step (deterministic engine)",
      "extension memory written by a Low routine and, while it ran, by a request, the ISR or another routine, with no "

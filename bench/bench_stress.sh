@@ -37,9 +37,9 @@ run() {
   out=$("$k" stress "$so" --json --no-shrink "$@" 2>/dev/null || true)
   t1=$(now)
   # "-" for an empty rule or scenario: `read` would shift the fields after an empty one
-  local rule sc
-  rule=$(echo "$out" | sfield rule); sc=$(echo "$out" | sfield scenario)
-  echo "$(calc "$t1 - $t0") $(echo "$out" | field executions) ${rule:--} ${sc:--}"
+  local rule sc x
+  rule=$(echo "$out" | sfield rule); sc=$(echo "$out" | sfield scenario); x=$(echo "$out" | field executions)
+  echo "$(calc "$t1 - $t0") ${x:--} ${rule:--} ${sc:--}"
 }
 
 echo "| variant | rule | scenario | random: s / executions | pct:3: s / executions | threaded: s | threaded / random |"

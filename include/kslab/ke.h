@@ -211,6 +211,12 @@ bool ksl_mutex_try_acquire(ksl_fast_mutex *m, const char *file, int line);
 /* Release and restore the IRQL saved by the acquire.  IRQL == APC. */
 void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line);
 
+/* If an initialized kernel object (spin lock, DPC, event, timer, fast mutex) starts at p, with
+ * at least `avail` readable bytes there, its size; else 0.  For checks that diff driver memory
+ * and must leave alone what the kernel updates inside such objects.  Any IRQL; not a
+ * scheduling point. */
+size_t ksl_kernel_object_size(const void *p, size_t avail);
+
 /* ---- time ------------------------------------------------------------------------------- */
 
 /* Virtual time of the calling CPU in ns.  Any IRQL; not a scheduling point. */

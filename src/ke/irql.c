@@ -43,8 +43,7 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
 {
     if (c->nframes >= KSL_MAX_FRAMES)
         ksl__fail(c, "K.hang", NULL, 0, "activations nested more than %d deep (interrupt storm?)", KSL_MAX_FRAMES);
-    if (c->e->step_hook && !ksl__threaded(c->e))
-        c->e->step_hook(c->e->step_user, NULL, 0); /* what ran so far belongs to the interrupted context */
+    ksl__step_hook(c, NULL, 0); /* what ran so far belongs to the interrupted context */
     c->frames[c->nframes++] = (ksl_frame){.kind = kind, .irql_at_entry = c->irql, .locks_at_entry = (uint16_t)c->nheld,
                                           .id = id, .name = name, .work_at_entry = c->work};
     ksl__trace_slice(c, 'B', &c->frames[c->nframes - 1]);
@@ -53,8 +52,7 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
 void ksl__frame_pop(ksl_cpu *c, const char *what)
 {
     ksl_frame *f = &c->frames[c->nframes - 1];
-    if (c->e->step_hook && !ksl__threaded(c->e))
-        c->e->step_hook(c->e->step_user, NULL, 0); /* what ran since belongs to this activation */
+    ksl__step_hook(c, NULL, 0); /* what ran since belongs to this activation */
     if (c->nheld > f->locks_at_entry) {
         ksl_spinlock *l = c->held[c->nheld - 1];
         ksl__fail(c, "K.lock-held-on-return", l->acq_file, l->acq_line,

@@ -405,6 +405,13 @@ static inline void ksl__hash(ksl_engine *e, uint64_t v)
     e->hash = (e->hash ^ v) * 0x100000001b3ull;
 }
 
+/* Call the step hook (deterministic engine): what ran on c since the last call is c's. */
+static inline void ksl__step_hook(ksl_cpu *c, const char *file, int line)
+{
+    if (c->e->step_hook && !ksl__threaded(c->e))
+        c->e->step_hook(c->e->step_user, file, line);
+}
+
 /* Clock advances in a row with only periodic timers pending and no thread progress before the
  * scheduler (either executor) calls it a deadlock. */
 #define KSL_IDLE_ADVANCES 1000u

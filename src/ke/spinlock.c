@@ -57,6 +57,7 @@ void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char
     c->held[c->nheld++] = lock;
     lock->acq_file = file;
     lock->acq_line = line;
+    ksl__step_hook(c, file, line); /* the held set changed: what comes next is under the lock */
 }
 
 /* Drop `lock` held by CPU c; IRQL is left to the caller. */
@@ -70,6 +71,7 @@ void ksl__spin_drop(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char
     if (o != c->index + 1)
         ksl__fail(c, "K.spinlock-release-wrong-cpu", file, line, "%s on '%s', which CPU %u holds (acquired at %s:%d)",
                   call, lock->name ? lock->name : "?", o - 1, lock->acq_file ? lock->acq_file : "?", lock->acq_line);
+    ksl__step_hook(c, file, line); /* what ran under the lock is booked with it held */
     for (uint32_t i = c->nheld; i-- > 0;) {
         if (c->held[i] == lock) {
             memmove(&c->held[i], &c->held[i + 1], (c->nheld - i - 1) * sizeof c->held[0]);

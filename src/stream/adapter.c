@@ -227,12 +227,12 @@ static BOOLEAN class_isr(PKINTERRUPT Interrupt, PVOID ServiceContext)
 {
     (void)Interrupt;
     ksl_stream_adapter *a = ServiceContext;
-    uint64_t t0 = ksl_cpu_work_now();
     uint8_t irql = KeGetCurrentIrql();
+    uint64_t t0 = ksl_strm_clock(irql);
     ksl_strm_ck_enter(a, KSL_STRM_E_ISR, irql);
     BOOLEAN mine = a->init.HwInterrupt(a->devext);
     ksl_strm_ck_leave(a, KSL_STRM_E_ISR, irql);
-    ksl_strm_account(a, KSL_STRM_E_ISR, irql, ksl_cpu_work_now() - t0);
+    ksl_strm_account(a, KSL_STRM_E_ISR, irql, ksl_strm_elapsed(irql, t0));
     return mine;
 }
 

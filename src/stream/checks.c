@@ -46,7 +46,8 @@
  *
  *   IRQL refiner (S7a)     with synchronization on, a service that may not run at DISPATCH_LEVEL
  *                          (PASSIVE_LEVEL only, or paged memory: APC_LEVEL) called from
- *                          any class-called routine but a Low one (they all run at raised IRQL)
+ *                          any class-called routine but a Low one or HwInterrupt (they all
+ *                          run at raised IRQL because of the synchronization)
  *                          is S7.passive-service-with-sync-on instead of the kernel's
  *                          K.passive-only-at-raised-irql / K.irql-too-high: the checked
  *                          stream.sys assert.
@@ -321,8 +322,8 @@ static bool irql_refine(void *user, const char *call, uint8_t max, const char **
     if (!a->sync || max >= DISPATCH_LEVEL)
         return false;
     int r = current_routine(a);
-    if (r < 0 || r == KSL_STRM_E_LOW)
-        return false;
+    if (r < 0 || r == KSL_STRM_E_LOW || r == KSL_STRM_E_ISR)
+        return false; /* the ISR runs at its DIRQL whatever the synchronization */
     char ib[32];
     *rule = STRM_F_PASSIVE_SERVICE;
     snprintf(msg, n,

@@ -1,36 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Extension state shared by an unsynchronized routine and synchronized code (S5, S4).  With class
+ * Extension state shared by an unsynchronized routine and anything else (S5, S4).  With class
  * synchronization on, two kinds of minidriver routine run unsynchronized:
  *   - a Low priority routine, on a PASSIVE_LEVEL worker thread synchronized with nothing:
  *     requests, timers and the ISR keep running while it does (S5);
  *   - a Dispatch priority routine of an adapter with an ISR, at DISPATCH_LEVEL without the
  *     interrupt lock: the ISR and the entry points (at the DIRQL) run meanwhile (S3, S4).
- * A minidriver that shares extension memory with one must hand it a snapshot, or touch the shared
- * part only from a High (LowToHigh) routine; one that lets both sides write the same bytes has a
- * race.
+ * A minidriver that shares extension memory with one must hand it a snapshot, take a lock both
+ * sides take, or touch the shared part only from a High (LowToHigh) routine; one that lets both
+ * sides write the same bytes has a race.
  *
  * How it is seen without instrumenting the driver: the deterministic engine runs one context at a
- * time and calls the step hook at every scheduling point and activation boundary, and the class
- * calls in at every minidriver routine boundary, so the bytes of an extension that changed since
- * the previous call were written by the context the call is made on.  While at least one
- * unsynchronized routine runs, every byte of the device extension and of every stream extension
- * is compared with a shadow copy at each such call, and each change is booked to its side: one of
- * the unsynchronized routines (a slot), or synchronized code (entry points, the ISR, timers, High
- * / LowToHigh routines, cancel and timeout handlers).  Each side keeps, per byte, the intersection
- * of the spin locks its writers held (Eraser's lockset: those held at this call and at the
- * previous call on this CPU).  A byte written by a slot's routine and by synchronized code since
- * that routine last synchronized, with no lock in common, is the finding:
- * S5.low-routine-unsynchronized-state for a Low routine, S4.unsynchronized-isr-shared-access for
- * a Dispatch routine.
+ * time and calls the step hook at every scheduling point, activation boundary and change of a
+ * CPU's held spin locks, and the class calls in at every minidriver routine boundary, so the
+ * bytes of an extension that changed since the previous call were written by the context the
+ * call is made on, holding the spin locks it holds now.  While at least one unsynchronized
+ * routine runs, every byte of the device extension and of the stream extensions is compared with
+ * a shadow copy at each such call, and each change is booked to its writer: one of the
+ * unsynchronized routines (a slot), or synchronized code (entry points, the ISR, timers, High /
+ * LowToHigh routines, cancel and timeout handlers).  For each slot, each byte keeps two sides:
+ * the slot's own writes, and everyone else's since the slot last synchronized (synchronized code
+ * and the other slots: two unsynchronized routines race each other too), each with the
+ * intersection of the spin locks its writers held (Eraser's lockset).  A byte both sides of a
+ * slot wrote, with no lock in common, is the finding: S5.low-routine-unsynchronized-state for a
+ * Low routine, S4.unsynchronized-isr-shared-access for a Dispatch routine.
  *
  * A routine synchronizes when it asks for a High or LowToHigh routine: that routine runs under
  * the class's lock, after everything the caller wrote and before everything it writes next, so
- * both sides' marks for that slot start over (and what the High routine itself writes, on the
- * caller's context, is not held against the caller).  Reads are not seen: a routine that only
- * reads state changing under it shows as wrong data (S1.data-mismatch) rather than here.  Off
- * with synchronization off (everything is unsynchronized there; the driver's own locks are the
- * lock checks' business) and in the threaded engine (it never calls the step hook).
+ * both sides of that slot start over (and what the High routine itself writes, on the caller's
+ * context, is not held against the caller).  Kernel objects inside an extension (spin locks,
+ * DPCs, events, timers, fast mutexes) are left out: the kernel updates them from whoever uses
+ * them.  Not seen: reads (a routine that only reads state changing under it shows as wrong data,
+ * S1.data-mismatch, rather than here), the SRB and filter instance extensions, stream extensions
+ * past the first STRM_SS_REGIONS - 1 streams, and streams opened while a routine runs.  Off with
+ * synchronization off (everything is unsynchronized there; the driver's own locks are the lock
+ * checks' business) and in the threaded engine (it never calls the step hook).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +45,8 @@
 #define SS_LOCK_OVERFLOW 0x8000u /* any lock past the table: one shared bit (errs toward silence) */
 #define SS_OTHER(i) ((uint16_t)(0x100u << (i)))
 #define SS_MINE(i) ((uint16_t)(1u << (i)))
+#define SS_MINE_LS(r, b, i) ((r)->ls[((size_t)(b) * STRM_SS_SLOTS + (size_t)(i)) * 2u])
+#define SS_OTHER_LS(r, b, i) ((r)->ls[((size_t)(b) * STRM_SS_SLOTS + (size_t)(i)) * 2u + 1u])
 
 /* The lockset bit of `l` (a table of the locks seen, per adapter). */
 static uint16_t lock_bit(strm_shared *w, const ksl_spinlock *l)
@@ -65,29 +71,59 @@ static uint16_t held_set(strm_shared *w)
     return set;
 }
 
+static void region_free(strm_ss_region *r)
+{
+    free(r->shadow);
+    free(r->skip);
+    free(r->bits);
+    free(r->ls);
+    free(r->mine_site);
+    free(r->other_site);
+    *r = (strm_ss_region){0};
+}
+
+/* Mark the kernel objects in r as skipped. */
+static void probe_objects(strm_ss_region *r)
+{
+    for (uint32_t off = 0; off + 4u <= r->size;) {
+        size_t k = ksl_kernel_object_size(r->mem + off, r->size - off);
+        if (!k) {
+            off += 4u;
+            continue;
+        }
+        memset(r->skip + off, 1, k);
+        off += (uint32_t)((k + 3u) & ~(size_t)3u);
+    }
+}
+
 static bool region_add(strm_shared *w, uint8_t *mem, uint32_t size, uint32_t stream)
 {
     if (!mem || !size || w->nregions >= STRM_SS_REGIONS)
         return true;
     strm_ss_region *r = &w->regions[w->nregions];
     if (r->cap < size) {
-        free(r->shadow);
-        /* shadow, a pad byte, then five uint16_t arrays */
-        r->shadow = calloc(1, (size_t)size * 11u + 2u);
-        if (!r->shadow)
+        region_free(r);
+        r->shadow = malloc(size);
+        r->skip = malloc(size);
+        r->bits = malloc((size_t)size * sizeof *r->bits);
+        r->ls = malloc((size_t)size * STRM_SS_SLOTS * 2u * sizeof *r->ls);
+        r->mine_site = malloc((size_t)size * sizeof *r->mine_site);
+        r->other_site = malloc((size_t)size * sizeof *r->other_site);
+        if (!r->shadow || !r->skip || !r->bits || !r->ls || !r->mine_site || !r->other_site) {
+            region_free(r);
             return false;
+        }
         r->cap = size;
     }
     r->mem = mem;
     r->size = size;
     r->stream = stream;
-    r->bits = (uint16_t *)(void *)(r->shadow + size + (size & 1u));
-    r->mine_ls = r->bits + size;
-    r->other_ls = r->mine_ls + size;
-    r->mine_site = r->other_ls + size;
-    r->other_site = r->mine_site + size;
     memcpy(r->shadow, mem, size);
+    memset(r->skip, 0, size);
     memset(r->bits, 0, (size_t)size * sizeof *r->bits);
+    memset(r->mine_site, 0, (size_t)size * sizeof *r->mine_site);
+    memset(r->other_site, 0, (size_t)size * sizeof *r->other_site);
+    probe_objects(r);
     w->nregions++;
     return true;
 }
@@ -101,22 +137,27 @@ static void watch_open(ksl_stream_adapter *a)
     bool ok = region_add(w, a->devext, a->init.DeviceExtensionSize, UINT32_MAX);
     for (PLIST_ENTRY le = a->streams.Flink; ok && le != &a->streams; le = le->Flink) {
         strm_stream *s = CONTAINING_RECORD(le, strm_stream, link);
-        ok = region_add(w, s->obj.HwStreamExtension, a->init.PerStreamExtensionSize, s->obj.StreamNumber);
+        if (s->open)
+            ok = region_add(w, s->obj.HwStreamExtension, a->init.PerStreamExtensionSize, s->obj.StreamNumber);
     }
     if (!ok)
         w->nregions = 0; /* no memory: no check while it lasts rather than a wrong one */
 }
 
-/* The slot of the unsynchronized routine running in context `who`, or -1. */
-static int slot_of(const strm_shared *w, const char *who)
+/* The slot of the unsynchronized routine running in context `who` on `cpu`, or -1.  A routine
+ * at DISPATCH_LEVEL cannot leave its CPU (and two such routines on one CPU do not overlap), so
+ * its CPU tells apart routines of the same name; a Low routine's worker thread has a name of its
+ * own. */
+static int slot_of(const strm_shared *w, const char *who, uint32_t cpu)
 {
     for (int i = 0; i < STRM_SS_SLOTS; i++)
-        if (w->slot[i].entry >= 0 && strcmp(w->slot[i].ctx, who) == 0)
+        if (w->slot[i].entry >= 0 && (w->slot[i].cpu < 0 || (uint32_t)w->slot[i].cpu == cpu) &&
+            strcmp(w->slot[i].ctx, who) == 0)
             return i;
     return -1;
 }
 
-/* The writer behind a site index (0: none recorded). */
+/* The writer behind a site index (0: none recorded, or the table is full). */
 static uint16_t site_add(strm_shared *w, int entry, const char *file, int line, const char *who)
 {
     if (w->nsites) {
@@ -125,7 +166,7 @@ static uint16_t site_add(strm_shared *w, int entry, const char *file, int line, 
             return (uint16_t)w->nsites;
     }
     if (w->nsites >= STRM_SS_SITES)
-        return (uint16_t)w->nsites;
+        return 0;
     strm_ss_site *s = &w->sites[w->nsites++];
     s->entry = entry;
     s->file = file;
@@ -138,80 +179,89 @@ typedef struct ss_conflict {
     bool found;
     int entry; /* the unsynchronized routine's kind */
     uint32_t stream, offset;
-    strm_ss_site mine, other;
+    uint16_t mine_site, other_site;
 } ss_conflict;
 
-/* Book one changed byte b of r to the writer; note a conflict in *out.  Under a->mu. */
-static void book_byte(strm_shared *w, strm_ss_region *r, uint32_t b, int slot, uint16_t ls, uint16_t site,
-                      const char *who, ss_conflict *out)
+/* One writer of a booking. */
+typedef struct ss_writer {
+    int slot;      /* its slot, or -1: synchronized code */
+    int same;      /* the slot whose context it runs on (a High routine it called), or -1 */
+    uint16_t ls;   /* the spin locks it holds */
+    uint16_t site;
+} ss_writer;
+
+/* Book changed byte b of r to the writer; note the first conflict in *out.  Under a->mu. */
+static void book_byte(strm_shared *w, strm_ss_region *r, uint32_t b, const ss_writer *wr, ss_conflict *out)
 {
     uint16_t bits = r->bits[b];
     int hit = -1;
-    if (slot >= 0) {
-        r->mine_ls[b] = (bits & SS_MINE(slot)) ? (uint16_t)(r->mine_ls[b] & ls) : ls;
-        r->mine_site[b] = site;
-        bits |= SS_MINE(slot);
-        if (bits & SS_OTHER(slot))
-            hit = slot;
+    if (wr->slot >= 0) {
+        int i = wr->slot;
+        SS_MINE_LS(r, b, i) = (bits & SS_MINE(i)) ? (uint16_t)(SS_MINE_LS(r, b, i) & wr->ls) : wr->ls;
+        bits |= SS_MINE(i);
+        r->mine_site[b] = wr->site;
+        if ((bits & SS_OTHER(i)) && !(SS_MINE_LS(r, b, i) & SS_OTHER_LS(r, b, i)))
+            hit = i;
     } else {
-        bool first = !(bits & 0xFF00u);
-        r->other_ls[b] = first ? ls : (uint16_t)(r->other_ls[b] & ls);
-        r->other_site[b] = site;
-        for (int i = 0; i < STRM_SS_SLOTS; i++) {
-            /* what a High routine writes on the routine's own context is ordered with it */
-            if (w->slot[i].entry < 0 || strcmp(w->slot[i].ctx, who) == 0)
-                continue;
-            bits |= SS_OTHER(i);
-            if (bits & SS_MINE(i))
-                hit = i;
-        }
+        r->other_site[b] = wr->site;
+    }
+    /* Against every other running routine this write is the other side. */
+    for (int i = 0; i < STRM_SS_SLOTS; i++) {
+        if (w->slot[i].entry < 0 || i == wr->slot || i == wr->same)
+            continue;
+        SS_OTHER_LS(r, b, i) = (bits & SS_OTHER(i)) ? (uint16_t)(SS_OTHER_LS(r, b, i) & wr->ls) : wr->ls;
+        bits |= SS_OTHER(i);
+        if (wr->slot >= 0)
+            r->other_site[b] = wr->site;
+        if (hit < 0 && (bits & SS_MINE(i)) && !(SS_MINE_LS(r, b, i) & SS_OTHER_LS(r, b, i)))
+            hit = i;
     }
     r->bits[b] = bits;
-    if (hit < 0 || out->found || (r->mine_ls[b] & r->other_ls[b]))
+    if (hit < 0 || out->found)
         return;
     out->found = true;
     out->entry = w->slot[hit].entry;
     out->stream = r->stream;
     out->offset = b;
-    if (r->mine_site[b])
-        out->mine = w->sites[r->mine_site[b] - 1];
-    if (r->other_site[b])
-        out->other = w->sites[r->other_site[b] - 1];
+    out->mine_site = hit == wr->slot ? wr->site : r->mine_site[b];
+    out->other_site = hit == wr->slot ? r->other_site[b] : wr->site;
 }
 
 /* Book what changed since the last call to the calling context.  Under a->mu. */
 static void book(ksl_stream_adapter *a, const char *file, int line, ss_conflict *out)
 {
     strm_shared *w = &a->ck.ss;
-    uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
-    uint16_t now = held_set(w);
-    uint16_t ls = now | w->prev_ls[cpu];
-    w->prev_ls[cpu] = now;
-    const char *who = NULL;
-    uint16_t site = 0;
-    int slot = -1;
+    ss_writer wr = {.slot = -1, .same = -1};
+    bool known = false;
     for (uint32_t i = 0; i < w->nregions; i++) {
         strm_ss_region *r = &w->regions[i];
         if (memcmp(r->mem, r->shadow, r->size) == 0)
             continue;
-        if (!who) {
-            who = ksl_context_name();
+        if (!known) {
+            known = true;
+            const char *who = ksl_context_name();
             int entry = ksl_strm_ck_current_locked(a);
-            int s = slot_of(w, who);
-            /* the slot's own routine (not a High routine it called) */
-            slot = s >= 0 && entry == w->slot[s].entry ? s : -1;
-            site = site_add(w, entry, file, line, who);
+            int s = slot_of(w, who, ksl_cpu_current());
+            /* the slot's own routine, or a High routine it called (ordered with it) */
+            if (s >= 0 && entry == w->slot[s].entry)
+                wr.slot = s;
+            else
+                wr.same = s;
+            wr.ls = held_set(w);
+            wr.site = site_add(w, entry, file, line, who);
         }
+        probe_objects(r); /* objects initialized since */
         for (uint32_t b = 0; b < r->size; b++) {
             if (r->mem[b] == r->shadow[b])
                 continue;
             r->shadow[b] = r->mem[b];
-            book_byte(w, r, b, slot, ls, site, who, out);
+            if (!r->skip[b])
+                book_byte(w, r, b, &wr, out);
         }
     }
 }
 
-/* Slot i starts over: its marks and synchronized code's marks against it.  Under a->mu. */
+/* Slot i starts over: its own marks and everyone else's against it.  Under a->mu. */
 static void slot_clear(strm_shared *w, int i)
 {
     uint16_t keep = (uint16_t)~(SS_MINE(i) | SS_OTHER(i));
@@ -230,7 +280,7 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-static void report(ksl_stream_adapter *a, const ss_conflict *c)
+static void report(ksl_stream_adapter *a, const ss_conflict *c, const strm_ss_site *mine, const strm_ss_site *other)
 {
     strm_checks *k = &a->ck;
     pthread_mutex_lock(&a->mu);
@@ -245,11 +295,12 @@ static void report(ksl_stream_adapter *a, const ss_conflict *c)
     else
         snprintf(where, sizeof where, "stream %u's extension", c->stream);
     bool low = c->entry == KSL_STRM_E_LOW;
-    ksl_report(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, c->mine.file, c->mine.line,
+    ksl_report(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, mine->file, mine->line,
                "byte +0x%x of %s written by a %s (%s, before %s:%d) and meanwhile by %s (%s, before %s:%d), no lock "
                "in common: %s",
-               c->offset, where, ksl_stream_entry_name(c->entry), c->mine.ctx, base_name(c->mine.file), c->mine.line,
-               ksl_stream_entry_name(c->other.entry), c->other.ctx, base_name(c->other.file), c->other.line,
+               c->offset, where, ksl_stream_entry_name(c->entry), mine->ctx, base_name(mine->file), mine->line,
+               other->entry >= 0 ? ksl_stream_entry_name(other->entry) : "the class", other->ctx,
+               base_name(other->file), other->line,
                low ? "give a Low routine a snapshot and publish through LowToHigh"
                    : "touch state shared with the ISR from a High routine");
 }
@@ -260,11 +311,18 @@ void ksl_strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
     if (!w->enabled || !w->active || !w->nregions)
         return;
     ss_conflict c = {0};
+    strm_ss_site mine = {.entry = -1, .ctx = "?"}, other = {.entry = -1, .ctx = "?"};
     pthread_mutex_lock(&a->mu);
     book(a, file, line, &c);
+    if (c.found) {
+        if (c.mine_site)
+            mine = w->sites[c.mine_site - 1];
+        if (c.other_site)
+            other = w->sites[c.other_site - 1];
+    }
     pthread_mutex_unlock(&a->mu);
     if (c.found)
-        report(a, &c);
+        report(a, &c, &mine, &other);
 }
 
 void ksl_strm_ss_begins(ksl_stream_adapter *a, int entry)
@@ -281,6 +339,7 @@ void ksl_strm_ss_begins(ksl_stream_adapter *a, int entry)
             else
                 slot_clear(w, i);
             w->slot[i].entry = entry;
+            w->slot[i].cpu = entry == KSL_STRM_E_DISPATCH ? (int)ksl_cpu_current() : -1;
             snprintf(w->slot[i].ctx, sizeof w->slot[i].ctx, "%s", who);
             w->active++;
             break;
@@ -298,7 +357,7 @@ static void slot_done(ksl_stream_adapter *a, bool end)
     ksl_strm_ss_step(a, NULL, 0); /* its last writes are still its own */
     const char *who = ksl_context_name();
     pthread_mutex_lock(&a->mu);
-    int i = slot_of(w, who);
+    int i = slot_of(w, who, ksl_cpu_current());
     if (i >= 0) {
         slot_clear(w, i);
         if (end) {
@@ -342,8 +401,6 @@ void ksl_strm_ss_create(ksl_stream_adapter *a)
 void ksl_strm_ss_destroy(ksl_stream_adapter *a)
 {
     strm_shared *w = &a->ck.ss;
-    for (uint32_t i = 0; i < STRM_SS_REGIONS; i++) {
-        free(w->regions[i].shadow);
-        w->regions[i] = (strm_ss_region){0};
-    }
+    for (uint32_t i = 0; i < STRM_SS_REGIONS; i++)
+        region_free(&w->regions[i]);
 }

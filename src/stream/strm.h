@@ -140,11 +140,12 @@ typedef struct strm_reg_ck {
 typedef struct strm_ss_region {
     uint8_t *mem;          /* the extension */
     uint32_t size, cap, stream; /* stream: UINT32_MAX for the device extension */
-    uint8_t *shadow;       /* its bytes at the last booking (one allocation for all arrays) */
-    uint16_t *bits;        /* per byte: bit i, slot i's routine wrote it; bit 8 + i, synchronized
-                            * code wrote it since slot i last synchronized */
-    uint16_t *mine_ls, *other_ls;     /* per byte: the locks every writer of each side held */
-    uint16_t *mine_site, *other_site; /* per byte: latest writer of each side (site index + 1) */
+    uint8_t *shadow;       /* its bytes at the last booking */
+    uint8_t *skip;         /* per byte: inside a kernel object (not booked) */
+    uint16_t *bits;        /* per byte: bit i, slot i's routine wrote it; bit 8 + i, someone else
+                            * wrote it since slot i last synchronized */
+    uint16_t *ls;          /* per byte and slot: the locks every writer of each side held */
+    uint16_t *mine_site, *other_site; /* per byte: latest writer of each kind (site index + 1) */
 } strm_ss_region;
 typedef struct strm_ss_site {
     int entry;
@@ -157,13 +158,13 @@ typedef struct strm_shared {
     uint32_t active;       /* slots in use: the extensions are watched while > 0 */
     struct {
         int entry;         /* KSL_STRM_E_LOW or KSL_STRM_E_DISPATCH; -1 free */
+        int cpu;           /* a Dispatch routine's CPU; -1 for a Low routine */
         char ctx[64];      /* the context it runs on */
     } slot[STRM_SS_SLOTS];
     strm_ss_region regions[STRM_SS_REGIONS];
     uint32_t nregions;
     const ksl_spinlock *locks[STRM_SS_LOCKS];
     uint32_t nlocks;
-    uint16_t prev_ls[KSL_MAX_CPUS]; /* locks held at the previous booking on each CPU */
     strm_ss_site sites[STRM_SS_SITES];
     uint32_t nsites;
 } strm_shared;
@@ -265,6 +266,12 @@ void ksl_strm_call_sync(strm_call *c);
 void ksl_strm_call_direct(strm_call *c);
 /* Call at DISPATCH_LEVEL (raising if below), not serialized.  IRQL <= DISPATCH_LEVEL. */
 void ksl_strm_call_at_dispatch(strm_call *c);
+/* The clock a minidriver routine entered at `irql` is timed on: at DISPATCH_LEVEL and above it
+ * cannot leave its CPU, so that CPU's own work time (which other CPUs cannot move); below, its
+ * thread may resume on another CPU, so the virtual clock, which a thread only sees go forward.
+ * ksl_strm_elapsed: the time since t0 on that clock (never negative).  Any IRQL. */
+uint64_t ksl_strm_clock(uint8_t irql);
+uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0);
 /* Account one minidriver routine run: `entry` at `irql` for `cost_ns`.  Any IRQL. */
 void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
 

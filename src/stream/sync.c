@@ -36,6 +36,17 @@ void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t c
     ksl_strm_hook_entry(a, entry, irql, cost_ns);
 }
 
+uint64_t ksl_strm_clock(uint8_t irql)
+{
+    return irql >= DISPATCH_LEVEL ? ksl_cpu_work_now() : ksl_time_now();
+}
+
+uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0)
+{
+    uint64_t t1 = ksl_strm_clock(irql);
+    return t1 > t0 ? t1 - t0 : 0;
+}
+
 /* Run the call here, at the current IRQL. */
 static void run(strm_call *c)
 {
@@ -47,8 +58,8 @@ static void run(strm_call *c)
         if (!mine)
             return; /* completed (or aborted) since the class decided to call */
     }
-    uint64_t t0 = ksl_cpu_work_now();
     uint8_t irql = KeGetCurrentIrql();
+    uint64_t t0 = ksl_strm_clock(irql);
     c->called = true;
     ksl_strm_ck_enter(a, c->entry, irql);
     if (c->srb_fn)
@@ -56,7 +67,7 @@ static void run(strm_call *c)
     else
         c->ctx_fn(c->context);
     ksl_strm_ck_leave(a, c->entry, irql);
-    ksl_strm_account(a, c->entry, irql, ksl_cpu_work_now() - t0);
+    ksl_strm_account(a, c->entry, irql, ksl_strm_elapsed(irql, t0));
 }
 
 static BOOLEAN sync_routine(PVOID context)

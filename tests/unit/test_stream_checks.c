@@ -35,6 +35,8 @@ typedef struct fdx {
     uintptr_t port;
     ULONG irqs;       /* written by the ISR */
     ULONG own;        /* written by the Dispatch / Low routine only */
+    KSPIN_LOCK lk;    /* guards total (lock_share) */
+    ULONG total;      /* written by the data packets and a Low routine */
 } fdx;
 
 enum shared_mode {
@@ -51,6 +53,8 @@ static struct {
     int shared;               /* enum shared_mode */
     bool paged_alloc;         /* the data packet allocates (and frees) paged pool */
     bool no_ready_device;     /* device requests complete without ReadyForNextDeviceRequest */
+    int lock_share;           /* 1: data packets and a Low routine add to total under lk; 2: no lock */
+    bool low_asked;
     bool in_cb;
     uint32_t isr_stall_us, data_stall_us, cb_stall_us;
     uint32_t long_us;         /* data requests with (index % 10) < long_per10 stall this long */
@@ -129,6 +133,21 @@ static void STREAMAPI low_cb(PVOID ctx)
     StreamClassCallAtNewPriority(so, dx, LowToHigh, high_ack_complete, dx);
 }
 
+/* A Low routine adding to total three times, 50 us apart, under lk unless lock_share is 2. */
+static void STREAMAPI low_total(PVOID ctx)
+{
+    fdx *dx = ctx;
+    for (int i = 0; i < 3; i++) {
+        KIRQL old = PASSIVE_LEVEL;
+        if (g.lock_share == 1)
+            KeAcquireSpinLock(&dx->lk, &old);
+        dx->total += 10;
+        if (g.lock_share == 1)
+            KeReleaseSpinLock(&dx->lk, old);
+        KeStallExecutionProcessor(50);
+    }
+}
+
 static VOID STREAMAPI data_packet(PHW_STREAM_REQUEST_BLOCK srb)
 {
     fdx *dx = srb->HwDeviceExtension;
@@ -138,6 +157,18 @@ static VOID STREAMAPI data_packet(PHW_STREAM_REQUEST_BLOCK srb)
         us = g.long_us;
     if (us)
         KeStallExecutionProcessor(us);
+    if (g.lock_share) { /* no ISR: at DISPATCH_LEVEL under the class lock */
+        fdx *d = srb->HwDeviceExtension;
+        if (g.lock_share == 1)
+            KeAcquireSpinLockAtDpcLevel(&d->lk);
+        d->total++;
+        if (g.lock_share == 1)
+            KeReleaseSpinLockFromDpcLevel(&d->lk);
+        if (!g.low_asked) {
+            g.low_asked = true;
+            StreamClassCallAtNewPriority(NULL, d, Low, low_total, d);
+        }
+    }
     if (g.paged_alloc) {
         PVOID p = ExAllocatePoolWithTag(PagedPool, 64, 0x74736554u);
         if (p)
@@ -168,6 +199,7 @@ static VOID STREAMAPI receive_packet(PHW_STREAM_REQUEST_BLOCK srb)
     switch (srb->Command) {
     case SRB_INITIALIZE_DEVICE: {
         PPORT_CONFIGURATION_INFORMATION cfg = srb->CommandData.ConfigInfo;
+        KeInitializeSpinLock(&dx->lk);
         if (cfg->NumberOfAccessRanges)
             dx->port = (uintptr_t)cfg->AccessRanges[0].RangeStart.QuadPart;
         cfg->StreamDescriptorSize = sizeof(HW_STREAM_HEADER) + sizeof(HW_STREAM_INFORMATION);
@@ -404,6 +436,31 @@ static void shared_state_case(int cb, const char *rule, const char *what)
             }
             run_out_free(&o);
         }
+    }
+}
+
+/* A Low routine and the data packets (no ISR, DISPATCH_LEVEL) both adding to a counter: under a
+ * spin lock both take, clean -- the lock's own bytes, which the kernel writes from both sides,
+ * are not the driver's state; without the lock, S5. */
+static void test_low_shared_under_lock(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        reset();
+        g.nsrbs = 8;
+        g.lock_share = 1;
+        run_out o = run(seed);
+        assert_whole(o);
+        run_out_free(&o);
+
+        reset();
+        g.nsrbs = 8;
+        g.lock_share = 2;
+        o = run(seed);
+        assert_rule(o, "S5.low-routine-unsynchronized-state");
+        assert_msg(o, "written by a Low priority routine");
+        assert_msg(o, "and meanwhile by ReceiveDataPacket");
+        run_out_free(&o);
     }
 }
 
@@ -670,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_passive_service),
         cmocka_unit_test(test_stalled_queue),
         cmocka_unit_test(test_low_shared_state),
+        cmocka_unit_test(test_low_shared_under_lock),
         cmocka_unit_test(test_dispatch_shared_state),
         cmocka_unit_test(test_catalog),
     };

@@ -151,15 +151,16 @@ void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user);
  * activations, so whatever changed in memory since the previous call was written by the context
  * the call is made on.  `fn` runs on that context (ksl_context_name, ksl_held_spinlocks,
  * ksl_irql_current describe it) at every scheduling point (with the point's call site, before
- * the scheduler may switch) and just before an ISR or DPC starts or ends on its CPU (file NULL).
- * It may call ksl_report; it must not call scheduling points.  Deterministic engine only: the
+ * the scheduler may switch), just before an ISR or DPC starts or ends on its CPU (file NULL),
+ * and right after a spin lock is taken and right before one is released (so the spin locks it
+ * reports held are the ones held since the previous call).  It may call ksl_report; it must not
+ * call scheduling points.  Deterministic engine only: the
  * threaded engine never calls it.  One hook per engine; NULL removes it.  Host code, outside a
  * run.
  */
 typedef void ksl_step_hook(void *user, const char *file, int line);
 /*
- * A layer's part of a K.deadlock report: called (on no CPU, once) when the deterministic
- * scheduler finds that no context can run while client threads wait; it writes lines (each
+ * A layer's part of a K.deadlock report: called (on no CPU, once) when the scheduler finds that no context can run while client threads wait; it writes lines (each
  * ending in a newline) to buf, e.g. which of its queues wait for what, and they are added to the
  * finding's detail after the waiting threads.  It must not call kernel services.  One per engine;
  * NULL removes it.  Host code, outside a run.

@@ -160,10 +160,11 @@ void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user);
  */
 typedef void ksl_step_hook(void *user, const char *file, int line);
 /*
- * A layer's part of a K.deadlock report: called (on no CPU, once) when the scheduler finds that no context can run while client threads wait; it writes lines (each
- * ending in a newline) to buf, e.g. which of its queues wait for what, and they are added to the
- * finding's detail after the waiting threads.  It must not call kernel services.  One per engine;
- * NULL removes it.  Host code, outside a run.
+ * A layer's part of a K.deadlock report: called once, when the scheduler finds that no context
+ * can run while client threads wait; it writes lines (each ending in a newline) to buf, e.g.
+ * which of its queues wait for what, and they are added to the finding's detail after the
+ * waiting threads.  It must not call kernel services.  One per engine; NULL removes it.  Host
+ * code, outside a run.
  */
 typedef void ksl_deadlock_describer(void *user, char *buf, size_t n);
 void ksl_engine_set_deadlock_describer(ksl_engine *e, ksl_deadlock_describer *fn, void *user);

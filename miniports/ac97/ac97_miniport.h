@@ -82,7 +82,7 @@ struct ac97_miniport {
 /* Stream object (stream.c).  PASSIVE_LEVEL. */
 NTSTATUS ac97_stream_create(ac97_miniport *mp, PPORTWAVEPCISTREAM ps, BOOLEAN capture, const WAVEFORMATEX *w,
                             ac97_stream **out);
-/* Is the format one this hardware plays?  Any IRQL. */
+/* Is the format one this hardware plays (format.c)?  Any IRQL. */
 BOOLEAN ac97_format_ok(const WAVEFORMATEX *w);
 
 extern const ksl_wavepci_driver ksl_ac97_driver;

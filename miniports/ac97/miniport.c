@@ -31,12 +31,6 @@ static const PCPIN_DESCRIPTOR pins[] = {
 };
 static PCFILTER_DESCRIPTOR description = {0, NULL, sizeof(PCPIN_DESCRIPTOR), 2, pins};
 
-BOOLEAN ac97_format_ok(const WAVEFORMATEX *w)
-{
-    return w->wFormatTag == WAVE_FORMAT_PCM && w->wBitsPerSample == 16 && w->nChannels >= 1 && w->nChannels <= 2 &&
-           w->nSamplesPerSec >= KSL_AC97_MIN_RATE && w->nSamplesPerSec <= KSL_AC97_MAX_RATE;
-}
-
 /* ---- ISR: acknowledge and Notify, nothing else -------------------------------------------- */
 
 static NTSTATUS isr(PINTERRUPTSYNC sync, PVOID context)

@@ -224,7 +224,7 @@ void ksl_mutex_acquire(ksl_fast_mutex *m, const char *file, int line)
     uint8_t old = c->irql;
     ksl__set_irql(c, KSL_IRQL_APC);
     c = ksl__point(c, P_MUTEX_ACQUIRE, e->cfg.step_cost_ns, file, line);
-    ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
+    ksl__lockdep_acquire(c, ksl__lockdep_node(e, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
                            file, line);
     ksl__big_lock(e);
     if (m->owner) {
@@ -255,7 +255,7 @@ bool ksl_mutex_try_acquire(ksl_fast_mutex *m, const char *file, int line)
     }
     ksl__big_unlock(e);
     if (ok) {
-        ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
+        ksl__lockdep_acquire(c, ksl__lockdep_node(e, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
                                file, line);
     }
     return ok;

@@ -66,7 +66,7 @@ ksl_engine *ksl_engine_create(const ksl_config *in, char *err, size_t errlen)
     }
     e->ncpus = cfg.cpus;
     e->cpus = calloc(cfg.cpus, sizeof *e->cpus);
-    e->locks = ksl__lockgraph_new();
+    e->locks = ksl__lockorder_new();
     e->opts = calloc((size_t)cfg.cpus * KSL_OPTS_PER_CPU, sizeof *e->opts);
     e->keys = calloc((size_t)cfg.cpus * KSL_OPTS_PER_CPU, sizeof *e->keys);
     if (cfg.event_log)
@@ -138,7 +138,7 @@ void ksl_engine_destroy(ksl_engine *e)
         e->strategy->ops->destroy(e->strategy);
     if (e->pool.next)
         ksl__pool_free_all(e);
-    ksl__lockgraph_free(e->locks);
+    ksl__lockorder_free(e->locks);
     free(e->heap);
     free(e->choices);
     free(e->opts);

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 
 #include "../explore/strategy.h"
+#include "../verify/lockorder.h"
 #include "coro.h"
 
 #define KSL_MAX_FRAMES 16
@@ -209,7 +210,6 @@ typedef struct ksl_log_entry {
     const char *what;
 } ksl_log_entry;
 
-typedef struct ksl_lockgraph ksl_lockgraph;
 
 struct ksl_engine {
     ksl_config cfg;
@@ -259,7 +259,7 @@ struct ksl_engine {
     uint32_t workers_started;
 
     ksl_spinlock cancel_lock;
-    ksl_lockgraph *locks;
+    ksl_lockorder *locks;    /* lockdep (lockdep.c) */
     uint32_t next_obj_id;
 
     /* findings */
@@ -439,12 +439,10 @@ void ksl__describe(const ksl_cpu *c, char *buf, size_t len);
 /* Record K.deadlock with the wait-for picture: waiters, spinning CPUs, a mutex-owner cycle. */
 void ksl__report_deadlock(ksl_engine *e);
 
-/* Lock-order graph (lockdep).  Returns 0, or reports K.lock-order-cycle. */
-ksl_lockgraph *ksl__lockgraph_new(void);
-void ksl__lockgraph_free(ksl_lockgraph *g);
-/* The node for a lock, numbered at its first acquire (`slot` is the lock's node field). */
-uint32_t ksl__lockgraph_node(ksl_lockgraph *g, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind);
-void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t node, const char *file, int line);
+/* Lock order (lockdep.c): the node of a lock (`slot` is the lock's node field, numbered at its
+ * first acquire); record an acquire against what c's context holds, or report K.lock-order-cycle. */
+uint32_t ksl__lockdep_node(ksl_engine *e, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind);
+void ksl__lockdep_acquire(ksl_cpu *c, uint32_t node, const char *file, int line);
 
 /* Pool teardown check. */
 void ksl__pool_check_leaks(ksl_engine *e);

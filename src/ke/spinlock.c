@@ -40,7 +40,7 @@ void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char
                   lock->name ? lock->name : "?", lock->acq_file ? lock->acq_file : "?", lock->acq_line);
     if (c->nheld >= KSL_MAX_HELD)
         ksl__fail(c, "K.lock-order-cycle", file, line, "more than %d spin locks held at once", KSL_MAX_HELD);
-    ksl__lockgraph_acquire(c, ksl__lockgraph_node(e->locks, &lock->node, lock->name, lock->init_file, lock->init_line, lock->kind),
+    ksl__lockdep_acquire(c, ksl__lockdep_node(e, &lock->node, lock->name, lock->init_file, lock->init_line, lock->kind),
                            file, line);
     if (ksl__threaded(e)) {
         uint32_t expect = 0;

@@ -13,38 +13,6 @@
 
 #include "strm.h"
 
-typedef struct strm_dxhdr {
-    uint32_t magic;
-    ksl_stream_adapter *a;
-} strm_dxhdr;
-
-ksl_stream_adapter *ksl_strm_adapter_of(PVOID HwDeviceExtension)
-{
-    if (!HwDeviceExtension)
-        return NULL;
-    const strm_dxhdr *h = (const strm_dxhdr *)((uint8_t *)HwDeviceExtension - STRM_DEVEXT_HDR);
-    if (h->magic != STRM_MAGIC_ADAPTER || !h->a || h->a->devext != HwDeviceExtension)
-        return NULL;
-    return h->a;
-}
-
-strm_stream *ksl_strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so)
-{
-    if (!so)
-        return NULL;
-    strm_stream *s = (strm_stream *)so;
-    if (s->magic != STRM_MAGIC_STREAM || (a && s->a != a))
-        return NULL;
-    return s;
-}
-
-strm_srb *ksl_strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb)
-{
-    if (!srb)
-        return NULL;
-    strm_srb *r = (strm_srb *)srb;
-    return r->magic == STRM_MAGIC_SRB ? r : NULL;
-}
 
 /* ---- registration ------------------------------------------------------------------------- */
 
@@ -71,15 +39,6 @@ NTSTATUS STREAMAPI StreamClassRegisterAdapter(PVOID Argument1, PVOID Argument2, 
 }
 
 /* ---- create / destroy ---------------------------------------------------------------------- */
-
-void ksl_strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s)
-{
-    memset(q, 0, sizeof *q);
-    q->kind = kind;
-    q->s = s;
-    InitializeListHead(&q->pending);
-    q->ready = true;
-}
 
 ksl_stream_adapter *ksl_stream_create(ksl_engine *e, ksl_stream_driver_entry *entry, const ksl_stream_resources *res,
                                       const ksl_stream_options *opt, char *err, size_t errlen)
@@ -205,18 +164,6 @@ PVOID ksl_stream_device_extension(const ksl_stream_adapter *a)
 const HW_STREAM_DESCRIPTOR *ksl_stream_descriptor(const ksl_stream_adapter *a)
 {
     return a->desc;
-}
-
-const char *ksl_stream_entry_name(int entry)
-{
-    static const char *const names[KSL_STRM_E_COUNT] = {
-        [KSL_STRM_E_DEVICE] = "HwReceivePacket",     [KSL_STRM_E_DATA] = "ReceiveDataPacket",
-        [KSL_STRM_E_CONTROL] = "ReceiveControlPacket", [KSL_STRM_E_CANCEL] = "HwCancelPacket",
-        [KSL_STRM_E_TIMEOUT] = "HwRequestTimeoutHandler", [KSL_STRM_E_ISR] = "HwInterrupt",
-        [KSL_STRM_E_TIMER] = "timer routine",        [KSL_STRM_E_HIGH] = "High priority routine",
-        [KSL_STRM_E_DISPATCH] = "Dispatch priority routine", [KSL_STRM_E_LOW] = "Low priority routine",
-    };
-    return entry >= 0 && entry < KSL_STRM_E_COUNT ? names[entry] : "?";
 }
 
 /* ---- the interrupt ------------------------------------------------------------------------- */

@@ -67,74 +67,22 @@
 
 void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
-    strm_checks *k = &a->ck;
     ksl_strm_ss_step(a, NULL, 0); /* what changed before belongs to the context as it was */
-    if (irql >= DISPATCH_LEVEL) {
-        uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
-        if (k->depth[cpu] < STRM_CK_DEPTH)
-            k->stack[cpu][k->depth[cpu]] = (int8_t)entry;
-        k->depth[cpu]++;
+    if (ksl_strm_rt_push(a, entry, irql))
         ksl_strm_ss_begins(a, entry);
-        return;
-    }
-    if (entry != KSL_STRM_E_LOW)
-        return;
-    const char *who = ksl_context_name();
-    pthread_mutex_lock(&a->mu);
-    for (int i = 0; i < STRM_CK_LOW; i++) {
-        if (!k->low_ctx[i][0]) {
-            snprintf(k->low_ctx[i], sizeof k->low_ctx[i], "%s", who);
-            break;
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-    ksl_strm_ss_begins(a, entry);
 }
 
 void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
-    strm_checks *k = &a->ck;
     ksl_strm_ss_ends(a, entry); /* what changed belongs to the routine ending */
-    if (irql >= DISPATCH_LEVEL) {
-        uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
-        if (k->depth[cpu])
-            k->depth[cpu]--;
-        return;
-    }
-    if (entry != KSL_STRM_E_LOW)
-        return;
-    const char *who = ksl_context_name();
-    pthread_mutex_lock(&a->mu);
-    for (int i = 0; i < STRM_CK_LOW; i++) {
-        if (strcmp(k->low_ctx[i], who) == 0) {
-            k->low_ctx[i][0] = 0;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&a->mu);
-}
-
-int ksl_strm_ck_current_locked(ksl_stream_adapter *a)
-{
-    strm_checks *k = &a->ck;
-    uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;
-    if (ksl_irql_current() >= DISPATCH_LEVEL && k->depth[cpu]) {
-        uint8_t d = k->depth[cpu];
-        return d <= STRM_CK_DEPTH ? k->stack[cpu][d - 1] : -1;
-    }
-    /* A Low routine, possibly with the IRQL raised by a lock of its own. */
-    const char *who = ksl_context_name();
-    for (int i = 0; i < STRM_CK_LOW; i++)
-        if (k->low_ctx[i][0] && strcmp(k->low_ctx[i], who) == 0)
-            return KSL_STRM_E_LOW;
-    return -1;
+    ksl_strm_rt_pop(a, entry, irql);
 }
 
 /* The innermost minidriver routine of the calling context, or -1.  Any IRQL. */
 static int current_routine(ksl_stream_adapter *a)
 {
     pthread_mutex_lock(&a->mu);
-    int r = ksl_strm_ck_current_locked(a);
+    int r = ksl_strm_rt_current_locked(a);
     pthread_mutex_unlock(&a->mu);
     return r;
 }

@@ -13,39 +13,6 @@
 
 #include "strm.h"
 
-const char *ksl_strm_command_name(SRB_COMMAND cmd)
-{
-    static const char *const stream_cmds[] = {
-        "SRB_READ_DATA", "SRB_WRITE_DATA", "SRB_GET_STREAM_STATE", "SRB_SET_STREAM_STATE",
-        "SRB_SET_STREAM_PROPERTY", "SRB_GET_STREAM_PROPERTY", "SRB_OPEN_MASTER_CLOCK", "SRB_INDICATE_MASTER_CLOCK",
-        "SRB_UNKNOWN_STREAM_COMMAND", "SRB_SET_STREAM_RATE", "SRB_PROPOSE_DATA_FORMAT", "SRB_CLOSE_MASTER_CLOCK",
-        "SRB_PROPOSE_STREAM_RATE", "SRB_SET_DATA_FORMAT", "SRB_GET_DATA_FORMAT", "SRB_BEGIN_FLUSH", "SRB_END_FLUSH"};
-    static const char *const device_cmds[] = {
-        "SRB_GET_STREAM_INFO", "SRB_OPEN_STREAM", "SRB_CLOSE_STREAM", "SRB_OPEN_DEVICE_INSTANCE",
-        "SRB_CLOSE_DEVICE_INSTANCE", "SRB_GET_DEVICE_PROPERTY", "SRB_SET_DEVICE_PROPERTY", "SRB_INITIALIZE_DEVICE",
-        "SRB_CHANGE_POWER_STATE", "SRB_UNINITIALIZE_DEVICE", "SRB_UNKNOWN_DEVICE_COMMAND", "SRB_PAGING_OUT_DRIVER",
-        "SRB_GET_DATA_INTERSECTION", "SRB_INITIALIZATION_COMPLETE", "SRB_SURPRISE_REMOVAL", "SRB_DEVICE_METHOD",
-        "SRB_STREAM_METHOD", "SRB_NOTIFY_IDLE_STATE"};
-    unsigned c = (unsigned)cmd;
-    if (c < sizeof stream_cmds / sizeof stream_cmds[0])
-        return stream_cmds[c];
-    if (c >= 0x100 && c - 0x100 < sizeof device_cmds / sizeof device_cmds[0])
-        return device_cmds[c - 0x100];
-    return "SRB_?";
-}
-
-const char *ksl_strm_state_name(strm_srb_state st)
-{
-    switch (st) {
-    case SRB_ST_IDLE: return "not submitted";
-    case SRB_ST_QUEUED: return "queued in the class";
-    case SRB_ST_MINI: return "owned by the minidriver";
-    case SRB_ST_COMPLETING: return "completed";
-    case SRB_ST_DONE: return "completed and returned to its owner";
-    }
-    return "?";
-}
-
 static bool is_device_command(SRB_COMMAND cmd)
 {
     return (unsigned)cmd >= 0x100;
@@ -249,11 +216,6 @@ void ksl_strm_kick(ksl_stream_adapter *a)
         ksl_strm_hook_srb(a, id, cmd, SRB_ST_QUEUED, SRB_ST_MINI, NULL, 0);
         ksl_strm_call_sync(&c);
     }
-}
-
-void ksl_strm_defer(ksl_stream_adapter *a)
-{
-    KeInsertQueueDpc(&a->dpc, NULL, NULL);
 }
 
 /* The streams, one at a time under mu (streams are never freed before destroy). */

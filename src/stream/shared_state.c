@@ -240,7 +240,7 @@ static void book(ksl_stream_adapter *a, const char *file, int line, ss_conflict 
         if (!known) {
             known = true;
             const char *who = ksl_context_name();
-            int entry = ksl_strm_ck_current_locked(a);
+            int entry = ksl_strm_rt_current_locked(a);
             int s = slot_of(w, who, ksl_cpu_current());
             /* the slot's own routine, or a High routine it called (ordered with it) */
             if (s >= 0 && entry == w->slot[s].entry)

@@ -14,6 +14,18 @@
  *     slots, the counters.  Never held across a kernel call or a call into the minidriver (the
  *     deterministic engine switches contexts only at kernel calls), never held while reporting.
  *
+ * Layers (each file calls only files above it in this list; checks are hooks the mechanism calls):
+ *   objects.c       lookups, names, the serialization lock test, the clock, queueing the class DPC
+ *   routines.c      which minidriver routine runs on which context
+ *   shared_state.c  S5 / S4 over extension memory
+ *   checks.c        budgets, S7a, the register lockset, the hook points
+ *   sync.c          calls into the minidriver (synchronized or not)
+ *   priority.c, timer.c   StreamClassCallAtNewPriority, StreamClassScheduleTimer, the SRB tick
+ *   queue.c         SRBs, queues, completion, cancel, abort, the class DPC
+ *   notify.c        StreamClassStreamNotification / DeviceNotification
+ *   adapter.c       registration, the class ISR, start and stop
+ *   client.c        <kslab/stream.h>: what the job's client threads call
+ *
  * Every deferred action the class owes (signalling completed SRBs to their waiters, sending the
  * next request of a queue that became ready, arming a timer or queuing a Low routine asked for
  * at DIRQL) is done by the class DPC, which every notification queues (as stream.sys's DPC).
@@ -29,6 +41,12 @@
 #define STRM_MAGIC_STREAM 0x53727453u  /* 'StrS' */
 #define STRM_MAGIC_SRB 0x52727453u     /* 'StrR' */
 #define STRM_DEVEXT_HDR 64u            /* header in front of the device extension */
+
+/* What the header in front of a device extension starts with. */
+typedef struct strm_dxhdr {
+    uint32_t magic;
+    ksl_stream_adapter *a;
+} strm_dxhdr;
 
 /* Where an SRB is, from the class's point of view. */
 typedef enum strm_srb_state {
@@ -231,7 +249,8 @@ struct ksl_stream_adapter {
     strm_checks ck;
 };
 
-/* ---- adapter.c ---------------------------------------------------------------------------- */
+
+/* ---- objects.c: lookups, names, the serialization lock, the clock, the class DPC ------------ */
 
 /* An empty queue, ready.  Any context. */
 void ksl_strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s);
@@ -241,6 +260,30 @@ ksl_stream_adapter *ksl_strm_adapter_of(PVOID HwDeviceExtension);
 strm_stream *ksl_strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so);
 /* The SRB wrapper of an SRB the class handed out, or NULL.  Any IRQL. */
 strm_srb *ksl_strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb);
+/* True when the calling CPU holds the adapter's serialization lock.  Any IRQL. */
+bool ksl_strm_serialized(ksl_stream_adapter *a);
+/* Queue the class DPC.  Any IRQL. */
+void ksl_strm_defer(ksl_stream_adapter *a);
+/* Name of an SRB command, for messages.  Any context. */
+const char *ksl_strm_command_name(SRB_COMMAND cmd);
+/* Name of an SRB state, for messages.  Any context. */
+const char *ksl_strm_state_name(strm_srb_state st);
+/* The clock a minidriver routine entered at `irql` is timed on: at DISPATCH_LEVEL and above it
+ * cannot leave its CPU, so that CPU's own work time (which other CPUs cannot move); below, its
+ * thread may resume on another CPU, so the virtual clock, which a thread only sees go forward.
+ * ksl_strm_elapsed: the time since t0 on that clock (never negative).  Any IRQL. */
+uint64_t ksl_strm_clock(uint8_t irql);
+uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0);
+
+/* ---- routines.c: which minidriver routine runs where ----------------------------------------- */
+
+/* Routine `entry` starts on this context at `irql`: pushed on its CPU's stack (>= DISPATCH_LEVEL)
+ * or, for a Low routine, its context is remembered.  false when neither (not tracked).  Any IRQL. */
+bool ksl_strm_rt_push(ksl_stream_adapter *a, int entry, uint8_t irql);
+/* Routine `entry` entered at `irql` ends on this context.  Any IRQL. */
+void ksl_strm_rt_pop(ksl_stream_adapter *a, int entry, uint8_t irql);
+/* The innermost minidriver routine of the calling context, or -1; a->mu held.  Any IRQL. */
+int ksl_strm_rt_current_locked(ksl_stream_adapter *a);
 
 /* ---- sync.c: calls into the minidriver ----------------------------------------------------- */
 
@@ -256,8 +299,6 @@ typedef struct strm_call {
     bool called;                                  /* out */
 } strm_call;
 
-/* True when the calling CPU holds the adapter's serialization lock.  Any IRQL. */
-bool ksl_strm_serialized(ksl_stream_adapter *a);
 /* Call at the entry points' level, serialized (KeSynchronizeExecution at the DIRQL, or the
  * class lock at DISPATCH); at once if the caller already holds the serialization lock.
  * IRQL <= the adapter's DIRQL. */
@@ -266,12 +307,6 @@ void ksl_strm_call_sync(strm_call *c);
 void ksl_strm_call_direct(strm_call *c);
 /* Call at DISPATCH_LEVEL (raising if below), not serialized.  IRQL <= DISPATCH_LEVEL. */
 void ksl_strm_call_at_dispatch(strm_call *c);
-/* The clock a minidriver routine entered at `irql` is timed on: at DISPATCH_LEVEL and above it
- * cannot leave its CPU, so that CPU's own work time (which other CPUs cannot move); below, its
- * thread may resume on another CPU, so the virtual clock, which a thread only sees go forward.
- * ksl_strm_elapsed: the time since t0 on that clock (never negative).  Any IRQL. */
-uint64_t ksl_strm_clock(uint8_t irql);
-uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0);
 /* Account one minidriver routine run: `entry` at `irql` for `cost_ns`.  Any IRQL. */
 void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
 
@@ -285,8 +320,6 @@ void ksl_strm_srb_release(strm_srb *r);
 NTSTATUS ksl_strm_submit(strm_srb *r);
 /* Send down every request whose queue is ready (synchronization on).  IRQL <= DISPATCH. */
 void ksl_strm_kick(ksl_stream_adapter *a);
-/* Queue the class DPC.  Any IRQL. */
-void ksl_strm_defer(ksl_stream_adapter *a);
 /* The class DPC routine. */
 void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2);
 /* The minidriver completed r (StreamRequestComplete / DeviceRequestComplete).  Any IRQL. */
@@ -301,10 +334,6 @@ bool ksl_strm_cancel(strm_srb *r);
  * Returns the SRB's status.  PASSIVE_LEVEL. */
 NTSTATUS ksl_strm_device_request(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd,
                                  void (*setup)(PHW_STREAM_REQUEST_BLOCK srb, void *arg), void *arg);
-/* Name of an SRB command, for messages.  Any context. */
-const char *ksl_strm_command_name(SRB_COMMAND cmd);
-/* Name of an SRB state, for messages.  Any context. */
-const char *ksl_strm_state_name(strm_srb_state st);
 
 /* ---- priority.c / timer.c ------------------------------------------------------------------ */
 
@@ -333,8 +362,6 @@ void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_
  * Any IRQL. */
 void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql);
 void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql);
-/* The innermost minidriver routine of the calling context, or -1; a->mu held.  Any IRQL. */
-int ksl_strm_ck_current_locked(ksl_stream_adapter *a);
 
 /* ---- shared_state.c: S5, S4 over extension memory -------------------------------------- */
 

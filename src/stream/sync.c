@@ -11,17 +11,6 @@
  */
 #include "strm.h"
 
-bool ksl_strm_serialized(ksl_stream_adapter *a)
-{
-    const ksl_spinlock *held[16];
-    uint32_t n = ksl_held_spinlocks(held, 16);
-    const ksl_spinlock *want = a->intr ? &a->intr_lock : &a->class_lock;
-    for (uint32_t i = 0; i < n && i < 16; i++)
-        if (held[i] == want)
-            return true;
-    return false;
-}
-
 void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
 {
     pthread_mutex_lock(&a->mu);
@@ -34,17 +23,6 @@ void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t c
         s->max_irql = irql;
     pthread_mutex_unlock(&a->mu);
     ksl_strm_hook_entry(a, entry, irql, cost_ns);
-}
-
-uint64_t ksl_strm_clock(uint8_t irql)
-{
-    return irql >= DISPATCH_LEVEL ? ksl_cpu_work_now() : ksl_time_now();
-}
-
-uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0)
-{
-    uint64_t t1 = ksl_strm_clock(irql);
-    return t1 > t0 ? t1 - t0 : 0;
 }
 
 /* Run the call here, at the current IRQL. */

@@ -80,10 +80,10 @@ out_of_tree)
   flags=$(pkg-config --cflags --libs kslab) || fail "pkg-config kslab failed"
   case "$flags" in *kslab.a*|*-lkslab*) fail "pkg-config links a copy of kslab: $flags";; esac
   mkdir drv && cp "$src"/miniports/ac97/*.c "$src"/miniports/ac97/*.h drv/ || fail "copy"
-  (cd drv && cc -shared -o ../mydrv.so miniport.c stream.c plugin.c $(pkg-config --cflags --libs kslab)) \
+  (cd drv && cc -shared -o ../mydrv.so format.c miniport.c stream.c plugin.c $(pkg-config --cflags --libs kslab)) \
     || fail "building the driver against the installed headers failed"
   # The installed headers are also clean under the project's own warnings.
-  (cd drv && cc -shared -std=c11 -Wall -Wextra -Wpedantic -Werror -o ../strict.so miniport.c stream.c plugin.c \
+  (cd drv && cc -shared -std=c11 -Wall -Wextra -Wpedantic -Werror -o ../strict.so format.c miniport.c stream.c plugin.c \
       $(pkg-config --cflags --libs kslab)) || fail "the installed headers warn under -Wall -Wextra -Wpedantic"
   # A bare file name ending in .so is a path in the current directory, not a library search.
   run 0 "$tmp/p/bin/kslab" play --driver mydrv.so --seconds 1 --cancel-every 3

@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The lock-order graph (as lockdep and Driver Verifier's deadlock detection build it): an edge
- * A -> B whenever B is acquired while A is held, with the site where it was first seen.  A new
- * edge that closes a cycle is K.lock-order-cycle, reported at the acquire that closes it, before
- * any CPU actually deadlocks.  Nodes are lock instances, numbered in order of first acquire.
- */
+/* The lock-order graph (see lockorder.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ke/ke_internal.h"
+#include "lockorder.h"
 
 typedef struct edge {
     uint32_t to;
@@ -25,7 +21,7 @@ typedef struct node {
     uint32_t nout, capout;
 } node;
 
-struct ksl_lockgraph {
+struct ksl_lockorder {
     node *nodes; /* index 0 unused */
     uint32_t n, cap;
     uint32_t *stack;
@@ -34,9 +30,9 @@ struct ksl_lockgraph {
     pthread_mutex_t mu;
 };
 
-ksl_lockgraph *ksl__lockgraph_new(void)
+ksl_lockorder *ksl__lockorder_new(void)
 {
-    ksl_lockgraph *g = calloc(1, sizeof *g);
+    ksl_lockorder *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->n = 1;
@@ -44,7 +40,7 @@ ksl_lockgraph *ksl__lockgraph_new(void)
     return g;
 }
 
-void ksl__lockgraph_free(ksl_lockgraph *g)
+void ksl__lockorder_free(ksl_lockorder *g)
 {
     if (!g)
         return;
@@ -58,7 +54,7 @@ void ksl__lockgraph_free(ksl_lockgraph *g)
     free(g);
 }
 
-static int grow_nodes(ksl_lockgraph *g)
+static int grow_nodes(ksl_lockorder *g)
 {
     uint32_t cap = g->cap ? g->cap * 2 : 64;
     node *nn = realloc(g->nodes, cap * sizeof *nn);
@@ -79,7 +75,7 @@ static int grow_nodes(ksl_lockgraph *g)
     return 0;
 }
 
-uint32_t ksl__lockgraph_node(ksl_lockgraph *g, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind)
+uint32_t ksl__lockorder_node(ksl_lockorder *g, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind)
 {
     uint32_t id = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (id)
@@ -114,7 +110,7 @@ static const edge *find_edge(const node *a, uint32_t to)
 }
 
 /* Depth-first search from `from` for `to`; fills parent[] along the way. */
-static int reaches(ksl_lockgraph *g, uint32_t from, uint32_t to)
+static int reaches(ksl_lockorder *g, uint32_t from, uint32_t to)
 {
     memset(g->seen, 0, g->n);
     uint32_t sp = 0;
@@ -143,27 +139,20 @@ static const char *nm(const node *n)
     return n->name ? n->name : "?";
 }
 
-/* Record held -> acquired edges for every lock the acquiring context holds. */
-void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int line)
+const char *ksl__lockorder_name(const ksl_lockorder *g, uint32_t id)
 {
-    ksl_engine *e = c->e;
-    ksl_lockgraph *g = e->locks;
-    uint32_t held[KSL_MAX_HELD + KSL_MAX_THREAD_MUTEXES];
-    uint32_t nh = 0;
-    ksl_thread *t = ksl__cur_thread(c);
-    if (!t && c->nframes >= 1 && c->thread && (c->frames[0].kind == FR_THREAD || c->frames[0].kind == FR_WORK))
-        t = c->thread; /* nested routines on a thread's CPU still run after its mutexes */
-    if (t)
-        for (uint32_t i = 0; i < t->nmutexes; i++)
-            held[nh++] = t->mutexes[i]->node;
-    for (uint32_t i = 0; i < c->nheld; i++)
-        held[nh++] = c->held[i]->node;
+    return id && id < g->n ? nm(&g->nodes[id]) : "?";
+}
+
+uint32_t ksl__lockorder_acquire(ksl_lockorder *g, const uint32_t *held, uint32_t nh, uint32_t acquired,
+                                const char *file, int line, bool threaded, ksl_lockorder_edge_fn *edge_fn, void *user)
+{
     if (!nh)
-        return;
-    int threaded = ksl__threaded(e);
+        return 0;
     if (threaded)
         pthread_mutex_lock(&g->mu);
-    for (uint32_t i = 0; i < nh; i++) {
+    uint32_t closing = 0;
+    for (uint32_t i = 0; i < nh && !closing; i++) {
         uint32_t a = held[i];
         if (a == acquired || !a)
             continue;
@@ -172,8 +161,7 @@ void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int
             continue;
         if (reaches(g, acquired, a)) {
             /* acquired -> ... -> a exists; a -> acquired closes the cycle. */
-            ksl__detail(e, "  lock order cycle:\n");
-            ksl__detail(e, "    '%s' -> '%s' here at %s:%d\n", nm(na), nm(&g->nodes[acquired]), file ? file : "?", line);
+            edge_fn(user, nm(na), nm(&g->nodes[acquired]), file, line, true);
             uint32_t path[64], np = 0;
             for (uint32_t v = a; v && v != acquired && np < 64; v = g->parent[v])
                 path[np++] = v;
@@ -181,16 +169,11 @@ void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int
             while (np) {
                 uint32_t v = path[--np];
                 const edge *ed = find_edge(&g->nodes[prev], v);
-                ksl__detail(e, "    '%s' -> '%s' first at %s:%d\n", nm(&g->nodes[prev]), nm(&g->nodes[v]),
-                            ed && ed->file ? ed->file : "?", ed ? ed->line : 0);
+                edge_fn(user, nm(&g->nodes[prev]), nm(&g->nodes[v]), ed ? ed->file : NULL, ed ? ed->line : 0, false);
                 prev = v;
             }
-            const char *an = nm(na), *bn = nm(&g->nodes[acquired]);
-            if (threaded)
-                pthread_mutex_unlock(&g->mu);
-            ksl__fail(c, "K.lock-order-cycle", file, line,
-                      "acquiring '%s' while holding '%s' inverts an order seen before: potential deadlock", bn, an);
-            return;
+            closing = i + 1;
+            break;
         }
         if (na->nout == na->capout) {
             uint32_t cap = na->capout ? na->capout * 2 : 4;
@@ -204,4 +187,5 @@ void ksl__lockgraph_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int
     }
     if (threaded)
         pthread_mutex_unlock(&g->mu);
+    return closing;
 }

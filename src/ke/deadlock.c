@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "../ke/ke_internal.h"
+#include "ke_internal.h"
 
 static const ksl_fast_mutex *mutex_waited(const ksl_thread *t)
 {

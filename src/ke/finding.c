@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ke/ke_internal.h"
+#include "ke_internal.h"
 
 static const char *const point_names[P_COUNT] = {
     [P_IRQL_RAISE] = "raise IRQL", [P_IRQL_LOWER] = "lower IRQL", [P_SPIN_ACQUIRE] = "acquire spin lock",

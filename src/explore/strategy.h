@@ -27,9 +27,9 @@ struct ksl_strategy {
     int diverged;
 };
 
-ksl_strategy *ksl_strategy_random(uint64_t seed);
-ksl_strategy *ksl_strategy_pct(uint64_t seed, uint32_t depth, uint64_t steps);
+ksl_strategy *ksl__strategy_random(uint64_t seed);
+ksl_strategy *ksl__strategy_pct(uint64_t seed, uint32_t depth, uint64_t steps);
 /* Replays `choices`; past their end it always picks option 0. */
-ksl_strategy *ksl_strategy_replay(const uint32_t *choices, size_t n);
+ksl_strategy *ksl__strategy_replay(const uint32_t *choices, size_t n);
 
 #endif

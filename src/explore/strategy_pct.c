@@ -125,7 +125,7 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-ksl_strategy *ksl_strategy_pct(uint64_t seed, uint32_t depth, uint64_t steps)
+ksl_strategy *ksl__strategy_pct(uint64_t seed, uint32_t depth, uint64_t steps)
 {
     pct_strategy *s = calloc(1, sizeof *s);
     if (!s)

@@ -29,7 +29,7 @@ static void random_destroy(ksl_strategy *s)
 
 static const ksl_strategy_ops random_ops = {"random", random_pick, random_below, random_destroy};
 
-ksl_strategy *ksl_strategy_random(uint64_t seed)
+ksl_strategy *ksl__strategy_random(uint64_t seed)
 {
     random_strategy *s = calloc(1, sizeof *s);
     if (!s)

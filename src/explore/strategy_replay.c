@@ -41,7 +41,7 @@ static void replay_destroy(ksl_strategy *base)
 
 static const ksl_strategy_ops replay_ops = {"replay", replay_pick, replay_next, replay_destroy};
 
-ksl_strategy *ksl_strategy_replay(const uint32_t *choices, size_t n)
+ksl_strategy *ksl__strategy_replay(const uint32_t *choices, size_t n)
 {
     replay_strategy *s = calloc(1, sizeof *s);
     if (!s)

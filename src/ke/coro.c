@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stackful coroutines.  On x86-64 the switch is ksl_coro_swap (coro_x86_64.S); elsewhere, or
+ * Stackful coroutines.  On x86-64 the switch is ksl__coro_swap (coro_x86_64.S); elsewhere, or
  * with KSL_CORO_UCONTEXT, POSIX ucontext.  Stacks are mmap'd with a guard page below them.
  * Switches are annotated for AddressSanitizer and ThreadSanitizer so both follow the stacks.
  */
@@ -40,8 +40,8 @@ void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #endif
 
 #ifndef KSL_CORO_USE_UCONTEXT
-void ksl_coro_swap(void **save_sp, void *load_sp);
-void ksl_coro_boot(void);
+void ksl__coro_swap(void **save_sp, void *load_sp);
+void ksl__coro_boot(void);
 #endif
 
 /* Host stacks of the coroutines that switched last, for the sanitizer bookkeeping. */
@@ -78,7 +78,7 @@ static void uc_entry(unsigned lo, unsigned hi)
 }
 #endif
 
-void ksl_coro_init_host(ksl_coro *c)
+void ksl__coro_init_host(ksl_coro *c)
 {
     memset(c, 0, sizeof *c);
 #ifdef KSL_TSAN
@@ -86,7 +86,7 @@ void ksl_coro_init_host(ksl_coro *c)
 #endif
 }
 
-int ksl_coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg)
+int ksl__coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg)
 {
     memset(c, 0, sizeof *c);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -111,7 +111,7 @@ int ksl_coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg)
     uint8_t *lo = (uint8_t *)m + page;
 #ifdef KSL_CORO_USE_UCONTEXT
     if (getcontext(&c->uc) != 0) {
-        ksl_coro_free(c);
+        ksl__coro_free(c);
         return -1;
     }
     c->uc.uc_stack.ss_sp = lo;
@@ -120,7 +120,7 @@ int ksl_coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg)
     uintptr_t p = (uintptr_t)c;
     makecontext(&c->uc, (void (*)(void))uc_entry, 2, (unsigned)(p & 0xffffffffu), (unsigned)(p >> 32));
 #else
-    /* Frame consumed by ksl_coro_swap: csr word, r15, r14, r13, r12, rbx, rbp, return address. */
+    /* Frame consumed by ksl__coro_swap: csr word, r15, r14, r13, r12, rbx, rbp, return address. */
     uintptr_t top = ((uintptr_t)lo + stack_size) & ~(uintptr_t)15;
     uintptr_t x = top - 16;
     uint64_t *f = (uint64_t *)(x - 64);
@@ -131,7 +131,7 @@ int ksl_coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg)
     f[4] = (uint64_t)(uintptr_t)coro_entry;     /* r12: entry */
     f[5] = 0;                     /* rbx */
     f[6] = 0;                     /* rbp */
-    f[7] = (uint64_t)(uintptr_t)ksl_coro_boot;  /* return address */
+    f[7] = (uint64_t)(uintptr_t)ksl__coro_boot;  /* return address */
     c->sp = f;
 #endif
 #ifdef KSL_TSAN
@@ -155,22 +155,22 @@ static void do_switch(ksl_coro *from, ksl_coro *to, int last)
 #ifdef KSL_CORO_USE_UCONTEXT
     swapcontext(&from->uc, &to->uc);
 #else
-    ksl_coro_swap(&from->sp, to->sp);
+    ksl__coro_swap(&from->sp, to->sp);
 #endif
     after_switch(from->asan_fake);
 }
 
-void ksl_coro_switch(ksl_coro *from, ksl_coro *to)
+void ksl__coro_switch(ksl_coro *from, ksl_coro *to)
 {
     do_switch(from, to, 0);
 }
 
-void ksl_coro_switch_last(ksl_coro *from, ksl_coro *to)
+void ksl__coro_switch_last(ksl_coro *from, ksl_coro *to)
 {
     do_switch(from, to, 1);
 }
 
-void ksl_coro_free(ksl_coro *c)
+void ksl__coro_free(ksl_coro *c)
 {
     if (c->stack) {
         size_t page = (size_t)sysconf(_SC_PAGESIZE);

@@ -30,14 +30,14 @@ typedef struct ksl_coro {
 } ksl_coro;
 
 /* Make `c` stand for the calling host thread's own stack. */
-void ksl_coro_init_host(ksl_coro *c);
+void ksl__coro_init_host(ksl_coro *c);
 /* Make a coroutine that will run fn(arg) on a fresh stack; -1 when memory is short. */
-int ksl_coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg);
+int ksl__coro_init(ksl_coro *c, size_t stack_size, ksl_coro_fn *fn, void *arg);
 /* Save the running coroutine into `from` and continue `to`. */
-void ksl_coro_switch(ksl_coro *from, ksl_coro *to);
-/* Like ksl_coro_switch, for a coroutine that will never be resumed again. */
-void ksl_coro_switch_last(ksl_coro *from, ksl_coro *to);
+void ksl__coro_switch(ksl_coro *from, ksl_coro *to);
+/* Like ksl__coro_switch, for a coroutine that will never be resumed again. */
+void ksl__coro_switch_last(ksl_coro *from, ksl_coro *to);
 /* Release the stack (not for the running coroutine). */
-void ksl_coro_free(ksl_coro *c);
+void ksl__coro_free(ksl_coro *c);
 
 #endif

@@ -2,15 +2,15 @@
 /* Context switch for x86-64 System V: saves callee-saved registers, MXCSR and the x87 control
  * word on the old stack, stores its stack pointer, loads the new one and restores the same set.
  *
- *   void ksl_coro_swap(void **save_sp, void *load_sp);
- *   ksl_coro_boot: first frame of a new coroutine; %r12 = entry, %r13 = argument.
+ *   void ksl__coro_swap(void **save_sp, void *load_sp);
+ *   ksl__coro_boot: first frame of a new coroutine; %r12 = entry, %r13 = argument.
  */
 #if defined(__x86_64__) && !defined(KSL_CORO_UCONTEXT)
     .text
-    .globl ksl_coro_swap
-    .type ksl_coro_swap, @function
+    .globl ksl__coro_swap
+    .type ksl__coro_swap, @function
     .p2align 4
-ksl_coro_swap:
+ksl__coro_swap:
     .cfi_startproc
     pushq %rbp
     pushq %rbx
@@ -34,18 +34,18 @@ ksl_coro_swap:
     popq %rbp
     ret
     .cfi_endproc
-    .size ksl_coro_swap, .-ksl_coro_swap
+    .size ksl__coro_swap, .-ksl__coro_swap
 
-    .globl ksl_coro_boot
-    .type ksl_coro_boot, @function
+    .globl ksl__coro_boot
+    .type ksl__coro_boot, @function
     .p2align 4
-ksl_coro_boot:
+ksl__coro_boot:
     .cfi_startproc
     .cfi_undefined rip
     movq %r13, %rdi
     callq *%r12
     ud2
     .cfi_endproc
-    .size ksl_coro_boot, .-ksl_coro_boot
+    .size ksl__coro_boot, .-ksl__coro_boot
 #endif
     .section .note.GNU-stack,"",@progbits

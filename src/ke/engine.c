@@ -97,7 +97,7 @@ ksl_engine *ksl_engine_create(const ksl_config *in, char *err, size_t errlen)
 
 static void free_thread(ksl_thread *t)
 {
-    ksl_coro_free(&t->coro);
+    ksl__coro_free(&t->coro);
     free(t);
 }
 
@@ -113,7 +113,7 @@ void ksl_engine_destroy(ksl_engine *e)
     if (e->cpus)
         for (uint32_t i = 0; i < e->ncpus; i++)
             if (e->cpus[i].idle_ready)
-                ksl_coro_free(&e->cpus[i].idle);
+                ksl__coro_free(&e->cpus[i].idle);
     for (uint32_t l = 0; l < KSL_MAX_LINES; l++) {
         ksl_interrupt *i = e->lines[l].chain;
         while (i) {
@@ -169,7 +169,7 @@ static ksl_thread *new_thread(ksl_engine *e, const char *name, ksl_thread_fn *fn
     t->cpu = -1;
     t->frame_kind = FR_THREAD;
     t->home_cpu = (int32_t)((t->id - 1) % e->ncpus);
-    if (ksl_coro_init(&t->coro, e->cfg.stack_size, body, t) != 0) {
+    if (ksl__coro_init(&t->coro, e->cfg.stack_size, body, t) != 0) {
         free(t);
         return NULL;
     }
@@ -255,9 +255,9 @@ int ksl_engine_run(ksl_engine *e)
     ksl__eng = e;
     if (!ksl__threaded(e)) {
         switch (e->cfg.strategy) {
-        case KSL_STRATEGY_PCT: e->strategy = ksl_strategy_pct(e->cfg.seed, e->cfg.pct_depth, e->cfg.pct_steps); break;
-        case KSL_STRATEGY_REPLAY: e->strategy = ksl_strategy_replay(e->cfg.choices, e->cfg.nchoices); break;
-        default: e->strategy = ksl_strategy_random(e->cfg.seed); break;
+        case KSL_STRATEGY_PCT: e->strategy = ksl__strategy_pct(e->cfg.seed, e->cfg.pct_depth, e->cfg.pct_steps); break;
+        case KSL_STRATEGY_REPLAY: e->strategy = ksl__strategy_replay(e->cfg.choices, e->cfg.nchoices); break;
+        default: e->strategy = ksl__strategy_random(e->cfg.seed); break;
         }
         if (!e->strategy)
             return -1;

@@ -39,7 +39,7 @@ static void switch_to(ksl_engine *e, ksl_cpu *target, ksl_coro *to)
     e->running = to;
     e->stats.switches++;
     ksl__cur = target;
-    ksl_coro_switch(from, to);
+    ksl__coro_switch(from, to);
 }
 
 _Noreturn void ksl__det_abort(ksl_engine *e)
@@ -47,7 +47,7 @@ _Noreturn void ksl__det_abort(ksl_engine *e)
     ksl_coro *from = e->running;
     e->running = &e->main;
     ksl__cur = NULL;
-    ksl_coro_switch_last(from, &e->main);
+    ksl__coro_switch_last(from, &e->main);
     abort(); /* never resumed */
 }
 
@@ -262,11 +262,11 @@ static void idle_main(void *arg)
 
 int ksl__det_run(ksl_engine *e)
 {
-    ksl_coro_init_host(&e->main);
+    ksl__coro_init_host(&e->main);
     e->running = &e->main;
     for (uint32_t i = 0; i < e->ncpus; i++) {
         ksl_cpu *c = &e->cpus[i];
-        if (ksl_coro_init(&c->idle, e->cfg.stack_size, idle_main, c) != 0)
+        if (ksl__coro_init(&c->idle, e->cfg.stack_size, idle_main, c) != 0)
             return -1;
         c->idle_ready = 1;
         c->owner = &c->idle;

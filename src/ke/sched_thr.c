@@ -111,7 +111,7 @@ void ksl__thr_block(ksl_cpu *c)
     c->thread = NULL;
     c->frames[0] = (ksl_frame){.kind = FR_IDLE, .name = "idle", .work_at_entry = c->work};
     c->raised_since = UINT64_MAX;
-    ksl_coro_switch(&t->coro, &c->host_coro);
+    ksl__coro_switch(&t->coro, &c->host_coro);
     /* Dispatched again by this CPU's host. */
 }
 
@@ -159,7 +159,7 @@ _Noreturn void ksl__thr_abort(ksl_cpu *c)
     if (t && ksl__cur == c && c->owner == &t->coro) {
         /* Leave the thread's stack for good. */
         c->owner = &c->host_coro;
-        ksl_coro_switch_last(&t->coro, &c->host_coro);
+        ksl__coro_switch_last(&t->coro, &c->host_coro);
     }
     longjmp(h->out, 1);
 }
@@ -170,7 +170,7 @@ _Noreturn void ksl__thr_exit(ksl_cpu *c, ksl_thread *t)
     if (!t->system && atomic_fetch_sub(&e->tlive, 1) == 1)
         pthread_cond_broadcast(&e->idle_cv);
     c->owner = &c->host_coro;
-    ksl_coro_switch_last(&t->coro, &c->host_coro);
+    ksl__coro_switch_last(&t->coro, &c->host_coro);
     abort();
 }
 
@@ -182,7 +182,7 @@ static void *host_main(void *arg)
     cur_host = &h;
     ksl__cur = c;
     ksl__eng = e;
-    ksl_coro_init_host(&c->host_coro);
+    ksl__coro_init_host(&c->host_coro);
     c->owner = &c->host_coro;
     if (setjmp(h.out)) {
         /* A finding stopped the run from a routine on this host's stack. */
@@ -209,7 +209,7 @@ static void *host_main(void *arg)
             c->irql = t->irql;
             c->owner = &t->coro;
             h.running = t;
-            ksl_coro_switch(&c->host_coro, &t->coro);
+            ksl__coro_switch(&c->host_coro, &t->coro);
             ksl__cur = c;
             c->owner = &c->host_coro;
             h.running = NULL;

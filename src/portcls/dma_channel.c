@@ -189,7 +189,7 @@ static const IDmaChannelVtbl dma_channel_vtbl = {
 };
 
 /* PASSIVE_LEVEL (the caller checks under its own WDK name). */
-NTSTATUS ksl_pcl_new_dma_channel(PDMACHANNEL *out, ksl_physmem *pm, ULONG maximum_length)
+NTSTATUS ksl__pcl_new_dma_channel(PDMACHANNEL *out, ksl_physmem *pm, ULONG maximum_length)
 {
     if (!out || !pm)
         return STATUS_INVALID_PARAMETER;

@@ -48,7 +48,7 @@ void ksl_pcl_call_site(const char *file, int line)
 }
 
 /* Any IRQL; not a scheduling point. */
-void ksl_pcl_take_site(const char **file, int *line)
+void ksl__pcl_take_site(const char **file, int *line)
 {
     *file = site_file;
     *line = site_file ? site_line : 0;

@@ -155,7 +155,7 @@ static NTSTATUS is_call_synchronized_routine(IInterruptSync *This, PINTERRUPTSYN
 {
     const char *file;
     int line;
-    ksl_pcl_take_site(&file, &line); /* first: before any scheduling point */
+    ksl__pcl_take_site(&file, &line); /* first: before any scheduling point */
     if (!file) {
         file = __FILE__;
         line = __LINE__;

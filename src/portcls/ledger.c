@@ -13,20 +13,20 @@
 
 #include "port.h"
 
-void ksl_pcl_ledger_init(pcl_ledger *l)
+void ksl__pcl_ledger_init(pcl_ledger *l)
 {
     memset(l, 0, sizeof *l);
     pthread_mutex_init(&l->mu, NULL);
 }
 
-void ksl_pcl_ledger_destroy(pcl_ledger *l)
+void ksl__pcl_ledger_destroy(pcl_ledger *l)
 {
     pthread_mutex_destroy(&l->mu);
     free(l->by_id);
     l->by_id = NULL;
 }
 
-int ksl_pcl_ledger_add(pcl_ledger *l, pcl_irp *p)
+int ksl__pcl_ledger_add(pcl_ledger *l, pcl_irp *p)
 {
     pthread_mutex_lock(&l->mu);
     int rc = 0;
@@ -47,7 +47,7 @@ out:
     return rc;
 }
 
-void ksl_pcl_ledger_remove(pcl_ledger *l, pcl_irp *p)
+void ksl__pcl_ledger_remove(pcl_ledger *l, pcl_irp *p)
 {
     pthread_mutex_lock(&l->mu);
     if (p->id && p->id <= l->nids)
@@ -55,14 +55,14 @@ void ksl_pcl_ledger_remove(pcl_ledger *l, pcl_irp *p)
     pthread_mutex_unlock(&l->mu);
 }
 
-const char *ksl_pcl_map_state_name(int state)
+const char *ksl__pcl_map_state_name(int state)
 {
     static const char *const names[] = {"queued", "held by the miniport", "released", "revoked",
                                         "never handed out (its IRP ended first)"};
     return state >= 0 && state <= MAP_DROPPED ? names[state] : "?";
 }
 
-void ksl_pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state)
+void ksl__pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state)
 {
     pthread_mutex_lock(&l->mu);
     m->state = (uint8_t)state;
@@ -83,7 +83,7 @@ void ksl_pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state)
     pthread_mutex_unlock(&l->mu);
 }
 
-bool ksl_pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t len, ksl_dma_dir dir)
+bool ksl__pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t len, ksl_dma_dir dir)
 {
     pcl_ledger *l = ctx;
     if (owner == 0)
@@ -106,7 +106,7 @@ bool ksl_pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t l
                                                      : "W5.dma-unowned-mapping";
         ksl_report(rule, NULL, 0,
                    "device DMA %s of %u bytes at byte %u of mapping %u of IRP #%" PRIu64 " (tag %p), which is %s",
-                   verb, len, at, idx, p->id, m->tag, ksl_pcl_map_state_name(m->state));
+                   verb, len, at, idx, p->id, m->tag, ksl__pcl_map_state_name(m->state));
         goto out;
     }
     if (m->expect_release) {

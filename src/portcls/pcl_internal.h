@@ -12,12 +12,12 @@
 
 /* The call site the last helper macro recorded on this host thread, then forget it.  *file is
  * NULL when none was recorded (a direct vtable call).  Any IRQL; not a scheduling point. */
-void ksl_pcl_take_site(const char **file, int *line);
+void ksl__pcl_take_site(const char **file, int *line);
 
 /* An IDmaChannel whose common buffer comes from `pm` (reference count 1).  PASSIVE_LEVEL. */
-NTSTATUS ksl_pcl_new_dma_channel(PDMACHANNEL *out, ksl_physmem *pm, ULONG maximum_length);
+NTSTATUS ksl__pcl_new_dma_channel(PDMACHANNEL *out, ksl_physmem *pm, ULONG maximum_length);
 
 /* An IResourceList over a copy of `entries` (reference count 1).  PASSIVE_LEVEL. */
-NTSTATUS ksl_pcl_new_resource_list(PRESOURCELIST *out, const CM_PARTIAL_RESOURCE_DESCRIPTOR *entries, ULONG n);
+NTSTATUS ksl__pcl_new_resource_list(PRESOURCELIST *out, const CM_PARTIAL_RESOURCE_DESCRIPTOR *entries, ULONG n);
 
 #endif

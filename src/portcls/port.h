@@ -133,30 +133,30 @@ struct ksl_wavepci_filter {
 };
 
 /* Ledger (ledger.c). */
-void ksl_pcl_ledger_init(pcl_ledger *l);
-void ksl_pcl_ledger_destroy(pcl_ledger *l);
+void ksl__pcl_ledger_init(pcl_ledger *l);
+void ksl__pcl_ledger_destroy(pcl_ledger *l);
 /* Give `p` an owner id.  Host mutex; any IRQL. */
-int ksl_pcl_ledger_add(pcl_ledger *l, pcl_irp *p);
+int ksl__pcl_ledger_add(pcl_ledger *l, pcl_irp *p);
 /* Forget `p` (its buffer is about to be freed). */
-void ksl_pcl_ledger_remove(pcl_ledger *l, pcl_irp *p);
+void ksl__pcl_ledger_remove(pcl_ledger *l, pcl_irp *p);
 /* Move mapping `m` to `state`. */
-void ksl_pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state);
+void ksl__pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state);
 /* The physical-memory observer: checks every device DMA access against the ledger. */
-bool ksl_pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t len, ksl_dma_dir dir);
+bool ksl__pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t len, ksl_dma_dir dir);
 /* Name of a state, for messages. */
-const char *ksl_pcl_map_state_name(int state);
+const char *ksl__pcl_map_state_name(int state);
 
 /* Streams (port_stream.c). */
-NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align);
+NTSTATUS ksl__pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align);
 /* A sink with one reference; `final` (or NULL) runs when the last one goes.  Any IRQL. */
-void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(void *ctx), void *ctx);
+void ksl__pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(void *ctx), void *ctx);
 /* Drop a reference to a sink.  Any IRQL. */
-void ksl_pcl_sink_release(pcl_sink *k);
+void ksl__pcl_sink_release(pcl_sink *k);
 /* Called by the stream's sink, the timer DPC: the miniport stream's Service.  DISPATCH. */
-void ksl_pcl_stream_service(void *ctx);
+void ksl__pcl_stream_service(void *ctx);
 /* STOP: revoke what the miniport holds, cancel every IRP still queued.  PASSIVE_LEVEL. */
-void ksl_pcl_stream_stop(pcl_stream *s);
+void ksl__pcl_stream_stop(pcl_stream *s);
 /* Free an IRP record and its buffer.  Host code or PASSIVE_LEVEL. */
-void ksl_pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p);
+void ksl__pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p);
 
 #endif

@@ -72,7 +72,7 @@ static int held_find(const pcl_stream *s, void *tag)
 
 static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state)
 {
-    ksl_pcl_ledger_set(&s->f->ledger, m, state);
+    ksl__pcl_ledger_set(&s->f->ledger, m, state);
     m->irp->held--;
     uint32_t slot = s->nretired++ % (uint32_t)(sizeof s->retired / sizeof s->retired[0]);
     s->retired[slot].tag = m->tag;
@@ -147,7 +147,7 @@ static bool claim_completion(pcl_irp *p)
 static void revoke_irp(pcl_stream *s, pcl_irp *p)
 {
     for (uint32_t i = p->next; i < p->nmaps; i++)
-        ksl_pcl_ledger_set(&s->f->ledger, &p->maps[i], MAP_DROPPED);
+        ksl__pcl_ledger_set(&s->f->ledger, &p->maps[i], MAP_DROPPED);
     p->limit = p->next;
     pcl_mapping *first = NULL, *last = NULL;
     uint32_t k = 0;
@@ -237,7 +237,7 @@ static ULONG ps_release(IPortWavePciStream *This)
 
 static void site(const char **file, int *line, const char *fallback)
 {
-    ksl_pcl_take_site(file, line);
+    ksl__pcl_take_site(file, line);
     if (!*file) {
         *file = fallback;
         *line = 0;
@@ -306,7 +306,7 @@ static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_AD
     m->tag = Tag;
     m->seq = s->next_seq++;
     p->held++;
-    ksl_pcl_ledger_set(&s->f->ledger, m, MAP_HELD);
+    ksl__pcl_ledger_set(&s->f->ledger, m, MAP_HELD);
     PhysicalAddress->QuadPart = (LONGLONG)m->pa;
     *VirtualAddress = p->buf + m->offset;
     *ByteCount = m->len;
@@ -386,7 +386,7 @@ static NTSTATUS ps_terminate_packet(IPortWavePciStream *This)
             continue;
         /* the packet being mapped: hand out nothing more of it */
         for (uint32_t i = q->next; i < q->nmaps; i++)
-            ksl_pcl_ledger_set(&s->f->ledger, &q->maps[i], MAP_DROPPED);
+            ksl__pcl_ledger_set(&s->f->ledger, &q->maps[i], MAP_DROPPED);
         q->limit = q->next;
         if (try_finish(s, q) && claim_completion(q))
             fin = q;
@@ -427,7 +427,7 @@ static ULONG sink_release(IServiceSink *This)
     return (ULONG)left;
 }
 
-void ksl_pcl_sink_release(pcl_sink *k)
+void ksl__pcl_sink_release(pcl_sink *k)
 {
     sink_release(&k->iface);
 }
@@ -440,7 +440,7 @@ static void sink_request_service(IServiceSink *This)
 
 static const IServiceSinkVtbl sink_vtbl = {sink_query_interface, sink_add_ref, sink_release, sink_request_service};
 
-void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(void *ctx), void *ctx)
+void ksl__pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(void *ctx), void *ctx)
 {
     k->iface.lpVtbl = &sink_vtbl;
     k->service = service;
@@ -449,7 +449,7 @@ void ksl_pcl_sink_init(pcl_sink *k, void (*service)(void *ctx), void (*final)(vo
     atomic_store(&k->refs, 1);
 }
 
-void ksl_pcl_stream_service(void *ctx)
+void ksl__pcl_stream_service(void *ctx)
 {
     pcl_stream *s = ctx;
     /* Announce the call before looking at `closed`: close sets `closed` before it waits for
@@ -476,10 +476,10 @@ static void timer_dpc(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
     (void)dpc;
     (void)a1;
     (void)a2;
-    ksl_pcl_stream_service(ctx);
+    ksl__pcl_stream_service(ctx);
 }
 
-NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align)
+NTSTATUS ksl__pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture, uint32_t block_align)
 {
     memset(s, 0, sizeof *s);
     s->f = f;
@@ -487,7 +487,7 @@ NTSTATUS ksl_pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture,
     s->block_align = block_align;
     s->port_stream.iface.lpVtbl = &port_stream_vtbl;
     s->port_stream.s = s;
-    ksl_pcl_sink_init(&s->sink, ksl_pcl_stream_service, stream_free, s);
+    ksl__pcl_sink_init(&s->sink, ksl__pcl_stream_service, stream_free, s);
     ksl_spin_init(&s->lock, "WavePci port stream lock", __FILE__, __LINE__);
     InitializeListHead(&s->irps);
     atomic_store(&s->state, KSSTATE_STOP);
@@ -511,7 +511,7 @@ PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *s, uint32_t bytes)
     p->nmaps = (uint32_t)((off + (uint64_t)bytes + KSL_PAGE_SIZE - 1) / KSL_PAGE_SIZE);
     p->maps = calloc(p->nmaps, sizeof *p->maps);
     p->irp = p->maps ? IoAllocateIrp(1, FALSE) : NULL;
-    if (!p->irp || ksl_pcl_ledger_add(&f->ledger, p) != 0) {
+    if (!p->irp || ksl__pcl_ledger_add(&f->ledger, p) != 0) {
         if (p->irp)
             IoFreeIrp(p->irp);
         free(p->maps);
@@ -520,7 +520,7 @@ PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *s, uint32_t bytes)
     }
     p->buf = ksl_physmem_alloc(f->pm, bytes, off, false, p->id);
     if (!p->buf) {
-        ksl_pcl_ledger_remove(&f->ledger, p);
+        ksl__pcl_ledger_remove(&f->ledger, p);
         IoFreeIrp(p->irp);
         free(p->maps);
         free(p);
@@ -559,12 +559,12 @@ void ksl_wavepci_irp_free(ksl_wavepci_pin *s, PIRP irp)
         return;
     }
     IoFreeIrp(p->irp);
-    ksl_pcl_irp_destroy(s->f, p);
+    ksl__pcl_irp_destroy(s->f, p);
 }
 
-void ksl_pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p)
+void ksl__pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p)
 {
-    ksl_pcl_ledger_remove(&f->ledger, p);
+    ksl__pcl_ledger_remove(&f->ledger, p);
     ksl_physmem_free(f->pm, p->buf);
     free(p->maps);
     free(p);
@@ -576,7 +576,7 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
     pcl_irp *p = irp_rec(irp);
     if (!p || p->s != s || p->queued || p->completed || p->finishing)
         return STATUS_INVALID_PARAMETER;
-    /* The state is read under the stream lock: set_state stores STOP before ksl_pcl_stream_stop
+    /* The state is read under the stream lock: set_state stores STOP before ksl__pcl_stream_stop
      * takes the lock to cancel the queue, so an IRP is either refused here or queued in time for
      * that sweep.  Read before the lock, a STOP could complete in between and leave the IRP
      * queued in STOP, where nothing would ever complete it. */
@@ -595,7 +595,7 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
         p->cancelled = true;
         p->finishing = true;
         for (uint32_t i = 0; i < p->nmaps; i++)
-            ksl_pcl_ledger_set(&s->f->ledger, &p->maps[i], MAP_DROPPED);
+            ksl__pcl_ledger_set(&s->f->ledger, &p->maps[i], MAP_DROPPED);
         KeReleaseSpinLock(&s->lock, old);
         finalize(s, p);
         return STATUS_PENDING;
@@ -651,7 +651,7 @@ uint32_t ksl_wavepci_irp_transferred(PIRP irp)
     return moved;
 }
 
-void ksl_pcl_stream_stop(pcl_stream *s)
+void ksl__pcl_stream_stop(pcl_stream *s)
 {
     KIRQL old;
     KeAcquireSpinLock(&s->lock, &old);

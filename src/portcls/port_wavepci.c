@@ -76,7 +76,7 @@ static void port_notify(IPortWavePci *This, PSERVICEGROUP ServiceGroup)
     (void)This;
     const char *file;
     int line;
-    ksl_pcl_take_site(&file, &line);
+    ksl__pcl_take_site(&file, &line);
     if (!ServiceGroup) {
         ksl_report("K.driver-assert", file, line, "IPortWavePci::Notify with a NULL service group");
         return;
@@ -95,7 +95,7 @@ static NTSTATUS port_new_master_dma_channel(IPortWavePci *This, PDMACHANNEL *Out
     ksl_require_irql(PASSIVE_LEVEL, "IPortWavePci::NewMasterDmaChannel", __FILE__, __LINE__);
     if (!OutDmaChannel)
         return STATUS_INVALID_PARAMETER;
-    return ksl_pcl_new_dma_channel(OutDmaChannel, filter_of(This)->pm, MaximumLength);
+    return ksl__pcl_new_dma_channel(OutDmaChannel, filter_of(This)->pm, MaximumLength);
 }
 
 static const IPortWavePciVtbl port_vtbl = {port_query_interface,    port_add_ref,          port_release,
@@ -133,8 +133,8 @@ ksl_wavepci_filter *ksl_wavepci_create(ksl_engine *e, const ksl_wavepci_driver *
     f->device.Type = 3; /* IO_TYPE_DEVICE */
     f->device.Size = sizeof f->device;
     f->device.DeviceExtension = f;
-    ksl_pcl_ledger_init(&f->ledger);
-    ksl_physmem_set_observer(pm, ksl_pcl_ledger_observe, &f->ledger);
+    ksl__pcl_ledger_init(&f->ledger);
+    ksl_physmem_set_observer(pm, ksl__pcl_ledger_observe, &f->ledger);
     return f;
 }
 
@@ -148,14 +148,14 @@ void ksl_wavepci_destroy(ksl_wavepci_filter *f)
     for (uint64_t i = 0; i < f->ledger.nids; i++)
         if (f->ledger.by_id[i]) {
             IoFreeIrp(f->ledger.by_id[i]->irp);
-            ksl_pcl_irp_destroy(f, f->ledger.by_id[i]);
+            ksl__pcl_irp_destroy(f, f->ledger.by_id[i]);
         }
     for (size_t i = 0; i < sizeof f->pins / sizeof f->pins[0]; i++)
         if (f->pins[i]) {
             free(f->pins[i]->held);
             free(f->pins[i]);
         }
-    ksl_pcl_ledger_destroy(&f->ledger);
+    ksl__pcl_ledger_destroy(&f->ledger);
     free(f);
 }
 
@@ -175,7 +175,7 @@ static void filter_service(void *ctx)
 NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
 {
     ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_start", __FILE__, __LINE__);
-    NTSTATUS st = ksl_pcl_new_resource_list(&f->resources, f->res, f->nres);
+    NTSTATUS st = ksl__pcl_new_resource_list(&f->resources, f->res, f->nres);
     if (!NT_SUCCESS(st))
         return st;
     st = f->drv->NewMiniport(&f->mini);
@@ -185,7 +185,7 @@ NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
     if (!NT_SUCCESS(st))
         goto fail;
     if (f->mini_group) {
-        ksl_pcl_sink_init(&f->mini_sink, filter_service, NULL, f);
+        ksl__pcl_sink_init(&f->mini_sink, filter_service, NULL, f);
         IServiceGroup_AddMember(f->mini_group, &f->mini_sink.iface);
     }
     st = f->mini->lpVtbl->GetDescription(f->mini, &f->desc);
@@ -261,7 +261,7 @@ NTSTATUS ksl_wavepci_open(ksl_wavepci_filter *f, bool capture, const WAVEFORMATE
     pcl_stream *s = slot < sizeof f->pins / sizeof f->pins[0] ? malloc(sizeof *s) : NULL;
     if (!s)
         return STATUS_INSUFFICIENT_RESOURCES;
-    ksl_pcl_stream_init(s, f, capture, w->nBlockAlign);
+    ksl__pcl_stream_init(s, f, capture, w->nBlockAlign);
     KSDATAFORMAT_WAVEFORMATEX fmt = {
         .DataFormat = {.FormatSize = sizeof fmt, .SampleSize = w->nBlockAlign, .MajorFormat = KSDATAFORMAT_TYPE_AUDIO,
                        .SubFormat = KSDATAFORMAT_SUBTYPE_PCM, .Specifier = KSDATAFORMAT_SPECIFIER_WAVEFORMATEX},
@@ -307,7 +307,7 @@ NTSTATUS ksl_wavepci_set_state(ksl_wavepci_pin *s, KSSTATE to)
         }
     }
     if (to == KSSTATE_STOP)
-        ksl_pcl_stream_stop(s);
+        ksl__pcl_stream_stop(s);
     return STATUS_SUCCESS;
 }
 
@@ -351,5 +351,5 @@ void ksl_wavepci_close(ksl_wavepci_pin *s)
     for (size_t i = 0; i < sizeof s->f->pins / sizeof s->f->pins[0]; i++)
         if (s->f->pins[i] == s)
             s->f->pins[i] = NULL;
-    ksl_pcl_sink_release(&s->sink); /* the pin's reference; a running group DPC may hold another */
+    ksl__pcl_sink_release(&s->sink); /* the pin's reference; a running group DPC may hold another */
 }

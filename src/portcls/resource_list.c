@@ -82,7 +82,7 @@ static const IResourceListVtbl resource_list_vtbl = {
 };
 
 /* PASSIVE_LEVEL (the caller checks under its own WDK name). */
-NTSTATUS ksl_pcl_new_resource_list(PRESOURCELIST *out, const CM_PARTIAL_RESOURCE_DESCRIPTOR *entries, ULONG n)
+NTSTATUS ksl__pcl_new_resource_list(PRESOURCELIST *out, const CM_PARTIAL_RESOURCE_DESCRIPTOR *entries, ULONG n)
 {
     if (!out || (n && !entries))
         return STATUS_INVALID_PARAMETER;

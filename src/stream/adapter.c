@@ -90,7 +90,7 @@ ksl_stream_adapter *ksl_stream_create(ksl_engine *e, ksl_stream_driver_entry *en
     InitializeListHead(&a->outstanding);
     InitializeListHead(&a->completing);
     InitializeListHead(&a->all);
-    ksl_strm_queue_init(&a->devq, Q_DEVICE, NULL);
+    ksl__strm_queue_init(&a->devq, Q_DEVICE, NULL);
     a->register_status = STATUS_UNSUCCESSFUL;
     NTSTATUS st = entry(a, NULL);
     if (!a->registered || !NT_SUCCESS(st)) {
@@ -104,7 +104,7 @@ ksl_stream_adapter *ksl_stream_create(ksl_engine *e, ksl_stream_driver_entry *en
     a->has_isr = a->init.HwInterrupt && res->has_interrupt;
     a->devobj.Size = sizeof a->devobj;
     a->devobj.DriverObject = a;
-    if (!ksl_strm_ck_create(a)) {
+    if (!ksl__strm_ck_create(a)) {
         snprintf(err, errlen, "out of memory");
         pthread_mutex_destroy(&a->mu);
         free(a);
@@ -137,7 +137,7 @@ void ksl_stream_destroy(ksl_stream_adapter *a)
     free(a->instances);
     free(a->dxmem);
     free(a->instext);
-    ksl_strm_ck_destroy(a);
+    ksl__strm_ck_destroy(a);
     pthread_mutex_destroy(&a->mu);
     a->magic = 0;
     free(a);
@@ -175,11 +175,11 @@ static BOOLEAN class_isr(PKINTERRUPT Interrupt, PVOID ServiceContext)
     (void)Interrupt;
     ksl_stream_adapter *a = ServiceContext;
     uint8_t irql = KeGetCurrentIrql();
-    uint64_t t0 = ksl_strm_clock(irql);
-    ksl_strm_ck_enter(a, KSL_STRM_E_ISR, irql);
+    uint64_t t0 = ksl__strm_clock(irql);
+    ksl__strm_ck_enter(a, KSL_STRM_E_ISR, irql);
     BOOLEAN mine = a->init.HwInterrupt(a->devext);
-    ksl_strm_ck_leave(a, KSL_STRM_E_ISR, irql);
-    ksl_strm_account(a, KSL_STRM_E_ISR, irql, ksl_strm_elapsed(irql, t0));
+    ksl__strm_ck_leave(a, KSL_STRM_E_ISR, irql);
+    ksl__strm_account(a, KSL_STRM_E_ISR, irql, ksl__strm_elapsed(irql, t0));
     return mine;
 }
 
@@ -218,12 +218,12 @@ NTSTATUS ksl_stream_start(ksl_stream_adapter *a)
     a->class_lock.name = "stream class lock";
     KeInitializeSpinLock(&a->intr_lock);
     a->intr_lock.name = "stream class interrupt lock";
-    KeInitializeDpc(&a->dpc, ksl_strm_dpc, a);
+    KeInitializeDpc(&a->dpc, ksl__strm_dpc, a);
     a->dpc.name = "stream class DPC";
-    NTSTATUS st = ksl_strm_prio_init(a, &a->prio, NULL);
+    NTSTATUS st = ksl__strm_prio_init(a, &a->prio, NULL);
     if (!NT_SUCCESS(st))
         return st;
-    ksl_strm_timer_init(a, &a->timer, NULL);
+    ksl__strm_timer_init(a, &a->timer, NULL);
 
     memset(&a->cfg, 0, sizeof a->cfg);
     a->cfg.SizeOfThisPacket = sizeof a->cfg;
@@ -256,14 +256,14 @@ NTSTATUS ksl_stream_start(ksl_stream_adapter *a)
         st = IoConnectInterrupt(&a->intr, class_isr, a, &a->intr_lock, a->res.irq_line, a->res.irql, a->res.irql,
                                 LevelSensitive, TRUE, 0, FALSE);
         if (!NT_SUCCESS(st)) {
-            ksl_strm_prio_drain(a, &a->prio, 0);
+            ksl__strm_prio_drain(a, &a->prio, 0);
             return st;
         }
     }
     a->started = true;
-    ksl_strm_tick_start(a);
+    ksl__strm_tick_start(a);
 
-    st = ksl_strm_device_request(a, NULL, SRB_INITIALIZE_DEVICE, setup_init, a);
+    st = ksl__strm_device_request(a, NULL, SRB_INITIALIZE_DEVICE, setup_init, a);
     if (NT_SUCCESS(st)) {
         a->desc_size = a->cfg.StreamDescriptorSize;
         if (a->desc_size < sizeof(HW_STREAM_HEADER))
@@ -272,7 +272,7 @@ NTSTATUS ksl_stream_start(ksl_stream_adapter *a)
             st = STATUS_INSUFFICIENT_RESOURCES;
     }
     if (NT_SUCCESS(st))
-        st = ksl_strm_device_request(a, NULL, SRB_GET_STREAM_INFO, setup_info, a);
+        st = ksl__strm_device_request(a, NULL, SRB_GET_STREAM_INFO, setup_info, a);
     if (NT_SUCCESS(st)) {
         ULONG n = a->desc->StreamHeader.NumberOfStreams;
         if (sizeof(HW_STREAM_HEADER) + (size_t)n * sizeof(HW_STREAM_INFORMATION) > a->desc_size)
@@ -281,15 +281,15 @@ NTSTATUS ksl_stream_start(ksl_stream_adapter *a)
             st = STATUS_INSUFFICIENT_RESOURCES;
     }
     if (NT_SUCCESS(st))
-        st = ksl_strm_device_request(a, NULL, SRB_INITIALIZATION_COMPLETE, NULL, NULL);
+        st = ksl__strm_device_request(a, NULL, SRB_INITIALIZATION_COMPLETE, NULL, NULL);
     if (NT_SUCCESS(st) && a->init.FilterInstanceExtensionSize) {
-        st = ksl_strm_device_request(a, NULL, SRB_OPEN_DEVICE_INSTANCE, NULL, NULL);
+        st = ksl__strm_device_request(a, NULL, SRB_OPEN_DEVICE_INSTANCE, NULL, NULL);
         a->instance_open = NT_SUCCESS(st);
     }
     if (!NT_SUCCESS(st)) {
-        ksl_strm_tick_stop(a);
-        ksl_strm_timer_drain(a, &a->timer, a->opt.close_wait_us);
-        ksl_strm_prio_drain(a, &a->prio, a->opt.close_wait_us);
+        ksl__strm_tick_stop(a);
+        ksl__strm_timer_drain(a, &a->timer, a->opt.close_wait_us);
+        ksl__strm_prio_drain(a, &a->prio, a->opt.close_wait_us);
         if (a->intr)
             IoDisconnectInterrupt(a->intr);
         a->intr = NULL;
@@ -303,7 +303,7 @@ NTSTATUS ksl_stream_stop(ksl_stream_adapter *a)
     ksl_require_irql(PASSIVE_LEVEL, "ksl_stream_stop", __FILE__, __LINE__);
     if (!a->started)
         return STATUS_INVALID_DEVICE_STATE;
-    ksl_strm_hook_stop(a);
+    ksl__strm_hook_stop(a);
     bool open = false;
     pthread_mutex_lock(&a->mu);
     for (LIST_ENTRY *l = a->streams.Flink; l != &a->streams; l = l->Flink)
@@ -312,12 +312,12 @@ NTSTATUS ksl_stream_stop(ksl_stream_adapter *a)
     if (open)
         return STATUS_INVALID_DEVICE_STATE;
     if (a->instance_open)
-        ksl_strm_device_request(a, NULL, SRB_CLOSE_DEVICE_INSTANCE, NULL, NULL);
+        ksl__strm_device_request(a, NULL, SRB_CLOSE_DEVICE_INSTANCE, NULL, NULL);
     a->instance_open = false;
-    NTSTATUS st = ksl_strm_device_request(a, NULL, SRB_UNINITIALIZE_DEVICE, NULL, NULL);
-    ksl_strm_tick_stop(a);
-    ksl_strm_timer_drain(a, &a->timer, a->opt.close_wait_us);
-    ksl_strm_prio_drain(a, &a->prio, a->opt.close_wait_us);
+    NTSTATUS st = ksl__strm_device_request(a, NULL, SRB_UNINITIALIZE_DEVICE, NULL, NULL);
+    ksl__strm_tick_stop(a);
+    ksl__strm_timer_drain(a, &a->timer, a->opt.close_wait_us);
+    ksl__strm_prio_drain(a, &a->prio, a->opt.close_wait_us);
     /* The class DPC may still be queued or running (a last notification). */
     for (uint32_t waited = 0; waited < a->opt.close_wait_us; waited += 10) {
         pthread_mutex_lock(&a->mu);

@@ -6,7 +6,7 @@
  * reported where they are found (queue.c, notify.c, priority.c, client.c).  The checks that need
  * a policy over many events build here:
  *
- *   ksl_strm_hook_entry    every minidriver routine the class ran, with the IRQL it ran at and
+ *   ksl__strm_hook_entry    every minidriver routine the class ran, with the IRQL it ran at and
  *                          its cost in virtual time on its CPU (nested routines and interrupts
  *                          taken meanwhile included: what the CPU spent with the IRQL raised):
  *      - at the DIRQL (above DISPATCH_LEVEL): over dirql_budget_us -> S1.dirql-over-budget;
@@ -24,7 +24,7 @@
  *        once.
  *      PASSIVE_LEVEL routines (Low routines, entry points with synchronization off) have no
  *      budget.
- *   ksl_strm_ck_enter/leave  which minidriver routine runs where: a per-CPU stack of routines
+ *   ksl__strm_ck_enter/leave  which minidriver routine runs where: a per-CPU stack of routines
  *                          at raised IRQL (nothing but nesting interrupts can take such a CPU
  *                          away), and the Low routines running by context name (worker threads
  *                          may be preempted and migrate).
@@ -41,7 +41,7 @@
  *                          reads DATA from a Dispatch routine by design, S3), nor are writes
  *                          from a High / LowToHigh routine (it holds the interrupt lock), from
  *                          the entry points, timers, or anything with synchronization off.
- *   ksl_strm_hook_srb / ksl_strm_hook_service  SRB state changes and class services called:
+ *   ksl__strm_hook_srb / ksl__strm_hook_service  SRB state changes and class services called:
  *                          unused by the policies so far.
  *
  *   IRQL refiner (S7a)     with synchronization on, a service that may not run at DISPATCH_LEVEL
@@ -65,24 +65,24 @@
 
 /* ---- which routine runs here ----------------------------------------------------------------- */
 
-void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
+void ksl__strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
-    ksl_strm_ss_step(a, NULL, 0); /* what changed before belongs to the context as it was */
-    if (ksl_strm_rt_push(a, entry, irql))
-        ksl_strm_ss_begins(a, entry);
+    ksl__strm_ss_step(a, NULL, 0); /* what changed before belongs to the context as it was */
+    if (ksl__strm_rt_push(a, entry, irql))
+        ksl__strm_ss_begins(a, entry);
 }
 
-void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
+void ksl__strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
-    ksl_strm_ss_ends(a, entry); /* what changed belongs to the routine ending */
-    ksl_strm_rt_pop(a, entry, irql);
+    ksl__strm_ss_ends(a, entry); /* what changed belongs to the routine ending */
+    ksl__strm_rt_pop(a, entry, irql);
 }
 
 /* The innermost minidriver routine of the calling context, or -1.  Any IRQL. */
 static int current_routine(ksl_stream_adapter *a)
 {
     pthread_mutex_lock(&a->mu);
-    int r = ksl_strm_rt_current_locked(a);
+    int r = ksl__strm_rt_current_locked(a);
     pthread_mutex_unlock(&a->mu);
     return r;
 }
@@ -137,7 +137,7 @@ static bool is_request(int entry)
     return entry == KSL_STRM_E_DEVICE || entry == KSL_STRM_E_DATA || entry == KSL_STRM_E_CONTROL;
 }
 
-void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
+void ksl__strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
 {
     if (irql < DISPATCH_LEVEL)
         return;
@@ -195,7 +195,7 @@ void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_
         report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
 }
 
-void ksl_strm_hook_stop(ksl_stream_adapter *a)
+void ksl__strm_hook_stop(ksl_stream_adapter *a)
 {
     strm_checks *k = &a->ck;
     pthread_mutex_lock(&a->mu);
@@ -223,7 +223,7 @@ static void port_watch(void *user, uintptr_t address, unsigned width, bool write
         return;
     int r = current_routine(a);
     bool isr = r == KSL_STRM_E_ISR;
-    bool cb = (r == KSL_STRM_E_DISPATCH || r == KSL_STRM_E_LOW) && !ksl_strm_serialized(a);
+    bool cb = (r == KSL_STRM_E_DISPATCH || r == KSL_STRM_E_LOW) && !ksl__strm_serialized(a);
     if (!isr && !cb)
         return;
     strm_reg_ck *g = &k->regs[off];
@@ -317,7 +317,7 @@ static void describe_queue(text *t, const strm_queue *q, const char *name, const
     const strm_srb *first = CONTAINING_RECORD(q->pending.Flink, strm_srb, qlink);
     put(t, "  stream class: %s holds %u request(s) (first %s #%llu) and waits for %s, which the minidriver has "
            "not signalled since the last request it took\n",
-        name, n, ksl_strm_command_name(first->srb.Command), (unsigned long long)first->id, ready_for_next);
+        name, n, ksl__strm_command_name(first->srb.Command), (unsigned long long)first->id, ready_for_next);
 }
 
 static void describe_stall(void *user, char *buf, size_t n)
@@ -338,20 +338,20 @@ static void describe_stall(void *user, char *buf, size_t n)
     for (PLIST_ENTRY le = a->outstanding.Flink; le != &a->outstanding && shown < 4; le = le->Flink, shown++) {
         const strm_srb *r = CONTAINING_RECORD(le, strm_srb, olink);
         put(&t, "  stream class: the minidriver holds %s #%llu and has not completed it\n",
-            ksl_strm_command_name(r->srb.Command), (unsigned long long)r->id);
+            ksl__strm_command_name(r->srb.Command), (unsigned long long)r->id);
     }
     if (a->n_outstanding > shown)
         put(&t, "  stream class: ... and %u more request(s) the minidriver holds\n", a->n_outstanding - shown);
     pthread_mutex_unlock(&a->mu);
 }
 
-bool ksl_strm_ck_create(ksl_stream_adapter *a)
+bool ksl__strm_ck_create(ksl_stream_adapter *a)
 {
     /* Like the port watcher, the refiner stays with the engine (which runs once). */
     if (a->sync)
         ksl_engine_set_irql_refiner(a->e, irql_refine, a);
     ksl_engine_set_deadlock_describer(a->e, describe_stall, a);
-    ksl_strm_ss_create(a);
+    ksl__strm_ss_create(a);
     if (!a->res.port_size)
         return true;
     a->ck.regs = calloc(STRM_CK_REGS, sizeof *a->ck.regs);
@@ -368,22 +368,22 @@ bool ksl_strm_ck_create(ksl_stream_adapter *a)
     return true;
 }
 
-void ksl_strm_ck_destroy(ksl_stream_adapter *a)
+void ksl__strm_ck_destroy(ksl_stream_adapter *a)
 {
-    ksl_strm_ss_destroy(a);
+    ksl__strm_ss_destroy(a);
     free(a->ck.regs);
     a->ck.regs = NULL;
 }
 
 /* ---- unused hook points -------------------------------------------------------------------- */
 
-void ksl_strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
+void ksl__strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
                        strm_srb_state to, const char *file, int line)
 {
     (void)a, (void)srb_id, (void)cmd, (void)from, (void)to, (void)file, (void)line;
 }
 
-void ksl_strm_hook_service(ksl_stream_adapter *a, const char *what, const char *file, int line)
+void ksl__strm_hook_service(ksl_stream_adapter *a, const char *what, const char *file, int line)
 {
     (void)a, (void)what, (void)file, (void)line;
 }

@@ -33,7 +33,7 @@ static void setup_open(PHW_STREAM_REQUEST_BLOCK srb, void *arg)
 static void close_stream_srb(strm_stream *s)
 {
     ksl_stream_adapter *a = s->a;
-    ksl_strm_device_request(a, s, SRB_CLOSE_STREAM, NULL, NULL);
+    ksl__strm_device_request(a, s, SRB_CLOSE_STREAM, NULL, NULL);
     pthread_mutex_lock(&a->mu);
     s->open = false;
     a->instances[s->obj.StreamNumber]--;
@@ -68,10 +68,10 @@ NTSTATUS ksl_stream_open(ksl_stream_adapter *a, ULONG stream_number, PKSDATAFORM
     s->obj.SizeOfThisPacket = sizeof s->obj;
     s->obj.StreamNumber = stream_number;
     s->obj.HwDeviceExtension = a->devext;
-    ksl_strm_queue_init(&s->data, Q_DATA, s);
-    ksl_strm_queue_init(&s->control, Q_CONTROL, s);
-    NTSTATUS st = ksl_strm_prio_init(a, &s->prio, s);
-    ksl_strm_timer_init(a, &s->timer, s);
+    ksl__strm_queue_init(&s->data, Q_DATA, s);
+    ksl__strm_queue_init(&s->control, Q_CONTROL, s);
+    NTSTATUS st = ksl__strm_prio_init(a, &s->prio, s);
+    ksl__strm_timer_init(a, &s->timer, s);
     pthread_mutex_lock(&a->mu);
     InsertTailList(&a->streams, &s->link); /* kept until ksl_stream_destroy */
     bool full = a->instances[stream_number] >= info->NumberOfPossibleInstances;
@@ -79,24 +79,24 @@ NTSTATUS ksl_stream_open(ksl_stream_adapter *a, ULONG stream_number, PKSDATAFORM
         a->instances[stream_number]++;
     pthread_mutex_unlock(&a->mu);
     if (full || !NT_SUCCESS(st)) {
-        ksl_strm_prio_drain(a, &s->prio, 0);
+        ksl__strm_prio_drain(a, &s->prio, 0);
         return full ? STATUS_TOO_MANY_OPENED_FILES : st;
     }
-    st = ksl_strm_device_request(a, s, SRB_OPEN_STREAM, setup_open, format);
+    st = ksl__strm_device_request(a, s, SRB_OPEN_STREAM, setup_open, format);
     if (NT_SUCCESS(st) && (!s->obj.ReceiveDataPacket || !s->obj.ReceiveControlPacket)) {
         /* The minidriver must set both in SRB_OPEN_STREAM. */
         pthread_mutex_lock(&a->mu);
         s->open = true;
         pthread_mutex_unlock(&a->mu);
         close_stream_srb(s);
-        ksl_strm_prio_drain(a, &s->prio, a->opt.close_wait_us);
+        ksl__strm_prio_drain(a, &s->prio, a->opt.close_wait_us);
         return STATUS_INVALID_DEVICE_STATE;
     }
     if (!NT_SUCCESS(st)) {
         pthread_mutex_lock(&a->mu);
         a->instances[stream_number]--;
         pthread_mutex_unlock(&a->mu);
-        ksl_strm_prio_drain(a, &s->prio, a->opt.close_wait_us);
+        ksl__strm_prio_drain(a, &s->prio, a->opt.close_wait_us);
         return st;
     }
     pthread_mutex_lock(&a->mu);
@@ -156,7 +156,7 @@ NTSTATUS ksl_stream_close(ksl_stream_pin *pin)
         return STATUS_INVALID_DEVICE_STATE;
     /* The file object's cleanup: cancel everything still outstanding on the stream. */
     for (strm_srb *r; (r = next_to_cancel(a, s));)
-        ksl_strm_cancel(r);
+        ksl__strm_cancel(r);
     SRB_COMMAND cmd = SRB_READ_DATA;
     uint64_t id = 0;
     strm_srb_state st = SRB_ST_IDLE;
@@ -166,7 +166,7 @@ NTSTATUS ksl_stream_close(ksl_stream_pin *pin)
         if (waited >= a->opt.close_wait_us) {
             ksl_report(STRM_F_NOT_COMPLETED_AT_CLOSE, NULL, 0,
                        "stream %lu closed with %s #%llu %s %u us after HwCancelPacket: it was never completed",
-                       (unsigned long)s->obj.StreamNumber, ksl_strm_command_name(cmd), (unsigned long long)id,
+                       (unsigned long)s->obj.StreamNumber, ksl__strm_command_name(cmd), (unsigned long long)id,
                        st == SRB_ST_MINI ? "still owned by the minidriver"
                                          : "still queued (its queue was never marked ready again)",
                        a->opt.close_wait_us);
@@ -176,8 +176,8 @@ NTSTATUS ksl_stream_close(ksl_stream_pin *pin)
         iv.QuadPart = -100;
         KeDelayExecutionThread(KernelMode, FALSE, &iv);
     }
-    ksl_strm_timer_drain(a, &s->timer, a->opt.close_wait_us);
-    ksl_strm_prio_drain(a, &s->prio, a->opt.close_wait_us);
+    ksl__strm_timer_drain(a, &s->timer, a->opt.close_wait_us);
+    ksl__strm_prio_drain(a, &s->prio, a->opt.close_wait_us);
     close_stream_srb(s);
     return STATUS_SUCCESS;
 }
@@ -186,17 +186,17 @@ NTSTATUS ksl_stream_close(ksl_stream_pin *pin)
 
 static NTSTATUS control(strm_stream *s, SRB_COMMAND cmd, KSSTATE *state)
 {
-    strm_srb *r = ksl_strm_srb_new(s->a, s, cmd, 0);
+    strm_srb *r = ksl__strm_srb_new(s->a, s, cmd, 0);
     if (!r)
         return STATUS_INSUFFICIENT_RESOURCES;
     r->srb.CommandData.StreamState = *state;
-    NTSTATUS st = ksl_strm_submit(r);
+    NTSTATUS st = ksl__strm_submit(r);
     if (st == STATUS_PENDING) {
         KeWaitForSingleObject(&r->done, Executive, KernelMode, FALSE, NULL);
         st = r->srb.Status;
         *state = r->srb.CommandData.StreamState;
     }
-    ksl_strm_srb_release(r);
+    ksl__strm_srb_release(r);
     return st;
 }
 
@@ -223,35 +223,35 @@ PHW_STREAM_REQUEST_BLOCK ksl_stream_srb_alloc(ksl_stream_pin *pin, SRB_COMMAND c
         return NULL; /* device requests are the class's own */
     if (command != SRB_READ_DATA && command != SRB_WRITE_DATA)
         bytes = 0;
-    strm_srb *r = ksl_strm_srb_new(s->a, s, command, bytes);
+    strm_srb *r = ksl__strm_srb_new(s->a, s, command, bytes);
     return r ? &r->srb : NULL;
 }
 
 uint8_t *ksl_stream_srb_data(PHW_STREAM_REQUEST_BLOCK srb)
 {
-    strm_srb *r = ksl_strm_srb_of(srb);
+    strm_srb *r = ksl__strm_srb_of(srb);
     return r ? r->data : NULL;
 }
 
 void ksl_stream_srb_free(PHW_STREAM_REQUEST_BLOCK srb)
 {
-    strm_srb *r = ksl_strm_srb_of(srb);
+    strm_srb *r = ksl__strm_srb_of(srb);
     if (r)
-        ksl_strm_srb_release(r);
+        ksl__strm_srb_release(r);
 }
 
 NTSTATUS ksl_stream_srb_submit(PHW_STREAM_REQUEST_BLOCK srb)
 {
     ksl_require_irql(PASSIVE_LEVEL, "ksl_stream_srb_submit", __FILE__, __LINE__);
-    strm_srb *r = ksl_strm_srb_of(srb);
+    strm_srb *r = ksl__strm_srb_of(srb);
     if (!r || !r->s || r->q->kind == Q_DEVICE)
         return STATUS_INVALID_PARAMETER;
-    return ksl_strm_submit(r);
+    return ksl__strm_submit(r);
 }
 
 NTSTATUS ksl_stream_srb_wait(PHW_STREAM_REQUEST_BLOCK srb)
 {
-    strm_srb *r = ksl_strm_srb_of(srb);
+    strm_srb *r = ksl__strm_srb_of(srb);
     if (!r)
         return STATUS_INVALID_PARAMETER;
     KeWaitForSingleObject(&r->done, Executive, KernelMode, FALSE, NULL);
@@ -260,7 +260,7 @@ NTSTATUS ksl_stream_srb_wait(PHW_STREAM_REQUEST_BLOCK srb)
 
 NTSTATUS ksl_stream_srb_wait_for(PHW_STREAM_REQUEST_BLOCK srb, int64_t timeout_100ns)
 {
-    strm_srb *r = ksl_strm_srb_of(srb);
+    strm_srb *r = ksl__strm_srb_of(srb);
     if (!r || timeout_100ns <= 0)
         return STATUS_INVALID_PARAMETER;
     LARGE_INTEGER t;
@@ -271,7 +271,7 @@ NTSTATUS ksl_stream_srb_wait_for(PHW_STREAM_REQUEST_BLOCK srb, int64_t timeout_1
 
 bool ksl_stream_srb_done(PHW_STREAM_REQUEST_BLOCK srb)
 {
-    strm_srb *r = ksl_strm_srb_of(srb);
+    strm_srb *r = ksl__strm_srb_of(srb);
     if (!r)
         return false;
     pthread_mutex_lock(&r->a->mu);
@@ -283,6 +283,6 @@ bool ksl_stream_srb_done(PHW_STREAM_REQUEST_BLOCK srb)
 bool ksl_stream_srb_cancel(PHW_STREAM_REQUEST_BLOCK srb)
 {
     ksl_require_irql(DISPATCH_LEVEL, "ksl_stream_srb_cancel", __FILE__, __LINE__);
-    strm_srb *r = ksl_strm_srb_of(srb);
-    return r ? ksl_strm_cancel(r) : false;
+    strm_srb *r = ksl__strm_srb_of(srb);
+    return r ? ksl__strm_cancel(r) : false;
 }

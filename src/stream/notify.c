@@ -27,7 +27,7 @@ static const char *device_notification_name(STREAM_MINIDRIVER_DEVICE_NOTIFICATIO
 VOID ksl_strm_stream_notification(const char *file, int line, STREAM_MINIDRIVER_STREAM_NOTIFICATION_TYPE NotificationType,
                                   PHW_STREAM_OBJECT StreamObject, ...)
 {
-    strm_stream *s = ksl_strm_stream_of(NULL, StreamObject);
+    strm_stream *s = ksl__strm_stream_of(NULL, StreamObject);
     if (!s) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
                    "StreamClassStreamNotification(%s) with a stream object (%p) the class did not create",
@@ -35,20 +35,20 @@ VOID ksl_strm_stream_notification(const char *file, int line, STREAM_MINIDRIVER_
         return;
     }
     ksl_stream_adapter *a = s->a;
-    ksl_strm_hook_service(a, "StreamClassStreamNotification", file, line);
+    ksl__strm_hook_service(a, "StreamClassStreamNotification", file, line);
     va_list ap;
     va_start(ap, StreamObject);
     switch (NotificationType) {
     case StreamRequestComplete: {
         PHW_STREAM_REQUEST_BLOCK srb = va_arg(ap, PHW_STREAM_REQUEST_BLOCK);
-        ksl_strm_complete(a, ksl_strm_srb_of(srb), false, s, file, line);
+        ksl__strm_complete(a, ksl__strm_srb_of(srb), false, s, file, line);
         break;
     }
     case ReadyForNextStreamDataRequest:
-        ksl_strm_ready(a, &s->data, file, line);
+        ksl__strm_ready(a, &s->data, file, line);
         break;
     case ReadyForNextStreamControlRequest:
-        ksl_strm_ready(a, &s->control, file, line);
+        ksl__strm_ready(a, &s->control, file, line);
         break;
     case HardwareStarved:
     case SignalMultipleStreamEvents:
@@ -67,24 +67,24 @@ VOID ksl_strm_stream_notification(const char *file, int line, STREAM_MINIDRIVER_
 VOID ksl_strm_device_notification(const char *file, int line, STREAM_MINIDRIVER_DEVICE_NOTIFICATION_TYPE NotificationType,
                                   PVOID HwDeviceExtension, ...)
 {
-    ksl_stream_adapter *a = ksl_strm_adapter_of(HwDeviceExtension);
+    ksl_stream_adapter *a = ksl__strm_adapter_of(HwDeviceExtension);
     if (!a) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
                    "StreamClassDeviceNotification(%s) with a device extension (%p) the class did not allocate",
                    device_notification_name(NotificationType), HwDeviceExtension);
         return;
     }
-    ksl_strm_hook_service(a, "StreamClassDeviceNotification", file, line);
+    ksl__strm_hook_service(a, "StreamClassDeviceNotification", file, line);
     va_list ap;
     va_start(ap, HwDeviceExtension);
     switch (NotificationType) {
     case DeviceRequestComplete: {
         PHW_STREAM_REQUEST_BLOCK srb = va_arg(ap, PHW_STREAM_REQUEST_BLOCK);
-        ksl_strm_complete(a, ksl_strm_srb_of(srb), true, NULL, file, line);
+        ksl__strm_complete(a, ksl__strm_srb_of(srb), true, NULL, file, line);
         break;
     }
     case ReadyForNextDeviceRequest:
-        ksl_strm_ready(a, &a->devq, file, line);
+        ksl__strm_ready(a, &a->devq, file, line);
         break;
     case SignalMultipleDeviceEvents:
     case SignalDeviceEvent:
@@ -102,31 +102,31 @@ VOID ksl_strm_device_notification(const char *file, int line, STREAM_MINIDRIVER_
 
 VOID ksl_strm_complete_and_ready(PHW_STREAM_REQUEST_BLOCK Srb, const char *file, int line)
 {
-    strm_srb *r = ksl_strm_srb_of(Srb);
+    strm_srb *r = ksl__strm_srb_of(Srb);
     if (!r) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
                    "StreamClassCompleteRequestAndMarkQueueReady with an SRB (%p) the class did not send", (void *)Srb);
         return;
     }
     ksl_stream_adapter *a = r->a;
-    ksl_strm_hook_service(a, "StreamClassCompleteRequestAndMarkQueueReady", file, line);
+    ksl__strm_hook_service(a, "StreamClassCompleteRequestAndMarkQueueReady", file, line);
     strm_queue *q = r->q;
     bool device = q->kind == Q_DEVICE;
-    ksl_strm_complete(a, r, device, r->s, file, line);
-    ksl_strm_ready(a, q, file, line);
+    ksl__strm_complete(a, r, device, r->s, file, line);
+    ksl__strm_ready(a, q, file, line);
 }
 
 VOID ksl_strm_abort_outstanding(PVOID HwDeviceExtension, PHW_STREAM_OBJECT HwStreamObject, NTSTATUS Status,
                                 const char *file, int line)
 {
-    ksl_stream_adapter *a = ksl_strm_adapter_of(HwDeviceExtension);
-    strm_stream *s = HwStreamObject ? ksl_strm_stream_of(a, HwStreamObject) : NULL;
+    ksl_stream_adapter *a = ksl__strm_adapter_of(HwDeviceExtension);
+    strm_stream *s = HwStreamObject ? ksl__strm_stream_of(a, HwStreamObject) : NULL;
     if (!a || (HwStreamObject && !s)) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
                    "StreamClassAbortOutstandingRequests with a %s the class did not create",
                    !a ? "device extension" : "stream object");
         return;
     }
-    ksl_strm_hook_service(a, "StreamClassAbortOutstandingRequests", file, line);
-    ksl_strm_abort(a, s, Status, file, line);
+    ksl__strm_hook_service(a, "StreamClassAbortOutstandingRequests", file, line);
+    ksl__strm_abort(a, s, Status, file, line);
 }

@@ -10,7 +10,7 @@
 
 #include "strm.h"
 
-ksl_stream_adapter *ksl_strm_adapter_of(PVOID HwDeviceExtension)
+ksl_stream_adapter *ksl__strm_adapter_of(PVOID HwDeviceExtension)
 {
     if (!HwDeviceExtension)
         return NULL;
@@ -20,7 +20,7 @@ ksl_stream_adapter *ksl_strm_adapter_of(PVOID HwDeviceExtension)
     return h->a;
 }
 
-strm_stream *ksl_strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so)
+strm_stream *ksl__strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so)
 {
     if (!so)
         return NULL;
@@ -30,7 +30,7 @@ strm_stream *ksl_strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so)
     return s;
 }
 
-strm_srb *ksl_strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb)
+strm_srb *ksl__strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb)
 {
     if (!srb)
         return NULL;
@@ -38,7 +38,7 @@ strm_srb *ksl_strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb)
     return r->magic == STRM_MAGIC_SRB ? r : NULL;
 }
 
-void ksl_strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s)
+void ksl__strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s)
 {
     memset(q, 0, sizeof *q);
     q->kind = kind;
@@ -59,7 +59,7 @@ const char *ksl_stream_entry_name(int entry)
     return entry >= 0 && entry < KSL_STRM_E_COUNT ? names[entry] : "?";
 }
 
-const char *ksl_strm_command_name(SRB_COMMAND cmd)
+const char *ksl__strm_command_name(SRB_COMMAND cmd)
 {
     static const char *const stream_cmds[] = {
         "SRB_READ_DATA", "SRB_WRITE_DATA", "SRB_GET_STREAM_STATE", "SRB_SET_STREAM_STATE",
@@ -80,7 +80,7 @@ const char *ksl_strm_command_name(SRB_COMMAND cmd)
     return "SRB_?";
 }
 
-const char *ksl_strm_state_name(strm_srb_state st)
+const char *ksl__strm_state_name(strm_srb_state st)
 {
     switch (st) {
     case SRB_ST_IDLE: return "not submitted";
@@ -92,12 +92,12 @@ const char *ksl_strm_state_name(strm_srb_state st)
     return "?";
 }
 
-void ksl_strm_defer(ksl_stream_adapter *a)
+void ksl__strm_defer(ksl_stream_adapter *a)
 {
     KeInsertQueueDpc(&a->dpc, NULL, NULL);
 }
 
-bool ksl_strm_serialized(ksl_stream_adapter *a)
+bool ksl__strm_serialized(ksl_stream_adapter *a)
 {
     const ksl_spinlock *held[16];
     uint32_t n = ksl_held_spinlocks(held, 16);
@@ -108,13 +108,13 @@ bool ksl_strm_serialized(ksl_stream_adapter *a)
     return false;
 }
 
-uint64_t ksl_strm_clock(uint8_t irql)
+uint64_t ksl__strm_clock(uint8_t irql)
 {
     return irql >= DISPATCH_LEVEL ? ksl_cpu_work_now() : ksl_time_now();
 }
 
-uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0)
+uint64_t ksl__strm_elapsed(uint8_t irql, uint64_t t0)
 {
-    uint64_t t1 = ksl_strm_clock(irql);
+    uint64_t t1 = ksl__strm_clock(irql);
     return t1 > t0 ? t1 - t0 : 0;
 }

@@ -32,7 +32,7 @@ static void run_slot(ksl_stream_adapter *a, strm_prio *p, int entry)
     c.entry = entry;
     c.ctx_fn = fn;
     c.context = ctx;
-    ksl_strm_call_direct(&c);
+    ksl__strm_call_direct(&c);
     pthread_mutex_lock(&a->mu);
     p->running--;
     pthread_mutex_unlock(&a->mu);
@@ -67,7 +67,7 @@ static void prio_work(PDEVICE_OBJECT device, PVOID context)
     run_slot(a, p, KSL_STRM_E_LOW);
 }
 
-NTSTATUS ksl_strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner)
+NTSTATUS ksl__strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner)
 {
     memset(p, 0, sizeof *p);
     void *ctx = owner ? owner : (void *)a;
@@ -77,7 +77,7 @@ NTSTATUS ksl_strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner)
     return p->work ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
 }
 
-bool ksl_strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us)
+bool ksl__strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us)
 {
     bool busy = true;
     for (uint32_t waited = 0;; waited += 10) {
@@ -97,7 +97,7 @@ bool ksl_strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us)
     return !busy;
 }
 
-void ksl_strm_prio_flush(ksl_stream_adapter *a, strm_prio *p)
+void ksl__strm_prio_flush(ksl_stream_adapter *a, strm_prio *p)
 {
     pthread_mutex_lock(&a->mu);
     bool go = p->need_queue;
@@ -121,8 +121,8 @@ static const char *priority_name(STREAM_PRIORITY pr)
 VOID ksl_strm_call_at_new_priority(PHW_STREAM_OBJECT StreamObject, PVOID HwDeviceExtension, STREAM_PRIORITY Priority,
                                    PHW_PRIORITY_ROUTINE PriorityRoutine, PVOID Context, const char *file, int line)
 {
-    ksl_stream_adapter *a = ksl_strm_adapter_of(HwDeviceExtension);
-    strm_stream *s = StreamObject ? ksl_strm_stream_of(a, StreamObject) : NULL;
+    ksl_stream_adapter *a = ksl__strm_adapter_of(HwDeviceExtension);
+    strm_stream *s = StreamObject ? ksl__strm_stream_of(a, StreamObject) : NULL;
     if (!a || (StreamObject && !s) || !PriorityRoutine || (unsigned)Priority > LowToHigh) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
                    "StreamClassCallAtNewPriority with %s", !a ? "a device extension the class did not allocate"
@@ -131,15 +131,15 @@ VOID ksl_strm_call_at_new_priority(PHW_STREAM_OBJECT StreamObject, PVOID HwDevic
                                         : "an unknown priority");
         return;
     }
-    ksl_strm_hook_service(a, "StreamClassCallAtNewPriority", file, line);
+    ksl__strm_hook_service(a, "StreamClassCallAtNewPriority", file, line);
     if (Priority == High || Priority == LowToHigh) {
-        ksl_strm_ss_synchronizes(a); /* from a Low or Dispatch routine: it synchronizes (S5, S4) */
+        ksl__strm_ss_synchronizes(a); /* from a Low or Dispatch routine: it synchronizes (S5, S4) */
         strm_call c = {0};
         c.a = a;
         c.entry = KSL_STRM_E_HIGH;
         c.ctx_fn = PriorityRoutine;
         c.context = Context;
-        ksl_strm_call_sync(&c);
+        ksl__strm_call_sync(&c);
         return;
     }
     strm_prio *p = s ? &s->prio : &a->prio;
@@ -173,7 +173,7 @@ VOID ksl_strm_call_at_new_priority(PHW_STREAM_OBJECT StreamObject, PVOID HwDevic
     if (Priority == Dispatch)
         KeInsertQueueDpc(&p->dpc, NULL, NULL);
     else if (defer)
-        ksl_strm_defer(a);
+        ksl__strm_defer(a);
     else
         IoQueueWorkItem(p->work, prio_work, DelayedWorkQueue, p->dpc.context);
 }

@@ -25,7 +25,7 @@ static bool is_data_command(SRB_COMMAND cmd)
 
 /* ---- SRBs --------------------------------------------------------------------------------- */
 
-strm_srb *ksl_strm_srb_new(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd, uint32_t bytes)
+strm_srb *ksl__strm_srb_new(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd, uint32_t bytes)
 {
     strm_srb *r = calloc(1, sizeof *r);
     if (!r)
@@ -76,7 +76,7 @@ strm_srb *ksl_strm_srb_new(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cm
     return r;
 }
 
-void ksl_strm_srb_release(strm_srb *r)
+void ksl__strm_srb_release(strm_srb *r)
 {
     ksl_stream_adapter *a = r->a;
     pthread_mutex_lock(&a->mu);
@@ -144,7 +144,7 @@ static strm_call call_for(strm_srb *r)
     return c;
 }
 
-NTSTATUS ksl_strm_submit(strm_srb *r)
+NTSTATUS ksl__strm_submit(strm_srb *r)
 {
     ksl_stream_adapter *a = r->a;
     NTSTATUS st = STATUS_PENDING;
@@ -166,16 +166,16 @@ NTSTATUS ksl_strm_submit(strm_srb *r)
         r->state = SRB_ST_QUEUED;
         InsertTailList(&r->q->pending, &r->qlink);
         pthread_mutex_unlock(&a->mu);
-        ksl_strm_hook_srb(a, r->id, r->srb.Command, SRB_ST_IDLE, SRB_ST_QUEUED, NULL, 0);
-        ksl_strm_kick(a);
+        ksl__strm_hook_srb(a, r->id, r->srb.Command, SRB_ST_IDLE, SRB_ST_QUEUED, NULL, 0);
+        ksl__strm_kick(a);
         return STATUS_PENDING;
     }
     /* Synchronization off: down at once, at PASSIVE_LEVEL, in this thread. */
     to_mini(a, r);
     strm_call c = call_for(r);
     pthread_mutex_unlock(&a->mu);
-    ksl_strm_hook_srb(a, r->id, r->srb.Command, SRB_ST_IDLE, SRB_ST_MINI, NULL, 0);
-    ksl_strm_call_direct(&c);
+    ksl__strm_hook_srb(a, r->id, r->srb.Command, SRB_ST_IDLE, SRB_ST_MINI, NULL, 0);
+    ksl__strm_call_direct(&c);
     return STATUS_PENDING;
 }
 
@@ -191,7 +191,7 @@ static strm_srb *take(ksl_stream_adapter *a, strm_queue *q)
     return r;
 }
 
-void ksl_strm_kick(ksl_stream_adapter *a)
+void ksl__strm_kick(ksl_stream_adapter *a)
 {
     if (!a->sync)
         return;
@@ -213,8 +213,8 @@ void ksl_strm_kick(ksl_stream_adapter *a)
         uint64_t id = r->id;
         SRB_COMMAND cmd = r->srb.Command;
         pthread_mutex_unlock(&a->mu);
-        ksl_strm_hook_srb(a, id, cmd, SRB_ST_QUEUED, SRB_ST_MINI, NULL, 0);
-        ksl_strm_call_sync(&c);
+        ksl__strm_hook_srb(a, id, cmd, SRB_ST_QUEUED, SRB_ST_MINI, NULL, 0);
+        ksl__strm_call_sync(&c);
     }
 }
 
@@ -228,7 +228,7 @@ static strm_stream *next_stream(ksl_stream_adapter *a, strm_stream *prev)
     return s;
 }
 
-void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
+void ksl__strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
 {
     (void)dpc, (void)arg1, (void)arg2;
     ksl_stream_adapter *a = context;
@@ -236,11 +236,11 @@ void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
     a->dpc_running++;
     pthread_mutex_unlock(&a->mu);
     /* Timers and Low routines asked for above DISPATCH_LEVEL. */
-    ksl_strm_timer_flush(a, &a->timer);
-    ksl_strm_prio_flush(a, &a->prio);
+    ksl__strm_timer_flush(a, &a->timer);
+    ksl__strm_prio_flush(a, &a->prio);
     for (strm_stream *s = next_stream(a, NULL); s; s = next_stream(a, s)) {
-        ksl_strm_timer_flush(a, &s->timer);
-        ksl_strm_prio_flush(a, &s->prio);
+        ksl__strm_timer_flush(a, &s->timer);
+        ksl__strm_prio_flush(a, &s->prio);
     }
     /* Release the waiters of completed SRBs, oldest first. */
     for (;;) {
@@ -254,10 +254,10 @@ void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
         uint64_t id = r->id;
         SRB_COMMAND cmd = r->srb.Command;
         pthread_mutex_unlock(&a->mu);
-        ksl_strm_hook_srb(a, id, cmd, SRB_ST_COMPLETING, SRB_ST_DONE, NULL, 0);
+        ksl__strm_hook_srb(a, id, cmd, SRB_ST_COMPLETING, SRB_ST_DONE, NULL, 0);
         KeSetEvent(&r->done, IO_NO_INCREMENT, FALSE);
     }
-    ksl_strm_kick(a);
+    ksl__strm_kick(a);
     pthread_mutex_lock(&a->mu);
     a->dpc_running--;
     pthread_mutex_unlock(&a->mu);
@@ -265,7 +265,7 @@ void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
 
 /* ---- notifications ------------------------------------------------------------------------ */
 
-void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_stream *s, const char *file, int line)
+void ksl__strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_stream *s, const char *file, int line)
 {
     const char *what = device ? "DeviceRequestComplete" : "StreamRequestComplete";
     if (!r || r->a != a) {
@@ -275,14 +275,14 @@ void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_str
     }
     if (device != (r->q->kind == Q_DEVICE)) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line, "%s for %s #%llu, a %s request: it is completed with %s", what,
-                   ksl_strm_command_name(r->srb.Command), (unsigned long long)r->id, device ? "stream" : "device",
+                   ksl__strm_command_name(r->srb.Command), (unsigned long long)r->id, device ? "stream" : "device",
                    device ? "StreamRequestComplete" : "DeviceRequestComplete");
         return;
     }
     if (!device && r->s != s) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line,
                    "StreamRequestComplete names stream %lu, but %s #%llu belongs to stream %lu",
-                   s ? (unsigned long)s->obj.StreamNumber : 0ul, ksl_strm_command_name(r->srb.Command),
+                   s ? (unsigned long)s->obj.StreamNumber : 0ul, ksl__strm_command_name(r->srb.Command),
                    (unsigned long long)r->id, (unsigned long)r->s->obj.StreamNumber);
         return;
     }
@@ -294,7 +294,7 @@ void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_str
         int first_line = r->done_line;
         pthread_mutex_unlock(&a->mu);
         char cmd[64];
-        snprintf(cmd, sizeof cmd, "%s #%llu", ksl_strm_command_name(r->srb.Command), (unsigned long long)r->id);
+        snprintf(cmd, sizeof cmd, "%s #%llu", ksl__strm_command_name(r->srb.Command), (unsigned long long)r->id);
         if ((was == SRB_ST_COMPLETING || was == SRB_ST_DONE) && !by_class)
             ksl_report(STRM_F_COMPLETED_TWICE, file, line, "%s: %s completed twice; first at %s:%d%s", what, cmd,
                        first_file ? first_file : "?", first_line, r->client_freed ? " (its owner has freed it since)" : "");
@@ -303,7 +303,7 @@ void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_str
                        cmd, r->aborted ? "aborted (StreamClassAbortOutstandingRequests)" : "cancelled");
         else
             ksl_report(STRM_F_NOT_OWNED, file, line, "%s: %s is %s; the minidriver does not own it", what, cmd,
-                       ksl_strm_state_name(was));
+                       ksl__strm_state_name(was));
         return;
     }
     to_completing(a, r, file, line);
@@ -311,11 +311,11 @@ void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_str
     uint64_t id = r->id;
     SRB_COMMAND cmd = r->srb.Command;
     pthread_mutex_unlock(&a->mu);
-    ksl_strm_hook_srb(a, id, cmd, SRB_ST_MINI, SRB_ST_COMPLETING, file, line);
-    ksl_strm_defer(a);
+    ksl__strm_hook_srb(a, id, cmd, SRB_ST_MINI, SRB_ST_COMPLETING, file, line);
+    ksl__strm_defer(a);
 }
 
-void ksl_strm_ready(ksl_stream_adapter *a, strm_queue *q, const char *file, int line)
+void ksl__strm_ready(ksl_stream_adapter *a, strm_queue *q, const char *file, int line)
 {
     pthread_mutex_lock(&a->mu);
     a->st.ready_for_next++;
@@ -342,10 +342,10 @@ void ksl_strm_ready(ksl_stream_adapter *a, strm_queue *q, const char *file, int 
                        names[q->kind]);
         return;
     }
-    ksl_strm_defer(a);
+    ksl__strm_defer(a);
 }
 
-void ksl_strm_abort(ksl_stream_adapter *a, strm_stream *s, NTSTATUS status, const char *file, int line)
+void ksl__strm_abort(ksl_stream_adapter *a, strm_stream *s, NTSTATUS status, const char *file, int line)
 {
     pthread_mutex_lock(&a->mu);
     for (LIST_ENTRY *l = a->all.Flink; l != &a->all; l = l->Flink) {
@@ -377,10 +377,10 @@ void ksl_strm_abort(ksl_stream_adapter *a, strm_stream *s, NTSTATUS status, cons
     for (int i = 0; i < nq; i++)
         qs[i]->ready = qs[i]->grace = true;
     pthread_mutex_unlock(&a->mu);
-    ksl_strm_defer(a);
+    ksl__strm_defer(a);
 }
 
-bool ksl_strm_cancel(strm_srb *r)
+bool ksl__strm_cancel(strm_srb *r)
 {
     ksl_stream_adapter *a = r->a;
     pthread_mutex_lock(&a->mu);
@@ -393,8 +393,8 @@ bool ksl_strm_cancel(strm_srb *r)
         uint64_t id = r->id;
         SRB_COMMAND cmd = r->srb.Command;
         pthread_mutex_unlock(&a->mu);
-        ksl_strm_hook_srb(a, id, cmd, SRB_ST_QUEUED, SRB_ST_COMPLETING, NULL, 0);
-        ksl_strm_defer(a);
+        ksl__strm_hook_srb(a, id, cmd, SRB_ST_QUEUED, SRB_ST_COMPLETING, NULL, 0);
+        ksl__strm_defer(a);
         return true;
     }
     if (r->state != SRB_ST_MINI || r->cancel_called) {
@@ -414,25 +414,25 @@ bool ksl_strm_cancel(strm_srb *r)
     c.srb = r;
     c.recheck_mini = true;
     if (a->sync)
-        ksl_strm_call_sync(&c);
+        ksl__strm_call_sync(&c);
     else
-        ksl_strm_call_at_dispatch(&c);
+        ksl__strm_call_at_dispatch(&c);
     return true;
 }
 
-NTSTATUS ksl_strm_device_request(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd,
+NTSTATUS ksl__strm_device_request(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd,
                                  void (*setup)(PHW_STREAM_REQUEST_BLOCK srb, void *arg), void *arg)
 {
-    strm_srb *r = ksl_strm_srb_new(a, s, cmd, 0);
+    strm_srb *r = ksl__strm_srb_new(a, s, cmd, 0);
     if (!r)
         return STATUS_INSUFFICIENT_RESOURCES;
     if (setup)
         setup(&r->srb, arg);
-    NTSTATUS st = ksl_strm_submit(r);
+    NTSTATUS st = ksl__strm_submit(r);
     if (st == STATUS_PENDING) {
         KeWaitForSingleObject(&r->done, Executive, KernelMode, FALSE, NULL);
         st = r->srb.Status;
     }
-    ksl_strm_srb_release(r);
+    ksl__strm_srb_release(r);
     return st;
 }

@@ -11,7 +11,7 @@
 
 #include "strm.h"
 
-bool ksl_strm_rt_push(ksl_stream_adapter *a, int entry, uint8_t irql)
+bool ksl__strm_rt_push(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
     strm_checks *k = &a->ck;
     if (irql >= DISPATCH_LEVEL) {
@@ -35,7 +35,7 @@ bool ksl_strm_rt_push(ksl_stream_adapter *a, int entry, uint8_t irql)
     return true;
 }
 
-void ksl_strm_rt_pop(ksl_stream_adapter *a, int entry, uint8_t irql)
+void ksl__strm_rt_pop(ksl_stream_adapter *a, int entry, uint8_t irql)
 {
     strm_checks *k = &a->ck;
     if (irql >= DISPATCH_LEVEL) {
@@ -57,7 +57,7 @@ void ksl_strm_rt_pop(ksl_stream_adapter *a, int entry, uint8_t irql)
     pthread_mutex_unlock(&a->mu);
 }
 
-int ksl_strm_rt_current_locked(ksl_stream_adapter *a)
+int ksl__strm_rt_current_locked(ksl_stream_adapter *a)
 {
     strm_checks *k = &a->ck;
     uint32_t cpu = ksl_cpu_current() % KSL_MAX_CPUS;

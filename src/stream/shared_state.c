@@ -240,7 +240,7 @@ static void book(ksl_stream_adapter *a, const char *file, int line, ss_conflict 
         if (!known) {
             known = true;
             const char *who = ksl_context_name();
-            int entry = ksl_strm_rt_current_locked(a);
+            int entry = ksl__strm_rt_current_locked(a);
             int s = slot_of(w, who, ksl_cpu_current());
             /* the slot's own routine, or a High routine it called (ordered with it) */
             if (s >= 0 && entry == w->slot[s].entry)
@@ -305,7 +305,7 @@ static void report(ksl_stream_adapter *a, const ss_conflict *c, const strm_ss_si
                    : "touch state shared with the ISR from a High routine");
 }
 
-void ksl_strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
+void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
 {
     strm_shared *w = &a->ck.ss;
     if (!w->enabled || !w->active || !w->nregions)
@@ -325,7 +325,7 @@ void ksl_strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
         report(a, &c, &mine, &other);
 }
 
-void ksl_strm_ss_begins(ksl_stream_adapter *a, int entry)
+void ksl__strm_ss_begins(ksl_stream_adapter *a, int entry)
 {
     strm_shared *w = &a->ck.ss;
     if (!w->enabled || !(entry == KSL_STRM_E_LOW || (entry == KSL_STRM_E_DISPATCH && a->intr)))
@@ -354,7 +354,7 @@ static void slot_done(ksl_stream_adapter *a, bool end)
     strm_shared *w = &a->ck.ss;
     if (!w->enabled || !w->active)
         return;
-    ksl_strm_ss_step(a, NULL, 0); /* its last writes are still its own */
+    ksl__strm_ss_step(a, NULL, 0); /* its last writes are still its own */
     const char *who = ksl_context_name();
     pthread_mutex_lock(&a->mu);
     int i = slot_of(w, who, ksl_cpu_current());
@@ -368,25 +368,25 @@ static void slot_done(ksl_stream_adapter *a, bool end)
     pthread_mutex_unlock(&a->mu);
 }
 
-void ksl_strm_ss_ends(ksl_stream_adapter *a, int entry)
+void ksl__strm_ss_ends(ksl_stream_adapter *a, int entry)
 {
     if (entry == KSL_STRM_E_LOW || entry == KSL_STRM_E_DISPATCH)
         slot_done(a, true);
     else
-        ksl_strm_ss_step(a, NULL, 0);
+        ksl__strm_ss_step(a, NULL, 0);
 }
 
-void ksl_strm_ss_synchronizes(ksl_stream_adapter *a)
+void ksl__strm_ss_synchronizes(ksl_stream_adapter *a)
 {
     slot_done(a, false);
 }
 
 static void step_hook(void *user, const char *file, int line)
 {
-    ksl_strm_ss_step(user, file, line);
+    ksl__strm_ss_step(user, file, line);
 }
 
-void ksl_strm_ss_create(ksl_stream_adapter *a)
+void ksl__strm_ss_create(ksl_stream_adapter *a)
 {
     strm_shared *w = &a->ck.ss;
     for (int i = 0; i < STRM_SS_SLOTS; i++)
@@ -398,7 +398,7 @@ void ksl_strm_ss_create(ksl_stream_adapter *a)
         ksl_engine_set_step_hook(a->e, step_hook, a);
 }
 
-void ksl_strm_ss_destroy(ksl_stream_adapter *a)
+void ksl__strm_ss_destroy(ksl_stream_adapter *a)
 {
     strm_shared *w = &a->ck.ss;
     for (uint32_t i = 0; i < STRM_SS_REGIONS; i++)

@@ -253,37 +253,37 @@ struct ksl_stream_adapter {
 /* ---- objects.c: lookups, names, the serialization lock, the clock, the class DPC ------------ */
 
 /* An empty queue, ready.  Any context. */
-void ksl_strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s);
+void ksl__strm_queue_init(strm_queue *q, strm_queue_kind kind, strm_stream *s);
 /* The adapter of a device extension the class handed out, or NULL.  Any IRQL. */
-ksl_stream_adapter *ksl_strm_adapter_of(PVOID HwDeviceExtension);
+ksl_stream_adapter *ksl__strm_adapter_of(PVOID HwDeviceExtension);
 /* The stream of a stream object the class handed out (of adapter a), or NULL.  Any IRQL. */
-strm_stream *ksl_strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so);
+strm_stream *ksl__strm_stream_of(ksl_stream_adapter *a, PHW_STREAM_OBJECT so);
 /* The SRB wrapper of an SRB the class handed out, or NULL.  Any IRQL. */
-strm_srb *ksl_strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb);
+strm_srb *ksl__strm_srb_of(PHW_STREAM_REQUEST_BLOCK srb);
 /* True when the calling CPU holds the adapter's serialization lock.  Any IRQL. */
-bool ksl_strm_serialized(ksl_stream_adapter *a);
+bool ksl__strm_serialized(ksl_stream_adapter *a);
 /* Queue the class DPC.  Any IRQL. */
-void ksl_strm_defer(ksl_stream_adapter *a);
+void ksl__strm_defer(ksl_stream_adapter *a);
 /* Name of an SRB command, for messages.  Any context. */
-const char *ksl_strm_command_name(SRB_COMMAND cmd);
+const char *ksl__strm_command_name(SRB_COMMAND cmd);
 /* Name of an SRB state, for messages.  Any context. */
-const char *ksl_strm_state_name(strm_srb_state st);
+const char *ksl__strm_state_name(strm_srb_state st);
 /* The clock a minidriver routine entered at `irql` is timed on: at DISPATCH_LEVEL and above it
  * cannot leave its CPU, so that CPU's own work time (which other CPUs cannot move); below, its
  * thread may resume on another CPU, so the virtual clock, which a thread only sees go forward.
- * ksl_strm_elapsed: the time since t0 on that clock (never negative).  Any IRQL. */
-uint64_t ksl_strm_clock(uint8_t irql);
-uint64_t ksl_strm_elapsed(uint8_t irql, uint64_t t0);
+ * ksl__strm_elapsed: the time since t0 on that clock (never negative).  Any IRQL. */
+uint64_t ksl__strm_clock(uint8_t irql);
+uint64_t ksl__strm_elapsed(uint8_t irql, uint64_t t0);
 
 /* ---- routines.c: which minidriver routine runs where ----------------------------------------- */
 
 /* Routine `entry` starts on this context at `irql`: pushed on its CPU's stack (>= DISPATCH_LEVEL)
  * or, for a Low routine, its context is remembered.  false when neither (not tracked).  Any IRQL. */
-bool ksl_strm_rt_push(ksl_stream_adapter *a, int entry, uint8_t irql);
+bool ksl__strm_rt_push(ksl_stream_adapter *a, int entry, uint8_t irql);
 /* Routine `entry` entered at `irql` ends on this context.  Any IRQL. */
-void ksl_strm_rt_pop(ksl_stream_adapter *a, int entry, uint8_t irql);
+void ksl__strm_rt_pop(ksl_stream_adapter *a, int entry, uint8_t irql);
 /* The innermost minidriver routine of the calling context, or -1; a->mu held.  Any IRQL. */
-int ksl_strm_rt_current_locked(ksl_stream_adapter *a);
+int ksl__strm_rt_current_locked(ksl_stream_adapter *a);
 
 /* ---- sync.c: calls into the minidriver ----------------------------------------------------- */
 
@@ -302,95 +302,95 @@ typedef struct strm_call {
 /* Call at the entry points' level, serialized (KeSynchronizeExecution at the DIRQL, or the
  * class lock at DISPATCH); at once if the caller already holds the serialization lock.
  * IRQL <= the adapter's DIRQL. */
-void ksl_strm_call_sync(strm_call *c);
+void ksl__strm_call_sync(strm_call *c);
 /* Call at the current IRQL, not serialized.  Any IRQL. */
-void ksl_strm_call_direct(strm_call *c);
+void ksl__strm_call_direct(strm_call *c);
 /* Call at DISPATCH_LEVEL (raising if below), not serialized.  IRQL <= DISPATCH_LEVEL. */
-void ksl_strm_call_at_dispatch(strm_call *c);
+void ksl__strm_call_at_dispatch(strm_call *c);
 /* Account one minidriver routine run: `entry` at `irql` for `cost_ns`.  Any IRQL. */
-void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
+void ksl__strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
 
 /* ---- queue.c: requests -------------------------------------------------------------------- */
 
 /* A new SRB on queue q (stream s, or NULL for a device SRB).  NULL on no memory.  PASSIVE. */
-strm_srb *ksl_strm_srb_new(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd, uint32_t bytes);
+strm_srb *ksl__strm_srb_new(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd, uint32_t bytes);
 /* The client is done with r: free its buffers (it must not be in flight).  PASSIVE. */
-void ksl_strm_srb_release(strm_srb *r);
+void ksl__strm_srb_release(strm_srb *r);
 /* Submit r: queue it (synchronization on) or call it down at once (off).  PASSIVE_LEVEL. */
-NTSTATUS ksl_strm_submit(strm_srb *r);
+NTSTATUS ksl__strm_submit(strm_srb *r);
 /* Send down every request whose queue is ready (synchronization on).  IRQL <= DISPATCH. */
-void ksl_strm_kick(ksl_stream_adapter *a);
+void ksl__strm_kick(ksl_stream_adapter *a);
 /* The class DPC routine. */
-void ksl_strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2);
+void ksl__strm_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2);
 /* The minidriver completed r (StreamRequestComplete / DeviceRequestComplete).  Any IRQL. */
-void ksl_strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_stream *s, const char *file, int line);
+void ksl__strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_stream *s, const char *file, int line);
 /* The minidriver is ready for the next request of q.  Any IRQL. */
-void ksl_strm_ready(ksl_stream_adapter *a, strm_queue *q, const char *file, int line);
+void ksl__strm_ready(ksl_stream_adapter *a, strm_queue *q, const char *file, int line);
 /* Complete every outstanding request of s (or of the whole adapter) with status.  Any IRQL. */
-void ksl_strm_abort(ksl_stream_adapter *a, strm_stream *s, NTSTATUS status, const char *file, int line);
+void ksl__strm_abort(ksl_stream_adapter *a, strm_stream *s, NTSTATUS status, const char *file, int line);
 /* Cancel r (the client's IoCancelIrp).  IRQL <= DISPATCH. */
-bool ksl_strm_cancel(strm_srb *r);
+bool ksl__strm_cancel(strm_srb *r);
 /* A class-initiated device request: build, submit, wait; setup (may be NULL) fills it first.
  * Returns the SRB's status.  PASSIVE_LEVEL. */
-NTSTATUS ksl_strm_device_request(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd,
+NTSTATUS ksl__strm_device_request(ksl_stream_adapter *a, strm_stream *s, SRB_COMMAND cmd,
                                  void (*setup)(PHW_STREAM_REQUEST_BLOCK srb, void *arg), void *arg);
 
 /* ---- priority.c / timer.c ------------------------------------------------------------------ */
 
 /* Initialize a slot (PASSIVE: allocates the work item).  STATUS_INSUFFICIENT_RESOURCES. */
-NTSTATUS ksl_strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner);
+NTSTATUS ksl__strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner);
 /* Wait (up to `us` of virtual time) until nothing is pending or running, then free the work
  * item.  false if something was still pending.  PASSIVE_LEVEL. */
-bool ksl_strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us);
+bool ksl__strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us);
 /* Queue the work items of Low routines asked for above DISPATCH.  DISPATCH (class DPC). */
-void ksl_strm_prio_flush(ksl_stream_adapter *a, strm_prio *p);
-void ksl_strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner);
+void ksl__strm_prio_flush(ksl_stream_adapter *a, strm_prio *p);
+void ksl__strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner);
 /* Cancel the timer and wait for a routine in progress.  PASSIVE_LEVEL. */
-void ksl_strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us);
+void ksl__strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us);
 /* Set the kernel timers asked for above DISPATCH.  DISPATCH (class DPC). */
-void ksl_strm_timer_flush(ksl_stream_adapter *a, strm_timer *t);
+void ksl__strm_timer_flush(ksl_stream_adapter *a, strm_timer *t);
 /* The SRB-timeout tick: start / stop it.  PASSIVE_LEVEL. */
-void ksl_strm_tick_start(ksl_stream_adapter *a);
-void ksl_strm_tick_stop(ksl_stream_adapter *a);
+void ksl__strm_tick_start(ksl_stream_adapter *a);
+void ksl__strm_tick_stop(ksl_stream_adapter *a);
 
 /* ---- checks.c: findings and hook points ---------------------------------------------------- */
 
 /* Hook: a minidriver routine ran (entry, IRQL, virtual time).  The place for the time budgets
  * (S1 20 us at DIRQL, S6 1 ms at DISPATCH, S7a more than 20 % of requests over 1 ms).  Any IRQL. */
-void ksl_strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
+void ksl__strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns);
 /* A minidriver routine starts / ends on this CPU at `irql` (sync.c's run and the class ISR).
  * Any IRQL. */
-void ksl_strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql);
-void ksl_strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql);
+void ksl__strm_ck_enter(ksl_stream_adapter *a, int entry, uint8_t irql);
+void ksl__strm_ck_leave(ksl_stream_adapter *a, int entry, uint8_t irql);
 
 /* ---- shared_state.c: S5, S4 over extension memory -------------------------------------- */
 
 /* Book the extension bytes changed since the last booking to the calling context (the step
  * hook, and every minidriver routine boundary).  Any IRQL. */
-void ksl_strm_ss_step(ksl_stream_adapter *a, const char *file, int line);
+void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line);
 /* Minidriver routine `entry` starts / ends on this context (only Low, and Dispatch with an ISR,
  * are watched).  Any IRQL. */
-void ksl_strm_ss_begins(ksl_stream_adapter *a, int entry);
-void ksl_strm_ss_ends(ksl_stream_adapter *a, int entry);
+void ksl__strm_ss_begins(ksl_stream_adapter *a, int entry);
+void ksl__strm_ss_ends(ksl_stream_adapter *a, int entry);
 /* The calling context asks for a High / LowToHigh routine: if it runs an unsynchronized routine,
  * that routine synchronizes here.  Any IRQL. */
-void ksl_strm_ss_synchronizes(ksl_stream_adapter *a);
+void ksl__strm_ss_synchronizes(ksl_stream_adapter *a);
 /* Install the step hook (synchronization on, deterministic engine) / free the shadows.  Host
  * code. */
-void ksl_strm_ss_create(ksl_stream_adapter *a);
-void ksl_strm_ss_destroy(ksl_stream_adapter *a);
+void ksl__strm_ss_create(ksl_stream_adapter *a);
+void ksl__strm_ss_destroy(ksl_stream_adapter *a);
 
 /* Set up / tear down the checks (the S4 port watcher over the adapter's range).  Host code. */
-bool ksl_strm_ck_create(ksl_stream_adapter *a);
-void ksl_strm_ck_destroy(ksl_stream_adapter *a);
+bool ksl__strm_ck_create(ksl_stream_adapter *a);
+void ksl__strm_ck_destroy(ksl_stream_adapter *a);
 /* Hook: the adapter stops (ksl_stream_stop): judge what is left of the S7a window.  PASSIVE. */
-void ksl_strm_hook_stop(ksl_stream_adapter *a);
+void ksl__strm_hook_stop(ksl_stream_adapter *a);
 /* Hook: an SRB moved from one state to another (outside the bookkeeping mutex).  Any IRQL. */
-void ksl_strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
+void ksl__strm_hook_srb(ksl_stream_adapter *a, uint64_t srb_id, SRB_COMMAND cmd, strm_srb_state from,
                        strm_srb_state to, const char *file, int line);
 /* Hook: a class service was called by the minidriver (`what` its name).  The place for PASSIVE-only
  * services called from entry points (S7a) and lockset checks (S3/S4).  Any IRQL. */
-void ksl_strm_hook_service(ksl_stream_adapter *a, const char *what, const char *file, int line);
+void ksl__strm_hook_service(ksl_stream_adapter *a, const char *what, const char *file, int line);
 
 /* Protocol errors the class detects now (reported outside the bookkeeping mutex). */
 #define STRM_F_COMPLETED_TWICE "S1.srb-completed-twice"

@@ -7,11 +7,11 @@
  * synchronized already, and taking the lock again would be a self-deadlock.
  *
  * Every call is timed in virtual time on its CPU and accounted per entry point
- * (ksl_stream_stats.entry) and handed to the checks' hook (ksl_strm_hook_entry).
+ * (ksl_stream_stats.entry) and handed to the checks' hook (ksl__strm_hook_entry).
  */
 #include "strm.h"
 
-void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
+void ksl__strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns)
 {
     pthread_mutex_lock(&a->mu);
     ksl_stream_entry_stats *s = &a->st.entry[entry];
@@ -22,7 +22,7 @@ void ksl_strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t c
     if (irql > s->max_irql)
         s->max_irql = irql;
     pthread_mutex_unlock(&a->mu);
-    ksl_strm_hook_entry(a, entry, irql, cost_ns);
+    ksl__strm_hook_entry(a, entry, irql, cost_ns);
 }
 
 /* Run the call here, at the current IRQL. */
@@ -37,15 +37,15 @@ static void run(strm_call *c)
             return; /* completed (or aborted) since the class decided to call */
     }
     uint8_t irql = KeGetCurrentIrql();
-    uint64_t t0 = ksl_strm_clock(irql);
+    uint64_t t0 = ksl__strm_clock(irql);
     c->called = true;
-    ksl_strm_ck_enter(a, c->entry, irql);
+    ksl__strm_ck_enter(a, c->entry, irql);
     if (c->srb_fn)
         c->srb_fn(&c->srb->srb); /* from here on the SRB may be completed and freed */
     else
         c->ctx_fn(c->context);
-    ksl_strm_ck_leave(a, c->entry, irql);
-    ksl_strm_account(a, c->entry, irql, ksl_strm_elapsed(irql, t0));
+    ksl__strm_ck_leave(a, c->entry, irql);
+    ksl__strm_account(a, c->entry, irql, ksl__strm_elapsed(irql, t0));
 }
 
 static BOOLEAN sync_routine(PVOID context)
@@ -54,10 +54,10 @@ static BOOLEAN sync_routine(PVOID context)
     return TRUE;
 }
 
-void ksl_strm_call_sync(strm_call *c)
+void ksl__strm_call_sync(strm_call *c)
 {
     ksl_stream_adapter *a = c->a;
-    if (ksl_strm_serialized(a)) {
+    if (ksl__strm_serialized(a)) {
         run(c);
         return;
     }
@@ -71,12 +71,12 @@ void ksl_strm_call_sync(strm_call *c)
     KeReleaseSpinLock(&a->class_lock, old);
 }
 
-void ksl_strm_call_direct(strm_call *c)
+void ksl__strm_call_direct(strm_call *c)
 {
     run(c);
 }
 
-void ksl_strm_call_at_dispatch(strm_call *c)
+void ksl__strm_call_at_dispatch(strm_call *c)
 {
     KIRQL old = KeGetCurrentIrql();
     if (old >= DISPATCH_LEVEL) {

@@ -54,15 +54,15 @@ static void timer_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
     t->running++;
     pthread_mutex_unlock(&a->mu);
     if (a->sync)
-        ksl_strm_call_sync(&c);
+        ksl__strm_call_sync(&c);
     else
-        ksl_strm_call_direct(&c); /* DISPATCH_LEVEL: this DPC */
+        ksl__strm_call_direct(&c); /* DISPATCH_LEVEL: this DPC */
     pthread_mutex_lock(&a->mu);
     t->running--;
     pthread_mutex_unlock(&a->mu);
 }
 
-void ksl_strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner)
+void ksl__strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner)
 {
     memset(t, 0, sizeof *t);
     KeInitializeTimer(&t->timer);
@@ -70,7 +70,7 @@ void ksl_strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner)
     t->dpc.name = owner ? "stream timer" : "device timer";
 }
 
-void ksl_strm_timer_flush(ksl_stream_adapter *a, strm_timer *t)
+void ksl__strm_timer_flush(ksl_stream_adapter *a, strm_timer *t)
 {
     pthread_mutex_lock(&a->mu);
     bool go = t->need_arm;
@@ -83,7 +83,7 @@ void ksl_strm_timer_flush(ksl_stream_adapter *a, strm_timer *t)
         arm(t, us);
 }
 
-void ksl_strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us)
+void ksl__strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us)
 {
     pthread_mutex_lock(&a->mu);
     t->gen++;
@@ -107,14 +107,14 @@ void ksl_strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us)
 VOID ksl_strm_schedule_timer(PHW_STREAM_OBJECT StreamObject, PVOID HwDeviceExtension, ULONG NumberOfMicroseconds,
                              PHW_TIMER_ROUTINE TimerRoutine, PVOID Context, const char *file, int line)
 {
-    ksl_stream_adapter *a = ksl_strm_adapter_of(HwDeviceExtension);
-    strm_stream *s = StreamObject ? ksl_strm_stream_of(a, StreamObject) : NULL;
+    ksl_stream_adapter *a = ksl__strm_adapter_of(HwDeviceExtension);
+    strm_stream *s = StreamObject ? ksl__strm_stream_of(a, StreamObject) : NULL;
     if (!a || (StreamObject && !s)) {
         ksl_report(STRM_F_BAD_NOTIFICATION, file, line, "StreamClassScheduleTimer with a %s the class did not create",
                    !a ? "device extension" : "stream object");
         return;
     }
-    ksl_strm_hook_service(a, "StreamClassScheduleTimer", file, line);
+    ksl__strm_hook_service(a, "StreamClassScheduleTimer", file, line);
     strm_timer *t = s ? &s->timer : &a->timer;
     bool low = KeGetCurrentIrql() <= DISPATCH_LEVEL;
     bool cancel = NumberOfMicroseconds == 0 || !TimerRoutine;
@@ -141,7 +141,7 @@ VOID ksl_strm_schedule_timer(PHW_STREAM_OBJECT StreamObject, PVOID HwDeviceExten
     if (low)
         arm(t, NumberOfMicroseconds);
     else
-        ksl_strm_defer(a);
+        ksl__strm_defer(a);
 }
 
 /* ---- SRB timeouts ---------------------------------------------------------------------------- */
@@ -180,16 +180,16 @@ static void tick_dpc(PKDPC dpc, PVOID context, PVOID arg1, PVOID arg2)
         c.srb = due[i];
         c.recheck_mini = true;
         if (a->sync)
-            ksl_strm_call_sync(&c);
+            ksl__strm_call_sync(&c);
         else
-            ksl_strm_call_direct(&c); /* DISPATCH_LEVEL: this DPC */
+            ksl__strm_call_direct(&c); /* DISPATCH_LEVEL: this DPC */
     }
     pthread_mutex_lock(&a->mu);
     a->dpc_running--;
     pthread_mutex_unlock(&a->mu);
 }
 
-void ksl_strm_tick_start(ksl_stream_adapter *a)
+void ksl__strm_tick_start(ksl_stream_adapter *a)
 {
     KeInitializeTimer(&a->tick);
     KeInitializeDpc(&a->tick_dpc, tick_dpc, a);
@@ -199,7 +199,7 @@ void ksl_strm_tick_start(ksl_stream_adapter *a)
     KeSetTimerEx(&a->tick, due, 1000, &a->tick_dpc);
 }
 
-void ksl_strm_tick_stop(ksl_stream_adapter *a)
+void ksl__strm_tick_stop(ksl_stream_adapter *a)
 {
     KeCancelTimer(&a->tick);
     KeRemoveQueueDpc(&a->tick_dpc);

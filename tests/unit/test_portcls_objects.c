@@ -143,16 +143,16 @@ static void test_call_site(void **state)
     (void)state;
     const char *file = "x";
     int line = -1;
-    ksl_pcl_take_site(&file, &line);
+    ksl__pcl_take_site(&file, &line);
     assert_null(file);
     assert_int_equal(line, 0);
     ksl_pcl_call_site("miniport.c", 42);
     ksl_pcl_call_site("miniport.c", 43); /* the latest wins */
-    ksl_pcl_take_site(&file, &line);
+    ksl__pcl_take_site(&file, &line);
     assert_string_equal(file, "miniport.c");
     assert_int_equal(line, 43);
     /* Taken: forgotten. */
-    ksl_pcl_take_site(&file, &line);
+    ksl__pcl_take_site(&file, &line);
     assert_null(file);
     assert_int_equal(line, 0);
 }
@@ -194,8 +194,8 @@ typedef struct rl_state {
 static void rl_thread(void *arg)
 {
     rl_state *s = arg;
-    s->st_null = ksl_pcl_new_resource_list(&s->rl, NULL, 2);
-    s->st = ksl_pcl_new_resource_list(&s->rl, s->in, 5);
+    s->st_null = ksl__pcl_new_resource_list(&s->rl, NULL, 2);
+    s->st = ksl__pcl_new_resource_list(&s->rl, s->in, 5);
     if (!NT_SUCCESS(s->st))
         return;
     s->in[1].u.Interrupt.Vector = 99; /* the list holds a copy */
@@ -287,7 +287,7 @@ typedef struct dma_state {
 static void dma_thread(void *arg)
 {
     dma_state *s = arg;
-    s->st_new = ksl_pcl_new_dma_channel(&s->ch, s->pm, DMA_MAX);
+    s->st_new = ksl__pcl_new_dma_channel(&s->ch, s->pm, DMA_MAX);
     if (!NT_SUCCESS(s->st_new))
         return;
     if (s->scenario == 1) {
@@ -335,7 +335,7 @@ static void dma_thread(void *arg)
         IDmaChannel_Release((PDMACHANNEL)s->qi);
 
     /* Physical memory exhausted. */
-    if (NT_SUCCESS(ksl_pcl_new_dma_channel(&s->ch_tiny, s->tiny, 0))) {
+    if (NT_SUCCESS(ksl__pcl_new_dma_channel(&s->ch_tiny, s->tiny, 0))) {
         s->st_exhausted = IDmaChannel_AllocateBuffer(s->ch_tiny, 8 * KSL_PAGE_SIZE, NULL);
         s->rel_tiny = IDmaChannel_Release(s->ch_tiny);
     }
@@ -968,7 +968,7 @@ static void is_thread(void *arg)
     is_state *s = arg;
     CM_PARTIAL_RESOURCE_DESCRIPTOR res[3] = {port_res(IS_BASE, KSL_IRQDEV_SIZE), irq_res(IS_LINE, IS_IRQL),
                                              irq_res(IS_LINE2, IS_IRQL2)};
-    if (!NT_SUCCESS(ksl_pcl_new_resource_list(&s->rl, res, 3)))
+    if (!NT_SUCCESS(ksl__pcl_new_resource_list(&s->rl, res, 3)))
         return;
     s->st_new = PcNewInterruptSync(&s->sync, NULL, s->rl, 0, s->mode);
     if (!NT_SUCCESS(s->st_new))

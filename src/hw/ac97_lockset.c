@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rule W2 in the AC'97 model (see ac97_chip.h): Eraser's lockset over each channel's queue
+ * registers, checked at every driver write of BDBAR, LVI or CR.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ac97_chip.h"
+
+static void lock_names(char *buf, size_t len, const ksl_spinlock *const *locks, uint32_t n)
+{
+    size_t used = (size_t)snprintf(buf, len, "{");
+    for (uint32_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s'%s'", i ? ", " : "", locks[i]->name ? locks[i]->name : "?");
+    if (used < len)
+        snprintf(buf + used, len - used, "}");
+}
+
+/* A driver writes a queue register of channel `ch` (from a CPU: the writer's locks are known). */
+void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
+{
+    queue_lockset *ls = &d->ls[ch];
+    if (ch == CH_MC || ls->reported || ksl_cpu_count() == 0)
+        return;
+    const ksl_spinlock *held[LOCKSET_MAX];
+    uint32_t n = ksl_held_spinlocks(held, LOCKSET_MAX);
+    if (n > LOCKSET_MAX)
+        n = LOCKSET_MAX;
+    const char *who = ksl_context_name();
+    if (ls->state == 0 || (ls->state == 1 && strcmp(ls->owner, who) == 0)) {
+        ls->state = 1;
+        snprintf(ls->owner, sizeof ls->owner, "%s", who);
+        return;
+    }
+    const ksl_spinlock *before[LOCKSET_MAX];
+    uint32_t nbefore = ls->n;
+    memcpy(before, ls->locks, sizeof before);
+    if (ls->state == 1) { /* a second context: the candidate set starts here */
+        ls->state = 2;
+        ls->n = n;
+        memcpy(ls->locks, held, n * sizeof held[0]);
+        nbefore = n;
+        memcpy(before, held, n * sizeof held[0]);
+    } else {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < ls->n; i++)
+            for (uint32_t j = 0; j < n; j++)
+                if (ls->locks[i] == held[j]) {
+                    ls->locks[k++] = ls->locks[i];
+                    break;
+                }
+        ls->n = k;
+    }
+    if (ls->n == 0) {
+        char now[160], was[160];
+        lock_names(now, sizeof now, held, n);
+        lock_names(was, sizeof was, before, nbefore);
+        ls->reported = true;
+        ksl_report("W2.hw-queue-unlocked", NULL, 0,
+                   "%s of %s written by %s holding %s: no lock in common with the other writers of the DMA queue "
+                   "(they held %s)",
+                   reg, ksl__ac97_channel_name(ch), who, now, was);
+    }
+}

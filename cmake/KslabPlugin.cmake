@@ -2,9 +2,9 @@
 #
 # Build a WavePci driver plugin ${CMAKE_BINARY_DIR}/drivers/<name>.so (target kslab_plugin_<name>)
 # the way drivers outside the tree are built (<kslab/plugin.h>): a shared object compiled against
-# kslab's headers that does NOT link libkslab -- every kslab symbol it uses is resolved, when
-# `kslab --driver` dlopens it, in the kslab executable, which exports them all.  One of SOURCES
-# must define the entry point (KSLAB_WAVEPCI_PLUGIN(driver)).
+# kslab's headers and linked against libkslab.so, whose symbols it resolves when a kslab worker
+# process dlopens it (the process has libkslab loaded already).  One of SOURCES must define the
+# entry point (KSLAB_WAVEPCI_PLUGIN(driver)).
 #
 #   DEFINITIONS   compile definitions (FOO or FOO=1), e.g. to select a variant of shared sources
 #   INCLUDE_DIRS  extra include directories (a source's own directory is searched for "x.h"
@@ -12,9 +12,7 @@
 #
 # The plugin gets the project's warnings (-Werror) and sanitizer flags (kslab_flags).  It is
 # linked with -Bsymbolic so that its own functions and data bind to its own definitions, never to
-# same-named ones the executable exports (a patched copy of the AC'97 miniport must run its own
-# code, not the built-in one's), and without -Wl,--no-undefined / -z defs: its kslab symbols are
-# undefined on purpose.
+# same-named ones elsewhere, and with -z defs: a symbol libkslab does not export is a link error.
 function(kslab_add_wavepci_plugin name)
   cmake_parse_arguments(P "" "" "SOURCES;DEFINITIONS;INCLUDE_DIRS" ${ARGN})
   if(NOT P_SOURCES)
@@ -36,10 +34,12 @@ function(kslab_add_wavepci_plugin name)
     C_EXTENSIONS OFF)
   target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/include" ${P_INCLUDE_DIRS})
   target_compile_definitions(${target} PRIVATE ${P_DEFINITIONS})
-  # kslab_flags only: warnings and sanitizers, no library.
-  target_link_libraries(${target} PRIVATE kslab_flags)
+  target_link_libraries(${target} PRIVATE kslab kslab_flags)
   target_link_options(${target} PRIVATE "LINKER:-Bsymbolic")
-  # Loading needs the executable that provides the symbols: build it with the plugin.
+  if(NOT KSLAB_SANITIZE) # sanitizer runtimes leave symbols for the executable to provide
+    target_link_options(${target} PRIVATE "LINKER:-z,defs")
+  endif()
+  # Running it needs the command line: build it with the plugin.
   if(TARGET kslab_cli)
     add_dependencies(${target} kslab_cli)
   endif()

@@ -4,9 +4,10 @@
 # and exits 2.
 set -euo pipefail
 
-# (patch: tests/buggy applies its broken variants of the reference miniport with it; python3:
+# (libjansson-dev: JSON results and SARIF; patch: tests/buggy applies its broken variants of the
+# reference miniport with it; python3:
 # the stream stress tests read kslab's JSON, SARIF and trace output with it.)
-PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev clang patch python3)
+PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev libjansson-dev clang patch python3)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -31,15 +31,23 @@ static inline size_t ksl_pcm_bytes(const ksl_pcm *p)
 /* Free the samples. */
 void ksl_pcm_free(ksl_pcm *p);
 
+/* The largest WAV file kslab reads (bytes): an hour of 8-channel 16-bit audio at 96 kHz. */
+#define KSL_WAV_MAX_BYTES (96000ull * 3600 * 8 * 2 + 65536)
+
 /*
- * Read a WAV file holding 16-bit PCM.  0 on success; -1 with `err` naming the file and the
- * problem (unreadable, not a WAV file, truncated, not 16-bit PCM, no frames).
+ * Read a WAV file holding 16-bit PCM (a regular file, or a pipe read to its end).  Its RIFF chunk
+ * structure is checked first (every chunk inside the file, 'fmt ' before 'data'), then
+ * libsndfile reads it.  0 on success; -1 with `err` naming the file, the problem and, for a
+ * broken structure, the byte where it is (unreadable, not a WAV file, a chunk running past the
+ * end, truncated, not 16-bit PCM, no frames).  `out` is cleared first.  Host code.
  */
 int ksl_wav_read(const char *path, ksl_pcm *out, char *err, size_t errlen);
+/* The same for a WAV file already in memory; `name` names it in messages.  Host code. */
+int ksl_wav_parse(const void *data, size_t n, const char *name, ksl_pcm *out, char *err, size_t errlen);
 /*
- * Write `pcm` as a 16-bit PCM WAV file.  The data goes to a temporary file in the same directory
- * that is renamed over `path` only when complete: a failed write leaves no file that looks
- * complete, and never damages an existing `path`.  0, or -1 with `err` filled.
+ * Write `pcm` as a 16-bit PCM WAV file (WAVE_FORMAT_EXTENSIBLE above two channels), atomically
+ * (<kslab/report.h>'s rules: a temporary file renamed into place, a device or FIFO written
+ * directly, a write error reported).  0, or -1 with `err` filled.  Host code.
  */
 int ksl_wav_write(const char *path, const ksl_pcm *pcm, char *err, size_t errlen);
 

@@ -8,8 +8,7 @@
 #include <kslab/token.h>
 
 #define TOKEN_PREFIX "ksl1-"
-#define TOKEN_VERSION 2u /* 2: runs of zero choices are run-length encoded */
-#define MAX_CHOICES (1u << 24)
+#define TOKEN_VERSION 3u /* 2: runs of zero choices are run-length encoded; 3: jobs, driver hashes, checked ranges */
 
 typedef struct buf {
     uint8_t *p;
@@ -49,6 +48,15 @@ static void put_str(buf *b, const char *s)
         put(b, (uint8_t)s[i]);
 }
 
+static void put_job(buf *b, const ksl_job *j)
+{
+    const uint64_t v[] = {(uint64_t)j->kind, j->rate, j->channels, j->frames, j->irp_ms, j->stop_after,
+                          j->buffer_offset, j->contiguous, j->srbs, j->close_after, j->wait_ms, j->in_flight,
+                          j->cancel_every, j->pause_every_ms};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        put_varint(b, v[i]);
+}
+
 static uint32_t crc32(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xFFFFFFFFu;
@@ -68,7 +76,13 @@ char *ksl_token_encode(const ksl_token *t)
     const ksl_config *c = &t->cfg;
     put_varint(&b, TOKEN_VERSION);
     put_str(&b, t->scenario);
-    put_str(&b, t->params);
+    put_job(&b, &t->job);
+    put_str(&b, t->driver);
+    put_str(&b, t->driver_file);
+    put_varint(&b, t->driver_hash);
+    put_str(&b, t->device_file);
+    put_varint(&b, t->device_hash);
+    put_varint(&b, t->input_hash);
     put_varint(&b, c->cpus);
     put_varint(&b, (uint64_t)c->engine);
     put_varint(&b, c->seed);
@@ -169,11 +183,62 @@ static int b64val(int ch)
     return p ? (int)(p - b64) : -1;
 }
 
+/* The job's fields, each bounded so that a value the job range check refuses is seen as one
+ * (a huge varint must not wrap into a valid 32-bit value). */
+static void get_job(rd *r, ksl_job *j)
+{
+    uint64_t v[14];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        v[i] = get_varint(r);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (i != 3 && v[i] > UINT32_MAX)
+            v[i] = UINT32_MAX; /* out of every range below */
+    j->kind = (ksl_job_kind)v[0];
+    j->rate = (uint32_t)v[1];
+    j->channels = (uint32_t)v[2];
+    j->frames = v[3];
+    j->irp_ms = (uint32_t)v[4];
+    j->stop_after = (uint32_t)v[5];
+    j->buffer_offset = (uint32_t)v[6];
+    j->contiguous = v[7] != 0;
+    j->srbs = (uint32_t)v[8];
+    j->close_after = (uint32_t)v[9];
+    j->wait_ms = (uint32_t)v[10];
+    j->in_flight = (uint32_t)v[11];
+    j->cancel_every = (uint32_t)v[12];
+    j->pause_every_ms = (uint32_t)v[13];
+    if (v[7] > 1)
+        r->bad = 1;
+}
+
+/* A field out of range: the message names it. */
+static int out_of_range(char *err, size_t errlen, const char *what, uint64_t v, uint64_t lo, uint64_t hi)
+{
+    if (v >= lo && v <= hi)
+        return 0;
+    if (err)
+        snprintf(err, errlen, "the token's %s (%llu) is out of range (%llu..%llu): it was not made by kslab", what,
+                 (unsigned long long)v, (unsigned long long)lo, (unsigned long long)hi);
+    return -1;
+}
+
+/* Text fields hold printable ASCII only (they are shown, and a scenario name is looked up). */
+static int printable(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7E)
+            return 0;
+    return 1;
+}
+
 int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
 {
 #define FAIL(msg) do { if (err) snprintf(err, errlen, "%s", msg); free(raw); ksl_token_free(out); return -1; } while (0)
+#define RANGE(what, v, lo, hi) do { if (out_of_range(err, errlen, what, v, lo, hi)) { free(raw); ksl_token_free(out); return -1; } } while (0)
     uint8_t *raw = NULL;
     memset(out, 0, sizeof *out);
+    if (!text)
+        FAIL("no token");
     while (*text && isspace((unsigned char)*text))
         text++;
     if (strncmp(text, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
@@ -182,6 +247,8 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
     size_t len = strlen(text);
     while (len && isspace((unsigned char)text[len - 1]))
         len--;
+    if (len > (size_t)KSL_TOKEN_MAX_CHOICES * 8)
+        FAIL("the token is too long to be a kslab token");
     raw = malloc(len * 3 / 4 + 3);
     if (!raw)
         FAIL("out of memory");
@@ -209,22 +276,44 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
         FAIL("the token was made by another version of kslab");
     ksl_config_default(&out->cfg);
     get_str(&r, out->scenario, sizeof out->scenario);
-    get_str(&r, out->params, sizeof out->params);
+    get_job(&r, &out->job);
+    get_str(&r, out->driver, sizeof out->driver);
+    get_str(&r, out->driver_file, sizeof out->driver_file);
+    out->driver_hash = get_varint(&r);
+    get_str(&r, out->device_file, sizeof out->device_file);
+    out->device_hash = get_varint(&r);
+    out->input_hash = get_varint(&r);
     ksl_config *c = &out->cfg;
-    c->cpus = (uint32_t)get_varint(&r);
-    c->engine = (ksl_engine_kind)get_varint(&r);
+    uint64_t cpus = get_varint(&r), engine = get_varint(&r);
     c->seed = get_varint(&r);
-    c->strategy = (ksl_strategy_kind)get_varint(&r);
-    c->pct_depth = (uint32_t)get_varint(&r);
+    uint64_t strategy = get_varint(&r), depth = get_varint(&r);
     c->pct_steps = get_varint(&r);
     c->max_steps = get_varint(&r);
     c->skew_ns = get_varint(&r);
-    c->step_cost_ns = (uint32_t)get_varint(&r);
-    c->worker_threads = (uint32_t)get_varint(&r);
+    uint64_t cost = get_varint(&r), workers = get_varint(&r);
     c->fail_alloc_nth = get_varint(&r);
     uint64_t nch = get_varint(&r);
-    if (r.bad || nch > MAX_CHOICES)
+    if (r.bad)
         FAIL("the token's record is malformed");
+    if (!printable(out->scenario) || !printable(out->driver) || !printable(out->driver_file) ||
+        !printable(out->device_file))
+        FAIL("the token's record is malformed (a name that is not printable text)");
+    RANGE("CPU count", cpus, 1, KSL_MAX_CPUS);
+    RANGE("engine", engine, KSL_ENGINE_DETERMINISTIC, KSL_ENGINE_THREADED);
+    RANGE("strategy", strategy, KSL_STRATEGY_RANDOM, KSL_STRATEGY_REPLAY);
+    RANGE("PCT depth", depth, 1, 64);
+    RANGE("PCT step estimate", c->pct_steps, 1, KSL_TOKEN_MAX_PCT_STEPS);
+    RANGE("step limit", c->max_steps, 1, KSL_TOKEN_MAX_STEPS);
+    RANGE("clock skew", c->skew_ns, 0, KSL_TOKEN_MAX_SKEW_NS);
+    RANGE("step cost", cost, 1, KSL_TOKEN_MAX_STEP_COST_NS);
+    RANGE("worker threads", workers, 1, KSL_TOKEN_MAX_WORKER_THREADS);
+    RANGE("choice count", nch, 0, strategy == KSL_STRATEGY_REPLAY ? KSL_TOKEN_MAX_CHOICES : 0);
+    c->cpus = (uint32_t)cpus;
+    c->engine = (ksl_engine_kind)engine;
+    c->strategy = (ksl_strategy_kind)strategy;
+    c->pct_depth = (uint32_t)depth;
+    c->step_cost_ns = (uint32_t)cost;
+    c->worker_threads = (uint32_t)workers;
     if (nch) {
         out->choices = malloc((size_t)nch * sizeof *out->choices);
         if (!out->choices)
@@ -232,6 +321,10 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
         for (uint64_t i = 0; i < nch && !r.bad;) {
             uint64_t v = get_varint(&r);
             if (v) {
+                if (v > KSL_TOKEN_MAX_CHOICE) {
+                    r.bad = 1;
+                    break;
+                }
                 out->choices[i++] = (uint32_t)v;
                 continue;
             }
@@ -247,11 +340,22 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
     }
     if (r.bad || r.pos != r.n)
         FAIL("the token's record is malformed");
+    if (strncmp(out->scenario, "job/", 4) == 0) {
+        char why[200];
+        if (ksl_job_check(&out->job, why, sizeof why) != 0) {
+            if (err)
+                snprintf(err, errlen, "the token's job is out of range: %s", why);
+            free(raw);
+            ksl_token_free(out);
+            return -1;
+        }
+    }
     c->choices = out->choices;
     c->nchoices = out->nchoices;
     free(raw);
     return 0;
 #undef FAIL
+#undef RANGE
 }
 
 void ksl_token_free(ksl_token *t)

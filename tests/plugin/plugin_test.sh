@@ -53,19 +53,29 @@ ac97_bitexact)
     run 0 "$kslab" $cmd --driver ac97 --seconds 1 --cancel-every 3 -o builtin.wav
     cmp plugin.wav builtin.wav || fail "$cmd: the plugin's output differs from the built-in driver's"
   done
-  # The plugin runs its own code: the executable does not export the built-in driver's symbols
-  # and the plugin binds its own symbols to itself.
+  # The plugin runs its own code, and resolves kslab's against libkslab.so: the library exports
+  # the public API and not the built-in driver, the plugin needs libkslab.so.0 and binds its own
+  # symbols to itself, and neither the plugin nor the executable carries a copy of kslab.
   # (Files rather than pipes: under pipefail, grep -q closing a pipe early fails the pipeline.)
-  nm -D --defined-only "$kslab" >exe.syms || fail "nm $kslab"
+  lib="$build/libkslab.so.0"
+  [ -e "$lib" ] || fail "no $lib"
+  nm -D --defined-only "$lib" >lib.syms || fail "nm $lib"
   nm --defined-only "$ac97_so" >so.syms || fail "nm $ac97_so"
+  nm --defined-only "$kslab" >exe.syms || fail "nm $kslab"
   readelf -d "$ac97_so" >so.dyn || fail "readelf $ac97_so"
-  ! grep -qw ksl_ac97_driver exe.syms || fail "kslab exports ksl_ac97_driver"
+  readelf -d "$kslab" >exe.dyn || fail "readelf $kslab"
+  readelf -d "$lib" >lib.dyn || fail "readelf $lib"
+  grep -q 'SONAME.*libkslab.so.0' lib.dyn || fail "libkslab has no soname libkslab.so.0"
+  grep -q 'NEEDED.*libkslab.so.0' exe.dyn || fail "kslab does not link libkslab.so.0"
+  grep -q 'NEEDED.*libkslab.so.0' so.dyn || fail "ac97.so does not link libkslab.so.0"
   grep -q SYMBOLIC so.dyn || fail "ac97.so is not linked -Bsymbolic"
-  # Every kslab symbol the plugin uses is exported by the executable; it links no kslab itself.
-  for s in ksl_spin_acquire PcNewServiceGroup IoConnectInterrupt ksl_mutex_try_acquire; do
-    grep -qw "$s" exe.syms || fail "kslab does not export $s"
+  ! grep -qw ksl_ac97_driver lib.syms || fail "libkslab exports the built-in ksl_ac97_driver"
+  ! grep -q ' ksl__' lib.syms || fail "libkslab exports internal ksl__ symbols"
+  for s in ksl_spin_acquire PcNewServiceGroup IoConnectInterrupt ksl_mutex_try_acquire ksl_stress ksl_result_free; do
+    grep -qw "$s" lib.syms || fail "libkslab does not export $s"
   done
   ! grep -qw ksl_spin_acquire so.syms || fail "ac97.so carries its own kslab"
+  ! grep -qw ksl_spin_acquire exe.syms || fail "the kslab executable carries its own kslab"
   run 0 "$kslab" list
   grep -q '^  ac97  *WavePci ' out.txt || fail "kslab list does not list the ac97 driver"
   ;;
@@ -78,7 +88,8 @@ out_of_tree)
   export PKG_CONFIG_PATH
   PKG_CONFIG_PATH=$(dirname "$pc")
   flags=$(pkg-config --cflags --libs kslab) || fail "pkg-config kslab failed"
-  case "$flags" in *kslab.a*|*-lkslab*) fail "pkg-config links a copy of kslab: $flags";; esac
+  case "$flags" in *kslab.a*|*kslab_static*) fail "pkg-config links a static copy of kslab: $flags";; esac
+  case "$flags" in *-lkslab*) ;; *) fail "pkg-config does not link libkslab: $flags";; esac
   mkdir drv && cp "$src"/miniports/ac97/*.c "$src"/miniports/ac97/*.h drv/ || fail "copy"
   (cd drv && cc -shared -o ../mydrv.so format.c miniport.c stream.c plugin.c $(pkg-config --cflags --libs kslab)) \
     || fail "building the driver against the installed headers failed"

@@ -34,7 +34,7 @@ run_out run_scenario_td(const ksl_config *cfg, scenario_fn *setup, scenario_fn *
 void run_out_free(run_out *o);
 
 struct demo_result;
-/* Run the built-in demonstration scenario `name` (tools/kslab/demo.h); *res gets its result. */
+/* Run the built-in demonstration scenario `name` (src/campaign/demo.h); *res gets its result. */
 run_out run_demo(const char *name, const ksl_config *cfg, struct demo_result *res);
 
 /* Assert the run found exactly `rule` (prints the message otherwise). */

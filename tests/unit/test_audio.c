@@ -285,6 +285,111 @@ static void test_wav_read_refusals(void **state)
     assert_int_equal(open_fds(), fds);
 }
 
+/* Bytes of a WAV file written by hand: RIFF header, a 16-byte fmt chunk (16-bit PCM), a data
+ * chunk of `data` bytes; the buffer holds `have` data bytes. */
+static size_t hand_wav(uint8_t *b, uint32_t riff, uint32_t channels, uint32_t data, uint32_t have)
+{
+    uint32_t rate = 8000, block = channels * 2;
+    size_t n = 0;
+#define PUT4(v) (b[n] = (uint8_t)(v), b[n + 1] = (uint8_t)((v) >> 8), b[n + 2] = (uint8_t)((v) >> 16), b[n + 3] = (uint8_t)((v) >> 24), n += 4)
+#define PUT2(v) (b[n] = (uint8_t)(v), b[n + 1] = (uint8_t)((v) >> 8), n += 2)
+    memcpy(b + n, "RIFF", 4), n += 4;
+    PUT4(riff);
+    memcpy(b + n, "WAVEfmt ", 8), n += 8;
+    PUT4(16u);
+    PUT2(1u);
+    PUT2(channels);
+    PUT4(rate);
+    PUT4(rate * block);
+    PUT2(block);
+    PUT2(16u);
+    memcpy(b + n, "data", 4), n += 4;
+    PUT4(data);
+    for (uint32_t i = 0; i < have; i++)
+        b[n++] = (uint8_t)i;
+#undef PUT4
+#undef PUT2
+    return n;
+}
+
+static void expect_parse_refused(const void *bytes, size_t n, const char *words)
+{
+    ksl_pcm p;
+    char err[512] = "";
+    assert_int_equal(ksl_wav_parse(bytes, n, "in.wav", &p, err, sizeof err), -1);
+    assert_contains(err, words);
+    assert_null(p.samples);
+}
+
+/* The RIFF structure is checked before libsndfile sees a file, and every refusal names the byte
+ * where the structure breaks.  The first file is 52 bytes that make libsndfile 1.2.0 loop forever
+ * (a LIST chunk that claims 4 GiB): it must be refused at once. */
+static void test_wav_structure(void **state)
+{
+    (void)state;
+    static const char hang_b64[] = "UklGRjoAAABXQVZFTElTVAX//////////////xwAAAAAAAAA//8AAf//////////3////w==";
+    uint8_t hang[64];
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (const char *c = hang_b64; *c && *c != '='; c++) {
+        const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        acc = (acc << 6) | (uint32_t)(strchr(tab, *c) - tab);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            hang[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    assert_int_equal(n, 52);
+    expect_parse_refused(hang, n, "byte 12: the 'LIST' chunk claims 4294967045 bytes, but only 32 remain");
+    char path[256];
+    path_of(path, sizeof path, "hang.wav");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(hang, 1, n, f), n);
+    fclose(f);
+    ksl_pcm p;
+    char err[512];
+    assert_int_equal(ksl_wav_read(path, &p, err, sizeof err), -1);
+    assert_contains(err, "is not a WAV file kslab can read: byte 12:");
+
+    uint8_t b[256];
+    /* fine: 10 stereo frames */
+    n = hand_wav(b, 36 + 40, 2, 40, 40);
+    char err2[256];
+    assert_int_equal(ksl_wav_parse(b, n, "ok.wav", &p, err2, sizeof err2), 0);
+    assert_int_equal(p.frames, 10);
+    ksl_pcm_free(&p);
+    /* a streaming writer's unknown data length: the rest of the file */
+    n = hand_wav(b, 0xFFFFFFFFu, 2, 0xFFFFFFFFu, 40);
+    assert_int_equal(ksl_wav_parse(b, n, "stream.wav", &p, err2, sizeof err2), 0);
+    assert_int_equal(p.frames, 10);
+    ksl_pcm_free(&p);
+    /* the data chunk claims more than there is */
+    n = hand_wav(b, 36 + 40, 2, 400, 40);
+    expect_parse_refused(b, n, "truncated: header says 100 frames, 10 readable (byte 36: the 'data' chunk claims 400");
+    /* a block size of 0 */
+    n = hand_wav(b, 36 + 40, 0, 40, 40);
+    expect_parse_refused(b, n, "byte 32: the 'fmt ' chunk gives a block size of 0");
+    /* garbage where a chunk header should be */
+    n = hand_wav(b, 36 + 40, 2, 40, 40);
+    memcpy(b + 12, "\x01\x02\x03\x04", 4);
+    expect_parse_refused(b, n, "byte 12: no chunk starts here (bytes 01 02 03 04)");
+    /* data before fmt */
+    n = hand_wav(b, 36 + 40, 2, 40, 40);
+    memcpy(b + 12, "data", 4);
+    expect_parse_refused(b, n, "byte 12: the 'data' chunk comes before any 'fmt ' chunk");
+    /* no data chunk at all */
+    n = hand_wav(b, 36 + 40, 2, 40, 40);
+    memcpy(b + 36, "junk", 4);
+    expect_parse_refused(b, n, "the file ends without a 'data' chunk");
+    /* too short, not RIFF, RIFF of another form */
+    expect_parse_refused("RIFF", 4, "too short for a RIFF header");
+    expect_parse_refused("FORM\0\0\0\020AIFFCOMM", 16, "(it is AIFF");
+    expect_parse_refused("RIFF\x04\0\0\0AVI LIST", 16, "a RIFF file of form 'AVI ', not 'WAVE'");
+}
+
 static void test_wav_write_failures(void **state)
 {
     (void)state;
@@ -296,11 +401,11 @@ static void test_wav_write_failures(void **state)
     /* Into a directory that does not exist: refused, nothing created. */
     path_of(path, sizeof path, "nodir/x.wav");
     assert_int_equal(ksl_wav_write(path, &a, err, sizeof err), -1);
-    snprintf(want, sizeof want, "cannot write '%s': No such file or directory", path);
+    snprintf(want, sizeof want, "cannot write '%s': its folder '%s/nodir' does not exist", path, g_dir);
     assert_contains(err, want);
     assert_int_equal(entries(g_dir), 0);
 
-    /* Over a directory: the rename fails, the temporary is removed. */
+    /* Over a directory: refused before anything is written. */
     path_of(path, sizeof path, "adir");
     assert_int_equal(mkdir(path, 0755), 0);
     assert_int_equal(ksl_wav_write(path, &a, err, sizeof err), -1);
@@ -327,7 +432,7 @@ static void test_wav_write_failures(void **state)
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, prev);
     assert_int_equal(rc, -1);
-    snprintf(want, sizeof want, "cannot write '%s': File too large (", path);
+    snprintf(want, sizeof want, "cannot write '%s': File too large", path);
     assert_contains(err, want);
     uint8_t *after = slurp(path, &n1);
     assert_int_equal(n1, n0);
@@ -622,6 +727,7 @@ int main(void)
         cmocka_unit_test_setup(test_wav_overwrite, clean_dir),
         cmocka_unit_test_setup(test_wav_read_refusals, clean_dir),
         cmocka_unit_test_setup(test_wav_write_failures, clean_dir),
+        cmocka_unit_test_setup(test_wav_structure, clean_dir),
         cmocka_unit_test(test_hash_cuts),
         cmocka_unit_test(test_hash_differs),
         cmocka_unit_test(test_generate),

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "jsonw.h"
 
 #define PID 1
 #define DEVICE_TID (KSL_MAX_CPUS + 1) /* CPU n is tid n + 1; tid 0 is "swapper" to some viewers */
@@ -90,7 +90,7 @@ static int tid_of(int32_t cpu)
 static void write_track_names(FILE *f, int tid, const char *name, int sort)
 {
     fprintf(f, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":", PID, tid);
-    json_write_string(f, name);
+    ksl__json_put_string(f, name);
     fprintf(f, "}},\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"args\":{\"sort_index\":%d}}",
             PID, tid, sort);
 }
@@ -168,7 +168,7 @@ static void write_slice(FILE *f, char ph, const char *name, uint64_t ns, int tid
 {
     char ib[16];
     fputs(",\n{\"name\":", f);
-    json_write_string(f, name);
+    ksl__json_put_string(f, name);
     fprintf(f, ",\"cat\":\"context\",\"ph\":\"%c\",", ph);
     write_ts(f, ns);
     if (ev)
@@ -185,7 +185,7 @@ static void write_at(FILE *f, const char *file, int line)
     char at[RECORDER_FILE + 16];
     snprintf(at, sizeof at, "%.*s:%d", RECORDER_FILE - 1, file, line);
     fputs(",\"at\":", f);
-    json_write_string(f, at);
+    ksl__json_put_string(f, at);
 }
 
 void recorder_event(void *user, const ksl_trace_event *ev)
@@ -231,7 +231,7 @@ void recorder_event(void *user, const ksl_trace_event *ev)
             FILE *f = r->out;
             char ib[16];
             fputs(",\n{\"name\":", f);
-            json_write_string(f, ev->what ? ev->what : "?");
+            ksl__json_put_string(f, ev->what ? ev->what : "?");
             fprintf(f, ",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",", recorder_category(ev->what));
             write_ts(f, ns);
             fprintf(f, ",\"pid\":%d,\"tid\":%d,\"args\":{\"step\":%" PRIu64 ",\"irql\":\"%s\"", PID, tid, ev->step,
@@ -275,15 +275,15 @@ int recorder_close(recorder *r, const ksl_finding *f)
         char name[sizeof f->rule + 16];
         snprintf(name, sizeof name, "finding %s", f->rule);
         fputs(",\n{\"name\":", out);
-        json_write_string(out, name);
+        ksl__json_put_string(out, name);
         fputs(",\"cat\":\"finding\",\"ph\":\"i\",\"s\":\"g\",", out);
         write_ts(out, ns);
         fprintf(out, ",\"pid\":%d,\"tid\":%d,\"args\":{\"rule\":", PID, t == &r->device ? DEVICE_TID : tid_of(f->cpu));
-        json_write_string(out, f->rule);
+        ksl__json_put_string(out, f->rule);
         fputs(",\"message\":", out);
-        json_write_string(out, f->message);
+        ksl__json_put_string(out, f->message);
         fputs(",\"context\":", out);
-        json_write_string(out, f->context);
+        ksl__json_put_string(out, f->context);
         fprintf(out, ",\"step\":%" PRIu64, f->step);
         write_at(out, f->file, f->line);
         fputs("}}", out);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writers of a result (<kslab/result.h>): JSON, SARIF 2.1.0 and WAV, and the one way kslab
+ * writes files.
+ *
+ * Files.  Every file is written atomically: into a temporary file beside it, flushed and
+ * synced, then renamed over the target, so a reader sees the old file or the complete new one,
+ * never a part; on any failure the temporary file is removed and the target is untouched.  The
+ * target must be a regular file or not exist; a character device or a FIFO (/dev/stdout, a
+ * pipe) is written directly instead (no rename); anything else (a directory, a socket, a block
+ * device) is refused.  A write error (a full disk, a missing folder) is an error with a
+ * message.  SIGINT and SIGTERM are held back while a file is renamed into place.
+ *
+ * Every function is host code.  Each returns 0, or -1 with a message in `err` naming the file
+ * and the problem.
+ */
+#ifndef KSLAB_REPORT_H
+#define KSLAB_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <kslab/result.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The result as one JSON document (malloc'd, ends in a newline), or NULL when out of memory.
+ * Keys: see docs/ARCHITECTURE.md ("The result"). */
+char *ksl_result_json(const ksl_result *r);
+/* Write the result's JSON to the file `path`. */
+int ksl_write_json(const ksl_result *r, const char *path, char *err, size_t errlen);
+/*
+ * Write the result as SARIF 2.1.0 (GitHub code scanning): every rule of the catalog, one result
+ * per finding at its call site, its events as thread flows.  File names under `srcroot` become
+ * relative to it (uriBaseId %SRCROOT%); `srcroot` NULL or "": the current directory.
+ */
+int ksl_write_sarif(const ksl_result *r, const char *path, const char *srcroot, char *err, size_t errlen);
+/* Write the result's output samples (ksl_job_opts.keep_output) as a 16-bit PCM WAV file. */
+int ksl_write_wav(const ksl_result *r, const char *path, char *err, size_t errlen);
+/*
+ * Write `len` bytes to the open file `f` (standard output) in full and flush it: -1 with a
+ * message on a write error (a full device, a closed pipe).
+ */
+int ksl_write_stream(FILE *f, const char *what, const void *data, size_t len, char *err, size_t errlen);
+/* 0 when `path` can be written as a file (its folder exists, it is not a directory...), else -1
+ * with a message: to refuse an output before a long run rather than after it. */
+int ksl_check_output_path(const char *path, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

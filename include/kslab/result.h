@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The result of a kslab run (<kslab/campaign.h>): a campaign that explores a driver's schedules
+ * (`kslab stress`), one job (`kslab play`, `capture`, `stream`), the replay of a token, or the
+ * engine's demonstrations.  One type for all of them, so that every writer (<kslab/report.h>:
+ * JSON, SARIF) and every printer takes the same thing.
+ *
+ * A result owns everything it points to; ksl_result_free frees it.  Strings are UTF-8 (text a
+ * driver printed is cleaned of invalid sequences) and never NULL unless the field says so.
+ * Host code: nothing here runs inside an engine.
+ */
+#ifndef KSLAB_RESULT_H
+#define KSLAB_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kslab/engine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What came of the run; the command line's exit status is in the comment. */
+typedef enum ksl_verdict {
+    KSL_VERDICT_CLEAN = 0,       /* exit 0: nothing found */
+    KSL_VERDICT_FOUND = 1,       /* exit 1: at least one finding */
+    KSL_VERDICT_ERROR = 2,       /* exit 2: the run could not be made (bad driver, plugin, option or
+                                  * input; kslab out of memory or processes): see `error` */
+    KSL_VERDICT_INTERRUPTED = 3, /* exit 128 + signal: stopped by ksl_stop(); the counts and
+                                  * findings are those of what ran before */
+} ksl_verdict;
+
+/* One event of a run, for reports: the last events before a finding (SARIF's thread flows). */
+typedef struct ksl_run_event {
+    uint64_t step;        /* the engine's scheduling-point count */
+    uint64_t time_ns;     /* virtual time on its CPU */
+    int32_t cpu;          /* -1: the device (hardware) */
+    uint8_t irql;
+    char phase;           /* 'i' an instant; 'B' / 'E' a context begins / ends running */
+    int line;             /* of `file`; 0 when unknown */
+    char *what;           /* "acquire spin lock", "register write", DbgPrint text; 'B'/'E': the context */
+    char *context;        /* "thread 'client'", "DPC 'service group'", "idle", "device" */
+    char *file;           /* the call site as the engine saw it ("" when unknown) */
+} ksl_run_event;
+
+/* How the schedule of a finding was shrunk. */
+typedef struct ksl_shrink_info {
+    uint64_t steps_before, steps_after;
+    uint64_t preemptions_before, preemptions_after; /* non-zero choices */
+    uint32_t replays;                               /* 0: not shrunk */
+} ksl_shrink_info;
+
+/* A rule broken. */
+typedef struct ksl_result_finding {
+    char *rule;           /* stable id, e.g. "W6.removed-twice" (`kslab rules`) */
+    char *message;        /* one line */
+    char *context;        /* the context that broke it, e.g. "DPC 'service group'" */
+    int32_t cpu;          /* -1 when not on a CPU */
+    uint8_t irql;
+    char *file;           /* the call site (the driver's line when kslab knows it); NULL: unknown */
+    int line;
+    char *detail;         /* multi-line: the wait-for picture, a lock cycle, the last events */
+    char *scenario;       /* the scenario or job it was found in ("cancel-race", "play", ...) */
+    uint64_t seed;        /* the seed of the execution that found it */
+    uint64_t steps;       /* scheduling points of that execution (after shrinking) */
+    uint64_t time_ns;     /* virtual time of the finding */
+    char *token;          /* `kslab replay` token; NULL: the run does not replay (threaded engine) */
+    ksl_shrink_info shrink;
+    ksl_run_event *events;    /* the events leading to it, oldest first (may be empty) */
+    size_t nevents;
+    char *driver_output;  /* what the driver wrote to stdout/stderr in that execution, bounded
+                           * (head and tail kept); NULL: nothing */
+} ksl_result_finding;
+
+/* One scenario of a campaign. */
+typedef struct ksl_result_scenario {
+    char *name;
+    uint64_t executions;  /* counted up to the finding, when it has one */
+    uint64_t steps;
+    bool found;
+    uint64_t pct_steps;   /* PCT's run-length estimate used for it (0: not PCT) */
+} ksl_result_scenario;
+
+/* A named count of one job ("bytes.played", "irps.cancelled", "entry.HwInterrupt.max_ns"). */
+typedef struct ksl_counter {
+    char *name;
+    uint64_t value;
+} ksl_counter;
+
+/* The driver (and device model) the run used. */
+typedef struct ksl_result_driver {
+    char *name;           /* the driver's own name ("ac97") */
+    char *arg;            /* as the user named it: a built-in name or the plugin's path */
+    char *kind;           /* "wavepci", "stream", or "" (the engine demonstrations) */
+    char *description;
+    char *device;         /* the device model it runs on ("ac97", "fifocap", a plugin's name) */
+    bool plugin;
+    uint64_t hash;        /* plugin: a hash of its file (replay tokens carry it); 0 built in */
+    char *device_plugin;  /* --device: the device plugin's path; NULL: built in */
+    uint64_t device_hash;
+} ksl_result_driver;
+
+typedef struct ksl_result {
+    ksl_verdict verdict;
+    int signal;           /* KSL_VERDICT_INTERRUPTED: the signal */
+    char *error;          /* KSL_VERDICT_ERROR: one line naming the problem; else NULL */
+    char *warning;        /* something the user should know that did not stop the run (a replay
+                           * with a plugin that differs from the token's); else NULL */
+    char *command;        /* "stress", "play", "capture", "stream", "replay", "demo" */
+    ksl_result_driver driver;
+    ksl_config config;    /* the settings (config.seed: the first seed; choices are not kept) */
+    bool threaded;        /* the threaded engine ran it (no replay tokens) */
+    uint64_t executions;  /* counted up to the finding of each scenario */
+    uint64_t steps;
+    double wall_s;
+    ksl_result_scenario *scenarios;
+    size_t nscenarios;
+    ksl_result_finding *findings; /* in a deterministic order */
+    size_t nfindings;
+    /* One job (play, capture, stream, replay): */
+    ksl_counter *counters;
+    size_t ncounters;
+    char *data_check;     /* what the output check said ("output is bit-exact: ..."); NULL: none */
+    char *driver_output;  /* what the driver printed in the run, bounded; NULL: nothing */
+    int16_t *output;      /* play / capture with keep_output, after a clean run: the samples */
+    uint64_t output_frames;
+    uint32_t output_rate;
+    uint16_t output_channels;
+} ksl_result;
+
+/* Free a result and everything it owns (NULL is fine).  Host code. */
+void ksl_result_free(ksl_result *r);
+/* The value of counter `name`, or `otherwise` when the result has none of that name.  Host code. */
+uint64_t ksl_result_counter(const ksl_result *r, const char *name, uint64_t otherwise);
+/* The command line's exit status for a result: 0, 1, 2, or 128 + signal.  Host code. */
+int ksl_result_exit_status(const ksl_result *r);
+/* "clean", "violation", "error", "interrupted".  Host code. */
+const char *ksl_verdict_name(ksl_verdict v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* Results (see <kslab/result.h> and result.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kslab/result.h>
+
+#include "../util/utf8.h"
+#include "result.h"
+
+char *ksl__text(const char *s)
+{
+    return s ? ksl__utf8_clean(s, strlen(s)) : NULL;
+}
+
+ksl_result *ksl__result_new(const char *command)
+{
+    ksl_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->command = ksl__text(command);
+    ksl_config_default(&r->config);
+    r->driver.name = ksl__text("");
+    r->driver.arg = ksl__text("");
+    r->driver.kind = ksl__text("");
+    r->driver.description = ksl__text("");
+    r->driver.device = ksl__text("");
+    return r;
+}
+
+void ksl__result_error(ksl_result *r, const char *fmt, ...)
+{
+    if (r->error)
+        return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    r->error = ksl__text(buf);
+    r->verdict = KSL_VERDICT_ERROR;
+}
+
+static void replace(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = ksl__text(s ? s : "");
+}
+
+void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg)
+{
+    replace(&r->driver.name, d->name);
+    replace(&r->driver.arg, arg);
+    replace(&r->driver.kind, ksl__drv_kind_name(d->kind));
+    replace(&r->driver.description, d->description);
+    replace(&r->driver.device, d->device);
+    r->driver.plugin = d->plugin;
+    r->driver.hash = d->hash;
+}
+
+static void *grow(void *p, size_t n, size_t size)
+{
+    /* arrays grow one element at a time; results hold few findings and scenarios */
+    void *np = realloc(p, (n + 1) * size);
+    if (np)
+        memset((char *)np + n * size, 0, size);
+    return np;
+}
+
+ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, const char *scenario, uint64_t seed)
+{
+    ksl_result_finding *a = grow(r->findings, r->nfindings, sizeof *a);
+    if (!a)
+        return NULL;
+    r->findings = a;
+    ksl_result_finding *f = &a[r->nfindings++];
+    const ksl_finding *k = &o->finding;
+    f->rule = ksl__text(k->rule);
+    f->message = ksl__text(k->message);
+    f->context = ksl__text(k->context);
+    f->cpu = k->cpu;
+    f->irql = k->irql;
+    f->file = o->file[0] ? ksl__text(o->file) : NULL;
+    f->line = o->file[0] ? k->line : 0;
+    f->detail = ksl__text(k->detail);
+    f->scenario = ksl__text(scenario);
+    f->seed = seed;
+    f->steps = o->steps;
+    f->time_ns = k->time_ns;
+    f->driver_output = o->driver_output ? ksl__text(o->driver_output) : NULL;
+    if (r->verdict == KSL_VERDICT_CLEAN)
+        r->verdict = KSL_VERDICT_FOUND;
+    return f;
+}
+
+void ksl__finding_events(ksl_result_finding *f, const recorder_entry *ev, size_t n)
+{
+    if (!n || !(f->events = calloc(n, sizeof *f->events)))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const recorder_entry *e = &ev[i];
+        f->events[i] = (ksl_run_event){e->step, e->time_ns, e->cpu, e->irql, e->phase, e->line,
+                                   ksl__text(e->what), ksl__text(e->context), ksl__text(e->file)};
+    }
+    f->nevents = n;
+}
+
+void ksl__result_job(ksl_result *r, ksl__outcome *o)
+{
+    if (o->ncounters && (r->counters = calloc(o->ncounters, sizeof *r->counters)) != NULL) {
+        for (size_t i = 0; i < o->ncounters; i++)
+            r->counters[i] = (ksl_counter){ksl__text(o->counters[i].name), o->counters[i].value};
+        r->ncounters = o->ncounters;
+    }
+    if (o->data_msg[0])
+        r->data_check = ksl__text(o->data_msg);
+    if (o->driver_output)
+        r->driver_output = ksl__text(o->driver_output);
+    if (o->output) {
+        r->output = o->output;
+        o->output = NULL;
+        r->output_frames = o->output_frames;
+        r->output_rate = o->output_rate;
+        r->output_channels = o->output_channels;
+    }
+}
+
+ksl_result_scenario *ksl__result_add_scenario(ksl_result *r, const char *name)
+{
+    ksl_result_scenario *a = grow(r->scenarios, r->nscenarios, sizeof *a);
+    if (!a)
+        return NULL;
+    r->scenarios = a;
+    ksl_result_scenario *s = &a[r->nscenarios++];
+    s->name = ksl__text(name);
+    return s;
+}
+

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Building a result (<kslab/result.h>) from what the workers report.  Host code. */
+#ifndef KSLAB_CAMPAIGN_RESULT_H
+#define KSLAB_CAMPAIGN_RESULT_H
+
+#include <kslab/result.h>
+
+#include "drivers.h"
+#include "exec.h"
+
+/* A new result for `command`, clean so far; NULL when out of memory. */
+ksl_result *ksl__result_new(const char *command);
+/* The run could not be made: verdict ERROR with this message (the first error is kept). */
+void ksl__result_error(ksl_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Record the driver the run used (`arg` as the user gave it). */
+void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg);
+/* A new finding from an outcome (rc 1): its strings cleaned to UTF-8, its events, the driver's
+ * output.  NULL when out of memory.  The verdict becomes FOUND. */
+ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, const char *scenario, uint64_t seed);
+/* The events a record run gave (oldest first), as the finding's. */
+void ksl__finding_events(ksl_result_finding *f, const recorder_entry *ev, size_t n);
+/* The job's counters, data check, output and driver output of outcome `o` (one job's result). */
+void ksl__result_job(ksl_result *r, ksl__outcome *o);
+/* A new scenario entry; NULL when out of memory. */
+ksl_result_scenario *ksl__result_add_scenario(ksl_result *r, const char *name);
+/* strdup that never returns NULL for a non-NULL string but when out of memory, cleaning the text
+ * to UTF-8. */
+char *ksl__text(const char *s);
+
+#endif

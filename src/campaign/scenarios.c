@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* The built-in scenarios (see scenarios.h). */
+#include <string.h>
+
+#include "demo.h"
+#include "scenarios.h"
+
+/* WavePci: 60 ms of 48 kHz stereo (the signal of seed 1) in 10 ms IRPs whose buffers start 3 KiB
+ * into a page, so every IRP is two mappings: the miniport holds several per IRP, and
+ * cancellation revokes runs of them.
+ *
+ * cancel-race: the canceller wakes on a timer and the service DPC on the device's interrupt, and
+ * the exploration interleaves only contexts runnable at the same virtual time, so a cancel races
+ * the DPC's release or GetMapping only when its moment falls inside the DPC (a few µs).  With
+ * 10 ms IRPs that is one cancel in thousands; 1 ms IRPs (an interrupt every 1 ms, cancels within
+ * 1 ms, ten times as many of them), each two mappings of 96 bytes (4 000 bytes into the page),
+ * make it one execution in tens. */
+#define WP(cap, ms, irp, fl, cancel, pause, stop, off)                                                               \
+    {.kind = (cap) ? KSL_JOB_CAPTURE : KSL_JOB_PLAY, .rate = 48000, .channels = 2, .frames = 48u * (ms),          \
+     .irp_ms = (irp), .in_flight = (fl), .cancel_every = (cancel), .pause_every_ms = (pause), .stop_after = (stop), \
+     .buffer_offset = (off)}
+
+/* Stream class: short jobs, one per risk of the class: the devices make a frame every
+ * millisecond, so a job of 8 read SRBs is ~10 ms of virtual time.  The canceller picks its
+ * moment (0-3 ms after the submission) from the seed, and the churner's pauses move frames
+ * against interrupts, the class's DPC and the priority callbacks. */
+#define ST(n, fl, cancel, pause, close)                                                                              \
+    {.kind = KSL_JOB_STREAM, .srbs = (n), .in_flight = (fl), .cancel_every = (cancel), .pause_every_ms = (pause),  \
+     .close_after = (close), .wait_ms = 1000}
+
+static const ksl__scenario scenarios[] = {
+    {KSL__SCEN_WAVEPCI, "steady", "steady playback: 60 ms in 10 ms IRPs, 4 in flight", WP(0, 60, 10, 4, 0, 0, 0, 3072), 0, false},
+    {KSL__SCEN_WAVEPCI, "cancel-storm", "playback with every IRP cancelled at a seeded moment of its playing time",
+     WP(0, 60, 10, 4, 1, 0, 0, 3072), 0, false},
+    {KSL__SCEN_WAVEPCI, "pause-churn", "playback paused for 1 ms every 5 ms, every 3rd IRP cancelled",
+     WP(0, 60, 10, 4, 3, 5, 0, 3072), 0, false},
+    {KSL__SCEN_WAVEPCI, "stop-during-dma",
+     "STOP after 2 IRPs while the rest are queued and mapped, every 2nd IRP cancelled", WP(0, 60, 10, 5, 2, 0, 2, 3072),
+     0, false},
+    {KSL__SCEN_WAVEPCI, "capture-terminate", "capture paused every 7 ms (TerminatePacket), every 3rd IRP cancelled",
+     WP(1, 60, 10, 4, 3, 7, 0, 3072), 0, false},
+    {KSL__SCEN_WAVEPCI, "cancel-race", "1 ms IRPs of two mappings, every one cancelled: cancels that meet the service DPC",
+     WP(0, 60, 1, 4, 1, 0, 0, 4000), 0, false},
+    {KSL__SCEN_STREAM, "steady", "steady capture: 8 read SRBs, 4 in flight, no cancels or pauses", ST(8, 4, 0, 0, 0), 0,
+     false},
+    {KSL__SCEN_STREAM, "cancel-storm", "capture with every SRB cancelled at a seeded moment 0-3 ms into its life",
+     ST(8, 4, 1, 0, 0), 0, false},
+    {KSL__SCEN_STREAM, "state-churn", "capture paused for 1 ms every 2 ms (RUN/PAUSE), every 3rd SRB cancelled",
+     ST(8, 4, 3, 2, 0), 0, false},
+    {KSL__SCEN_STREAM, "close-outstanding", "STOP and close after 3 SRBs with 4 still outstanding, every 2nd cancelled",
+     ST(8, 4, 2, 0, 3), 0, false},
+    {KSL__SCEN_DEMO, "counter", "device interrupts, a DPC and two threads share a counter under a spin lock", {0}, 0,
+     false},
+    {KSL__SCEN_DEMO, "lock-order", "the DPC takes lock B then A, the threads A then B", {0}, 1, true},
+    {KSL__SCEN_DEMO, "stale-irql", "a thread releases its spin lock restoring the wrong IRQL", {0}, 2, true},
+};
+
+const ksl__scenario *ksl__scenario_list(size_t *n)
+{
+    *n = sizeof scenarios / sizeof scenarios[0];
+    return scenarios;
+}
+
+const ksl__scenario *ksl__scenario_find(ksl__scen_kind kind, const char *name)
+{
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+        if (scenarios[i].kind == kind && strcmp(scenarios[i].name, name) == 0)
+            return &scenarios[i];
+    return NULL;
+}
+
+const char *ksl__scen_prefix(ksl__scen_kind kind)
+{
+    return kind == KSL__SCEN_WAVEPCI ? "wavepci/" : kind == KSL__SCEN_STREAM ? "stream/" : "demo/";
+}
+
+const ksl_scenario_info *ksl_scenarios(size_t *n)
+{
+    static ksl_scenario_info info[sizeof scenarios / sizeof scenarios[0]];
+    static const char *const kinds[] = {"wavepci", "stream", "demo"};
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+        info[i] = (ksl_scenario_info){scenarios[i].name, scenarios[i].summary, kinds[scenarios[i].kind],
+                                      scenarios[i].buggy};
+    *n = sizeof scenarios / sizeof scenarios[0];
+    return info;
+}

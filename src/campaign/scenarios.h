@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The built-in scenarios of `kslab stress`: short jobs (<kslab/campaign.h>'s ksl_job), one per
+ * risk of a kind of driver, WavePci first, then stream class; and the engine's demonstrations
+ * (demo.h), which need no driver.  Host code.
+ */
+#ifndef KSLAB_CAMPAIGN_SCENARIOS_H
+#define KSLAB_CAMPAIGN_SCENARIOS_H
+
+#include <kslab/campaign.h>
+
+typedef enum ksl__scen_kind { KSL__SCEN_WAVEPCI = 0, KSL__SCEN_STREAM = 1, KSL__SCEN_DEMO = 2 } ksl__scen_kind;
+
+typedef struct ksl__scenario {
+    ksl__scen_kind kind;
+    const char *name;
+    const char *summary;
+    ksl_job job;             /* WavePci and stream class scenarios */
+    int demo;                /* demonstrations: the index in demo.h's list */
+    bool buggy;              /* demonstrations: broken on purpose */
+} ksl__scenario;
+
+/* Every scenario, in the order ksl_scenarios lists them. */
+const ksl__scenario *ksl__scenario_list(size_t *n);
+/* The scenario of `kind` named `name`, or NULL. */
+const ksl__scenario *ksl__scenario_find(ksl__scen_kind kind, const char *name);
+/* The prefix of `kind` in replay tokens: "wavepci/", "stream/", "demo/". */
+const char *ksl__scen_prefix(ksl__scen_kind kind);
+
+#endif

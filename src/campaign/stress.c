@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A campaign: ksl_stress (<kslab/campaign.h>), `kslab stress` and `kslab demo`.
+ *
+ * Each scenario of the driver's kind is explored with executions of seeds S, S+1, ... handed to
+ * the workers in increasing order.  With several workers the verdict is still that of one: the
+ * finding reported is that of the lowest seed that has one (no seed above a found one is started,
+ * every lower one is waited for), and the counts are counted up to that seed.  Memory stays flat
+ * in the number of executions: only a window of the seeds in flight or finished out of order is
+ * kept.  The finding is shrunk, its token made, and one more execution of it records the events
+ * leading to it (and the trace file, when asked).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "result.h"
+#include "run.h"
+#include "scenarios.h"
+#include "shrink.h"
+#include "worker.h"
+
+/* Seeds handed out but not yet counted (in flight, or done ahead of a lower one still running):
+ * at most this many; the steps of each are kept in a ring of that size. */
+#define WINDOW 4096u
+#define PROGRESS_S 0.25
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void ksl_stress_opts_default(ksl_stress_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    ksl_run_opts_default(&o->run);
+    o->schedules = 1000;
+    o->jobs = 1;
+    o->shrink = true;
+}
+
+/* Counting executions of one scenario in seed order, in constant memory. */
+typedef struct window {
+    uint64_t prefix;          /* indices [0, prefix) are all done */
+    uint64_t prefix_steps;    /* and took this many steps in all */
+    uint64_t steps[WINDOW];   /* steps of index i at i % WINDOW, for i in [prefix - WINDOW, next) */
+    uint8_t done[WINDOW];     /* index i >= prefix done */
+} window;
+
+static void window_done(window *w, uint64_t index, uint64_t steps)
+{
+    w->steps[index % WINDOW] = steps;
+    w->done[index % WINDOW] = 1;
+    while (w->done[w->prefix % WINDOW]) {
+        w->done[w->prefix % WINDOW] = 0;
+        w->prefix_steps += w->steps[w->prefix % WINDOW];
+        w->prefix++;
+    }
+}
+
+/* Steps of indices [0, upto), once every one of them is done (upto <= prefix). */
+static uint64_t window_steps(const window *w, uint64_t upto)
+{
+    uint64_t s = w->prefix_steps;
+    for (uint64_t i = upto; i < w->prefix; i++)
+        s -= w->steps[i % WINDOW];
+    return s;
+}
+
+typedef struct found {
+    bool any;
+    uint64_t index;
+    ksl__outcome out;
+} found;
+
+typedef struct explored {
+    uint64_t executions, steps;
+    bool interrupted;
+    char fatal[600];          /* the scenario cannot run at all (the driver does not start...) */
+} explored;
+
+typedef struct campaign {
+    ksl__run run;
+    const ksl_stress_opts *o;
+    ksl__pool *pool;
+    double t0;
+    double last_progress;
+    uint64_t total_executions, total_steps; /* of the scenarios before this one */
+} campaign;
+
+static void progress(campaign *c, const char *scenario, uint64_t executions, uint64_t steps, bool any)
+{
+    const ksl_run_opts *ro = &c->o->run;
+    double t = now_s();
+    if (!ro->progress || t - c->last_progress < PROGRESS_S)
+        return;
+    c->last_progress = t;
+    ksl_progress p = {scenario, c->total_executions + executions, c->total_steps + steps,
+                      (uint64_t)c->run.r->nfindings + any, t - c->t0};
+    ro->progress(ro->user, &p);
+}
+
+/* PCT spreads its priority change points over its estimate k of the run length: measure the
+ * scenario's length with one random execution of the first seed. */
+static uint64_t pct_length(campaign *c, const ksl__request *base)
+{
+    ksl__request rq = *base;
+    rq.flags = KSL__RQ_RANDOM;
+    uint64_t tag;
+    ksl__outcome o;
+    if (ksl__pool_submit(c->pool, &rq, 0) != 0 || ksl__pool_wait(c->pool, &tag, &o) != 0)
+        return 0;
+    uint64_t k = o.steps ? o.steps : 1;
+    ksl__outcome_free(&o);
+    return k;
+}
+
+static void explore(campaign *c, const ksl__request *base, const char *name, uint64_t limit, double deadline,
+                    found *f, explored *ex)
+{
+    window *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(ex->fatal, sizeof ex->fatal, "out of memory");
+        return;
+    }
+    uint64_t next = 0;
+    for (;;) {
+        while (ksl__pool_idle(c->pool) && next < limit && (!f->any || next < f->index) &&
+               next - w->prefix < WINDOW - KSL_MAX_JOBS && (deadline <= 0 || now_s() < deadline) &&
+               !ex->fatal[0]) {
+            ksl__request rq = *base;
+            rq.cfg.seed = base->cfg.seed + next;
+            rq.flags |= KSL__RQ_KEEP_CHOICES;
+            if (ksl__pool_submit(c->pool, &rq, next) != 0)
+                break;
+            next++;
+        }
+        uint64_t tag;
+        ksl__outcome out;
+        int wr = ksl__pool_wait(c->pool, &tag, &out);
+        if (wr == -2) {
+            ex->interrupted = true;
+            break;
+        }
+        if (wr != 0)
+            break; /* nothing in flight: done */
+        window_done(w, tag, out.steps);
+        if (out.rc == 2 || out.rc == -1) {
+            /* Not a verdict on a schedule: nothing can be explored.  Stop handing out work. */
+            if (!ex->fatal[0])
+                snprintf(ex->fatal, sizeof ex->fatal, "%s", out.err);
+            ksl__outcome_free(&out);
+            limit = next;
+            continue;
+        }
+        if (out.rc == 1 && (!f->any || tag < f->index)) {
+            if (f->any)
+                ksl__outcome_free(&f->out);
+            f->any = true;
+            f->index = tag;
+            f->out = out;
+        } else {
+            ksl__outcome_free(&out);
+        }
+        progress(c, name, w->prefix, w->prefix_steps, f->any);
+    }
+    if (ex->interrupted) {
+        ex->executions = w->prefix;
+        ex->steps = w->prefix_steps;
+    } else {
+        uint64_t counted = f->any ? f->index + 1 : w->prefix;
+        ex->executions = counted;
+        ex->steps = window_steps(w, counted);
+    }
+    free(w);
+}
+
+/* The finding of scenario `sc`: shrink it, make its token, record its events; into the result. */
+static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__request *base, found *f)
+{
+    ksl__run *run = &c->run;
+    const char *rule = f->out.finding.rule;
+    bool ended = strcmp(rule, "K.driver-crash") == 0 || strcmp(rule, "K.hang") == 0 ||
+                 strcmp(rule, "K.driver-exit") == 0;
+    bool det = base->cfg.engine == KSL_ENGINE_DETERMINISTIC;
+    ksl__request rq = *base;
+    rq.cfg.seed = base->cfg.seed + f->index;
+    ksl_shrink_info info = {f->out.steps, f->out.steps, 0, 0, 0};
+    uint32_t *choices = f->out.choices;
+    size_t nch = f->out.nchoices;
+    bool replay = false;
+    ksl__outcome final = f->out; /* what the report shows: the shrunk run when there is one */
+    ksl__outcome best;
+    memset(&best, 0, sizeof best);
+    if (det && !ended && choices) {
+        replay = true;
+        if (c->o->shrink && nch) {
+            if (ksl__shrink(c->pool, &rq, choices, &nch, rule, f->out.steps, &best, &info) == -2)
+                ksl__run_interrupted(run);
+            if (best.rc == 1)
+                final = best;
+        } else {
+            uint64_t k = 0;
+            for (size_t i = 0; i < nch; i++)
+                k += choices[i] != 0;
+            info.preemptions_before = info.preemptions_after = k;
+        }
+    }
+    char name[96];
+    snprintf(name, sizeof name, "%s%s", ksl__scen_prefix(sc->kind), sc->name);
+    char *token = det ? ksl__run_token(run, name, NULL, &rq.cfg, replay, choices, nch, 0) : NULL;
+    ksl_result_finding *rf = ksl__result_add_finding(run->r, &final, sc->name, rq.cfg.seed);
+    if (!rf) {
+        ksl__result_error(run->r, "out of memory");
+        goto out;
+    }
+    rf->token = token;
+    token = NULL;
+    rf->shrink = info;
+    /* One more run of the final schedule records the events (and writes the trace).  A crash,
+     * an exit or a hang does not finish: it has no events to give. */
+    if (det && !ended && run->r->verdict != KSL_VERDICT_INTERRUPTED) {
+        ksl__request rec = rq;
+        if (replay) {
+            rec.cfg.strategy = KSL_STRATEGY_REPLAY;
+            rec.cfg.choices = choices;
+            rec.cfg.nchoices = nch;
+        }
+        rec.flags = KSL__RQ_RECORD;
+        ksl__outcome o;
+        int rc = ksl__run_once(run, &rec, NULL, true, &o);
+        if (rc == 0) {
+            if (o.rc == 1 && strcmp(o.finding.rule, rule) == 0)
+                ksl__finding_events(rf, o.events, o.nevents);
+            else if (!run->r->warning) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "the replay for the report did not reproduce %s (got %s)", rule,
+                         o.rc == 1 ? o.finding.rule : "a clean run");
+                run->r->warning = strdup(msg);
+            }
+            ksl__outcome_free(&o);
+        }
+    } else if (run->o->trace_path && !run->r->warning) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "no trace written for %s: %s", rule,
+                 det ? "the run does not finish" : "threaded runs do not replay");
+        run->r->warning = strdup(msg);
+    }
+    if (run->o->on_finding)
+        run->o->on_finding(run->o->user, rf);
+out:
+    free(token);
+    ksl__outcome_free(&best);
+}
+
+ksl_result *ksl_stress(const ksl_stress_opts *o)
+{
+    ksl_result *r = ksl__result_new(o->demo ? "demo" : "stress");
+    if (!r)
+        return NULL;
+    campaign c;
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.t0 = now_s();
+    if (!o->demo && !o->run.driver) {
+        ksl__result_error(r, "name a driver (a built-in name or a plugin path)");
+        goto done;
+    }
+    if (o->time_s <= 0 && (o->schedules < 1 || o->schedules > KSL_MAX_SCHEDULES)) {
+        ksl__result_error(r, "--schedules %llu: must be 1..%llu", (unsigned long long)o->schedules,
+                          (unsigned long long)KSL_MAX_SCHEDULES);
+        goto done;
+    }
+    if (o->time_s < 0 || o->time_s > KSL_MAX_TIMEOUT_S) {
+        ksl__result_error(r, "--time %g: must be seconds above 0, at most %g", o->time_s, KSL_MAX_TIMEOUT_S);
+        goto done;
+    }
+    if (o->jobs < 1 || o->jobs > KSL_MAX_JOBS) {
+        ksl__result_error(r, "--jobs %u: must be 1..%u", o->jobs, KSL_MAX_JOBS);
+        goto done;
+    }
+    if (ksl__run_begin(&c.run, r, &o->run, o->demo ? NULL : o->run.driver, KSL__DRV_NONE) != 0)
+        goto done;
+    ksl__scen_kind kind = o->demo ? KSL__SCEN_DEMO
+                          : c.run.drv.kind == KSL__DRV_STREAM ? KSL__SCEN_STREAM
+                                                               : KSL__SCEN_WAVEPCI;
+    if (o->scenario && !ksl__scenario_find(kind, o->scenario)) {
+        ksl__result_error(r, "no scenario '%s' for %s (see `kslab list`)", o->scenario,
+                          o->demo ? "the demonstrations" : ksl__drv_kind_text(c.run.drv.kind));
+        goto done;
+    }
+    char err[512];
+    ksl__pool_cfg pc = {c.run.driver_arg, KSL__DRV_NONE, NULL, -1, o->jobs, c.run.timeout_s};
+    if (!(c.pool = ksl__pool_create(&pc, err, sizeof err))) {
+        ksl__result_error(r, "%s", err);
+        goto done;
+    }
+    size_t nsc;
+    const ksl__scenario *all = ksl__scenario_list(&nsc);
+    size_t nrun = 0;
+    for (size_t i = 0; i < nsc; i++)
+        nrun += all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
+    double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
+    for (size_t i = 0; i < nsc && r->verdict == KSL_VERDICT_CLEAN; i++) {
+        const ksl__scenario *sc = &all[i];
+        if (sc->kind != kind || (o->scenario && strcmp(sc->name, o->scenario) != 0))
+            continue;
+        double sc_deadline = o->time_s > 0 ? now_s() + (deadline - now_s()) / (double)(nrun--) : 0;
+        ksl__request base = {.type = KSL__RQ_EXEC, .scenario = (int32_t)i, .cfg = o->run.cfg};
+        base.cfg.choices = NULL;
+        base.cfg.nchoices = 0;
+        ksl_result_scenario *rs = ksl__result_add_scenario(r, sc->name);
+        if (!rs) {
+            ksl__result_error(r, "out of memory");
+            break;
+        }
+        if (base.cfg.strategy == KSL_STRATEGY_PCT && base.cfg.engine == KSL_ENGINE_DETERMINISTIC) {
+            rs->pct_steps = pct_length(&c, &base);
+            if (rs->pct_steps)
+                base.cfg.pct_steps = rs->pct_steps; /* the token carries what the run used */
+        }
+        found f;
+        memset(&f, 0, sizeof f);
+        explored ex;
+        memset(&ex, 0, sizeof ex);
+        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : o->schedules, sc_deadline, &f, &ex);
+        rs->executions = ex.executions;
+        rs->steps = ex.steps;
+        rs->found = f.any;
+        r->executions += ex.executions;
+        r->steps += ex.steps;
+        c.total_executions = r->executions;
+        c.total_steps = r->steps;
+        if (ex.interrupted) {
+            ksl__run_interrupted(&c.run);
+        } else if (ex.fatal[0] && !f.any) {
+            ksl__result_error(r, "scenario %s cannot run: %s", sc->name, ex.fatal);
+        } else {
+            if (f.any)
+                report_finding(&c, sc, &base, &f);
+            if (o->run.on_scenario)
+                o->run.on_scenario(o->run.user, rs);
+        }
+        if (f.any)
+            ksl__outcome_free(&f.out);
+    }
+done:
+    ksl__pool_destroy(c.pool);
+    r->wall_s = now_s() - c.t0;
+    return r;
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkslab as a driver author's test uses it: this program links the shared library only
+ * (<kslab/campaign.h>, <kslab/report.h>) and runs campaigns, jobs and replays the way the
+ * tutorial shows: the reference driver clean, a broken plugin caught with its rule, token,
+ * events and shrinking, the token replayed, a job's counters and output, callbacks called,
+ * options refused with a message, a stop request honoured, the JSON writer's document.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include <kslab/campaign.h>
+#include <kslab/report.h>
+
+#ifndef KSLAB_BUILD_DIR
+#error "KSLAB_BUILD_DIR names the build tree (for the broken driver plugin)"
+#endif
+#define BROKEN KSLAB_BUILD_DIR "/drivers/buggy-revoke-and-release.so"
+
+typedef struct seen {
+    int starts, scenarios, findings;
+    char first_rule[64];
+} seen;
+
+static void on_start(void *user, const ksl_result *r)
+{
+    seen *s = user;
+    s->starts++;
+    assert_non_null(r->driver.name);
+}
+
+static void on_scenario(void *user, const ksl_result_scenario *sc)
+{
+    seen *s = user;
+    s->scenarios++;
+    assert_true(sc->executions > 0);
+}
+
+static void on_finding(void *user, const ksl_result_finding *f)
+{
+    seen *s = user;
+    if (!s->findings++)
+        snprintf(s->first_rule, sizeof s->first_rule, "%s", f->rule);
+}
+
+static void test_reference_clean(void **state)
+{
+    (void)state;
+    seen s = {0};
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = "ac97";
+    o.schedules = 20;
+    o.jobs = 2;
+    o.run.on_start = on_start;
+    o.run.on_scenario = on_scenario;
+    o.run.user = &s;
+    ksl_result *r = ksl_stress(&o);
+    assert_non_null(r);
+    assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
+    assert_int_equal(ksl_result_exit_status(r), 0);
+    assert_string_equal(r->driver.name, "ac97");
+    assert_string_equal(r->driver.kind, "wavepci");
+    assert_false(r->driver.plugin);
+    assert_int_equal(r->nscenarios, 6);
+    assert_int_equal(r->executions, 6 * 20);
+    assert_int_equal(r->nfindings, 0);
+    assert_int_equal(s.starts, 1);
+    assert_int_equal(s.scenarios, 6);
+    ksl_result_free(r);
+}
+
+static void test_broken_caught_and_replayed(void **state)
+{
+    (void)state;
+    seen s = {0};
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = BROKEN;
+    o.scenario = "cancel-race";
+    o.schedules = 200;
+    o.run.on_finding = on_finding;
+    o.run.user = &s;
+    ksl_result *r = ksl_stress(&o);
+    assert_non_null(r);
+    assert_int_equal(r->verdict, KSL_VERDICT_FOUND);
+    assert_int_equal(ksl_result_exit_status(r), 1);
+    assert_true(r->driver.plugin);
+    assert_true(r->driver.hash != 0);
+    assert_int_equal(r->nfindings, 1);
+    const ksl_result_finding *f = &r->findings[0];
+    assert_string_equal(f->rule, "W6.removed-twice");
+    assert_string_equal(f->scenario, "cancel-race");
+    assert_non_null(f->file);
+    assert_non_null(strstr(f->file, "revoke-and-release/stream.c"));
+    assert_non_null(f->token);
+    assert_true(f->nevents > 0);
+    assert_true(f->shrink.replays > 0);
+    assert_true(f->shrink.steps_after <= f->shrink.steps_before);
+    assert_int_equal(s.findings, 1);
+    assert_string_equal(s.first_rule, "W6.removed-twice");
+
+    /* The token replays with the plugin named again, and only then. */
+    ksl_replay_opts ro;
+    ksl_replay_opts_default(&ro);
+    ksl_result *no = ksl_replay(f->token, &ro);
+    assert_int_equal(no->verdict, KSL_VERDICT_ERROR);
+    assert_non_null(strstr(no->error, "--driver PATH"));
+    ksl_result_free(no);
+    ro.run.driver = BROKEN;
+    ksl_result *rep = ksl_replay(f->token, &ro);
+    assert_int_equal(rep->verdict, KSL_VERDICT_FOUND);
+    assert_string_equal(rep->findings[0].rule, "W6.removed-twice");
+    assert_int_equal(rep->findings[0].line, f->line);
+    assert_null(rep->warning);
+    /* The same run, bit for bit: the same trace hash twice. */
+    ksl_result *rep2 = ksl_replay(f->token, &ro);
+    assert_true(ksl_result_counter(rep, "engine.trace_hash", 0) != 0);
+    assert_true(ksl_result_counter(rep, "engine.trace_hash", 0) == ksl_result_counter(rep2, "engine.trace_hash", 1));
+    ksl_result_free(rep2);
+    /* Another plugin than the token's: it runs, and the result says so. */
+    ro.run.driver = KSLAB_BUILD_DIR "/drivers/ac97.so";
+    ksl_result *other = ksl_replay(f->token, &ro);
+    assert_non_null(other->warning);
+    assert_non_null(strstr(other->warning, "is not the file the token was made with"));
+    ksl_result_free(other);
+
+    /* The JSON document: one object with the verdict and the finding. */
+    char *text = ksl_result_json(r);
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "result")), "violation");
+    assert_string_equal(json_string_value(json_object_get(doc, "rule")), "W6.removed-twice");
+    assert_int_equal(json_array_size(json_object_get(doc, "findings")), 1);
+    json_decref(doc);
+    free(text);
+    ksl_result_free(rep);
+    ksl_result_free(r);
+}
+
+static void test_play_job(void **state)
+{
+    (void)state;
+    ksl_job_opts o;
+    ksl_job_opts_default(&o, KSL_JOB_PLAY);
+    o.run.driver = "ac97";
+    o.job.rate = 16000;
+    o.job.channels = 1;
+    o.job.frames = 8000;
+    o.job.cancel_every = 3;
+    o.keep_output = true;
+    ksl_result *r = ksl_run_job(&o);
+    assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
+    assert_string_equal(r->command, "play");
+    uint64_t moved = ksl_result_counter(r, "bytes.transferred", 0);
+    assert_true(moved > 0);
+    assert_true(ksl_result_counter(r, "irps.cancelled", 0) > 0);
+    assert_int_equal(ksl_result_counter(r, "bytes.submitted", 0),
+                     moved + ksl_result_counter(r, "bytes.cancelled", 0));
+    assert_non_null(r->output);
+    assert_int_equal(r->output_frames * 2, moved);
+    assert_int_equal(r->output_rate, 16000);
+    assert_non_null(strstr(r->data_check, "bit-exact"));
+    ksl_result_free(r);
+
+    /* A stream minidriver is not a WavePci driver: refused, with what to run it with. */
+    o.run.driver = "isr-dpc-pio";
+    r = ksl_run_job(&o);
+    assert_int_equal(r->verdict, KSL_VERDICT_ERROR);
+    assert_int_equal(ksl_result_exit_status(r), 2);
+    assert_non_null(strstr(r->error, "run it with `kslab stream`"));
+    ksl_result_free(r);
+}
+
+static void test_refusals_and_stop(void **state)
+{
+    (void)state;
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = "ac97";
+    o.scenario = "close-outstanding"; /* a stream scenario */
+    ksl_result *r = ksl_stress(&o);
+    assert_int_equal(r->verdict, KSL_VERDICT_ERROR);
+    assert_non_null(strstr(r->error, "no scenario 'close-outstanding'"));
+    ksl_result_free(r);
+    o.scenario = NULL;
+    o.jobs = KSL_MAX_JOBS + 1;
+    r = ksl_stress(&o);
+    assert_non_null(strstr(r->error, "--jobs"));
+    ksl_result_free(r);
+    o.jobs = 1;
+    o.run.driver = "no-such-driver";
+    r = ksl_stress(&o);
+    assert_non_null(strstr(r->error, "unknown driver 'no-such-driver'"));
+    ksl_result_free(r);
+    /* A stop requested (as a signal handler would): the run returns at once, interrupted. */
+    o.run.driver = "ac97";
+    ksl_stop(15);
+    r = ksl_stress(&o);
+    assert_int_equal(r->verdict, KSL_VERDICT_INTERRUPTED);
+    assert_int_equal(r->signal, 15);
+    assert_int_equal(ksl_result_exit_status(r), 128 + 15);
+    ksl_result_free(r);
+    ksl_stop_clear();
+    assert_int_equal(ksl_stopped(), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_clean),
+        cmocka_unit_test(test_broken_caught_and_replayed),
+        cmocka_unit_test(test_play_job),
+        cmocka_unit_test(test_refusals_and_stop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

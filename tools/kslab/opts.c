@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line's options (see opts.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+
+#define ALL_RUNS (CMD_STRESS | CMD_DEMO | CMD_PLAY | CMD_CAPTURE | CMD_STREAM)
+#define AUDIO (CMD_PLAY | CMD_CAPTURE)
+#define JOBS (CMD_PLAY | CMD_CAPTURE | CMD_STREAM)
+#define EXPLORE (CMD_STRESS | CMD_DEMO)
+#define OUTPUTS (CMD_STRESS | CMD_PLAY | CMD_CAPTURE | CMD_STREAM | CMD_REPLAY)
+
+typedef enum field {
+    F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_TRACE, F_SARIF, F_JSON, F_SCENARIO,
+    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
+    F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
+    F_CLOSE_AFTER, F_INPUT,
+} field;
+
+typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY } kind;
+
+typedef struct opt_def {
+    const char *name;
+    const char *alias;       /* another spelling, or NULL */
+    unsigned cmds;
+    kind kind;
+    field field;
+    uint64_t lo, hi;         /* K_NUM */
+    const char *metavar;
+    const char *help;
+} opt_def;
+
+static const opt_def defs[] = {
+    {"--driver", NULL, JOBS | CMD_REPLAY, K_STR, F_DRIVER, 0, 0, "NAME|PATH",
+     "the driver: a built-in name (`kslab list`) or a driver plugin .so (a path: contains '/' or ends in .so); "
+     "replay: the plugin a token was made with"},
+    {"--device", NULL, CMD_STRESS | JOBS | CMD_REPLAY, K_STR, F_DEVICE, 0, 0, "PATH",
+     "a device-model plugin .so the driver runs on instead of the built-in device it names"},
+    {"--scenario", NULL, EXPLORE, K_STR, F_SCENARIO, 0, 0, "NAME", "one scenario (`kslab list`); default: all, in order"},
+    {"--strategy", NULL, ALL_RUNS, K_STRATEGY, F_STRATEGY, 0, 0, "S", "random | pct | pct:D (default random)"},
+    {"--schedules", "--runs", EXPLORE, K_NUM, F_SCHEDULES, 1, KSL_MAX_SCHEDULES, "N",
+     "executions per scenario (default: stress 1000, demo 200)"},
+    {"--time", NULL, CMD_STRESS, K_SECONDS, F_TIME, 0, 0, "SEC", "instead: explore for SEC seconds, shared by the scenarios"},
+    {"--seed", NULL, ALL_RUNS, K_NUM, F_SEED, 0, UINT64_MAX, "S", "the (first) seed (default 1); execution i uses S+i"},
+    {"--cpus", NULL, ALL_RUNS, K_NUM, F_CPUS, 1, KSL_MAX_CPUS, "N", "virtual CPUs, 1..64 (default 2)"},
+    {"--jobs", NULL, EXPLORE, K_NUM, F_JOBS, 1, KSL_MAX_JOBS, "J", "worker processes, 1..64 (default 1)"},
+    {"--timeout", NULL, ALL_RUNS | CMD_REPLAY, K_SECONDS, F_TIMEOUT, 0, 0, "SEC",
+     "wall time one execution may take before it is K.hang (default 20, more for long jobs)"},
+    {"--no-shrink", NULL, CMD_STRESS, K_FLAG, F_NO_SHRINK, 0, 0, NULL, "report the finding as found, not shrunk"},
+    {"--threaded", NULL, EXPLORE, K_FLAG, F_THREADED, 0, 0, NULL,
+     "run on the threaded engine (real threads, no replay token, no shrinking): the stress baseline"},
+    {"--output", "-o", AUDIO, K_STR, F_OUTPUT, 0, 0, "OUT.wav",
+     "write the played / captured audio as a 16-bit PCM WAV file (only after a clean run)"},
+    {"--input", NULL, CMD_REPLAY, K_STR, F_INPUT, 0, 0, "IN.wav", "the WAV file a play / capture token was made with"},
+    {"--irp-ms", NULL, AUDIO, K_NUM, F_IRP_MS, 1, 1000, "MS", "audio per IRP in ms (default 10)"},
+    {"--frames", NULL, CMD_STREAM, K_NUM, F_FRAMES, 1, 1000000, "N", "read SRBs to submit, 1..1000000 (default 200)"},
+    {"--in-flight", NULL, JOBS, K_NUM, F_IN_FLIGHT, 1, 64, "N", "IRPs / SRBs kept submitted, 1..64 (default 4)"},
+    {"--cancel-every", NULL, JOBS, K_NUM, F_CANCEL_EVERY, 0, UINT32_MAX, "K",
+     "cancel every K-th IRP / SRB while it is in flight (default 0: never)"},
+    {"--pause-every", NULL, JOBS, K_NUM, F_PAUSE_EVERY, 0, 3600000, "MS",
+     "pause for 1 ms every MS of virtual time (play/capture default 0: never; stream default 7)"},
+    {"--stop-after", NULL, AUDIO, K_NUM, F_STOP_AFTER, 0, UINT32_MAX, "N",
+     "STOP the pin after N IRPs completed, with the rest queued (default 0: play to the end)"},
+    {"--close-after", NULL, CMD_STREAM, K_NUM, F_CLOSE_AFTER, 0, 1000000, "N",
+     "STOP and close the stream after N SRBs completed, with the rest outstanding (default 0: never)"},
+    {"--buffer-offset", NULL, AUDIO, K_NUM, F_BUFFER_OFFSET, 0, 4092, "N",
+     "IRP buffers start N bytes into a page (a multiple of 4, default 0)"},
+    {"--contiguous", NULL, AUDIO, K_FLAG, F_CONTIGUOUS, 0, 0, NULL, "do not scatter physical pages"},
+    {"--rate", NULL, AUDIO, K_NUM, F_RATE, 1, 192000, "HZ", "the built-in signal's rate (default 48000)"},
+    {"--channels", NULL, AUDIO, K_NUM, F_CHANNELS, 1, 8, "N", "the built-in signal's channels (default 2)"},
+    {"--seconds", NULL, AUDIO, K_NUM, F_SECONDS, 1, 3600, "S", "the built-in signal's length (default 2)"},
+    {"--trace", NULL, OUTPUTS, K_STR, F_TRACE, 0, 0, "FILE",
+     "write the run (stress: the finding's run) as Chrome Trace Event JSON (opens in Perfetto)"},
+    {"--sarif", NULL, OUTPUTS, K_STR, F_SARIF, 0, 0, "FILE", "write the result as SARIF 2.1.0 (GitHub code scanning)"},
+    {"--json", NULL, OUTPUTS | CMD_DEMO, K_FLAG, F_JSON, 0, 0, NULL,
+     "print the result as one JSON document on stdout instead of the report"},
+    {"--help", "-h", ~0u, K_FLAG, F_HELP, 0, 0, NULL, "this help"},
+};
+
+unsigned cli_command(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } cmds[] = {{"stress", CMD_STRESS}, {"demo", CMD_DEMO},     {"play", CMD_PLAY},
+                {"capture", CMD_CAPTURE}, {"stream", CMD_STREAM}, {"replay", CMD_REPLAY}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmds[i].name, name) == 0)
+            return cmds[i].bit;
+    return 0;
+}
+
+static void defaults(unsigned cmd, cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cmd = cmd;
+    ksl_config_default(&o->cfg);
+    o->cfg.seed = 1;
+    o->schedules = cmd == CMD_DEMO ? 200 : 1000;
+    o->jobs = 1;
+    ksl_job_default(&o->job, cmd == CMD_CAPTURE ? KSL_JOB_CAPTURE : cmd == CMD_STREAM ? KSL_JOB_STREAM : KSL_JOB_PLAY);
+    o->seconds = o->job.frames / o->job.rate;
+    if (cmd & AUDIO)
+        o->driver = "ac97";
+    else if (cmd == CMD_STREAM)
+        o->driver = "isr-dpc-pio";
+}
+
+/* An unsigned number, decimal or 0x hex: 0, or -1. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_strategy(const char *s, ksl_config *cfg)
+{
+    if (strcmp(s, "random") == 0) {
+        cfg->strategy = KSL_STRATEGY_RANDOM;
+        return 0;
+    }
+    if (strncmp(s, "pct", 3) != 0)
+        return -1;
+    if (s[3] == 0) {
+        cfg->strategy = KSL_STRATEGY_PCT;
+        return 0;
+    }
+    uint64_t d;
+    if (s[3] != ':' || parse_u64(s + 4, &d) != 0 || d < 1 || d > 64)
+        return -1;
+    cfg->strategy = KSL_STRATEGY_PCT;
+    cfg->pct_depth = (uint32_t)d;
+    return 0;
+}
+
+static void set_num(cli_opts *o, field f, uint64_t v)
+{
+    switch (f) {
+    case F_CPUS: o->cfg.cpus = (uint32_t)v; break;
+    case F_SEED: o->cfg.seed = v; break;
+    case F_SCHEDULES: o->schedules = v; o->schedules_set = true; break;
+    case F_JOBS: o->jobs = (unsigned)v; break;
+    case F_IRP_MS: o->job.irp_ms = (uint32_t)v; break;
+    case F_FRAMES: o->job.srbs = (uint32_t)v; break;
+    case F_IN_FLIGHT: o->job.in_flight = (uint32_t)v; break;
+    case F_CANCEL_EVERY: o->job.cancel_every = (uint32_t)v; break;
+    case F_PAUSE_EVERY: o->job.pause_every_ms = (uint32_t)v; break;
+    case F_STOP_AFTER: o->job.stop_after = (uint32_t)v; break;
+    case F_CLOSE_AFTER: o->job.close_after = (uint32_t)v; break;
+    case F_BUFFER_OFFSET: o->job.buffer_offset = (uint32_t)v; break;
+    case F_RATE: o->job.rate = (uint32_t)v; break;
+    case F_CHANNELS: o->job.channels = (uint32_t)v; break;
+    case F_SECONDS: o->seconds = v; break;
+    default: break;
+    }
+}
+
+static void set_str(cli_opts *o, field f, const char *v)
+{
+    switch (f) {
+    case F_DRIVER: o->driver = v; break;
+    case F_DEVICE: o->device = v; break;
+    case F_SCENARIO: o->scenario = v; break;
+    case F_OUTPUT: o->output = v; break;
+    case F_INPUT: o->input = v; break;
+    case F_TRACE: o->trace = v; break;
+    case F_SARIF: o->sarif = v; break;
+    default: break;
+    }
+}
+
+static void set_flag(cli_opts *o, field f)
+{
+    switch (f) {
+    case F_HELP: o->help = true; break;
+    case F_JSON: o->json = true; break;
+    case F_NO_SHRINK: o->no_shrink = true; break;
+    case F_THREADED: o->threaded = true; break;
+    case F_CONTIGUOUS: o->job.contiguous = true; break;
+    default: break;
+    }
+}
+
+static const opt_def *find(const char *a)
+{
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
+        if (strcmp(defs[i].name, a) == 0 || (defs[i].alias && strcmp(defs[i].alias, a) == 0))
+            return &defs[i];
+    return NULL;
+}
+
+/* A positional argument of `cmd`: 0, or -1 with err. */
+static int positional(cli_opts *o, const char *a, char *err, size_t errlen)
+{
+    const char **slot = (o->cmd & AUDIO) ? &o->input : o->cmd == CMD_REPLAY ? &o->token : NULL;
+    const char *what = (o->cmd & AUDIO) ? "input file" : "token";
+    if (!slot) {
+        snprintf(err, errlen, "unexpected argument '%s'", a);
+        return -1;
+    }
+    if (*slot) {
+        snprintf(err, errlen, "more than one %s ('%s')", what, a);
+        return -1;
+    }
+    *slot = a;
+    return 0;
+}
+
+int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_t errlen)
+{
+    defaults(cmd, o);
+    const char *stress_driver = NULL;
+    if (cmd == CMD_STRESS)
+        o->driver = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!a) {
+            snprintf(err, errlen, "an empty argument");
+            return -1;
+        }
+        if (a[0] != '-' || !a[1]) {
+            if (cmd == CMD_STRESS && !stress_driver) {
+                stress_driver = a;
+                continue;
+            }
+            if (cmd == CMD_STRESS) {
+                snprintf(err, errlen, "more than one driver ('%s')", a);
+                return -1;
+            }
+            if (positional(o, a, err, errlen) != 0)
+                return -1;
+            continue;
+        }
+        const opt_def *d = find(a);
+        if (!d || !(d->cmds & cmd)) {
+            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+            return -1;
+        }
+        if (d->kind == K_FLAG) {
+            set_flag(o, d->field);
+            continue;
+        }
+        if (i + 1 >= argc || !argv[i + 1]) {
+            snprintf(err, errlen, "option %s needs a value (%s)", a, d->metavar);
+            return -1;
+        }
+        const char *v = argv[++i];
+        switch (d->kind) {
+        case K_STR:
+            if (!*v) {
+                snprintf(err, errlen, "option %s needs a value (%s), not an empty one", a, d->metavar);
+                return -1;
+            }
+            set_str(o, d->field, v);
+            break;
+        case K_STRATEGY:
+            if (parse_strategy(v, &o->cfg) != 0) {
+                snprintf(err, errlen, "bad --strategy '%s' (random, pct or pct:D with D 1..64)", v);
+                return -1;
+            }
+            break;
+        case K_SECONDS: {
+            char *end;
+            errno = 0;
+            double s = strtod(v, &end);
+            if (errno || *end || !*v || !isfinite(s) || !(s > 0) || s > KSL_MAX_TIMEOUT_S) {
+                snprintf(err, errlen, "bad %s '%s' (seconds, above 0, at most %g)", a, v, KSL_MAX_TIMEOUT_S);
+                return -1;
+            }
+            if (d->field == F_TIME)
+                o->time_s = s;
+            else
+                o->timeout_s = s;
+            break;
+        }
+        case K_NUM: {
+            uint64_t n;
+            if (parse_u64(v, &n) != 0) {
+                snprintf(err, errlen, "bad number '%s' for %s", v, a);
+                return -1;
+            }
+            if (n < d->lo || n > d->hi) {
+                snprintf(err, errlen, "%s %s: must be %llu..%llu", a, v, (unsigned long long)d->lo,
+                         (unsigned long long)d->hi);
+                return -1;
+            }
+            if (d->field == F_BUFFER_OFFSET && n % 4) {
+                snprintf(err, errlen, "--buffer-offset %s: must be a multiple of 4 below 4096", v);
+                return -1;
+            }
+            set_num(o, d->field, n);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (o->help)
+        return 0;
+    if (cmd == CMD_STRESS)
+        o->driver = o->driver ? o->driver : stress_driver;
+    if (cmd == CMD_STRESS && !o->driver) {
+        snprintf(err, errlen, "name a driver (a built-in name or a plugin path)");
+        return -1;
+    }
+    if (cmd == CMD_REPLAY && !o->token) {
+        snprintf(err, errlen, "give the replay token a finding printed");
+        return -1;
+    }
+    if (cmd == CMD_STRESS && o->time_s > 0 && o->schedules_set) {
+        snprintf(err, errlen, "give --schedules or --time, not both");
+        return -1;
+    }
+    if (o->threaded)
+        o->cfg.engine = KSL_ENGINE_THREADED;
+    if (cmd & AUDIO)
+        o->job.frames = (uint64_t)o->job.rate * o->seconds;
+    return 0;
+}
+
+void cli_print_options(FILE *f, unsigned cmd)
+{
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+        const opt_def *d = &defs[i];
+        if (!(d->cmds & cmd))
+            continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s%s%s", d->alias && d->alias[1] != '-' ? d->alias : "",
+                 d->alias && d->alias[1] != '-' ? ", " : "", d->name, d->metavar ? " " : "",
+                 d->metavar ? d->metavar : "");
+        fprintf(f, "  %-22s %s\n", head, d->help);
+    }
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line's options: one table for every command, so that an option means the same
+ * and is checked the same wherever it appears, and `--help` is written from it.  Parsing only
+ * fills a structure: it never prints, exits or runs anything (the fuzz harness calls it).
+ */
+#ifndef KSLAB_TOOLS_OPTS_H
+#define KSLAB_TOOLS_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kslab/campaign.h>
+
+/* The commands, as bits (an option lists the commands that take it). */
+enum {
+    CMD_STRESS = 1u << 0,
+    CMD_DEMO = 1u << 1,
+    CMD_PLAY = 1u << 2,
+    CMD_CAPTURE = 1u << 3,
+    CMD_STREAM = 1u << 4,
+    CMD_REPLAY = 1u << 5,
+};
+
+typedef struct cli_opts {
+    unsigned cmd;              /* one CMD_ bit */
+    bool help;
+    /* what to run */
+    const char *driver;        /* --driver, or stress's positional DRIVER */
+    const char *device;        /* --device */
+    const char *token;         /* replay's TOKEN */
+    const char *input;         /* play / capture IN.wav; replay --input */
+    ksl_config cfg;
+    double timeout_s;          /* 0: the default */
+    /* stress / demo */
+    const char *scenario;
+    uint64_t schedules;
+    bool schedules_set;
+    double time_s;
+    unsigned jobs;
+    bool no_shrink;
+    bool threaded;
+    /* jobs */
+    ksl_job job;
+    uint64_t seconds;          /* the built-in signal's length */
+    /* outputs */
+    const char *output;        /* -o */
+    const char *trace;
+    const char *sarif;
+    bool json;
+} cli_opts;
+
+/* Fill `o` for command `cmd` (a CMD_ bit) from argv[0, argc) (the command name excluded).
+ * 0, or -1 with a message in err ("unknown option '--x'", "--cpus 0: must be 1..64", ...). */
+int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_t errlen);
+/* The options of `cmd`, one per line with their help, for usage texts. */
+void cli_print_options(FILE *f, unsigned cmd);
+/* The CMD_ bit of a command name, or 0. */
+unsigned cli_command(const char *name);
+
+#endif

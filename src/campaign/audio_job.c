@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* One audio job end to end (see audio_job.h). */
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <kslab/wdk/wdm.h>
 
 #include "audio_job.h"
+#include "job_client.h"
 #include "job_run.h"
 
 /* Where the device sits in the port space, and its interrupt. */
@@ -42,41 +42,38 @@ typedef struct job_state {
     uint32_t nrecs;
     ksl_capture_sink captured;  /* capture: the IRPs' data, in order */
     ksl_pcm_sink captured_sink;
-    /* canceller */
-    KEVENT cancel_wake;
-    KSPIN_LOCK cancel_lock;
-    uint32_t cancel_queue[64];
-    uint32_t cancel_head, cancel_tail;
-    atomic_bool quit;   /* read by the canceller while the client sets it */
-    KEVENT quit_ev;     /* set with quit: the pauser stops at once, not after its next period */
-    /* state changes from the main and the pauser threads, at PASSIVE_LEVEL: a synchronization
-     * event used as a lock (a fast mutex would raise to APC_LEVEL) */
-    KEVENT state_mu;
+    ksl__job_client cl; /* the canceller, the pauser, the state lock */
     bool pin_open;
     bool stopped;       /* stop_after_irps: the pin went to STOP; the pauser leaves it there */
     char client_err[200];
 } job_state;
 
-static uint64_t mix(uint64_t x)
+/* The client's set_state (its lock held): the pin's state, unless it is closed or stopped for
+ * good. */
+static void pin_state(void *job, KSSTATE to)
 {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
+    job_state *js = job;
+    if (js->pin_open && !js->stopped)
+        ksl_wavepci_set_state(js->pin, to);
+}
+
+/* The client's cancel: IRP `i`, and say the canceller is done with it. */
+static void cancel_irp(void *job, uint32_t i)
+{
+    job_state *js = job;
+    IoCancelIrp(js->recs[i].irp);
+    KeSetEvent(&js->recs[i].cancel_done, IO_NO_INCREMENT, FALSE);
 }
 
 static void set_state(job_state *js, KSSTATE to)
 {
-    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
-    if (js->pin_open && !js->stopped)
-        ksl_wavepci_set_state(js->pin, to);
-    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    ksl__client_set_state(&js->cl, to);
 }
 
 /* stop_after_irps: step the pin down to STOP (the port cancels what is still queued). */
 static void stop_pin(job_state *js)
 {
-    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    ksl__client_lock(&js->cl);
     while (ksl_wavepci_get_state(js->pin) != KSSTATE_STOP)
         if (!NT_SUCCESS(ksl_wavepci_set_state(js->pin, (KSSTATE)(ksl_wavepci_get_state(js->pin) - 1)))) {
             ksl_report("K.driver-assert", __FILE__, __LINE__, "the pin refused to leave state %d",
@@ -84,7 +81,7 @@ static void stop_pin(job_state *js)
             break;
         }
     js->stopped = true;
-    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    ksl__client_unlock(&js->cl);
 }
 
 static void submit(job_state *js, uint32_t i)
@@ -99,63 +96,8 @@ static void submit(job_state *js, uint32_t i)
         memcpy(r->irp->UserBuffer, js->in + r->offset, r->len);
     r->submitted = true;
     ksl_wavepci_submit(js->pin, r->irp);
-    if (r->cancel) {
-        KIRQL old;
-        KeAcquireSpinLock(&js->cancel_lock, &old);
-        js->cancel_queue[js->cancel_tail++ % 64] = i;
-        KeReleaseSpinLock(&js->cancel_lock, old);
-        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
-    }
-}
-
-static void canceller(void *arg)
-{
-    job_state *js = arg;
-    for (;;) {
-        KeWaitForSingleObject(&js->cancel_wake, Executive, KernelMode, FALSE, NULL);
-        for (;;) {
-            KIRQL old;
-            KeAcquireSpinLock(&js->cancel_lock, &old);
-            bool have = js->cancel_head != js->cancel_tail;
-            uint32_t i = have ? js->cancel_queue[js->cancel_head++ % 64] : 0;
-            KeReleaseSpinLock(&js->cancel_lock, old);
-            if (!have)
-                break;
-            irp_rec *r = &js->recs[i];
-            /* somewhere inside the IRP's playing time, from the seed */
-            uint64_t us = mix(js->job->cfg.seed ^ (uint64_t)i * 0x100000001B3ull) % (js->job->irp_ms * 1000ull + 1);
-            LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
-            KeDelayExecutionThread(KernelMode, FALSE, &d);
-            IoCancelIrp(r->irp);
-            KeSetEvent(&r->cancel_done, IO_NO_INCREMENT, FALSE);
-        }
-        if (atomic_load(&js->quit))
-            return;
-    }
-}
-
-/* The client is done (or failed): wake the canceller and the pauser for good. */
-static void quit(job_state *js)
-{
-    atomic_store(&js->quit, true);
-    KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
-    KeSetEvent(&js->quit_ev, IO_NO_INCREMENT, FALSE);
-}
-
-static void pauser(void *arg)
-{
-    job_state *js = arg;
-    LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->pause_every_ms * 10000};
-    LARGE_INTEGER pause = {.QuadPart = -(LONGLONG)JOB_PAUSE_MS * 10000};
-    /* Sleeps wait on quit_ev, so that the run ends with the audio, not up to a period later. */
-    for (;;) {
-        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
-            return;
-        set_state(js, KSSTATE_PAUSE);
-        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &pause) == STATUS_SUCCESS)
-            return;
-        set_state(js, KSSTATE_RUN);
-    }
+    if (r->cancel)
+        ksl__client_pick(&js->cl, i);
 }
 
 static void client(void *arg)
@@ -166,7 +108,7 @@ static void client(void *arg)
     if (!NT_SUCCESS(st)) {
         snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
                  job->driver->name, (unsigned)st);
-        quit(js);
+        ksl__client_quit(&js->cl);
         return;
     }
     WAVEFORMATEX w = {WAVE_FORMAT_PCM, job->in->channels, job->in->rate, job->in->rate * job->in->channels * 2u,
@@ -178,7 +120,7 @@ static void client(void *arg)
                  job->capture ? "capture" : "play", (unsigned)job->in->channels, (unsigned)job->in->rate,
                  (unsigned)st);
         ksl_wavepci_stop(js->f);
-        quit(js);
+        ksl__client_quit(&js->cl);
         return;
     }
     js->pin_open = true;
@@ -216,11 +158,11 @@ static void client(void *arg)
         if (!stopped && next < js->nrecs)
             submit(js, next++);
     }
-    quit(js);
-    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    ksl__client_quit(&js->cl);
+    ksl__client_lock(&js->cl);
     ksl_wavepci_close(js->pin);
     js->pin_open = false;
-    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    ksl__client_unlock(&js->cl);
     ksl_wavepci_stop(js->f);
 }
 
@@ -345,14 +287,12 @@ int audio_job_run(const audio_job *job, audio_result *res)
     if (!f)
         goto out;
     js.f = f;
-    KeInitializeEvent(&js.cancel_wake, SynchronizationEvent, FALSE);
-    KeInitializeEvent(&js.quit_ev, NotificationEvent, FALSE);
-    KeInitializeSpinLock(&js.cancel_lock);
-    KeInitializeEvent(&js.state_mu, SynchronizationEvent, TRUE);
+    js.cl = (ksl__job_client){.seed = job->cfg.seed, .cancel_window_us = job->irp_ms * 1000u,
+                              .pause_every_ms = job->pause_every_ms, .churner_name = "pauser", .job = &js,
+                              .cancel = cancel_irp, .set_state = pin_state};
+    ksl__client_init(&js.cl);
     ksl_thread_create(e, "client", client, &js);
-    ksl_thread_create(e, "canceller", canceller, &js);
-    if (job->pause_every_ms)
-        ksl_thread_create(e, "pauser", pauser, &js);
+    ksl__client_threads(&js.cl, e);
     int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
                             &res->choices, &res->nchoices);
     res->irps = calloc(js.nrecs ? js.nrecs : 1, sizeof *res->irps);

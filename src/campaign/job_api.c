@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* One job (ksl_run_job) and the replay of a token (ksl_replay): see <kslab/campaign.h>. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +50,33 @@ void ksl_replay_opts_default(ksl_replay_opts *o)
     ksl_run_opts_default(&o->run);
 }
 
+/* True for a finding whose run did not finish (no events, no second run to record them). */
+static bool ended(const char *rule)
+{
+    return strcmp(rule, "K.driver-crash") == 0 || strcmp(rule, "K.driver-exit") == 0 || strcmp(rule, "K.hang") == 0;
+}
+
+/* The events of a finding: those its run recorded, else those of one more run that records them
+ * (recording costs time, so a clean run never pays for it). */
+static void finding_events(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, ksl_result_finding *f,
+                           const ksl__outcome *out)
+{
+    if (out->nevents) {
+        ksl__finding_events(f, out->events, out->nevents);
+        return;
+    }
+    if (rq->cfg.engine != KSL_ENGINE_DETERMINISTIC || ended(out->finding.rule))
+        return;
+    ksl__request rec = *rq;
+    rec.flags = (rq->flags & ~(uint32_t)KSL__RQ_KEEP_OUTPUT) | KSL__RQ_RECORD;
+    ksl__outcome o;
+    if (ksl__run_once(run, &rec, input, false, &o) != 0)
+        return;
+    if (o.rc == 1 && strcmp(o.finding.rule, out->finding.rule) == 0)
+        ksl__finding_events(f, o.events, o.nevents);
+    ksl__outcome_free(&o);
+}
+
 /* Run `rq` once and put its outcome in the result: the job's counters, and its finding with a
  * token (`token`, or one made for `scenario`/`job` when NULL). */
 static void run_and_report(ksl__run *run, ksl__request *rq, const ksl_pcm *input, const char *what,
@@ -58,6 +84,8 @@ static void run_and_report(ksl__run *run, ksl__request *rq, const ksl_pcm *input
 {
     ksl_result *r = run->r;
     ksl__outcome out;
+    if (run->o->trace_path)
+        rq->flags |= KSL__RQ_RECORD; /* the trace's recorder keeps the last events too */
     if (ksl__run_once(run, rq, input, true, &out) != 0)
         return;
     if (out.rc == 2 || out.rc == -1) {
@@ -80,11 +108,11 @@ static void run_and_report(ksl__run *run, ksl__request *rq, const ksl_pcm *input
             ksl__result_error(r, "out of memory");
         } else {
             f->shrink = (ksl_shrink_info){out.steps, out.steps, 0, 0, 0};
-            ksl__finding_events(f, out.events, out.nevents);
             if (token)
                 f->token = strdup(token);
             else if (rq->cfg.engine == KSL_ENGINE_DETERMINISTIC)
                 f->token = ksl__run_token(run, scenario, job, &rq->cfg, false, NULL, 0, input_hash);
+            finding_events(run, rq, input, f, &out);
             if (run->o->on_finding)
                 run->o->on_finding(run->o->user, f);
         }
@@ -130,7 +158,7 @@ ksl_result *ksl_run_job(const ksl_job_opts *o)
         ksl__request rq = {.type = KSL__RQ_EXEC, .scenario = -1, .job = job, .cfg = o->run.cfg};
         rq.cfg.choices = NULL;
         rq.cfg.nchoices = 0;
-        rq.flags = KSL__RQ_RECORD | (o->keep_output ? KSL__RQ_KEEP_OUTPUT : 0) | (o->input ? KSL__RQ_INPUT : 0);
+        rq.flags = (o->keep_output ? KSL__RQ_KEEP_OUTPUT : 0) | (o->input ? KSL__RQ_INPUT : 0);
         char scenario[32];
         snprintf(scenario, sizeof scenario, "job/%s", job_command(job.kind));
         run_and_report(&run, &rq, o->input, job_command(job.kind), scenario, &job, input_hash, NULL);
@@ -177,20 +205,6 @@ static int token_target(const ksl_token *t, ksl_result *r, int32_t *scenario, ks
     return -1;
 }
 
-static void warn(ksl_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void warn(ksl_result *r, const char *fmt, ...)
-{
-    if (r->warning)
-        return;
-    char buf[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    r->warning = ksl__text(buf);
-}
-
 ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
 {
     ksl_result *r = ksl__result_new("replay");
@@ -233,16 +247,16 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
     if (ksl__run_begin(&run, r, &ro, driver_arg, kind) != 0)
         goto out;
     if (!demo && run.drv.plugin && run.drv.hash != t.driver_hash)
-        warn(r,
+        ksl__result_warn(r,
              "the driver plugin '%s' is not the file the token was made with (hash %016llx; the token's, from '%s', is "
              "%016llx): the replay may not reproduce",
              driver_arg, (unsigned long long)run.drv.hash, t.driver_file[0] ? t.driver_file : "a built-in driver",
              (unsigned long long)t.driver_hash);
     else if (!demo && strcmp(run.drv.name, t.driver) != 0)
-        warn(r, "the driver '%s' is not the one the token was made with ('%s'): the replay may not reproduce",
+        ksl__result_warn(r, "the driver '%s' is not the one the token was made with ('%s'): the replay may not reproduce",
              run.drv.name, t.driver);
     if (o->input && t.input_hash && ksl__pcm_hash(o->input) != t.input_hash)
-        warn(r, "the input is not the one the token was made with (hash %016llx; the token's is %016llx): the "
+        ksl__result_warn(r, "the input is not the one the token was made with (hash %016llx; the token's is %016llx): the "
                 "replay may not reproduce", (unsigned long long)ksl__pcm_hash(o->input),
              (unsigned long long)t.input_hash);
     if (o->input && scenario < 0) {
@@ -251,7 +265,7 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
         job.frames = o->input->frames;
     }
     ksl__request rq = {.type = KSL__RQ_EXEC, .scenario = scenario, .job = job, .cfg = t.cfg};
-    rq.flags = KSL__RQ_RECORD | (o->input && scenario < 0 ? KSL__RQ_INPUT : 0);
+    rq.flags = o->input && scenario < 0 ? KSL__RQ_INPUT : 0;
     r->config = t.cfg;
     r->config.choices = NULL;
     r->config.nchoices = 0;

@@ -30,17 +30,31 @@ ksl_result *ksl__result_new(const char *command)
     return r;
 }
 
-void ksl__result_error(ksl_result *r, const char *fmt, ...)
+/* Set *slot to the formatted text unless it is set already. */
+static void first_text(char **slot, const char *fmt, va_list ap)
 {
-    if (r->error)
+    if (*slot)
         return;
     char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    *slot = ksl__text(buf);
+}
+
+void ksl__result_error(ksl_result *r, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    first_text(&r->error, fmt, ap);
     va_end(ap);
-    r->error = ksl__text(buf);
     r->verdict = KSL_VERDICT_ERROR;
+}
+
+void ksl__result_warn(ksl_result *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    first_text(&r->warning, fmt, ap);
+    va_end(ap);
 }
 
 static void replace(char **dst, const char *s)

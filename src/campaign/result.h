@@ -12,6 +12,8 @@
 ksl_result *ksl__result_new(const char *command);
 /* The run could not be made: verdict ERROR with this message (the first error is kept). */
 void ksl__result_error(ksl_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Something the user should know that did not stop the run (the first one is kept). */
+void ksl__result_warn(ksl_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record the driver the run used (`arg` as the user gave it). */
 void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg);
 /* A new finding from an outcome (rc 1): its strings cleaned to UTF-8, its events, the driver's

@@ -201,11 +201,8 @@ int ksl__run_once(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, b
         ksl__result_error(run->r, "cannot write the trace '%s': %s", run->o->trace_path, out->trace_err);
     } else if (!finished) {
         ksl__afile_abort(&tf);
-        if (out->rc == 1 && !run->r->warning) {
-            char w[256];
-            snprintf(w, sizeof w, "no trace written for %s: the run does not finish", out->finding.rule);
-            run->r->warning = strdup(w);
-        }
+        if (out->rc == 1)
+            ksl__result_warn(run->r, "no trace written for %s: the run does not finish", out->finding.rule);
     } else if (ksl__afile_commit(&tf, err, sizeof err) != 0) {
         ksl__result_error(run->r, "%s", err);
     }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* One streaming job end to end through the stream class (see stream_job.h). */
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +12,11 @@
 #include <kslab/wdk/wdm.h>
 #include <stream_refs.h>
 
+#include "job_client.h"
 #include "job_run.h"
 #include "stream_job.h"
 
-#define PAUSE_MS 1
 #define CANCEL_WINDOW_US 3000u /* a picked SRB is cancelled within this long after its submission */
-#define CQ 256u
 
 typedef struct srb_rec {
     PHW_STREAM_REQUEST_BLOCK srb;
@@ -36,25 +34,10 @@ typedef struct job_state {
     srb_rec *recs;
     ksl_frame_seq seq;
     uint64_t unpicked_not_ok;
-    /* canceller */
-    KEVENT cancel_wake;
-    KSPIN_LOCK cancel_lock;
-    uint32_t cancel_queue[CQ];
-    uint32_t cancel_head, cancel_tail;
-    atomic_bool quit;
-    KEVENT quit_ev, started, churner_done;
-    KEVENT state_mu;     /* state changes of the reader and the churner (PASSIVE_LEVEL) */
+    ksl__job_client cl;  /* the canceller, the churner, the state lock */
     bool pin_open;
     char client_err[200];
 } job_state;
-
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
 
 uint32_t stream_job_magic(const ksl_stream_driver *driver)
 {
@@ -71,62 +54,25 @@ uint32_t stream_job_magic(const ksl_stream_driver *driver)
     return 0;
 }
 
-static void set_state(job_state *js, KSSTATE to)
+/* The client's set_state (its lock held): the stream's state while it is open. */
+static void pin_state(void *job, KSSTATE to)
 {
-    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    job_state *js = job;
     if (js->pin_open)
         ksl_stream_set_state(js->pin, to);
-    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
 }
 
-static void quit(job_state *js)
+/* The client's cancel: SRB `i`, and say the canceller is done with it. */
+static void cancel_srb(void *job, uint32_t i)
 {
-    atomic_store(&js->quit, true);
-    KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
-    KeSetEvent(&js->quit_ev, IO_NO_INCREMENT, FALSE);
-    KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
+    job_state *js = job;
+    ksl_stream_srb_cancel(js->recs[i].srb);
+    KeSetEvent(&js->recs[i].cancel_done, IO_NO_INCREMENT, FALSE);
 }
 
-static void canceller(void *arg)
+static void set_state(job_state *js, KSSTATE to)
 {
-    job_state *js = arg;
-    for (;;) {
-        KeWaitForSingleObject(&js->cancel_wake, Executive, KernelMode, FALSE, NULL);
-        for (;;) {
-            KIRQL old;
-            KeAcquireSpinLock(&js->cancel_lock, &old);
-            bool have = js->cancel_head != js->cancel_tail;
-            uint32_t i = have ? js->cancel_queue[js->cancel_head++ % CQ] : 0;
-            KeReleaseSpinLock(&js->cancel_lock, old);
-            if (!have)
-                break;
-            srb_rec *r = &js->recs[i];
-            uint64_t us = mix(js->job->cfg.seed ^ (uint64_t)i * 0x100000001B3ull) % (CANCEL_WINDOW_US + 1);
-            LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
-            KeDelayExecutionThread(KernelMode, FALSE, &d);
-            ksl_stream_srb_cancel(r->srb);
-            KeSetEvent(&r->cancel_done, IO_NO_INCREMENT, FALSE);
-        }
-        if (atomic_load(&js->quit))
-            return;
-    }
-}
-
-static void churner(void *arg)
-{
-    job_state *js = arg;
-    LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->pause_every_ms * 10000};
-    LARGE_INTEGER pause = {.QuadPart = -(LONGLONG)PAUSE_MS * 10000};
-    KeWaitForSingleObject(&js->started, Executive, KernelMode, FALSE, NULL);
-    for (;;) {
-        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
-            break;
-        set_state(js, KSSTATE_PAUSE);
-        if (KeWaitForSingleObject(&js->quit_ev, Executive, KernelMode, FALSE, &pause) == STATUS_SUCCESS)
-            break;
-        set_state(js, KSSTATE_RUN);
-    }
-    KeSetEvent(&js->churner_done, IO_NO_INCREMENT, FALSE);
+    ksl__client_set_state(&js->cl, to);
 }
 
 static bool submit(job_state *js, uint32_t i)
@@ -143,11 +89,7 @@ static bool submit(job_state *js, uint32_t i)
      * nothing to cancel. */
     if (r->cancel) {
         js->res->srbs_picked++;
-        KIRQL old;
-        KeAcquireSpinLock(&js->cancel_lock, &old);
-        js->cancel_queue[js->cancel_tail++ % CQ] = i;
-        KeReleaseSpinLock(&js->cancel_lock, old);
-        KeSetEvent(&js->cancel_wake, IO_NO_INCREMENT, FALSE);
+        ksl__client_pick(&js->cl, i);
     }
     NTSTATUS st = ksl_stream_srb_submit(r->srb);
     r->submitted = true;
@@ -222,7 +164,7 @@ static void reader(void *arg)
     if (!NT_SUCCESS(st)) {
         snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
                  job->driver->name, (unsigned)st);
-        quit(js);
+        ksl__client_quit(&js->cl);
         return;
     }
     st = ksl_stream_open(js->a, 0, NULL, &js->pin);
@@ -230,7 +172,7 @@ static void reader(void *arg)
         snprintf(js->client_err, sizeof js->client_err, "driver '%s' did not open its stream 0: NTSTATUS 0x%08X",
                  job->driver->name, (unsigned)st);
         ksl_stream_stop(js->a);
-        quit(js);
+        ksl__client_quit(&js->cl);
         return;
     }
     js->pin_open = true;
@@ -241,7 +183,7 @@ static void reader(void *arg)
     while (ok && next < job->frames && next < job->in_flight)
         ok = submit(js, next++);
     set_state(js, KSSTATE_RUN);
-    KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
+    ksl__client_started(&js->cl);
     int64_t wait = (int64_t)job->wait_ms * 10000;
     while (done < next && !(job->close_after && done >= job->close_after)) {
         srb_rec *r = &js->recs[done];
@@ -265,14 +207,13 @@ static void reader(void *arg)
         if (ok && next < job->frames)
             ok = submit(js, next++);
     }
-    quit(js);
-    if (job->pause_every_ms)
-        KeWaitForSingleObject(&js->churner_done, Executive, KernelMode, FALSE, NULL);
+    ksl__client_quit(&js->cl);
+    ksl__client_wait_churner(&js->cl);
     set_state(js, KSSTATE_STOP);
-    KeWaitForSingleObject(&js->state_mu, Executive, KernelMode, FALSE, NULL);
+    ksl__client_lock(&js->cl);
     ksl_stream_close(js->pin);
     js->pin_open = false;
-    KeSetEvent(&js->state_mu, IO_NO_INCREMENT, FALSE);
+    ksl__client_unlock(&js->cl);
     for (; done < next; done++) /* close_after: what was outstanding at the close */
         closed_outstanding(js, &js->recs[done]);
     st = ksl_stream_stop(js->a);
@@ -403,16 +344,12 @@ int stream_job_run(const stream_job *job, stream_result *res)
         goto out;
     }
     js.a = a;
-    KeInitializeEvent(&js.cancel_wake, SynchronizationEvent, FALSE);
-    KeInitializeEvent(&js.quit_ev, NotificationEvent, FALSE);
-    KeInitializeEvent(&js.started, NotificationEvent, FALSE);
-    KeInitializeEvent(&js.churner_done, NotificationEvent, FALSE);
-    KeInitializeSpinLock(&js.cancel_lock);
-    KeInitializeEvent(&js.state_mu, SynchronizationEvent, TRUE);
+    js.cl = (ksl__job_client){.seed = job->cfg.seed, .cancel_window_us = CANCEL_WINDOW_US,
+                              .pause_every_ms = job->pause_every_ms, .churner_name = "churner", .gated = true,
+                              .job = &js, .cancel = cancel_srb, .set_state = pin_state};
+    ksl__client_init(&js.cl);
     ksl_thread_create(e, "reader", reader, &js);
-    ksl_thread_create(e, "canceller", canceller, &js);
-    if (job->pause_every_ms)
-        ksl_thread_create(e, "churner", churner, &js);
+    ksl__client_threads(&js.cl, e);
     int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
                             &res->choices, &res->nchoices);
     ksl_stream_get_stats(a, &res->cls);

@@ -235,19 +235,14 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         if (rc == 0) {
             if (o.rc == 1 && strcmp(o.finding.rule, rule) == 0)
                 ksl__finding_events(rf, o.events, o.nevents);
-            else if (!run->r->warning) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "the replay for the report did not reproduce %s (got %s)", rule,
-                         o.rc == 1 ? o.finding.rule : "a clean run");
-                run->r->warning = strdup(msg);
-            }
+            else
+                ksl__result_warn(run->r, "the replay for the report did not reproduce %s (got %s)", rule,
+                                 o.rc == 1 ? o.finding.rule : "a clean run");
             ksl__outcome_free(&o);
         }
-    } else if (run->o->trace_path && !run->r->warning) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "no trace written for %s: %s", rule,
-                 det ? "the run does not finish" : "threaded runs do not replay");
-        run->r->warning = strdup(msg);
+    } else if (run->o->trace_path) {
+        ksl__result_warn(run->r, "no trace written for %s: %s", rule,
+                         det ? "the run does not finish" : "threaded runs do not replay");
     }
     if (run->o->on_finding)
         run->o->on_finding(run->o->user, rf);

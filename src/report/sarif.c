@@ -36,6 +36,7 @@
 
 #include "../util/afile.h"
 #include "jsonw.h"
+#include "recorder.h"
 
 #define URI_MAX 2048
 
@@ -192,26 +193,13 @@ static site finding_site(const ksl_result_finding *f, const char *driver_file, b
     return (site){driver_file && driver_file[0] ? driver_file : NULL, 0};
 }
 
-static const char *category(const char *what)
-{
-    if (!what)
-        return "other";
-    if (strstr(what, "spin lock") || strstr(what, "mutex") || strcmp(what, "synchronize with interrupt") == 0)
-        return "lock";
-    if (strncmp(what, "register ", 9) == 0)
-        return "register";
-    if (strstr(what, "::"))
-        return "port";
-    return "other";
-}
-
 static json_t *kinds_of(const ksl_run_event *e)
 {
     if (e->phase == 'B')
         return json_pack("[s]", "enter");
     if (e->phase == 'E')
         return json_pack("[s]", "exit");
-    const char *cat = category(e->what);
+    const char *cat = recorder_category(e->what);
     if (strcmp(cat, "lock") == 0)
         return strstr(e->what, "release") ? json_pack("[s,s]", "release", "lock")
                : strstr(e->what, "acquire") ? json_pack("[s,s]", "acquire", "lock")

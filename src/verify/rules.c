@@ -40,7 +40,11 @@ static const ksl_rule rules[] = {
     {"K.deadlock", "kernel", "the engine", "no context can run while client threads wait: the wait-for picture is reported"},
     {"K.driver-crash", "kernel", "a bug check in the driver",
      "the driver crashed (a fatal signal: NULL dereference, abort, ...): the execution's worker process died"},
-    {"K.hang", "kernel", "the engine", "the run exceeded its bound of scheduling points (livelock, interrupt storm, endless loop)"},
+    {"K.driver-exit", "kernel", "a driver must never end its process (the host's bug check)",
+     "the driver called exit() or _exit(): the execution's worker process ended while the driver ran"},
+    {"K.hang", "kernel", "the engine",
+     "the run exceeded its bound of scheduling points, or its wall time without one (livelock, interrupt storm, "
+     "endless loop)"},
     {"W1.double-release", "W1", "the WavePci port's ownership ledger", "ReleaseMapping of a mapping already released"},
     {"W1.release-out-of-order", "W1", "IPortWavePciStream::ReleaseMapping documentation",
      "a mapping released while one acquired before it is still held"},

@@ -1771,6 +1771,7 @@ static const char *const tested_rules[] = {
     "K.deadlock",
     "K.hang",
     "K.driver-crash", /* needs a process to die: tests/buggy (crash.patch) through kslab stress */
+    "K.driver-exit",  /* the same: tests/misbehave (exit) through every command */
 };
 
 static void test_catalog_covered(void **state)

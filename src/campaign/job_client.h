@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the client side of every job (audio_job.c, stream_job.c) shares, in the engine's client
+ * threads at PASSIVE_LEVEL: a canceller thread that cancels the items (IRPs, SRBs) picked for
+ * cancellation each at a seeded moment after it was handed over, a churner thread that pauses
+ * the pin for 1 ms every period, a lock that serializes the pin's state changes between the
+ * threads (a synchronization event: a fast mutex would raise to APC_LEVEL), and the quit signal
+ * that ends them.  Kernel calls, so scheduling points: the deterministic engine explores them.
+ */
+#ifndef KSLAB_CAMPAIGN_JOB_CLIENT_H
+#define KSLAB_CAMPAIGN_JOB_CLIENT_H
+
+#include <stdatomic.h>
+
+#include <kslab/wdk/wdm.h>
+#include <kslab/wdk/ks.h>
+
+#define KSL__CLIENT_QUEUE 256u /* items picked and not yet cancelled, at most */
+
+typedef struct ksl__job_client {
+    /* Set by the job before ksl__client_init. */
+    uint64_t seed;
+    uint32_t cancel_window_us;  /* a picked item is cancelled up to this long after it is queued */
+    uint32_t pause_every_ms;    /* 0: no churner */
+    const char *churner_name;   /* its thread's name */
+    bool gated;                 /* the churner waits for ksl__client_started, and says when it is done */
+    void *job;
+    void (*cancel)(void *job, uint32_t item);        /* cancel item `item` (IoCancelIrp, ...) */
+    void (*set_state)(void *job, KSSTATE state);     /* change the pin's state; the lock is held */
+    /* The client's. */
+    KEVENT cancel_wake;
+    KSPIN_LOCK cancel_lock;
+    uint32_t queue[KSL__CLIENT_QUEUE];
+    uint32_t head, tail;
+    atomic_bool quit;           /* read by the canceller while the client sets it */
+    KEVENT quit_ev;             /* set with quit: the churner stops at once, not after its period */
+    KEVENT started, churner_done;
+    KEVENT state_mu;
+} ksl__job_client;
+
+/* Initialize the objects (host code, before the run). */
+void ksl__client_init(ksl__job_client *c);
+/* Create the canceller and (pause_every_ms) the churner threads (host code, before the run). */
+void ksl__client_threads(ksl__job_client *c, ksl_engine *e);
+/* Hand item `item` to the canceller.  PASSIVE_LEVEL. */
+void ksl__client_pick(ksl__job_client *c, uint32_t item);
+/* Change the pin's state under the lock.  PASSIVE_LEVEL. */
+void ksl__client_set_state(ksl__job_client *c, KSSTATE state);
+/* Take / drop the state lock (to open or close the pin meanwhile).  PASSIVE_LEVEL. */
+void ksl__client_lock(ksl__job_client *c);
+void ksl__client_unlock(ksl__job_client *c);
+/* The pin runs: a gated churner may start.  PASSIVE_LEVEL. */
+void ksl__client_started(ksl__job_client *c);
+/* The job is done (or failed): wake the canceller and the churner for good.  PASSIVE_LEVEL. */
+void ksl__client_quit(ksl__job_client *c);
+/* Wait until a gated churner has stopped.  PASSIVE_LEVEL. */
+void ksl__client_wait_churner(ksl__job_client *c);
+/* A 64-bit mix of x (splitmix64's finalizer): the seeded moments and data. */
+uint64_t ksl__mix(uint64_t x);
+
+#endif

@@ -1,15 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device-model hook.  A device is a participant in virtual time: it exposes registers at a
- * port range (each access is a scheduling point and costs the virtual time the device declares),
- * schedules events of its own on the virtual clock, and drives interrupt lines.
+ * Device models: the simulated hardware a driver runs on, public so that a user's own device
+ * model can be written on it and loaded as a plugin beside the driver (`--device PATH.so`,
+ * KSLAB_DEVICE_PLUGIN in <kslab/plugin.h>).  The built-in AC'97, fifocap, polldev and lowerbus
+ * models are written on this API.
+ *
+ * A device is a participant in virtual time:
+ *  - registers: it attaches port ranges to the engine (ksl_device_attach); every driver access
+ *    (READ_PORT_ULONG...) is a scheduling point that costs the CPU the time the device declares
+ *    (ksl_device_ops.access_cost_ns) and reaches its read / write callbacks;
+ *  - time: it schedules events of its own on the virtual clock (ksl_device_schedule) and gets
+ *    them in its event callback;
+ *  - interrupts: it drives level-triggered interrupt lines (ksl_irq_line_set);
+ *  - DMA: it reads and writes simulated physical memory only through ksl_physmem_dma_read /
+ *    ksl_physmem_dma_write (<kslab/hw/physmem.h>), which the WavePci port's mapping ledger
+ *    checks;
+ *  - faults: it may name faults it can be made to show (a lost interrupt, a FIFO error) and take
+ *    them through its model's inject hook.
  *
  * Device callbacks run "in hardware": outside every virtual CPU, atomically with respect to the
- * schedule.  They must not call scheduling-point functions.
+ * schedule.  They must not call scheduling-point functions; they may call ksl_report.
  */
 #ifndef KSLAB_DEVICE_H
 #define KSLAB_DEVICE_H
 
+#include <kslab/audio.h>
+#include <kslab/hw/physmem.h>
 #include <kslab/ke.h>
 
 #ifdef __cplusplus
@@ -35,7 +51,8 @@ typedef struct ksl_device_ops {
 
 /*
  * Attach a device to `e` at port addresses [base, base + size).  Returns NULL when the range
- * overlaps another device.  Outside a run; not a scheduling point.
+ * overlaps another device.  A size of 0 attaches a device without registers (events only; a
+ * lower bus, a fault injector).  Host code, outside a run; not a scheduling point.
  */
 ksl_device *ksl_device_attach(ksl_engine *e, const ksl_device_ops *ops, void *dev, uintptr_t base,
                               uint32_t size);
@@ -68,6 +85,82 @@ void ksl_device_unschedule(ksl_device *d, uint64_t cookie);
 void ksl_irq_line_set(ksl_engine *e, uint32_t line, bool asserted);
 /* Current virtual time of the engine (for device code). */
 uint64_t ksl_engine_now(const ksl_engine *e);
+
+/* ---- device models: what a job puts a driver on -------------------------------------------- */
+
+#define KSL_DEVICE_MODEL_VERSION 1u
+
+/* What a job does with a device's data. */
+typedef enum ksl_device_class {
+    KSL_DEVICE_AUDIO = 1,  /* a WavePci driver's device: plays into a sink, captures from a source;
+                            * the audio job checks the samples bit for bit */
+    KSL_DEVICE_FRAMES = 2, /* a stream class minidriver's device: produces frames of
+                            * <kslab/hw/frame.h> (its magic, the low 32 bits of the seed it was
+                            * given) that the stream job checks bit for bit */
+} ksl_device_class;
+
+/* What a job gives a new instance of a model. */
+typedef struct ksl_device_env {
+    ksl_engine *engine;
+    ksl_physmem *memory;           /* simulated physical memory, for DMA */
+    uint64_t seed;                 /* the run's seed: the data (frames) and any timing it draws */
+    uintptr_t port_base;           /* where its port ranges go: [port_base, port_base + 64 KiB) is free */
+    uint32_t irq_line;             /* the interrupt line it may drive, and the DIRQL the driver gets */
+    uint8_t irql;
+    const ksl_pcm_sink *sink;      /* KSL_DEVICE_AUDIO: where played samples go (NULL: nowhere) */
+    const ksl_pcm_source *source;  /* KSL_DEVICE_AUDIO: what the microphone hears (NULL: silence) */
+    uint32_t requests_in_flight;   /* KSL_DEVICE_FRAMES: reads the job keeps outstanding */
+} ksl_device_env;
+
+#define KSL_DEVICE_MAX_RANGES 4
+
+/* What an instance occupies: the driver's resources (its resource list, or
+ * PORT_CONFIGURATION_INFORMATION). */
+typedef struct ksl_device_resources {
+    struct {
+        uintptr_t base;
+        uint32_t size;
+    } ports[KSL_DEVICE_MAX_RANGES]; /* in the order the driver finds them */
+    uint32_t nports;
+    bool has_interrupt;
+    uint32_t irq_line;
+    uint8_t irql;
+    void *lower_device;            /* a device a bus-type stream minidriver reaches through its
+                                    * lower device object (<kslab/stream.h>), or NULL */
+} ksl_device_resources;
+
+/* One named count of an instance, for reports ("interrupts", "frames", "dropped", ...). */
+typedef struct ksl_device_counter {
+    const char *name;
+    uint64_t value;
+} ksl_device_counter;
+
+typedef struct ksl_device_model {
+    uint32_t version;              /* KSL_DEVICE_MODEL_VERSION */
+    const char *name;              /* what a driver names as its device ("ac97", "fifocap", ...) */
+    const char *description;       /* one line */
+    ksl_device_class cls;
+    uint32_t frame_magic;          /* KSL_DEVICE_FRAMES: the magic of its frames */
+    /* A new instance in `env`, attached to the engine, its resources in *res.  NULL with `err`
+     * filled when it cannot be made.  Host code, before the run. */
+    void *(*create)(const ksl_device_env *env, ksl_device_resources *res, char *err, size_t errlen);
+    /* Free an instance (after the run; the engine may already be gone).  Host code. */
+    void (*destroy)(void *dev);
+    /* Its counters after the run (up to `max` into out; returns how many); NULL: none.  Host
+     * code, while the engine still exists. */
+    uint32_t (*counters)(void *dev, ksl_device_counter *out, uint32_t max);
+    /* The faults it can be made to show (NULL-terminated names; NULL: none), and the hook that
+     * shows one: called in device context, returns false for a fault it does not know. */
+    const char *const *faults;
+    bool (*inject)(void *dev, const char *fault, uint64_t arg);
+} ksl_device_model;
+
+/* The built-in model named `name`, or NULL.  Any context. */
+const ksl_device_model *ksl_device_model_find(const char *name);
+/* The built-in models: "ac97" (audio), "fifocap", "polldev", "lowerbus" (frames).  Any context. */
+const ksl_device_model *const *ksl_device_models(size_t *n);
+/* The value of an instance's counter `name` (0 when it has none).  Host code. */
+uint64_t ksl_device_counter_of(const ksl_device_model *m, void *dev, const char *name);
 
 #ifdef __cplusplus
 }

@@ -13,8 +13,8 @@
  *     KSLAB_WAVEPCI_PLUGIN(my_driver)
  *
  * Build it against the installed headers: cc -shared -o mydrv.so mydrv.c $(pkg-config --cflags
- * --libs kslab).  The plugin does not link a copy of kslab: every kslab symbol it uses is
- * resolved in the kslab executable that loads it.
+ * --libs kslab).  The plugin links libkslab.so (it does not carry a copy of kslab); kslab loads it
+ * only in its worker processes.
  *
  * A stream class minidriver plugin is the same with a ksl_stream_driver (<kslab/wdk/strmini.h>)
  * and KSLAB_STREAM_PLUGIN(my_driver); `kslab stream` runs it, `kslab play` refuses it (and the
@@ -27,6 +27,7 @@
 #ifndef KSLAB_PLUGIN_H
 #define KSLAB_PLUGIN_H
 
+#include <kslab/device.h>
 #include <kslab/wdk/portcls.h>
 #include <kslab/wdk/strmini.h>
 
@@ -34,16 +35,17 @@
 extern "C" {
 #endif
 
-#define KSL_PLUGIN_ABI_VERSION 1u
+#define KSL_PLUGIN_ABI_VERSION 2u /* 2: device models (<kslab/device.h>), libkslab.so */
 #define KSL_PLUGIN_ENTRY_NAME "kslab_plugin"
 
-enum ksl_plugin_kind { KSL_PLUGIN_WAVEPCI = 1, KSL_PLUGIN_STREAM = 2 };
+enum ksl_plugin_kind { KSL_PLUGIN_WAVEPCI = 1, KSL_PLUGIN_STREAM = 2, KSL_PLUGIN_DEVICE = 3 };
 
 typedef struct ksl_plugin {
     uint32_t abi_version;  /* KSL_PLUGIN_ABI_VERSION of the headers it was built with */
     uint32_t kind;         /* enum ksl_plugin_kind */
     const void *driver;    /* KSL_PLUGIN_WAVEPCI: const ksl_wavepci_driver *;
-                            * KSL_PLUGIN_STREAM: const ksl_stream_driver * */
+                            * KSL_PLUGIN_STREAM: const ksl_stream_driver *;
+                            * KSL_PLUGIN_DEVICE: const ksl_device_model * */
 } ksl_plugin;
 
 typedef const ksl_plugin *ksl_plugin_entry_fn(void);
@@ -64,6 +66,17 @@ typedef const ksl_plugin *ksl_plugin_entry_fn(void);
     const ksl_plugin *kslab_plugin(void)                                                              \
     {                                                                                                 \
         static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_STREAM, &(driver_object)}; \
+        return &plugin_;                                                                              \
+    }
+
+/* Define the entry point of a device-model plugin (`kslab ... --device x.so`): a model of
+ * <kslab/device.h> the driver runs on instead of a built-in one; the driver names it by the
+ * model's name.  Use once, at file scope. */
+#define KSLAB_DEVICE_PLUGIN(model_object)                                                             \
+    const ksl_plugin *kslab_plugin(void);                                                             \
+    const ksl_plugin *kslab_plugin(void)                                                              \
+    {                                                                                                 \
+        static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_DEVICE, &(model_object)}; \
         return &plugin_;                                                                              \
     }
 

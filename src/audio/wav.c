@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * WAV files through libsndfile: 16-bit PCM only, read whole into memory, its RIFF structure
- * checked (riff.h) before libsndfile parses it from there (virtual I/O); written into memory by
- * libsndfile, then to the file atomically (util/afile.h).
+ * (riff.h) and its format checked, then rebuilt as the plainest WAV file (the header, 'fmt ',
+ * 'data' with its exact length) that libsndfile parses from memory (virtual I/O): libsndfile
+ * never sees a chunk kslab did not check.  Written into memory by libsndfile, then to the file
+ * atomically (util/afile.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,12 @@
 #include "riff.h"
 
 #define WAV_MAX_CHANNELS 8u
+#define WAV_MAX_RATE 768000u           /* the highest sample rate kslab reads */
+#define WAV_FORMAT_PCM 0x0001u
+#define WAV_FORMAT_IEEE_FLOAT 0x0003u
+#define WAV_FORMAT_EXTENSIBLE 0xFFFEu
+#define WAV_FMT_EXTENSIBLE_LEN 40u     /* WAVEFORMATEXTENSIBLE's size */
+#define WAV_FMT_SUBFORMAT 24u          /* offset of its sub-format GUID */
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -117,26 +125,6 @@ static void sf_reason(const char *msg, char *buf, size_t len)
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-/* "16-bit PCM", "32-bit float data", ...: what a subtype holds, in the words of the messages. */
-static void describe_subtype(int subtype, char *buf, size_t len)
-{
-    switch (subtype) {
-    case SF_FORMAT_PCM_S8:
-    case SF_FORMAT_PCM_U8: snprintf(buf, len, "8-bit PCM"); return;
-    case SF_FORMAT_PCM_16: snprintf(buf, len, "16-bit PCM"); return;
-    case SF_FORMAT_PCM_24: snprintf(buf, len, "24-bit PCM"); return;
-    case SF_FORMAT_PCM_32: snprintf(buf, len, "32-bit PCM"); return;
-    case SF_FORMAT_FLOAT: snprintf(buf, len, "32-bit float data"); return;
-    case SF_FORMAT_DOUBLE: snprintf(buf, len, "64-bit float data"); return;
-    default: break;
-    }
-    SF_FORMAT_INFO fi = {.format = subtype};
-    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.name)
-        snprintf(buf, len, "%s data", fi.name);
-    else
-        snprintf(buf, len, "data of format 0x%04x", (unsigned)subtype);
-}
-
 /* A file that is not RIFF/WAVE: what it looks like, from its first bytes (libsndfile's parsers of
  * other formats never see untrusted input). */
 static void describe_other(const uint8_t *d, size_t n, char *buf, size_t len)
@@ -166,30 +154,85 @@ static void describe_other(const uint8_t *d, size_t n, char *buf, size_t len)
         snprintf(buf, len, "no RIFF header at byte 0");
 }
 
-/* Check what libsndfile found against what kslab plays; 0 or -1 with err filled. */
-static int check_info(const char *name, const SF_INFO *info, char *err, size_t errlen)
+static uint16_t le16(const uint8_t *p)
 {
-    int major = info->format & SF_FORMAT_TYPEMASK;
-    int subtype = info->format & SF_FORMAT_SUBMASK;
-    if (major != SF_FORMAT_WAV && major != SF_FORMAT_WAVEX) {
-        set_err(err, errlen, "'%s' is not a WAV file (libsndfile reads it as format 0x%06x)", name, (unsigned)major);
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The 'fmt ' chunk against what kslab plays: 16-bit PCM (plain or WAVE_FORMAT_EXTENSIBLE), 1 to
+ * 8 channels, a block of 2 bytes a channel, a rate kslab can name.  0, or -1 with err filled. */
+static int check_format(const char *name, const uint8_t *d, const ksl_riff_info *ri, char *err, size_t errlen)
+{
+    const uint8_t *f = d + ri->fmt_at;
+    uint32_t tag = le16(f), channels = le16(f + 2), rate = le32(f + 4), block = le16(f + 12), bits = le16(f + 14);
+    if (tag == WAV_FORMAT_EXTENSIBLE) {
+        if (ri->fmt_len < WAV_FMT_EXTENSIBLE_LEN) {
+            set_err(err, errlen, "'%s' is not a WAV file kslab can read: byte %zu: a WAVE_FORMAT_EXTENSIBLE 'fmt ' "
+                                 "chunk of %u bytes (it needs %u)",
+                    name, ri->fmt_at - 8, (unsigned)ri->fmt_len, WAV_FMT_EXTENSIBLE_LEN);
+            return -1;
+        }
+        tag = le16(f + WAV_FMT_SUBFORMAT); /* the sub-format GUID begins with the format tag */
+    }
+    if (tag == WAV_FORMAT_PCM && bits != 16) {
+        set_err(err, errlen, "'%s' holds %u-bit PCM; kslab plays 16-bit PCM", name, (unsigned)bits);
         return -1;
     }
-    if (subtype != SF_FORMAT_PCM_16) {
-        char what[96];
-        describe_subtype(subtype, what, sizeof what);
-        set_err(err, errlen, "'%s' holds %s; kslab plays 16-bit PCM", name, what);
+    if (tag == WAV_FORMAT_IEEE_FLOAT) {
+        set_err(err, errlen, "'%s' holds %u-bit float data; kslab plays 16-bit PCM", name, (unsigned)bits);
         return -1;
     }
-    if (info->channels < 1 || (unsigned)info->channels > WAV_MAX_CHANNELS) {
-        set_err(err, errlen, "'%s' has %d channels; kslab plays 1 to %u", name, info->channels, WAV_MAX_CHANNELS);
+    if (tag != WAV_FORMAT_PCM) {
+        set_err(err, errlen, "'%s' holds data of format 0x%04x; kslab plays 16-bit PCM", name, (unsigned)tag);
         return -1;
     }
-    if (info->samplerate <= 0) {
-        set_err(err, errlen, "'%s' has sample rate %d; it must be positive", name, info->samplerate);
+    if (channels < 1 || channels > WAV_MAX_CHANNELS) {
+        set_err(err, errlen, "'%s' has %u channels; kslab plays 1 to %u", name, (unsigned)channels, WAV_MAX_CHANNELS);
+        return -1;
+    }
+    if (block != channels * 2u) {
+        set_err(err, errlen, "'%s' is not a WAV file kslab can read: byte %zu: a block of %u bytes for %u channels of "
+                             "16 bits",
+                name, ri->fmt_at + 12, (unsigned)block, (unsigned)channels);
+        return -1;
+    }
+    if (rate < 1 || rate > WAV_MAX_RATE) {
+        set_err(err, errlen, "'%s' has sample rate %u; kslab reads 1 to %u Hz", name, (unsigned)rate, WAV_MAX_RATE);
         return -1;
     }
     return 0;
+}
+
+/* The file as libsndfile gets it: the RIFF header, the 'fmt ' chunk and a 'data' chunk of exactly
+ * the audio, nothing else (no other chunk, no "unknown" length).  NULL when out of memory. */
+static uint8_t *canonical(const uint8_t *d, const ksl_riff_info *ri, size_t *n)
+{
+    size_t fmt = ri->fmt_len + (ri->fmt_len & 1u), audio = (size_t)ri->data_len;
+    *n = 12 + 8 + fmt + 8 + audio;
+    uint8_t *c = malloc(*n);
+    if (!c)
+        return NULL;
+    memcpy(c, "RIFF", 4);
+    put32(c + 4, (uint32_t)(*n - 8));
+    memcpy(c + 8, "WAVEfmt ", 8);
+    put32(c + 16, ri->fmt_len);
+    memset(c + 20, 0, fmt);
+    memcpy(c + 20, d + ri->fmt_at, ri->fmt_len);
+    memcpy(c + 20 + fmt, "data", 4);
+    put32(c + 24 + fmt, (uint32_t)audio);
+    memcpy(c + 28 + fmt, d + ri->data_at, audio);
+    return c;
 }
 
 int ksl_wav_parse(const void *data, size_t n, const char *name, ksl_pcm *out, char *err, size_t errlen)
@@ -215,44 +258,55 @@ int ksl_wav_parse(const void *data, size_t n, const char *name, ksl_pcm *out, ch
     default:
         break;
     }
-    /* libsndfile sees the RIFF chunk up to the end of the audio, nothing after it. */
-    membuf m = {(uint8_t *)(uintptr_t)d, ri.data_at + (size_t)ri.data_len, 0, 0, false};
+    if (check_format(name, d, &ri, err, errlen) != 0)
+        return -1;
+    if (ri.data_len > UINT32_MAX - 4096) {
+        set_err(err, errlen, "'%s' holds more audio than a WAV file can", name);
+        return -1;
+    }
+    size_t cn;
+    uint8_t *c = canonical(d, &ri, &cn);
+    if (!c) {
+        set_err(err, errlen, "'%s': out of memory", name);
+        return -1;
+    }
+    membuf m = {c, cn, 0, 0, false};
     SF_INFO info;
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open_virtual(&mem_io, SFM_READ, &info, &m);
     if (!sf) {
         sf_reason(sf_strerror(NULL), why, sizeof why);
         set_err(err, errlen, "'%s' is not a WAV file (%s)", name, why);
+        free(c);
         return -1;
     }
-    int rc = check_info(name, &info, err, errlen);
+    int rc = 0;
+    size_t block = (size_t)info.channels * sizeof(int16_t);
+    uint64_t have = info.channels > 0 ? ri.data_len / block : 0;
+    if (info.frames >= 0 && (uint64_t)info.frames < have)
+        have = (uint64_t)info.frames;
+    int16_t *samples = have ? malloc((size_t)have * block) : NULL;
+    sf_count_t got = 0;
+    if (have && !samples) {
+        set_err(err, errlen, "'%s': out of memory for %llu frames", name, (unsigned long long)have);
+        rc = -1;
+    } else if (have) {
+        got = sf_readf_short(sf, samples, (sf_count_t)have);
+    }
+    if (rc == 0 && got <= 0) {
+        set_err(err, errlen, "'%s' has no audio frames", name);
+        rc = -1;
+    }
     if (rc == 0) {
-        size_t block = (size_t)info.channels * sizeof(int16_t);
-        uint64_t have = ri.data_len / block;
-        if (info.frames >= 0 && (uint64_t)info.frames < have)
-            have = (uint64_t)info.frames;
-        int16_t *s = have ? malloc((size_t)have * block) : NULL;
-        sf_count_t got = 0;
-        if (have && !s) {
-            set_err(err, errlen, "'%s': out of memory for %llu frames", name, (unsigned long long)have);
-            rc = -1;
-        } else if (have) {
-            got = sf_readf_short(sf, s, (sf_count_t)have);
-        }
-        if (rc == 0 && got <= 0) {
-            set_err(err, errlen, "'%s' has no audio frames", name);
-            rc = -1;
-        }
-        if (rc == 0) {
-            out->rate = (uint32_t)info.samplerate;
-            out->channels = (uint16_t)info.channels;
-            out->frames = (size_t)got;
-            out->samples = s;
-        } else {
-            free(s);
-        }
+        out->rate = (uint32_t)info.samplerate;
+        out->channels = (uint16_t)info.channels;
+        out->frames = (size_t)got;
+        out->samples = samples;
+    } else {
+        free(samples);
     }
     sf_close(sf);
+    free(c);
     return rc;
 }
 

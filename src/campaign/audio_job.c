@@ -11,8 +11,7 @@
 #include "job_run.h"
 
 /* Where the device sits in the port space, and its interrupt. */
-#define JOB_NAM_BASE 0xE000u
-#define JOB_NABM_BASE 0xE400u
+#define JOB_PORT_BASE 0xE000u
 #define JOB_IRQ_LINE 5u
 #define JOB_DIRQL 5u
 #define JOB_MEMORY (64u << 20)
@@ -259,7 +258,9 @@ int audio_job_run(const audio_job *job, audio_result *res)
         cfg.max_steps = audio_ms * 4000 + 1000000;
     ksl_engine *e = ksl_engine_create(&cfg, res->err, sizeof res->err);
     ksl_physmem *pm = ksl_physmem_create(JOB_MEMORY, job->scatter, cfg.seed);
-    ksl_ac97 *dev = NULL;
+    const char *dev_name = job->driver->device ? job->driver->device : "ac97";
+    const ksl_device_model *model = job->device ? job->device : ksl_device_model_find(dev_name);
+    void *dev = NULL;
     ksl_wavepci_filter *f = NULL;
     if (!e || !pm || !js.recs) {
         if (!res->err[0])
@@ -275,15 +276,28 @@ int audio_job_run(const audio_job *job, audio_result *res)
     }
     ksl_pcm_sink sink = ksl_capture_sink_as_sink(&played);
     ksl_pcm_source source = ksl_tape_source_as_source(&tape);
-    dev = ksl_ac97_create(e, pm, JOB_NAM_BASE, JOB_NABM_BASE, JOB_IRQ_LINE, &sink, &source, res->err, sizeof res->err);
-    if (!dev)
+    if (!model || model->cls != KSL_DEVICE_AUDIO) {
+        snprintf(res->err, sizeof res->err, "driver '%s' is for device '%s', which is not an audio device kslab has",
+                 job->driver->name, dev_name);
+        res->rc = 2;
         goto out;
-    CM_PARTIAL_RESOURCE_DESCRIPTOR resources[3] = {
-        {.Type = CmResourceTypePort, .u.Port = {.Start = {.QuadPart = JOB_NAM_BASE}, .Length = KSL_AC97_NAM_SIZE}},
-        {.Type = CmResourceTypePort, .u.Port = {.Start = {.QuadPart = JOB_NABM_BASE}, .Length = KSL_AC97_NABM_SIZE}},
-        {.Type = CmResourceTypeInterrupt, .u.Interrupt = {.Level = JOB_DIRQL, .Vector = JOB_IRQ_LINE}},
-    };
-    f = ksl_wavepci_create(e, job->driver, pm, resources, 3, job->buffer_offset, res->err, sizeof res->err);
+    }
+    ksl_device_env env = {e, pm, cfg.seed, JOB_PORT_BASE, JOB_IRQ_LINE, JOB_DIRQL, &sink, &source, 0};
+    ksl_device_resources dres;
+    memset(&dres, 0, sizeof dres);
+    if (!(dev = model->create(&env, &dres, res->err, sizeof res->err)))
+        goto out;
+    /* The driver's resource list: the device's port ranges in order, then its interrupt. */
+    CM_PARTIAL_RESOURCE_DESCRIPTOR resources[KSL_DEVICE_MAX_RANGES + 1];
+    ULONG nres = 0;
+    for (uint32_t i = 0; i < dres.nports && i < KSL_DEVICE_MAX_RANGES; i++)
+        resources[nres++] = (CM_PARTIAL_RESOURCE_DESCRIPTOR){
+            .Type = CmResourceTypePort,
+            .u.Port = {.Start = {.QuadPart = (LONGLONG)dres.ports[i].base}, .Length = dres.ports[i].size}};
+    if (dres.has_interrupt)
+        resources[nres++] = (CM_PARTIAL_RESOURCE_DESCRIPTOR){
+            .Type = CmResourceTypeInterrupt, .u.Interrupt = {.Level = dres.irql, .Vector = dres.irq_line}};
+    f = ksl_wavepci_create(e, job->driver, pm, resources, nres, job->buffer_offset, res->err, sizeof res->err);
     if (!f)
         goto out;
     js.f = f;
@@ -303,7 +317,13 @@ int audio_job_run(const audio_job *job, audio_result *res)
                                        js.recs[i].submitted, js.recs[i].cancel};
     }
     ksl_wavepci_get_stats(f, &res->port);
-    ksl_ac97_get_stats(dev, &res->dev);
+    res->dev = (ksl_ac97_stats){.interrupts = ksl_device_counter_of(model, dev, "interrupts"),
+                                .buffers_completed = ksl_device_counter_of(model, dev, "buffers"),
+                                .fill_samples = ksl_device_counter_of(model, dev, "fill_samples"),
+                                .overrun_ns = ksl_device_counter_of(model, dev, "overrun_ns"),
+                                .bytes_played = ksl_device_counter_of(model, dev, "bytes_played"),
+                                .bytes_captured = ksl_device_counter_of(model, dev, "bytes_captured"),
+                                .dma_errors = ksl_device_counter_of(model, dev, "dma_errors")};
     res->out_len = out->keep ? out->len : (size_t)out->hash.length;
     res->out_hash = ksl_hash64_final(&out->hash);
     if (out->keep) {
@@ -317,7 +337,8 @@ out:
     ksl_wavepci_destroy(f);
     if (e)
         ksl_engine_destroy(e);
-    ksl_ac97_destroy(dev);
+    if (dev)
+        model->destroy(dev);
     ksl_physmem_destroy(pm);
     ksl_capture_sink_free(&played);
     ksl_capture_sink_free(&js.captured);

@@ -9,12 +9,13 @@
  * became of every IRP (audio_result.irps) for callers that check the bytes themselves.
  * Shared by `kslab play` / `kslab capture`, the tests and the benchmark.  Host code.
  */
-#ifndef KSLAB_TOOLS_AUDIO_JOB_H
-#define KSLAB_TOOLS_AUDIO_JOB_H
+#ifndef KSLAB_CAMPAIGN_AUDIO_JOB_H
+#define KSLAB_CAMPAIGN_AUDIO_JOB_H
 
 #include <stdio.h>
 
 #include <kslab/audio.h>
+#include <kslab/device.h>
 #include <kslab/engine.h>
 #include <kslab/hw/ac97.h>
 #include <kslab/wavepci.h>
@@ -23,6 +24,8 @@ typedef struct audio_job {
     bool capture;
     const ksl_pcm *in;
     const ksl_wavepci_driver *driver;
+    const ksl_device_model *device; /* the audio device to run it on; NULL: the built-in one the
+                                     * driver names (the AC'97) */
     ksl_config cfg;              /* engine settings (cpus, seed, strategy, ...) */
     uint32_t irp_ms;             /* audio per IRP, default 10 */
     uint32_t irps_in_flight;     /* IRPs the client keeps queued, default 4 */
@@ -58,7 +61,7 @@ typedef struct audio_result {
     char err[256];               /* when rc is 2 or -1 */
     ksl_finding finding;         /* when rc is 1 */
     ksl_wavepci_stats port;
-    ksl_ac97_stats dev;
+    ksl_ac97_stats dev;           /* the device's counters of the same names (<kslab/device.h>) */
     ksl_stats engine;
     uint64_t trace_hash;         /* ksl_engine_trace_hash: equal hashes = equal runs */
     uint32_t *choices;           /* keep_choices: the choices the strategy made (malloc'd) */

@@ -126,7 +126,7 @@ static bool known(const char *const *list, size_t n, const char *d)
     return false;
 }
 
-static int check_stream(const char *arg, const ksl_stream_driver *d, char *err, size_t errlen)
+static int check_stream(const char *arg, const ksl_stream_driver *d, const char *extra, char *err, size_t errlen)
 {
     if (!d)
         return fail(err, errlen, "plugin '%s' gives no driver (its ksl_plugin.driver is NULL)", arg);
@@ -139,15 +139,16 @@ static int check_stream(const char *arg, const ksl_stream_driver *d, char *err, 
         return fail(err, errlen, "plugin '%s': its driver has no name", arg);
     if (!d->DriverEntry)
         return fail(err, errlen, "plugin '%s': driver '%s' has no DriverEntry", arg, d->name);
-    if (!d->device || !known(stream_devices, sizeof stream_devices / sizeof stream_devices[0], d->device))
+    if (!d->device || (!known(stream_devices, sizeof stream_devices / sizeof stream_devices[0], d->device) &&
+                       !(extra && strcmp(extra, d->device) == 0)))
         return fail(err, errlen,
                     "plugin '%s': driver '%s' is for device '%s'; kslab simulates only: fifocap, polldev, lowerbus, "
-                    "none",
+                    "none (or give the device's model with --device PATH.so)",
                     arg, d->name, d->device ? d->device : "(none given)");
     return 0;
 }
 
-static int check_wavepci(const char *arg, const ksl_wavepci_driver *d, char *err, size_t errlen)
+static int check_wavepci(const char *arg, const ksl_wavepci_driver *d, const char *extra, char *err, size_t errlen)
 {
     if (!d)
         return fail(err, errlen, "plugin '%s' gives no driver (its ksl_plugin.driver is NULL)", arg);
@@ -160,26 +161,30 @@ static int check_wavepci(const char *arg, const ksl_wavepci_driver *d, char *err
         return fail(err, errlen, "plugin '%s': its driver has no name", arg);
     if (!d->NewMiniport)
         return fail(err, errlen, "plugin '%s': driver '%s' has no NewMiniport", arg, d->name);
-    if (d->device && !known(wavepci_devices, sizeof wavepci_devices / sizeof wavepci_devices[0], d->device))
-        return fail(err, errlen, "plugin '%s': driver '%s' is for device '%s'; kslab simulates only: ac97", arg,
-                    d->name, d->device);
+    if (d->device && !known(wavepci_devices, sizeof wavepci_devices / sizeof wavepci_devices[0], d->device) &&
+        !(extra && strcmp(extra, d->device) == 0))
+        return fail(err, errlen,
+                    "plugin '%s': driver '%s' is for device '%s'; kslab simulates only: ac97 (or give the device's "
+                    "model with --device PATH.so)",
+                    arg, d->name, d->device);
     return 0;
 }
 
-int ksl__driver_load(const char *arg, ksl__drv_kind want, ksl__driver *out, char *err, size_t errlen)
+/* dlopen `arg` and call its kslab_plugin(): the plugin record, or NULL with err filled.  `what`
+ * names the kind of plugin in messages ("driver plugin", "device plugin"). */
+static const ksl_plugin *open_plugin(const char *arg, const char *what, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     struct stat st;
     if (stat(arg, &st) != 0)
-        return fail(err, errlen, "cannot load driver plugin '%s': %s", arg, strerror(errno));
+        return fail(err, errlen, "cannot load %s '%s': %s", what, arg, strerror(errno)), NULL;
     if (S_ISDIR(st.st_mode))
-        return fail(err, errlen, "cannot load driver plugin '%s': it is a directory", arg);
+        return fail(err, errlen, "cannot load %s '%s': it is a directory", what, arg), NULL;
     /* Without a '/', dlopen would search the library path, not the current directory. */
     char local[4096];
     const char *path = arg;
     if (!strchr(arg, '/')) {
         if ((size_t)snprintf(local, sizeof local, "./%s", arg) >= sizeof local)
-            return fail(err, errlen, "cannot load driver plugin '%s': path too long", arg);
+            return fail(err, errlen, "cannot load %s '%s': path too long", what, arg), NULL;
         path = local;
     }
     dlerror();
@@ -190,16 +195,17 @@ int ksl__driver_load(const char *arg, ksl__drv_kind want, ksl__driver *out, char
             why = "unknown dlopen error";
         if (strstr(why, "undefined symbol"))
             return fail(err, errlen,
-                        "cannot load driver plugin '%s': %s — it uses a symbol this kslab does not provide (built "
+                        "cannot load %s '%s': %s — it uses a symbol this kslab does not provide (built "
                         "against another kslab?)",
-                        arg, why);
-        return fail(err, errlen, "cannot load driver plugin '%s': not a shared object kslab can load (%s)", arg, why);
+                        what, arg, why), NULL;
+        return fail(err, errlen, "cannot load %s '%s': not a shared object kslab can load (%s)", what, arg, why),
+               NULL;
     }
     /* From here on the handle stays open: its constructors ran, and its code may be running. */
     dlerror();
     void *sym = dlsym(h, KSL_PLUGIN_ENTRY_NAME);
     if (!sym)
-        return fail(err, errlen, "'%s' is not a kslab driver plugin: it exports no %s()", arg, KSL_PLUGIN_ENTRY_NAME);
+        return fail(err, errlen, "'%s' is not a kslab %s: it exports no %s()", arg, what, KSL_PLUGIN_ENTRY_NAME), NULL;
     /* ISO C has no conversion from an object pointer to a function pointer; POSIX guarantees the
      * representation is the same. */
     ksl_plugin_entry_fn *entry;
@@ -207,24 +213,36 @@ int ksl__driver_load(const char *arg, ksl__drv_kind want, ksl__driver *out, char
     memcpy(&entry, &sym, sizeof entry);
     const ksl_plugin *p = entry();
     if (!p)
-        return fail(err, errlen, "'%s' is not a usable kslab driver plugin: its %s() returned NULL", arg,
-                    KSL_PLUGIN_ENTRY_NAME);
+        return fail(err, errlen, "'%s' is not a usable kslab %s: its %s() returned NULL", arg, what,
+                    KSL_PLUGIN_ENTRY_NAME), NULL;
     if (p->abi_version != KSL_PLUGIN_ABI_VERSION)
         return fail(err, errlen,
                     "plugin '%s' was built for kslab plugin ABI %u; this kslab has ABI %u — rebuild it against this "
                     "kslab's headers",
-                    arg, (unsigned)p->abi_version, (unsigned)KSL_PLUGIN_ABI_VERSION);
+                    arg, (unsigned)p->abi_version, (unsigned)KSL_PLUGIN_ABI_VERSION), NULL;
+    return p;
+}
+
+int ksl__driver_load(const char *arg, ksl__drv_kind want, const char *extra_device, ksl__driver *out, char *err,
+                     size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const ksl_plugin *p = open_plugin(arg, "driver plugin", err, errlen);
+    if (!p)
+        return -1;
+    if (p->kind == KSL_PLUGIN_DEVICE)
+        return fail(err, errlen, "plugin '%s' is a device model, not a driver: give it with --device", arg);
     ksl__drv_kind got = p->kind == KSL_PLUGIN_STREAM ? KSL__DRV_STREAM : p->kind == KSL_PLUGIN_WAVEPCI ? KSL__DRV_WAVEPCI
                                                                                                    : KSL__DRV_NONE;
     if (got != KSL__DRV_NONE && want != KSL__DRV_NONE && got != want)
         return fail(err, errlen, "plugin '%s' is %s, not %s (plugin kind %u): run it with %s", arg,
                     ksl__drv_kind_text(got), ksl__drv_kind_text(want), (unsigned)p->kind, ksl__drv_commands(got));
     if (p->kind == KSL_PLUGIN_STREAM) {
-        if (check_stream(arg, p->driver, err, errlen) != 0)
+        if (check_stream(arg, p->driver, extra_device, err, errlen) != 0)
             return -1;
         fill_stream(out, p->driver, true);
     } else if (p->kind == KSL_PLUGIN_WAVEPCI) {
-        if (check_wavepci(arg, p->driver, err, errlen) != 0)
+        if (check_wavepci(arg, p->driver, extra_device, err, errlen) != 0)
             return -1;
         fill_wavepci(out, p->driver, true);
     } else {
@@ -232,6 +250,30 @@ int ksl__driver_load(const char *arg, ksl__drv_kind want, ksl__driver *out, char
                     "plugin '%s' is of an unknown kind (plugin kind %u; WavePci is %u, stream class %u)", arg,
                     (unsigned)p->kind, (unsigned)KSL_PLUGIN_WAVEPCI, (unsigned)KSL_PLUGIN_STREAM);
     }
+    return 0;
+}
+
+int ksl__device_load(const char *arg, const ksl_device_model **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const ksl_plugin *p = open_plugin(arg, "device plugin", err, errlen);
+    if (!p)
+        return -1;
+    if (p->kind != KSL_PLUGIN_DEVICE)
+        return fail(err, errlen, "plugin '%s' is a driver, not a device model: give it with --driver", arg);
+    const ksl_device_model *m = p->driver;
+    if (!m)
+        return fail(err, errlen, "device plugin '%s' gives no model (its ksl_plugin.driver is NULL)", arg);
+    if (m->version != KSL_DEVICE_MODEL_VERSION)
+        return fail(err, errlen,
+                    "device plugin '%s': its model has ksl_device_model version %u; this kslab expects %u — rebuild it "
+                    "against this kslab's headers",
+                    arg, (unsigned)m->version, (unsigned)KSL_DEVICE_MODEL_VERSION);
+    if (!m->name || !m->name[0] || !m->create || !m->destroy)
+        return fail(err, errlen, "device plugin '%s': its model has no name, create or destroy", arg);
+    if (m->cls != KSL_DEVICE_AUDIO && m->cls != KSL_DEVICE_FRAMES)
+        return fail(err, errlen, "device plugin '%s': model '%s' is of an unknown class %d", arg, m->name, (int)m->cls);
+    *out = m;
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kslab/device.h>
 #include <kslab/wdk/portcls.h>
 #include <kslab/wdk/strmini.h>
 
@@ -38,11 +39,18 @@ bool ksl__driver_is_path(const char *arg);
 int ksl__driver_builtin(const char *name, ksl__driver *out, char *err, size_t errlen);
 /*
  * Load the plugin at `path` and check it (ABI version, its kind against `want` (NONE: any), a
- * well-formed driver, a device kslab simulates).  Worker processes only.  0, or -1 with a message naming the file: missing, not a
+ * well-formed driver, a device kslab simulates: a built-in one or `extra_device`, the name of the
+ * device plugin's model, when there is one).  Worker processes only.  0, or -1 with a message naming the file: missing, not a
  * shared object (dlerror()), a symbol kslab lacks, no kslab_plugin(), another ABI, a malformed
  * driver.  A loaded plugin stays loaded.
  */
-int ksl__driver_load(const char *path, ksl__drv_kind want, ksl__driver *out, char *err, size_t errlen);
+int ksl__driver_load(const char *path, ksl__drv_kind want, const char *extra_device, ksl__driver *out, char *err,
+                     size_t errlen);
+/*
+ * Load the device-model plugin at `path` (<kslab/device.h>, KSLAB_DEVICE_PLUGIN) and check it.
+ * Worker processes only.  0 with *out, or -1 with a message naming the file.
+ */
+int ksl__device_load(const char *path, const ksl_device_model **out, char *err, size_t errlen);
 /* A 64-bit hash of the file's bytes (what tokens carry): 0, or -1 with a message. */
 int ksl__file_hash(const char *path, uint64_t *out, char *err, size_t errlen);
 /* "a WavePci driver" / "a stream class minidriver". */

@@ -111,8 +111,8 @@ static const ksl_pcm *signal_of(const ksl_job *job)
     return p;
 }
 
-static void run_audio(const ksl__driver *drv, const ksl__request *rq, const ksl_job *job, const ksl_pcm *input,
-                      recorder *rec, ksl__outcome *o)
+static void run_audio(const ksl__driver *drv, const ksl_device_model *device, const ksl__request *rq,
+                      const ksl_job *job, const ksl_pcm *input, recorder *rec, ksl__outcome *o)
 {
     const ksl_pcm *in = (rq->flags & KSL__RQ_INPUT) && input ? input : signal_of(job);
     if (!in) {
@@ -122,6 +122,7 @@ static void run_audio(const ksl__driver *drv, const ksl__request *rq, const ksl_
     }
     audio_job aj;
     audio_job_default(&aj, in, drv->wavepci, job->kind == KSL_JOB_CAPTURE);
+    aj.device = device;
     aj.cfg = rq->cfg;
     aj.irp_ms = job->irp_ms;
     aj.irps_in_flight = job->in_flight;
@@ -171,11 +172,12 @@ static void run_audio(const ksl__driver *drv, const ksl__request *rq, const ksl_
     audio_result_free(&r);
 }
 
-static void run_stream(const ksl__driver *drv, const ksl__request *rq, const ksl_job *job, recorder *rec,
-                       ksl__outcome *o)
+static void run_stream(const ksl__driver *drv, const ksl_device_model *device, const ksl__request *rq,
+                       const ksl_job *job, recorder *rec, ksl__outcome *o)
 {
     stream_job sj;
     stream_job_default(&sj, drv->stream);
+    sj.device = device;
     sj.cfg = rq->cfg;
     sj.frames = job->srbs;
     sj.in_flight = job->in_flight;
@@ -277,8 +279,8 @@ static void run_demo(const ksl__request *rq, int demo, recorder *rec, ksl__outco
     ksl_engine_destroy(e);
 }
 
-void ksl__execute(const ksl__driver *drv, const ksl__request *rq, const ksl_pcm *input, int trace_fd,
-                  ksl__outcome *o)
+void ksl__execute(const ksl__driver *drv, const ksl_device_model *device, const ksl__request *rq,
+                  const ksl_pcm *input, int trace_fd, ksl__outcome *o)
 {
     memset(o, 0, sizeof *o);
     size_t n;
@@ -314,9 +316,9 @@ void ksl__execute(const ksl__driver *drv, const ksl__request *rq, const ksl_pcm 
     if (sc && sc->kind == KSL__SCEN_DEMO)
         run_demo(&r, sc->demo, rec, o);
     else if (job->kind == KSL_JOB_STREAM && drv->kind == KSL__DRV_STREAM)
-        run_stream(drv, &r, job, rec, o);
+        run_stream(drv, device, &r, job, rec, o);
     else if ((job->kind == KSL_JOB_PLAY || job->kind == KSL_JOB_CAPTURE) && drv->kind == KSL__DRV_WAVEPCI)
-        run_audio(drv, &r, job, input, rec, o);
+        run_audio(drv, device, &r, job, input, rec, o);
     else {
         o->rc = 2;
         snprintf(o->err, sizeof o->err, "driver '%s' is %s: it cannot run this job", drv->name,

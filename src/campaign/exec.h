@@ -64,10 +64,11 @@ typedef struct ksl__outcome {
     char *driver_output;     /* set by the parent: what the worker printed meanwhile (malloc'd) */
 } ksl__outcome;
 
-/* Run `rq` (KSL__RQ_EXEC) with the loaded driver `drv`; `input` for KSL__RQ_INPUT, `trace_fd`
- * for KSL__RQ_TRACE.  Fills `out` (zeroed first). */
-void ksl__execute(const ksl__driver *drv, const ksl__request *rq, const ksl_pcm *input, int trace_fd,
-                  ksl__outcome *out);
+/* Run `rq` (KSL__RQ_EXEC) with the loaded driver `drv` on `device` (NULL: the built-in model the
+ * driver names); `input` for KSL__RQ_INPUT, `trace_fd` for KSL__RQ_TRACE.  Fills `out` (zeroed
+ * first). */
+void ksl__execute(const ksl__driver *drv, const ksl_device_model *device, const ksl__request *rq,
+                  const ksl_pcm *input, int trace_fd, ksl__outcome *out);
 /* The job of a request (its scenario's, or its own). */
 const ksl_job *ksl__request_job(const ksl__request *rq);
 void ksl__outcome_free(ksl__outcome *o);

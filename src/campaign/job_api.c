@@ -234,6 +234,13 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
         }
         driver_arg = o->run.driver ? o->run.driver : t.driver;
     }
+    if (t.device_hash && !o->run.device) {
+        ksl__result_error(r,
+                          "this token was made with the device plugin '%s'; a token never loads a file by itself: "
+                          "name it with kslab replay TOKEN --device PATH",
+                          t.device_file);
+        goto out;
+    }
     if (t.input_hash && !o->input) {
         ksl__result_error(r, "this token was made with an input file (hash %016llx): give it again with "
                              "kslab replay TOKEN --input FILE", (unsigned long long)t.input_hash);
@@ -255,6 +262,12 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
     else if (!demo && strcmp(run.drv.name, t.driver) != 0)
         ksl__result_warn(r, "the driver '%s' is not the one the token was made with ('%s'): the replay may not reproduce",
              run.drv.name, t.driver);
+    if (o->run.device && run.device_hash != t.device_hash)
+        ksl__result_warn(r,
+                         "the device plugin '%s' is not the file the token was made with (hash %016llx; the token's, "
+                         "from '%s', is %016llx): the replay may not reproduce",
+                         o->run.device, (unsigned long long)run.device_hash,
+                         t.device_file[0] ? t.device_file : "a built-in model", (unsigned long long)t.device_hash);
     if (o->input && t.input_hash && ksl__pcm_hash(o->input) != t.input_hash)
         ksl__result_warn(r, "the input is not the one the token was made with (hash %016llx; the token's is %016llx): the "
                 "replay may not reproduce", (unsigned long long)ksl__pcm_hash(o->input),

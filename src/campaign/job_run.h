@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What every job runner (audio_job, stream_job) does around one engine run.  Host code. */
-#ifndef KSLAB_TOOLS_JOB_RUN_H
-#define KSLAB_TOOLS_JOB_RUN_H
+#ifndef KSLAB_CAMPAIGN_JOB_RUN_H
+#define KSLAB_CAMPAIGN_JOB_RUN_H
 
 #include <stdbool.h>
 #include <stddef.h>

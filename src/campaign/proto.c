@@ -32,7 +32,10 @@ static void get_job(ksl__rbuf *r, ksl_job *j)
     j->irp_ms = ksl__r_u32(r);
     j->stop_after = ksl__r_u32(r);
     j->buffer_offset = ksl__r_u32(r);
-    j->contiguous = ksl__r_u8(r) != 0;
+    uint8_t contiguous = ksl__r_u8(r);
+    j->contiguous = contiguous != 0;
+    if (contiguous > 1)
+        r->bad = true;
     j->srbs = ksl__r_u32(r);
     j->close_after = ksl__r_u32(r);
     j->wait_ms = ksl__r_u32(r);
@@ -199,8 +202,8 @@ void ksl__outcome_encode(ksl__wbuf *b, const ksl__outcome *o)
     for (size_t i = 0; i < o->nevents; i++)
         put_event(b, &o->events[i]);
     ksl__w_u64(b, o->output ? o->output_frames : 0);
-    ksl__w_u32(b, o->output_rate);
-    ksl__w_u32(b, o->output_channels);
+    ksl__w_u32(b, o->output ? o->output_rate : 0);
+    ksl__w_u32(b, o->output ? o->output_channels : 0);
     if (o->output)
         ksl__w_bytes(b, o->output, (size_t)o->output_frames * o->output_channels * sizeof *o->output);
     const ksl__driver *d = &o->probe;
@@ -262,6 +265,8 @@ int ksl__outcome_decode(const void *p, size_t n, ksl__outcome *o)
     o->output_rate = ksl__r_u32(&r);
     uint32_t ch = ksl__r_u32(&r);
     o->output_channels = (uint16_t)ch;
+    if (!frames && (o->output_rate || ch))
+        r.bad = true; /* no output has no shape */
     if (!r.bad && frames) {
         if (ch < 1 || ch > 8 || frames > KSL__MAX_OUTPUT_FRAMES || frames * ch * 2 > r.n - r.pos) {
             r.bad = true;

@@ -36,7 +36,8 @@ static int check_config(ksl_result *r, const ksl_config *c)
 static int probe(ksl__run *run, ksl__drv_kind want)
 {
     char err[512];
-    ksl__pool_cfg pc = {run->driver_arg, want, NULL, -1, 1, run->timeout_s};
+    ksl__pool_cfg pc = {.driver = run->driver_arg, .device = run->o->device, .want = want, .trace_fd = -1,
+                        .jobs = 1, .timeout_s = run->timeout_s};
     ksl__pool *pool = ksl__pool_create(&pc, err, sizeof err);
     if (!pool) {
         ksl__result_error(run->r, "%s", err);
@@ -64,7 +65,7 @@ static int probe(ksl__run *run, ksl__drv_kind want)
     run->drv = o.probe;
     run->drv.wavepci = NULL; /* the worker's pointers mean nothing here */
     run->drv.stream = NULL;
-    run->drv.plugin = true;
+    run->drv.plugin = ksl__driver_is_path(run->driver_arg);
     ksl__outcome_free(&o);
     return 0;
 }
@@ -107,18 +108,28 @@ int ksl__run_begin(ksl__run *run, ksl_result *r, const ksl_run_opts *o, const ch
         ksl__result_error(r, "empty --driver (a built-in driver name or a path to a driver plugin .so)");
         return -1;
     }
-    if (ksl__driver_is_path(driver_arg)) {
+    if (o->device && ksl__file_hash(o->device, &run->device_hash, err, sizeof err) != 0) {
+        ksl__result_error(r, "%s", err);
+        return -1;
+    }
+    if (ksl__driver_is_path(driver_arg) || o->device) {
         if (probe(run, want) != 0)
             return -1;
+    }
+    if (ksl__driver_is_path(driver_arg)) {
         if (ksl__file_hash(driver_arg, &run->drv.hash, err, sizeof err) != 0) {
             ksl__result_error(r, "%s", err);
             return -1;
         }
-    } else if (ksl__driver_builtin(driver_arg, &run->drv, err, sizeof err) != 0) {
+    } else if (!o->device && ksl__driver_builtin(driver_arg, &run->drv, err, sizeof err) != 0) {
         ksl__result_error(r, "%s", err);
         return -1;
     }
     ksl__result_driver(r, &run->drv, driver_arg);
+    if (o->device) {
+        r->driver.device_plugin = ksl__text(o->device);
+        r->driver.device_hash = run->device_hash;
+    }
     if (want != KSL__DRV_NONE && run->drv.kind != want) {
         if (run->drv.plugin)
             ksl__result_error(r, "plugin '%s' is %s, not %s: run it with %s", driver_arg,
@@ -149,6 +160,11 @@ char *ksl__run_token(const ksl__run *run, const char *scenario, const ksl_job *j
         snprintf(t.driver_file, sizeof t.driver_file, "%s", slash ? slash + 1 : run->driver_arg);
     }
     t.driver_hash = run->drv.plugin ? run->drv.hash : 0;
+    if (run->o->device) {
+        const char *slash = strrchr(run->o->device, '/');
+        snprintf(t.device_file, sizeof t.device_file, "%s", slash ? slash + 1 : run->o->device);
+        t.device_hash = run->device_hash;
+    }
     t.input_hash = input_hash;
     t.cfg = *cfg;
     t.cfg.choices = NULL;
@@ -170,7 +186,8 @@ int ksl__run_once(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, b
         ksl__result_error(run->r, "%s", err);
         return -1;
     }
-    ksl__pool_cfg pc = {run->driver_arg, run->want, input, tracing ? tf.fd : -1, 1, run->timeout_s};
+    ksl__pool_cfg pc = {.driver = run->driver_arg, .device = run->o->device, .want = run->want, .input = input,
+                        .trace_fd = tracing ? tf.fd : -1, .jobs = 1, .timeout_s = run->timeout_s};
     ksl__pool *pool = ksl__pool_create(&pc, err, sizeof err);
     if (!pool) {
         ksl__afile_abort(&tf);

@@ -19,6 +19,7 @@ typedef struct ksl__run {
     const char *driver_arg;   /* NULL: no driver (the demonstrations) */
     ksl__drv_kind want;       /* the kind the run needs (NONE: any) */
     ksl__driver drv;          /* what the driver is */
+    uint64_t device_hash;     /* a device plugin's file */
     double timeout_s;         /* per request */
 } ksl__run;
 

@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kslab/hw/fifocap.h>
+#include <kslab/device.h>
 #include <kslab/hw/frame.h>
-#include <kslab/hw/lowerbus.h>
-#include <kslab/hw/polldev.h>
 #include <kslab/wdk/wdm.h>
 #include <stream_refs.h>
 
@@ -38,21 +36,6 @@ typedef struct job_state {
     bool pin_open;
     char client_err[200];
 } job_state;
-
-uint32_t stream_job_magic(const ksl_stream_driver *driver)
-{
-    if (!driver || !driver->device)
-        return 0;
-    if (strcmp(driver->device, "fifocap") == 0)
-        return KSL_FIFOCAP_MAGIC;
-    if (strcmp(driver->device, "polldev") == 0)
-        return KSL_POLLDEV_MAGIC;
-    if (strcmp(driver->device, "lowerbus") == 0)
-        return KSL_LOWERBUS_MAGIC;
-    if (strcmp(driver->device, "none") == 0)
-        return KSR_FILTER_MAGIC;
-    return 0;
-}
 
 /* The client's set_state (its lock held): the stream's state while it is open. */
 static void pin_state(void *job, KSSTATE to)
@@ -112,9 +95,6 @@ static void account(job_state *js, srb_rec *r, NTSTATUS st)
         const uint8_t *p = ksl_stream_srb_data(r->srb);
         uint64_t bad0 = js->seq.bad;
         ksl_frame_result fr = ksl_frame_seq_push(&js->seq, js->magic, p, used);
-        if (js->magic == KSL_LOWERBUS_MAGIC && fr == KSL_FRAME_OK &&
-            ksl_lowerbus_check_frame(p, used, NULL) != KSL_FRAME_OK)
-            res->frames_bad++; /* the lower bus's own check disagrees */
         if (fr == KSL_FRAME_OK) {
             uint32_t seed;
             memcpy(&seed, p + KSL_FRAME_OFF_SEED, 4);
@@ -278,13 +258,15 @@ int stream_job_run(const stream_job *job, stream_result *res)
     }
     const char *dev = job->driver->device ? job->driver->device : "";
     job_state js = {.job = job, .res = res};
-    js.magic = stream_job_magic(job->driver);
-    if (!js.magic) {
-        snprintf(res->err, sizeof res->err, "driver '%s' is for device '%s', which `kslab stream` does not run yet",
+    bool none = strcmp(dev, "none") == 0; /* a filter: no hardware, frames of its own */
+    const ksl_device_model *model = job->device ? job->device : ksl_device_model_find(dev);
+    if (!none && (!model || model->cls != KSL_DEVICE_FRAMES)) {
+        snprintf(res->err, sizeof res->err, "driver '%s' is for device '%s', which is not a frame device kslab has",
                  job->driver->name, dev);
         return res->rc = 2;
     }
-    js.seed32 = strcmp(dev, "none") == 0 ? KSR_FILTER_SEED : (uint32_t)job->cfg.seed;
+    js.magic = none ? KSR_FILTER_MAGIC : model->frame_magic;
+    js.seed32 = none ? KSR_FILTER_SEED : (uint32_t)job->cfg.seed;
     ksl_frame_seq_init(&js.seq, 0);
     js.recs = calloc(job->frames, sizeof *js.recs);
     ksl_config cfg = job->cfg;
@@ -292,9 +274,7 @@ int stream_job_run(const stream_job *job, stream_result *res)
     if (cfg.max_steps < need)
         cfg.max_steps = need;
     ksl_engine *e = ksl_engine_create(&cfg, res->err, sizeof res->err);
-    ksl_fifocap *fc = NULL;
-    ksl_polldev *pd = NULL;
-    ksl_lowerbus *lb = NULL;
+    void *hw = NULL;
     ksl_stream_adapter *a = NULL;
     if (!e || !js.recs) {
         if (!res->err[0])
@@ -306,35 +286,17 @@ int stream_job_run(const stream_job *job, stream_result *res)
         KeInitializeEvent(&js.recs[i].cancel_done, NotificationEvent, FALSE);
     }
     ksl_stream_resources rs = {0};
-    if (strcmp(dev, "fifocap") == 0) {
-        ksl_fifocap_config fcfg;
-        ksl_fifocap_config_default(&fcfg);
-        fcfg.seed = job->cfg.seed;
-        fcfg.fifo_bytes = 16384;
-        fcfg.line = STREAM_JOB_IRQ_LINE;
-        fc = ksl_fifocap_create(e, STREAM_JOB_FIFOCAP_BASE, &fcfg, res->err, sizeof res->err);
-        if (!fc)
+    if (!none) {
+        ksl_device_env env = {e, NULL, job->cfg.seed, STREAM_JOB_PORT_BASE, STREAM_JOB_IRQ_LINE, STREAM_JOB_DIRQL,
+                              NULL, NULL, job->in_flight};
+        ksl_device_resources dres;
+        memset(&dres, 0, sizeof dres);
+        if (!(hw = model->create(&env, &dres, res->err, sizeof res->err)))
             goto out;
-        rs = (ksl_stream_resources){.port_base = STREAM_JOB_FIFOCAP_BASE, .port_size = KSL_FIFOCAP_SIZE,
-                                    .has_interrupt = true, .irq_line = STREAM_JOB_IRQ_LINE, .irql = STREAM_JOB_DIRQL};
-    } else if (strcmp(dev, "polldev") == 0) {
-        ksl_polldev_config pcfg;
-        ksl_polldev_config_default(&pcfg);
-        pcfg.seed = job->cfg.seed;
-        pd = ksl_polldev_create(e, STREAM_JOB_POLLDEV_BASE, &pcfg, res->err, sizeof res->err);
-        if (!pd)
-            goto out;
-        rs = (ksl_stream_resources){.port_base = STREAM_JOB_POLLDEV_BASE, .port_size = KSL_POLLDEV_SIZE};
-    } else if (strcmp(dev, "lowerbus") == 0) {
-        ksl_lowerbus_config lcfg;
-        ksl_lowerbus_config_default(&lcfg);
-        lcfg.seed = job->cfg.seed;
-        if (lcfg.max_pending < job->in_flight)
-            lcfg.max_pending = job->in_flight; /* the reader never has more outstanding */
-        lb = ksl_lowerbus_create(e, &lcfg, res->err, sizeof res->err);
-        if (!lb)
-            goto out;
-        rs = (ksl_stream_resources){.lower_device = lb};
+        rs = (ksl_stream_resources){.port_base = dres.nports ? dres.ports[0].base : 0,
+                                    .port_size = dres.nports ? dres.ports[0].size : 0,
+                                    .has_interrupt = dres.has_interrupt, .irq_line = dres.irq_line,
+                                    .irql = dres.irql, .lower_device = dres.lower_device};
     }
     char cerr[200];
     a = ksl_stream_create(e, job->driver->DriverEntry, &rs, NULL, cerr, sizeof cerr);
@@ -353,22 +315,10 @@ int stream_job_run(const stream_job *job, stream_result *res)
     int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
                             &res->choices, &res->nchoices);
     ksl_stream_get_stats(a, &res->cls);
-    if (fc) {
-        ksl_fifocap_stats s;
-        ksl_fifocap_get_stats(fc, &s);
-        res->dev_frames = s.frames_produced;
-        res->dev_dropped = s.frames_dropped;
-        res->dev_interrupts = s.interrupts;
-    } else if (pd) {
-        ksl_polldev_stats s;
-        ksl_polldev_get_stats(pd, &s);
-        res->dev_frames = s.frames_produced;
-        res->dev_dropped = s.frames_dropped;
-    } else if (lb) {
-        ksl_lowerbus_stats s;
-        ksl_lowerbus_get_stats(lb, &s);
-        res->dev_frames = s.submitted; /* every submission gets the next frame number */
-        res->dev_dropped = s.cancelled; /* their numbers are gaps the reader sees */
+    if (hw) {
+        res->dev_frames = ksl_device_counter_of(model, hw, "frames");
+        res->dev_dropped = ksl_device_counter_of(model, hw, "dropped");
+        res->dev_interrupts = ksl_device_counter_of(model, hw, "interrupts");
     }
     res->rc = job_verdict(e, rc, js.client_err, &res->finding, res->err, sizeof res->err);
     if (res->rc == 0)
@@ -377,9 +327,8 @@ out:
     ksl_stream_destroy(a);
     if (e)
         ksl_engine_destroy(e);
-    ksl_fifocap_destroy(fc);
-    ksl_polldev_destroy(pd);
-    ksl_lowerbus_destroy(lb);
+    if (hw)
+        model->destroy(hw);
     free(js.recs);
     return res->rc;
 }

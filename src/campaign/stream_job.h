@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One streaming job end to end through the stream class: an engine, the device model the
- * minidriver names (fifocap at fixed ports with an interrupt, polldev at fixed ports, a lower bus
- * passed as the adapter's lower device, or none for a filter), the class adapter built from the driver's DriverEntry, and client threads: a reader
+ * minidriver names (<kslab/device.h>: a built-in frame device or a device plugin's, its port
+ * range, interrupt or lower device given to the adapter; "none" for a filter), the class adapter
+ * built from the driver's DriverEntry, and client threads (job_client.h): a reader
  * that keeps `in_flight` read SRBs submitted and checks every frame bit for bit as it completes
  * (the frame format of <kslab/hw/frame.h>: the device's magic, or the reference filter's), a
  * canceller that cancels every K-th SRB somewhere in its life, and a state churner that pauses the
@@ -11,21 +12,23 @@
  * (ksl_stream_get_stats), and gives a verdict: the run's finding, or a data-check failure.
  * Shared by `kslab stream` and the tests.  Host code.
  */
-#ifndef KSLAB_TOOLS_STREAM_JOB_H
-#define KSLAB_TOOLS_STREAM_JOB_H
+#ifndef KSLAB_CAMPAIGN_STREAM_JOB_H
+#define KSLAB_CAMPAIGN_STREAM_JOB_H
 
+#include <kslab/device.h>
 #include <kslab/engine.h>
 #include <kslab/stream.h>
 
-/* Where the job puts the devices. */
-#define STREAM_JOB_FIFOCAP_BASE 0xD000u
-#define STREAM_JOB_POLLDEV_BASE 0xC000u
+/* Where the job puts the device. */
+#define STREAM_JOB_PORT_BASE 0xD000u
 #define STREAM_JOB_IRQ_LINE 7u
 #define STREAM_JOB_DIRQL 7u
 #define STREAM_JOB_BUFFER_BYTES 8192u /* every read SRB's buffer */
 
 typedef struct stream_job {
     const ksl_stream_driver *driver;
+    const ksl_device_model *device; /* the device model to run it on; NULL: the built-in one the
+                                     * driver names ("none": no device, a filter) */
     ksl_config cfg;            /* engine settings (cpus, seed, strategy, ...); the device's data seed too */
     uint32_t frames;           /* read SRBs the reader submits in all (default 200) */
     uint32_t in_flight;        /* read SRBs kept submitted (default 4) */
@@ -76,7 +79,5 @@ void stream_job_default(stream_job *job, const ksl_stream_driver *driver);
 /* Run it.  Returns res->rc. */
 int stream_job_run(const stream_job *job, stream_result *res);
 void stream_result_free(stream_result *res);
-/* The magic the job checks the frames of a driver against (0 for an unknown device). */
-uint32_t stream_job_magic(const ksl_stream_driver *driver);
 
 #endif

@@ -288,7 +288,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         goto done;
     }
     char err[512];
-    ksl__pool_cfg pc = {c.run.driver_arg, KSL__DRV_NONE, NULL, -1, o->jobs, c.run.timeout_s};
+    ksl__pool_cfg pc = {.driver = c.run.driver_arg, .device = o->run.device, .want = KSL__DRV_NONE, .trace_fd = -1,
+                        .jobs = o->jobs, .timeout_s = c.run.timeout_s};
     if (!(c.pool = ksl__pool_create(&pc, err, sizeof err))) {
         ksl__result_error(r, "%s", err);
         goto done;

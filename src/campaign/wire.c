@@ -123,10 +123,22 @@ const void *ksl__r_blob(ksl__rbuf *r, size_t max, size_t *n)
     return p;
 }
 
+/* A string's bytes: a blob without a NUL inside. */
+static const char *text_blob(ksl__rbuf *r, size_t max, size_t *n)
+{
+    const char *p = ksl__r_blob(r, max, n);
+    if (p && memchr(p, 0, *n)) {
+        r->bad = true;
+        *n = 0;
+        return NULL;
+    }
+    return p;
+}
+
 void ksl__r_str(ksl__rbuf *r, char *out, size_t max)
 {
     size_t n;
-    const char *p = ksl__r_blob(r, max ? max - 1 : 0, &n);
+    const char *p = text_blob(r, max ? max - 1 : 0, &n);
     if (max) {
         if (p)
             memcpy(out, p, n);
@@ -137,7 +149,7 @@ void ksl__r_str(ksl__rbuf *r, char *out, size_t max)
 char *ksl__r_strdup(ksl__rbuf *r, size_t max)
 {
     size_t n;
-    const char *p = ksl__r_blob(r, max, &n);
+    const char *p = text_blob(r, max, &n);
     if (!p)
         return NULL;
     char *s = malloc(n + 1);

@@ -39,9 +39,9 @@ uint32_t ksl__r_u32(ksl__rbuf *r);
 uint64_t ksl__r_u64(ksl__rbuf *r);
 /* A blob of at most `max` bytes: a pointer into the buffer and its length (NULL, 0 when bad). */
 const void *ksl__r_blob(ksl__rbuf *r, size_t max, size_t *n);
-/* A string of at most max - 1 bytes into out[max] (terminated; "" when bad). */
+/* A string of at most max - 1 bytes into out[max] (terminated; "" when bad; a NUL inside is bad). */
 void ksl__r_str(ksl__rbuf *r, char *out, size_t max);
-/* A malloc'd string of at most `max` bytes (NULL when bad or out of memory). */
+/* A malloc'd string of at most `max` bytes (NULL when bad or out of memory; a NUL inside is bad). */
 char *ksl__r_strdup(ksl__rbuf *r, size_t max);
 
 #endif

@@ -57,6 +57,7 @@ typedef struct worker {
 struct ksl__pool {
     ksl__pool_cfg cfg;
     char *driver;                /* copy of cfg.driver */
+    char *device;                /* copy of cfg.device */
     worker w[KSL_MAX_JOBS];
     unsigned n;
 };
@@ -224,29 +225,41 @@ static void child_setup(int res_fd, int out_fd)
     dl_iterate_phdr(hook_sanitizer, NULL);
 }
 
-/* Load the driver on the first request.  0, or -1 with err (rc 2 for the request). */
-static int child_load(const char *arg, ksl__drv_kind want, ksl__driver *drv, bool *loaded, char *err, size_t errlen)
+/* What a worker has loaded: the driver, and the device model of a device plugin. */
+typedef struct loaded {
+    bool done;
+    ksl__driver drv;
+    const ksl_device_model *device; /* NULL: the built-in model the driver names */
+} loaded;
+
+/* Load the device plugin and the driver on the first request.  0, or -1 with err (rc 2 for the
+ * request).  Constructors run here: an exit() in them is the plugin's. */
+static int child_load(const ksl__pool *p, loaded *l, char *err, size_t errlen)
 {
-    if (*loaded)
+    if (l->done)
         return 0;
     int rc = 0;
-    if (!arg) {
-        memset(drv, 0, sizeof *drv);
-    } else if (ksl__driver_is_path(arg)) {
-        child_running = 1; /* constructors run here: an exit() in them is the plugin's */
-        rc = ksl__driver_load(arg, want, drv, err, errlen);
-        child_running = 0;
-    } else {
-        rc = ksl__driver_builtin(arg, drv, err, errlen);
+    memset(l, 0, sizeof *l);
+    child_running = 1;
+    if (p->device)
+        rc = ksl__device_load(p->device, &l->device, err, errlen);
+    const char *extra = l->device ? l->device->name : NULL;
+    if (rc == 0 && p->driver)
+        rc = ksl__driver_is_path(p->driver) ? ksl__driver_load(p->driver, p->cfg.want, extra, &l->drv, err, errlen)
+                                            : ksl__driver_builtin(p->driver, &l->drv, err, errlen);
+    child_running = 0;
+    if (rc == 0 && l->device && p->driver && strcmp(l->drv.device, l->device->name) != 0) {
+        snprintf(err, errlen, "driver '%s' is for device '%s'; the device plugin '%s' is a model of '%s'", l->drv.name,
+                 l->drv.device, p->device, l->device->name);
+        rc = -1;
     }
-    *loaded = rc == 0;
+    l->done = rc == 0;
     return rc;
 }
 
 static _Noreturn void child_main(const ksl__pool *p, int req_fd, int res_fd)
 {
-    ksl__driver drv;
-    bool loaded = false;
+    loaded l = {0};
     char load_err[512] = "";
     for (;;) {
         uint8_t h[FRAME_HEAD];
@@ -264,14 +277,14 @@ static _Noreturn void child_main(const ksl__pool *p, int req_fd, int res_fd)
         free(buf);
         ksl__outcome o;
         memset(&o, 0, sizeof o);
-        if (!loaded && child_load(p->driver, p->cfg.want, &drv, &loaded, load_err, sizeof load_err) != 0) {
+        if (child_load(p, &l, load_err, sizeof load_err) != 0) {
             o.rc = 2;
             snprintf(o.err, sizeof o.err, "%s", load_err);
         } else if (rq.type == KSL__RQ_PROBE) {
-            o.probe = drv;
+            o.probe = l.drv;
         } else {
             child_running = 1;
-            ksl__execute(&drv, &rq, p->cfg.input, p->cfg.trace_fd, &o);
+            ksl__execute(&l.drv, l.device, &rq, p->cfg.input, p->cfg.trace_fd, &o);
             child_running = 0;
         }
         fflush(stdout);
@@ -375,6 +388,14 @@ ksl__pool *ksl__pool_create(const ksl__pool_cfg *cfg, char *err, size_t errlen)
         return NULL;
     }
     p->cfg.driver = p->driver;
+    p->device = cfg->device ? strdup(cfg->device) : NULL;
+    if (cfg->device && !p->device) {
+        free(p->driver);
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->cfg.device = p->device;
     for (unsigned i = 0; i < cfg->jobs; i++) {
         p->w[i] = (worker){.pid = -1, .req_fd = -1, .res_fd = -1, .out_fd = -1};
         p->n = i;
@@ -400,6 +421,7 @@ void ksl__pool_destroy(ksl__pool *p)
         free(p->w[i].in);
     }
     free(p->driver);
+    free(p->device);
     free(p);
 }
 
@@ -515,7 +537,7 @@ static void death_outcome(const ksl__pool *p, const worker *w, int status, ksl__
         o->rc = 2;
         if (w->exit_record)
             snprintf(o->err, sizeof o->err, "cannot load driver plugin '%s': it called exit() while loading",
-                     p->driver ? p->driver : "?");
+                     p->driver ? p->driver : p->device ? p->device : "?");
         else if (sig)
             snprintf(o->err, sizeof o->err, "cannot load driver plugin '%s': it crashed while loading (signal %d, %s)",
                      p->driver ? p->driver : "?", sig, strsignal(sig));

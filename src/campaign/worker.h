@@ -28,6 +28,7 @@ typedef struct ksl__pool ksl__pool;
 
 typedef struct ksl__pool_cfg {
     const char *driver;      /* the --driver argument (built-in name or plugin path); NULL: none */
+    const char *device;      /* the --device plugin's path, or NULL: the built-in model the driver names */
     ksl__drv_kind want;      /* the kind of driver the run needs (NONE: any): a plugin of another
                               * kind is refused when it is loaded */
     const ksl_pcm *input;    /* what KSL__RQ_INPUT plays (the workers inherit it) */

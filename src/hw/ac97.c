@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ac97_chip.h"
 
@@ -64,6 +65,18 @@ ksl_ac97 *ksl_ac97_create(ksl_engine *e, ksl_physmem *pm, uintptr_t nam_base, ui
         return NULL;
     }
     return d;
+}
+
+bool ksl_ac97_inject(ksl_ac97 *d, const char *fault, uint64_t arg)
+{
+    (void)arg;
+    if (strcmp(fault, "fifo-error") != 0)
+        return false;
+    for (unsigned i = 0; i < NCHANNELS; i++)
+        if (d->ch[i].cr & KSL_AC97_CR_RPBM)
+            d->ch[i].sr |= KSL_AC97_SR_FIFOE;
+    ksl__ac97_update_irq(d);
+    return true;
 }
 
 void ksl_ac97_destroy(ksl_ac97 *d)

@@ -6,9 +6,9 @@
 
 ksl_device *ksl_device_attach(ksl_engine *e, const ksl_device_ops *ops, void *dev, uintptr_t base, uint32_t size)
 {
-    if (!ops || ops->version != KSL_DEVICE_OPS_VERSION || !size)
+    if (!ops || ops->version != KSL_DEVICE_OPS_VERSION)
         return NULL;
-    for (ksl_device *d = e->devices; d; d = d->next)
+    for (ksl_device *d = e->devices; size && d; d = d->next) /* no registers: no range to clash */
         if (base < d->base + d->size && d->base < base + size)
             return NULL;
     ksl_device *d = calloc(1, sizeof *d);

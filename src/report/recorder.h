@@ -33,8 +33,8 @@
  * run; not thread-safe (the deterministic engine calls the hook from one context at a time; the
  * threaded engine produces no events).  Host code.
  */
-#ifndef KSLAB_TOOLS_RECORDER_H
-#define KSLAB_TOOLS_RECORDER_H
+#ifndef KSLAB_REPORT_RECORDER_H
+#define KSLAB_REPORT_RECORDER_H
 
 #include <stddef.h>
 #include <stdint.h>

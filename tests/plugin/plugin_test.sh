@@ -23,7 +23,7 @@ run() {
 }
 expect_err() { grep -qF -- "$1" err.txt || { echo "--- stderr"; cat err.txt; fail "stderr lacks: $1"; }; }
 
-abi=$(sed -n 's/^#define KSL_PLUGIN_ABI_VERSION \([0-9]*\)u*$/\1/p' "$src/include/kslab/plugin.h")
+abi=$(sed -n 's/^#define KSL_PLUGIN_ABI_VERSION \([0-9]*\)u\{0,1\}\( .*\)\{0,1\}$/\1/p' "$src/include/kslab/plugin.h")
 [ -n "$abi" ] || fail "cannot read KSL_PLUGIN_ABI_VERSION from plugin.h"
 
 # A plugin source with a hand-written entry point: ABI version, kind, driver given as C text.

@@ -1019,6 +1019,79 @@ static void test_glob_sta_mirrors(void **state)
     fx_free(&f);
 }
 
+/* ---- the device model API: the built-in model and its fault hook ---------------------------- */
+
+/* A device without registers (size 0) whose one event shows a fault on the AC'97 through the
+ * model's inject hook, at a virtual time of the test's choosing: what a user's fault injector on
+ * the public device API looks like. */
+typedef struct injector {
+    const ksl_device_model *model;
+    void *target;
+    const char *fault;
+    bool took;
+    ksl_device *dev;
+} injector;
+
+static void inject_event(void *dev, uint64_t cookie, uint64_t now)
+{
+    (void)cookie;
+    (void)now;
+    injector *in = dev;
+    in->took = in->model->inject(in->target, in->fault, 0);
+}
+
+static const ksl_device_ops injector_ops = {KSL_DEVICE_OPS_VERSION, "fault injector", NULL, NULL, inject_event, 0};
+static injector g_inject;
+
+static void setup_with_injector(ksl_engine *e, void *arg)
+{
+    fx_setup(e, arg);
+    fx *f = arg;
+    g_inject.target = f->ac;
+    g_inject.dev = ksl_device_attach(e, &injector_ops, &g_inject, 0, 0);
+    assert_non_null(g_inject.dev);
+    ksl_device_schedule(g_inject.dev, 500000, 1); /* 0.5 ms in: the engine is running */
+}
+
+static void body_fifo_error(fx *f)
+{
+    codec_up();
+    program(KSL_AC97_PO_BASE, f->bdl_pa, 0);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_FEIE | KSL_AC97_CR_RPBM);
+    wait_sr(KSL_AC97_PO_BASE, KSL_AC97_SR_FIFOE, 2000000);
+    f->v[0] = READ_PORT_USHORT(PO_REG(KSL_AC97_SR));
+    f->v[1] = READ_PORT_USHORT(PI_REG(KSL_AC97_SR));
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), 0);
+}
+
+static void test_model_and_fault_hook(void **state)
+{
+    (void)state;
+    size_t n;
+    const ksl_device_model *const *all = ksl_device_models(&n);
+    assert_int_equal(n, 4);
+    const ksl_device_model *m = ksl_device_model_find("ac97");
+    assert_ptr_equal(m, all[0]);
+    assert_int_equal(m->cls, KSL_DEVICE_AUDIO);
+    assert_string_equal(m->faults[0], "fifo-error");
+    assert_null(ksl_device_model_find("no-such-device"));
+    assert_int_equal(ksl_device_model_find("fifocap")->cls, KSL_DEVICE_FRAMES);
+
+    /* The fault, shown at 0.5 ms by an event: FIFOE on the running PCM Out only, and with FEIE an
+     * interrupt the ISR takes. */
+    g_inject = (injector){.model = m, .fault = "fifo-error"};
+    fx f = {.body = body_fifo_error, .nbuf = 1, .len = {48000}, .flags = {0}, .isr = ISR_ACK};
+    ksl_config c = cfg_with(1, 2);
+    f.o = run_scenario_td(&c, setup_with_injector, fx_teardown, &f);
+    assert_clean(f.o);
+    assert_true(g_inject.took);
+    assert_true(f.sr_seen[1] & KSL_AC97_SR_FIFOE);
+    assert_int_equal(f.v[1] & KSL_AC97_SR_FIFOE, 0); /* PCM In was not running */
+    assert_true(f.isr_runs >= 1);
+    assert_false(m->inject(f.ac, "no-such-fault", 0));
+    fx_free(&f);
+}
+
 /* ---- engines ------------------------------------------------------------------------------ */
 
 static void test_deterministic_runs(void **state)
@@ -1117,6 +1190,7 @@ int main(void)
         cmocka_unit_test(test_dma_freed_buffer),
         cmocka_unit_test(test_dma_observer_refuses),
         cmocka_unit_test(test_glob_sta_mirrors),
+        cmocka_unit_test(test_model_and_fault_hook),
         cmocka_unit_test(test_deterministic_runs),
         cmocka_unit_test(test_threaded_playback),
     };

@@ -134,6 +134,13 @@ ksl_ac97 *ksl_ac97_create(ksl_engine *e, ksl_physmem *pm, uintptr_t nam_base, ui
                           const ksl_pcm_sink *sink, const ksl_pcm_source *source, char *err, size_t errlen);
 /* Free the model (after the engine's run).  Host code. */
 void ksl_ac97_destroy(ksl_ac97 *d);
+/*
+ * Faults the model can show (<kslab/device.h>'s inject hook), in device context:
+ *   "fifo-error"  SR.FIFOE on every running channel (an interrupt when CR.FEIE is set), as when
+ *                 the FIFO under-runs (PCM Out) or over-runs (PCM In) on the bus.
+ * false for a fault it does not know.
+ */
+bool ksl_ac97_inject(ksl_ac97 *d, const char *fault, uint64_t arg);
 /* Counters.  Host code while the engine still exists (a starvation still going on counts up to
  * the engine's time), or device code of this model. */
 void ksl_ac97_get_stats(const ksl_ac97 *d, ksl_ac97_stats *out);

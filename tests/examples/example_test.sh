@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The example device model and driver (examples/ticker), built out of tree against the installed
+# kslab as a user builds them (label `examples`):
+#   example_test.sh CMAKE BUILD_DIR SOURCE_DIR
+# The pair streams clean and stresses clean; its buggy build is caught, and its token replays only
+# with both plugins named again; a driver without its device plugin, a device plugin given as a
+# driver, and a driver with another device's plugin are refused with exit 2.
+set -uo pipefail
+
+cmake=$1 build=$2 src=$3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-example.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+fail() { echo "FAIL (example): $*" >&2; exit 1; }
+run() { # EXPECTED_RC OUT CMD...
+  local want=$1 out=$2
+  shift 2
+  "$@" >"$out" 2>"$out.err"
+  local rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "--- stdout"; head -c 3000 "$out"; echo "--- stderr"; head -c 3000 "$out.err"
+    fail "'$*' exited $rc, expected $want"
+  fi
+}
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2"; }
+
+"$cmake" --install "$build" --prefix "$tmp/prefix" >install.log 2>&1 || { cat install.log; fail "cmake --install"; }
+"$cmake" -S "$src/examples/ticker" -B ex -DCMAKE_PREFIX_PATH="$tmp/prefix" >configure.log 2>&1 ||
+  { cat configure.log; fail "configuring the example against the installed kslab"; }
+"$cmake" --build ex >build.log 2>&1 || { cat build.log; fail "building the example"; }
+k=$tmp/prefix/bin/kslab
+drv=ex/ticker-driver.so dev=ex/ticker-device.so bug=ex/ticker-driver-buggy.so
+
+run 0 stream.txt "$k" stream --driver "$drv" --device "$dev" --frames 60 --cancel-every 5
+grep -q "verifier clean" stream.txt || fail "the example is not clean"
+grep -q "frames   delivered [1-9]" stream.txt || fail "no frame was delivered"
+grep -q "device   frames [1-9][0-9]* .* interrupts [1-9]" stream.txt || fail "the device's counters are missing"
+run 0 stress.json "$k" stress "$drv" --device "$dev" --schedules 100 --jobs 2 --json
+[ "$(field stress.json result)" = clean ] || fail "stress is not clean"
+[ "$(field stress.json executions)" = 400 ] || fail "not 100 executions in each of the 4 stream scenarios"
+
+run 1 bug.json "$k" stress "$bug" --device "$dev" --schedules 50 --json
+[ "$(field bug.json rule)" = S1.data-mismatch ] || fail "the buggy driver gave $(field bug.json rule)"
+token=$(field bug.json replay)
+run 2 r1.txt "$k" replay "$token" --driver "$bug"
+grep -q -- "--device PATH" r1.txt.err || fail "a token of a device plugin replayed without it: $(cat r1.txt.err)"
+run 1 r2.json "$k" replay "$token" --driver "$bug" --device "$dev" --json
+[ "$(field r2.json rule)" = S1.data-mismatch ] || fail "the replay gave $(field r2.json rule)"
+
+run 2 e1.txt "$k" stream --driver "$drv"
+grep -q "is for device 'ticker'" e1.txt.err || fail "the driver ran without its device: $(cat e1.txt.err)"
+run 2 e2.txt "$k" stream --driver "$dev"
+grep -q "is a device model, not a driver" e2.txt.err || fail "$(cat e2.txt.err)"
+run 2 e3.txt "$k" stream --driver isr-regs --device "$dev"
+grep -q "the device plugin '$dev' is a model of 'ticker'" e3.txt.err || fail "$(cat e3.txt.err)"
+echo "ok: the example pair, built out of tree, streams and stresses clean; its bug is caught and replayed"

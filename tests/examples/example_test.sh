@@ -4,7 +4,8 @@
 #   example_test.sh CMAKE BUILD_DIR SOURCE_DIR
 # The pair streams clean and stresses clean; its buggy build is caught, and its token replays only
 # with both plugins named again; a driver without its device plugin, a device plugin given as a
-# driver, and a driver with another device's plugin are refused with exit 2.
+# driver, and a driver with another device's plugin are refused with exit 2.  The example's own
+# cmocka test (test_ticker.c), which links libkslab and runs a campaign, passes.
 set -uo pipefail
 
 cmake=$1 build=$2 src=$3
@@ -54,4 +55,7 @@ run 2 e2.txt "$k" stream --driver "$dev"
 grep -q "is a device model, not a driver" e2.txt.err || fail "$(cat e2.txt.err)"
 run 2 e3.txt "$k" stream --driver isr-regs --device "$dev"
 grep -q "the device plugin '$dev' is a model of 'ticker'" e3.txt.err || fail "$(cat e3.txt.err)"
+# The driver's own cmocka test, linking libkslab, built and run by the example's CTest.
+"$(dirname "$cmake")/ctest" --test-dir ex --output-on-failure >ctest.log 2>&1 || { cat ctest.log; fail "the example's cmocka test"; }
+grep -q "100% tests passed" ctest.log || { cat ctest.log; fail "the example's cmocka test did not run"; }
 echo "ok: the example pair, built out of tree, streams and stresses clean; its bug is caught and replayed"

@@ -2,15 +2,15 @@
 /*
  * The calling process's memory against the number of executions (docs/BENCHMARKS.md): a campaign
  * of N executions of one scenario through libkslab's public API, then the process's peak and
- * final resident set.  The executions run in worker processes, so what grows here is only what
- * the campaign keeps per execution: it must stay flat.
+ * final resident set (VmHWM and VmRSS of /proc/self/status; getrusage's maximum is updated
+ * lazily and can lag the current figure).  The executions run in worker processes, so what grows
+ * here is only what the campaign keeps per execution: it must stay flat.
  *
  *     bench_rss N [SCENARIO [DRIVER [JOBS]]]      (default: steady, ac97, 2)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <kslab/campaign.h>
 
@@ -45,11 +45,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_rss: %s\n", r && r->error ? r->error : "out of memory");
         return 2;
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("%llu executions (%s, %s, %u jobs, %.1f s): RSS before %ld KiB, after %ld KiB, peak %ld KiB\n",
            (unsigned long long)r->executions, o.scenario, ksl_verdict_name(r->verdict), o.jobs, r->wall_s, before,
-           status_kib("VmRSS:"), ru.ru_maxrss);
+           status_kib("VmRSS:"), status_kib("VmHWM:"));
     ksl_result_free(r);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The "ticker": a small frame device and its stream class minidriver, written against kslab's
- * installed headers only, built out of kslab's tree as two plugins (see README.md).
+ * installed headers only, built out of kslab's tree as two plugins (see CMakeLists.txt).
  *
  * The device makes a 32-byte frame (<kslab/hw/frame.h>, magic TICKER_MAGIC) every millisecond
  * while CONTROL.RUN is set.  A frame waits in a one-frame buffer until the driver releases it;

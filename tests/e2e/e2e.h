@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by the end-to-end tests: run a whole audio job (tools/kslab/audio_job.h) and
+ * Helpers shared by the end-to-end tests: run a whole audio job (src/campaign/audio_job.h) and
  * check its result against what the test computes itself from IN — the bytes, every IRP's
  * outcome, the port's and the device's counters — never only against the job's own data_ok.
  */

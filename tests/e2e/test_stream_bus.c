@@ -4,7 +4,7 @@
  * off, requests to the lower bus (<kslab/hw/lowerbus.h>) at PASSIVE_LEVEL, their completions at
  * DISPATCH_LEVEL.
  *
- *  - Through the stream job (tools/kslab/stream_job.c): 200 schedules on 2 and on 4 CPUs with
+ *  - Through the stream job (src/campaign/stream_job.c): 200 schedules on 2 and on 4 CPUs with
  *    cancellations and pauses often enough that both hit (SRBs cancelled on the bus and while
  *    waiting in a pause): every frame bit-exact and in order, zero findings (the driver ASSERTs
  *    PASSIVE_LEVEL where it submits and DISPATCH_LEVEL in its completion routine: a failed

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Stream class end to end on the deterministic engine: every reference minidriver of
- * miniports/stream on its device (tools/kslab/stream_job.c), read SRBs with cancellations and
+ * miniports/stream on its device (src/campaign/stream_job.c), read SRBs with cancellations and
  * pauses, over many schedules on 2 and 4 CPUs.  Each case checks the frames bit for bit (the
  * job's frame checker), the SRB accounting, zero findings, the per-entry-point time budgets the
  * class measured (S1: 20 us at DIRQL, S6: 1 ms at DISPATCH_LEVEL), and determinism.

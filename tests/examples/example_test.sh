@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The example device model and driver (examples/ticker), built out of tree against the installed
 # kslab as a user builds them (label `examples`):
-#   example_test.sh CMAKE BUILD_DIR SOURCE_DIR
+#   example_test.sh CMAKE BUILD_DIR SOURCE_DIR [CC [SANITIZERS]]
+# (CC and SANITIZERS: the kslab build's; a test program linking a sanitized libkslab is built
+# with the same sanitizers, whose runtime must come first.)
 # The pair streams clean and stresses clean; its buggy build is caught, and its token replays only
 # with both plugins named again; a driver without its device plugin, a device plugin given as a
 # driver, and a driver with another device's plugin are refused with exit 2.  The example's own
 # cmocka test (test_ticker.c), which links libkslab and runs a campaign, passes.
 set -uo pipefail
 
-cmake=$1 build=$2 src=$3
+cmake=$1 build=$2 src=$3 cc=${4:-cc} sanitize=${5:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-example.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
@@ -27,7 +29,12 @@ run() { # EXPECTED_RC OUT CMD...
 field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2"; }
 
 "$cmake" --install "$build" --prefix "$tmp/prefix" >install.log 2>&1 || { cat install.log; fail "cmake --install"; }
-"$cmake" -S "$src/examples/ticker" -B ex -DCMAKE_PREFIX_PATH="$tmp/prefix" >configure.log 2>&1 ||
+extra=()
+if [ -n "$sanitize" ]; then
+  extra=(-DCMAKE_C_FLAGS="-fsanitize=$sanitize" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitize")
+fi
+"$cmake" -S "$src/examples/ticker" -B ex -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILER="$cc" "${extra[@]}" \
+  >configure.log 2>&1 ||
   { cat configure.log; fail "configuring the example against the installed kslab"; }
 "$cmake" --build ex >build.log 2>&1 || { cat build.log; fail "building the example"; }
 k=$tmp/prefix/bin/kslab
@@ -48,6 +55,15 @@ run 2 r1.txt "$k" replay "$token" --driver "$bug"
 grep -q -- "--device PATH" r1.txt.err || fail "a token of a device plugin replayed without it: $(cat r1.txt.err)"
 run 1 r2.json "$k" replay "$token" --driver "$bug" --device "$dev" --json
 [ "$(field r2.json rule)" = S1.data-mismatch ] || fail "the replay gave $(field r2.json rule)"
+# The report's replay command names both plugins again, and runs as printed.
+run 1 bug.txt "$k" stress "$bug" --device "$dev" --schedules 50
+cmdline=$(sed -n 's/^  replay   //p' bug.txt)
+case "$cmdline" in
+"kslab replay ksl1-"*" --driver $bug --device $dev") ;;
+*) fail "the replay command does not name both plugins: '$cmdline'" ;;
+esac
+run 1 r3.txt "$tmp/prefix/bin/"$cmdline
+grep -q "the finding reproduces" r3.txt || fail "the printed replay command did not reproduce: $(cat r3.txt)"
 
 run 2 e1.txt "$k" stream --driver "$drv"
 grep -q "is for device 'ticker'" e1.txt.err || fail "the driver ran without its device: $(cat e1.txt.err)"

@@ -95,7 +95,7 @@ static void shell_word(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-static void print_finding(FILE *f, const ksl_result *r, const ksl_result_finding *x)
+static void print_finding(FILE *f, const cli_opts *o, const ksl_result *r, const ksl_result_finding *x)
 {
     fprintf(f, "  finding  %s\n", x->rule);
     fprintf(f, "           %s\n", x->message);
@@ -114,9 +114,18 @@ static void print_finding(FILE *f, const ksl_result *r, const ksl_result_finding
                 x->shrink.preemptions_after, x->shrink.replays);
     if (x->token) {
         fprintf(f, "  replay   kslab replay %s", x->token);
+        /* The files a token never loads by itself: named again. */
         if (r->driver.plugin) {
             fputs(" --driver ", f);
             shell_word(f, r->driver.arg);
+        }
+        if (r->driver.device_plugin) {
+            fputs(" --device ", f);
+            shell_word(f, r->driver.device_plugin);
+        }
+        if (o->input && (o->cmd == CMD_PLAY || o->cmd == CMD_CAPTURE || o->cmd == CMD_REPLAY)) {
+            fputs(" --input ", f);
+            shell_word(f, o->input);
         }
         fputc('\n', f);
     } else {
@@ -188,7 +197,7 @@ static void stream_summary(FILE *f, const ksl_result *r)
             counter(r, "engine.steps"), (double)counter(r, "engine.time_ns") / 1e9, r->wall_s);
 }
 
-static void campaign_report(FILE *f, const ksl_result *r)
+static void campaign_report(FILE *f, const cli_opts *o, const ksl_result *r)
 {
     fprintf(f, "  %" PRIu64 " executions, %" PRIu64 " scheduling points, %.2f s (%.0f executions/s)\n", r->executions,
             r->steps, r->wall_s, r->wall_s > 0 ? (double)r->executions / r->wall_s : 0.0);
@@ -198,7 +207,7 @@ static void campaign_report(FILE *f, const ksl_result *r)
     }
     for (size_t i = 0; i < r->nfindings; i++) {
         fprintf(f, "  scenario %s, seed %" PRIu64 "\n", r->findings[i].scenario, r->findings[i].seed);
-        print_finding(f, r, &r->findings[i]);
+        print_finding(f, o, r, &r->findings[i]);
     }
     if (r->verdict == KSL_VERDICT_CLEAN)
         fprintf(f, "  result   clean\n");
@@ -222,7 +231,7 @@ static void job_report(FILE *f, const cli_opts *o, const ksl_result *r)
         if (check && r->data_check)
             fprintf(f, "  data     %s\n", r->data_check);
         fprintf(f, "  verifier FINDING%s\n", check ? " (output check)" : "");
-        print_finding(f, r, &r->findings[0]);
+        print_finding(f, o, r, &r->findings[0]);
         if (o->output)
             fprintf(f, "  %s not written: the run %s\n", o->output, check ? "failed its output check" : "stopped at the finding");
     } else if (r->verdict == KSL_VERDICT_CLEAN) {
@@ -231,7 +240,7 @@ static void job_report(FILE *f, const cli_opts *o, const ksl_result *r)
     print_driver_output(f, "driver output", r->driver_output);
 }
 
-static void replay_report(FILE *f, const ksl_result *r)
+static void replay_report(FILE *f, const cli_opts *o, const ksl_result *r)
 {
     const char *name = r->nscenarios ? r->scenarios[0].name : "?";
     fprintf(f, "replay of %s", name);
@@ -239,7 +248,7 @@ static void replay_report(FILE *f, const ksl_result *r)
         fprintf(f, " with driver '%s'", r->driver.name);
     fprintf(f, ": %s\n", r->nfindings ? "the finding reproduces" : "clean");
     if (r->nfindings)
-        print_finding(f, r, &r->findings[0]);
+        print_finding(f, o, r, &r->findings[0]);
     fprintf(f, "  %" PRIu64 " scheduling points, trace hash %016" PRIx64 "\n", r->steps,
             ksl_result_counter(r, "engine.trace_hash", 0));
     if (!r->nfindings)
@@ -249,9 +258,9 @@ static void replay_report(FILE *f, const ksl_result *r)
 void print_report(FILE *f, const cli_opts *o, const ksl_result *r)
 {
     if (o->cmd == CMD_STRESS || o->cmd == CMD_DEMO)
-        campaign_report(f, r);
+        campaign_report(f, o, r);
     else if (o->cmd == CMD_REPLAY)
-        replay_report(f, r);
+        replay_report(f, o, r);
     else
         job_report(f, o, r);
     fflush(f);

@@ -45,21 +45,44 @@ ksl_interrupt *ksl_interrupt_connect(uint32_t line, uint8_t irql, ksl_isr_fn *is
     return i;
 }
 
+/*
+ * Unlink the object; then, as IoDisconnectInterrupt guarantees, return only once no CPU is in its
+ * ISR or waiting to enter it.  A delivery that began before the unlink may still reach the object
+ * (it walks the chain as it was, and may be spinning for the interrupt lock), so the calling
+ * thread blocks until the line's delivery in service ends: deliveries of a line never overlap, and
+ * those that start after the unlink no longer see the object.
+ */
 void ksl_interrupt_disconnect(ksl_interrupt *intr)
 {
     if (!intr)
         return;
     ksl_engine *e = intr->e;
-    ksl__require_irql(ksl__cur, KSL_IRQL_PASSIVE, "IoDisconnectInterrupt", NULL, 0);
+    ksl_cpu *c = ksl__cur;
+    ksl__require_irql(c, KSL_IRQL_PASSIVE, "IoDisconnectInterrupt", NULL, 0);
     ksl__big_lock(e);
-    for (ksl_interrupt **pp = &e->lines[intr->line].chain; *pp; pp = &(*pp)->next) {
+    ksl_irq_line *l = &e->lines[intr->line];
+    for (ksl_interrupt **pp = &l->chain; *pp; pp = &(*pp)->next) {
         if (*pp == intr) {
             *pp = intr->next;
             break;
         }
     }
     ksl__line_update(e, intr->line);
-    ksl__big_unlock(e);
+    ksl_thread *t = ksl__cur_thread(c);
+    if (t && l->in_service) {
+        t->wb = (ksl_wait_block){.thread = t};
+        t->wb.next = l->disconnecting;
+        l->disconnecting = &t->wb;
+        t->state = T_WAITING;
+        t->waiting_on = intr;
+        t->wait_what = "the ISR in progress to finish (IoDisconnectInterrupt)";
+        t->wait_file = NULL;
+        t->wait_line = 0;
+        ksl__big_unlock(e);
+        ksl__block(c);
+    } else {
+        ksl__big_unlock(e);
+    }
     if (intr->owns_context)
         free(intr->context);
     free(intr);
@@ -126,6 +149,12 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     ksl__big_lock(e);
     l->in_service = 0;
     ksl__line_update(e, line);
+    for (ksl_wait_block *w = l->disconnecting, *next; w; w = next) {
+        next = w->next;
+        w->thread->waiting_on = NULL;
+        ksl__ready(e, w->thread);
+    }
+    l->disconnecting = NULL;
     ksl__big_unlock(e);
 }
 

@@ -130,10 +130,12 @@ typedef struct ksl_cpu {
 
 typedef struct ksl_irq_line {
     uint8_t asserted;
-    uint8_t in_service;
+    uint8_t in_service;      /* a CPU has taken it: in its ISRs, or spinning to enter one */
     uint8_t irql;            /* highest IRQL of its chain: it is deliverable to CPUs below it */
     uint64_t since;
     ksl_interrupt *chain;
+    ksl_wait_block *disconnecting; /* threads in IoDisconnectInterrupt waiting for the delivery
+                                    * in service to end (big lock) */
 } ksl_irq_line;
 
 struct ksl_interrupt {

@@ -8,11 +8,15 @@
  * later, and RequestService goes through the timer with a due time of now (as ReactOS does).
  *
  * The group holds a reference on each member (AddMember AddRefs, RemoveMember Releases).  The last
- * Release cancels the timer and dequeues the DPC; a run of the DPC already under way holds its own
- * reference, taken before the routine's first scheduling point, so the group outlives it (and the
- * run may be what frees it).  On the deterministic engine nothing runs between a DPC leaving its
- * queue and that point; on the threaded engine, as on Windows, a window of a few instructions
- * remains that only KeFlushQueuedDpcs in the last Release's caller would close.
+ * Release cancels the timer and dequeues the DPC; a run of the DPC already under way (on another
+ * CPU, or one that starts at a scheduling point of the destruction itself) must not see the group
+ * freed under it.  A run counts itself in `running` before its first scheduling point, and takes
+ * no reference: a count that reached zero never comes back (a run that took one would raise it
+ * 0 -> 1 after destruction began, and then free the group a second time).  Whoever is last — the
+ * destruction, or the last run once the destruction has marked the group dying — frees it, under
+ * the group lock.  On the deterministic engine nothing runs between a DPC leaving its queue and
+ * its routine's first statement; on the threaded engine, as on Windows, a window of a few
+ * instructions remains that only KeFlushQueuedDpcs in the last Release's caller would close.
  */
 #include <string.h>
 
@@ -25,7 +29,9 @@ typedef struct pcl_service_group {
     IServiceGroup iface; /* first: the interface pointer is the object pointer */
     IServiceSink sink;   /* the same object as an IServiceSink (QueryInterface(IID_IServiceSink)) */
     volatile LONG refs;
-    KSPIN_LOCK lock; /* guards members and nmembers */
+    KSPIN_LOCK lock; /* guards members, nmembers and dying */
+    LONG running;    /* runs of the DPC under way (atomic) */
+    bool dying;      /* the last reference is gone: the last run frees the group */
     KDPC dpc;
     KTIMER timer;
     atomic_bool delayed; /* SupportDelayedService was called */
@@ -43,21 +49,20 @@ static pcl_service_group *from_sink(IServiceSink *This)
     return (pcl_service_group *)(void *)((char *)This - offsetof(pcl_service_group, sink));
 }
 
+static void free_group(pcl_service_group *g);
+
 /* The group's DPC: service every member.  The members are copied (and referenced) under the
  * group lock and called without it, so a member may complete IRPs or take its own locks without
  * ordering them after the group lock.  DISPATCH_LEVEL. */
-static ULONG sg_release(IServiceGroup *This);
-
 static void service_group_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
 {
     (void)Dpc;
     (void)Arg1;
     (void)Arg2;
     pcl_service_group *g = Context;
-    /* This run's reference (see the top): a plain atomic, not InterlockedIncrement, which would
-     * be a scheduling point before the increment — the owner's last Release could free the
-     * group there (a use after free the WavePci end-to-end sweep found at close). */
-    __atomic_add_fetch(&g->refs, 1, __ATOMIC_SEQ_CST);
+    /* Count this run (see the top) with a plain atomic, not InterlockedIncrement, which would be
+     * a scheduling point before the increment: the destruction could free the group there. */
+    __atomic_add_fetch(&g->running, 1, __ATOMIC_SEQ_CST);
     PSERVICESINK members[PCL_SERVICE_GROUP_MAX_MEMBERS];
     KeAcquireSpinLockAtDpcLevel(&g->lock);
     ULONG n = g->nmembers;
@@ -70,7 +75,11 @@ static void service_group_dpc(PKDPC Dpc, PVOID Context, PVOID Arg1, PVOID Arg2)
         IServiceSink_RequestService(members[i]);
         members[i]->lpVtbl->Release(members[i]);
     }
-    sg_release(&g->iface); /* may free the group: nothing touches it after this */
+    KeAcquireSpinLockAtDpcLevel(&g->lock);
+    bool last = __atomic_sub_fetch(&g->running, 1, __ATOMIC_SEQ_CST) == 0 && g->dying;
+    KeReleaseSpinLockFromDpcLevel(&g->lock);
+    if (last)
+        free_group(g); /* nothing touches the group after this */
 }
 
 /* ---- IUnknown ------------------------------------------------------------------------------ */
@@ -99,15 +108,27 @@ static ULONG sg_add_ref(IServiceGroup *This)
     return (ULONG)InterlockedIncrement(&from_iface(This)->refs);
 }
 
-/* The last reference: stop the timer and a queued DPC, release the members left, free the pool.
- * IRQL <= DISPATCH_LEVEL. */
+/* Release the members left and free the pool.  IRQL <= DISPATCH_LEVEL. */
+static void free_group(pcl_service_group *g)
+{
+    for (ULONG i = 0; i < g->nmembers; i++)
+        g->members[i]->lpVtbl->Release(g->members[i]);
+    ExFreePoolWithTag(g, KSL_PCL_POOL_TAG);
+}
+
+/* The last reference: stop the timer and a queued DPC; free the group now, or leave that to a
+ * run of the DPC still under way.  IRQL <= DISPATCH_LEVEL. */
 static void destroy(pcl_service_group *g)
 {
     KeCancelTimer(&g->timer);
     KeRemoveQueueDpc(&g->dpc);
-    for (ULONG i = 0; i < g->nmembers; i++)
-        g->members[i]->lpVtbl->Release(g->members[i]);
-    ExFreePoolWithTag(g, KSL_PCL_POOL_TAG);
+    KIRQL old;
+    KeAcquireSpinLock(&g->lock, &old);
+    g->dying = true;
+    bool idle = __atomic_load_n(&g->running, __ATOMIC_SEQ_CST) == 0;
+    KeReleaseSpinLock(&g->lock, old);
+    if (idle)
+        free_group(g);
 }
 
 /* IRQL <= DISPATCH_LEVEL. */

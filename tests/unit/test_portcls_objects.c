@@ -449,7 +449,7 @@ typedef struct test_sink {
     ULONGLONG time;  /* interrupt time of the latest service */
 } test_sink;
 
-enum { SG_NOTIFY, SG_COALESCE, SG_DELAYED, SG_REFS, SG_LEAK, SG_FULL, SG_NEW_AT_DISPATCH, SG_ADD_AT_DIRQL };
+enum { SG_NOTIFY, SG_COALESCE, SG_DELAYED, SG_REFS, SG_LEAK, SG_FULL, SG_NEW_AT_DISPATCH, SG_ADD_AT_DIRQL, SG_RELEASE_RACE };
 
 struct sg_state {
     int scenario;
@@ -471,6 +471,9 @@ struct sg_state {
     PVOID qi[4];
     LONG refs_added, refs_removed, refs_after_destroy, refs_full[SG_SINKS];
     ULONG addref, rel[8];
+    /* SG_RELEASE_RACE */
+    volatile int releasing;   /* 1 inside the last Release, 2 after it */
+    int serviced_during_release;
     int done;
 };
 
@@ -509,6 +512,7 @@ static void tsink_request_service(IServiceSink *This)
         k->bad_context++;
     k->time = KeQueryInterruptTime();
     k->serviced++;
+    k->s->serviced_during_release += k->s->releasing == 1;
     seq_add(&k->s->log, k->id);
 }
 
@@ -666,6 +670,19 @@ static void sg_thread(void *arg)
         IServiceGroup_RequestService(s->group);
         remove_sinks(s, SG_SINKS); /* the last is not a member */
         break;
+    case SG_RELEASE_RACE:
+        /* The ISR queues the group's DPC on its CPU; the last Release follows at once, so on
+         * two CPUs the DPC may start while the group is being destroyed. */
+        if (!NT_SUCCESS(add_sinks(s, 1)))
+            return;
+        WRITE_PORT_ULONG(SG_BASE + KSL_IRQDEV_RAISE, 0u);
+        sg_wait_isrs(s, 1);
+        s->releasing = 1;
+        s->rel[0] = IServiceGroup_Release(s->group);
+        s->releasing = 2;
+        delay_us(100); /* a run under way finishes, and frees the group */
+        s->done = 1;
+        return;
     case SG_ADD_AT_DIRQL:
         KeRaiseIrql(SG_IRQL, &old);
         IServiceGroup_AddMember(s->group, &s->sinks[0].iface);
@@ -817,6 +834,30 @@ static void test_service_group_refcounts(void **state)
     assert_rule(o, "K.pool-leak");
     assert_non_null(strstr(o.detail, "tag 'Pcls'"));
     run_out_free(&o);
+}
+
+/* The last Release while the group's DPC runs or is about to run on another CPU: the run sees a
+ * live group and its members, the group is freed once (no double free, no leak), and the member
+ * still in it is released exactly once. */
+static void test_service_group_release_races_dpc(void **state)
+{
+    (void)state;
+    int raced = 0;
+    for (uint64_t seed = 1; seed <= 4 * NSEEDS; seed++) {
+        sg_state s;
+        run_out o = run_sg(&s, SG_RELEASE_RACE, seed, 2);
+        assert_clean(o);
+        assert_int_equal(s.done, 1);
+        assert_int_equal(s.rel[0], 0);
+        assert_int_equal(s.isr_count, 1);
+        assert_true(s.sinks[0].serviced <= 1); /* one interrupt: at most one run, never twice */
+        assert_int_equal(s.sinks[0].refs, 1);
+        assert_int_equal(s.sinks[0].bad_irql, 0);
+        raced += s.serviced_during_release > 0;
+        run_out_free(&o);
+    }
+    /* The interleaving the test is for: the DPC serviced the member while the last Release ran. */
+    assert_true(raced > 0);
 }
 
 static void test_service_group_full(void **state)
@@ -1285,6 +1326,7 @@ int main(void)
         cmocka_unit_test(test_service_group_coalesces),
         cmocka_unit_test(test_service_group_delayed),
         cmocka_unit_test(test_service_group_refcounts),
+        cmocka_unit_test(test_service_group_release_races_dpc),
         cmocka_unit_test(test_service_group_full),
         cmocka_unit_test(test_service_group_wrong_irql),
         cmocka_unit_test(test_interrupt_sync_modes),

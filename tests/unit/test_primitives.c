@@ -815,6 +815,96 @@ static void test_synchronize_execution(void **state)
     }
 }
 
+/* IoDisconnectInterrupt while a CPU is about to run the ISR: on 3 CPUs, a thread holds the
+ * interrupt's spin lock (its own, given to IoConnectInterrupt) at DIRQL with the line high, so
+ * another CPU takes the interrupt and spins for the lock, while a third disconnects.  Disconnect must not return (and free the
+ * object) until that ISR has run and returned; the ISR sees a live object. */
+typedef struct disc_state {
+    ksl_irqdev dev;
+    PKINTERRUPT intr;
+    KSPIN_LOCK lock;
+    volatile int line_high;     /* set inside the synchronized routine */
+    volatile int disconnecting; /* 1 inside IoDisconnectInterrupt, 2 once it returned */
+    int isr_runs;
+    int isr_during_disconnect;  /* the ISR ran while the disconnect was under way */
+    int isr_after_disconnect;   /* the ISR ran after the disconnect returned: must never happen */
+    int isr_calls;
+    int isr_saw_object;         /* calls that got the ISR's own interrupt object */
+    int done;
+} disc_state;
+
+static BOOLEAN disc_isr(PKINTERRUPT intr, PVOID ctx)
+{
+    disc_state *s = ctx;
+    s->isr_calls++;
+    s->isr_saw_object += intr == s->intr;
+    if (s->disconnecting == 1)
+        s->isr_during_disconnect++;
+    if (s->disconnecting == 2)
+        s->isr_after_disconnect++;
+    if (!READ_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_STATUS))
+        return FALSE;
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_STATUS, 1u);
+    s->isr_runs++;
+    return TRUE;
+}
+
+static void disc_syncer(void *arg)
+{
+    disc_state *s = arg;
+    KIRQL old;
+    KeRaiseIrql((KIRQL)TRIG_IRQL, &old);
+    KeAcquireSpinLockAtDpcLevel(&s->lock);
+    WRITE_PORT_ULONG(TRIG_BASE + KSL_IRQDEV_RAISE, 0u);
+    s->line_high = 1;
+    for (int i = 0; i < 20; i++)
+        KeStallExecutionProcessor(1);
+    KeReleaseSpinLockFromDpcLevel(&s->lock);
+    KeLowerIrql(old);
+}
+
+static void disc_disconnecter(void *arg)
+{
+    disc_state *s = arg;
+    for (int guard = 0; !s->line_high && guard < 100000; guard++)
+        KeStallExecutionProcessor(1);
+    s->disconnecting = 1;
+    IoDisconnectInterrupt(s->intr);
+    s->disconnecting = 2;
+    s->done = 1;
+}
+
+static void disc_setup(ksl_engine *e, void *arg)
+{
+    disc_state *s = arg;
+    ksl_irqdev_attach(&s->dev, e, TRIG_BASE, TRIG_LINE, 0);
+    KeInitializeSpinLock(&s->lock);
+    IoConnectInterrupt(&s->intr, disc_isr, s, &s->lock, TRIG_LINE, TRIG_IRQL, TRIG_IRQL, LevelSensitive, FALSE, 0,
+                       FALSE);
+    ksl_thread_create(e, "syncer", disc_syncer, s);
+    ksl_thread_create(e, "disconnecter", disc_disconnecter, s);
+}
+
+static void test_disconnect_waits_for_isr_in_flight(void **state)
+{
+    (void)state;
+    int raced = 0;
+    for (uint64_t seed = 1; seed <= 4 * NSEEDS; seed++) {
+        disc_state s;
+        memset(&s, 0, sizeof s);
+        run_out o = run_seed(seed, 3, disc_setup, &s);
+        assert_clean(o);
+        assert_int_equal(s.done, 1);
+        assert_int_equal(s.isr_after_disconnect, 0);
+        assert_int_equal(s.isr_saw_object, s.isr_calls);
+        assert_true(s.isr_runs <= 1);
+        raced += s.isr_during_disconnect > 0;
+        run_out_free(&o);
+    }
+    /* The interleaving the test is for: the ISR ran while the disconnect waited for it. */
+    assert_true(raced > 0);
+}
+
 /* ---- work items --------------------------------------------------------------------------- */
 
 typedef struct work_state {
@@ -2013,6 +2103,7 @@ int main(void)
         cmocka_unit_test(test_isr_preempts_dispatch_level),
         cmocka_unit_test(test_isr_masked_at_or_above_dirql),
         cmocka_unit_test(test_synchronize_execution),
+        cmocka_unit_test(test_disconnect_waits_for_isr_in_flight),
         cmocka_unit_test(test_work_items),
         cmocka_unit_test(test_timer_relative_due),
         cmocka_unit_test(test_timer_periodic),

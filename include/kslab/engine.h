@@ -170,6 +170,17 @@ typedef void ksl_deadlock_describer(void *user, char *buf, size_t n);
 void ksl_engine_set_deadlock_describer(ksl_engine *e, ksl_deadlock_describer *fn, void *user);
 void ksl_engine_set_step_hook(ksl_engine *e, ksl_step_hook *fn, void *user);
 /*
+ * Atomic accesses, for the same checks: `fn` is called on the accessing context right after an
+ * Interlocked operation (InterlockedIncrement, InterlockedExchange, InterlockedCompareExchange,
+ * ...) read and wrote the `size` bytes at `addr` atomically, with the operation's call site.  What
+ * else the context wrote since the previous step-hook call was booked there (the operation's
+ * scheduling point comes first), so a check can tell these bytes' atomic access from plain
+ * stores.  Same rules as the step hook: deterministic engine only, one per engine, NULL removes
+ * it, host code outside a run to install.
+ */
+typedef void ksl_atomic_hook(void *user, const volatile void *addr, size_t size, const char *file, int line);
+void ksl_engine_set_atomic_hook(ksl_engine *e, ksl_atomic_hook *fn, void *user);
+/*
  * The spin locks (including interrupt and cancel locks) the calling CPU holds, innermost last:
  * up to `max` are stored in `out`; returns how many are held.  Any IRQL; not a scheduling point;
  * 0 outside a run.

@@ -333,6 +333,12 @@ void ksl_engine_set_step_hook(ksl_engine *e, ksl_step_hook *fn, void *user)
     e->step_user = user;
 }
 
+void ksl_engine_set_atomic_hook(ksl_engine *e, ksl_atomic_hook *fn, void *user)
+{
+    e->atomic_hook = fn;
+    e->atomic_user = user;
+}
+
 void ksl_engine_set_trace(ksl_engine *e, ksl_trace_fn *fn, void *user)
 {
     e->trace_fn = fn;

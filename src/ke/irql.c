@@ -159,31 +159,49 @@ void ksl_stall(uint32_t us, const char *file, int line)
         c = ksl__point(c, P_STALL, (uint64_t)us * 1000u + c->e->cfg.step_cost_ns, file, line);
 }
 
-int32_t ksl_interlocked_add(volatile int32_t *target, int32_t value, const char *file, int line)
+/* An Interlocked operation: a scheduling point, then the atomic access, told to the atomic hook
+ * (deterministic engine) on the context that made it. */
+static void interlocked_point(const char *file, int line)
 {
     if (ksl__cur)
         ksl__point(ksl__cur, P_INTERLOCKED, ksl__cur->e->cfg.step_cost_ns, file, line);
-    return __atomic_add_fetch(target, value, __ATOMIC_SEQ_CST);
+}
+
+static void interlocked_done(const volatile void *target, size_t size, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (c && c->e->atomic_hook && !ksl__threaded(c->e))
+        c->e->atomic_hook(c->e->atomic_user, target, size, file, line);
+}
+
+int32_t ksl_interlocked_add(volatile int32_t *target, int32_t value, const char *file, int line)
+{
+    interlocked_point(file, line);
+    int32_t r = __atomic_add_fetch(target, value, __ATOMIC_SEQ_CST);
+    interlocked_done(target, sizeof *target, file, line);
+    return r;
 }
 
 int32_t ksl_interlocked_exchange(volatile int32_t *target, int32_t value, const char *file, int line)
 {
-    if (ksl__cur)
-        ksl__point(ksl__cur, P_INTERLOCKED, ksl__cur->e->cfg.step_cost_ns, file, line);
-    return __atomic_exchange_n(target, value, __ATOMIC_SEQ_CST);
+    interlocked_point(file, line);
+    int32_t r = __atomic_exchange_n(target, value, __ATOMIC_SEQ_CST);
+    interlocked_done(target, sizeof *target, file, line);
+    return r;
 }
 
 int32_t ksl_interlocked_cmpxchg(volatile int32_t *target, int32_t exchange, int32_t comparand, const char *file, int line)
 {
-    if (ksl__cur)
-        ksl__point(ksl__cur, P_INTERLOCKED, ksl__cur->e->cfg.step_cost_ns, file, line);
+    interlocked_point(file, line);
     __atomic_compare_exchange_n(target, &comparand, exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    interlocked_done(target, sizeof *target, file, line);
     return comparand;
 }
 
 void *ksl_interlocked_exchange_ptr(void *volatile *target, void *value, const char *file, int line)
 {
-    if (ksl__cur)
-        ksl__point(ksl__cur, P_INTERLOCKED, ksl__cur->e->cfg.step_cost_ns, file, line);
-    return __atomic_exchange_n(target, value, __ATOMIC_SEQ_CST);
+    interlocked_point(file, line);
+    void *r = __atomic_exchange_n(target, value, __ATOMIC_SEQ_CST);
+    interlocked_done(target, sizeof *target, file, line);
+    return r;
 }

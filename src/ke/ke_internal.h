@@ -285,6 +285,8 @@ struct ksl_engine {
     uint32_t idle_advances;  /* such advances in a row with only periodic timers pending */
     ksl_step_hook *step_hook;
     void *step_user;
+    ksl_atomic_hook *atomic_hook;
+    void *atomic_user;
     ksl_deadlock_describer *dl_describer;
     void *dl_user;
     ksl_irql_refiner *irql_refiner;

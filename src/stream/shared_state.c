@@ -25,6 +25,10 @@
  * slot wrote, with no lock in common, is the finding: S5.low-routine-unsynchronized-state for a
  * Low routine, S4.unsynchronized-isr-shared-access for a Dispatch routine.
  *
+ * Interlocked operations are atomic accesses, not plain stores: the kernel's atomic hook books
+ * their bytes with a pseudo-lock every atomic access holds, so atomic accesses never conflict with
+ * each other, and a plain write conflicts with an atomic one unless they share a real lock.
+ *
  * A routine synchronizes when it asks for a High or LowToHigh routine: that routine runs under
  * the class's lock, after everything the caller wrote and before everything it writes next, so
  * both sides of that slot start over (and what the High routine itself writes, on the caller's
@@ -43,6 +47,7 @@
 #include "strm.h"
 
 #define SS_LOCK_OVERFLOW 0x8000u /* any lock past the table: one shared bit (errs toward silence) */
+#define SS_LOCK_ATOMIC 0x4000u   /* held by every Interlocked access: atomic accesses do not race */
 #define SS_OTHER(i) ((uint16_t)(0x100u << (i)))
 #define SS_MINE(i) ((uint16_t)(1u << (i)))
 #define SS_MINE_LS(r, b, i) ((r)->ls[((size_t)(b) * STRM_SS_SLOTS + (size_t)(i)) * 2u])
@@ -227,6 +232,24 @@ static void book_byte(strm_shared *w, strm_ss_region *r, uint32_t b, const ss_wr
     out->other_site = hit == wr->slot ? r->other_site[b] : wr->site;
 }
 
+/* The calling context as a writer.  Under a->mu. */
+static ss_writer writer_now(ksl_stream_adapter *a, const char *file, int line)
+{
+    strm_shared *w = &a->ck.ss;
+    ss_writer wr = {.slot = -1, .same = -1};
+    const char *who = ksl_context_name();
+    int entry = ksl__strm_rt_current_locked(a);
+    int s = slot_of(w, who, ksl_cpu_current());
+    /* the slot's own routine, or a High routine it called (ordered with it) */
+    if (s >= 0 && entry == w->slot[s].entry)
+        wr.slot = s;
+    else
+        wr.same = s;
+    wr.ls = held_set(w);
+    wr.site = site_add(w, entry, file, line, who);
+    return wr;
+}
+
 /* Book what changed since the last call to the calling context.  Under a->mu. */
 static void book(ksl_stream_adapter *a, const char *file, int line, ss_conflict *out)
 {
@@ -239,16 +262,7 @@ static void book(ksl_stream_adapter *a, const char *file, int line, ss_conflict 
             continue;
         if (!known) {
             known = true;
-            const char *who = ksl_context_name();
-            int entry = ksl__strm_rt_current_locked(a);
-            int s = slot_of(w, who, ksl_cpu_current());
-            /* the slot's own routine, or a High routine it called (ordered with it) */
-            if (s >= 0 && entry == w->slot[s].entry)
-                wr.slot = s;
-            else
-                wr.same = s;
-            wr.ls = held_set(w);
-            wr.site = site_add(w, entry, file, line, who);
+            wr = writer_now(a, file, line);
         }
         probe_objects(r); /* objects initialized since */
         for (uint32_t b = 0; b < r->size; b++) {
@@ -305,7 +319,32 @@ static void report(ksl_stream_adapter *a, const ss_conflict *c, const strm_ss_si
                    : "touch state shared with the ISR from a High routine");
 }
 
-void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
+/* Book the bytes [addr, addr + size) an Interlocked operation of the calling context accessed as
+ * an atomic access (changed or not: an atomic write of the same value is still a write).  Under
+ * a->mu. */
+static void book_atomic(ksl_stream_adapter *a, uintptr_t addr, size_t size, const char *file, int line,
+                        ss_conflict *out)
+{
+    strm_shared *w = &a->ck.ss;
+    for (uint32_t i = 0; i < w->nregions; i++) {
+        strm_ss_region *r = &w->regions[i];
+        uintptr_t lo = (uintptr_t)r->mem, hi = lo + r->size;
+        if (addr + size <= lo || addr >= hi)
+            continue;
+        ss_writer wr = writer_now(a, file, line);
+        wr.ls |= SS_LOCK_ATOMIC;
+        for (uintptr_t p = addr < lo ? lo : addr; p < addr + size && p < hi; p++) {
+            uint32_t b = (uint32_t)(p - lo);
+            r->shadow[b] = r->mem[b];
+            if (!r->skip[b])
+                book_byte(w, r, b, &wr, out);
+        }
+    }
+}
+
+/* Book, and report the first conflict.  `atomic`: the bytes of an Interlocked operation first. */
+static void book_and_report(ksl_stream_adapter *a, const char *file, int line, const volatile void *atomic,
+                            size_t atomic_size)
 {
     strm_shared *w = &a->ck.ss;
     if (!w->enabled || !w->active || !w->nregions)
@@ -313,6 +352,8 @@ void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
     ss_conflict c = {0};
     strm_ss_site mine = {.entry = -1, .ctx = "?"}, other = {.entry = -1, .ctx = "?"};
     pthread_mutex_lock(&a->mu);
+    if (atomic)
+        book_atomic(a, (uintptr_t)atomic, atomic_size, file, line, &c);
     book(a, file, line, &c);
     if (c.found) {
         if (c.mine_site)
@@ -323,6 +364,11 @@ void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
     pthread_mutex_unlock(&a->mu);
     if (c.found)
         report(a, &c, &mine, &other);
+}
+
+void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line)
+{
+    book_and_report(a, file, line, NULL, 0);
 }
 
 void ksl__strm_ss_begins(ksl_stream_adapter *a, int entry)
@@ -386,6 +432,11 @@ static void step_hook(void *user, const char *file, int line)
     ksl__strm_ss_step(user, file, line);
 }
 
+static void atomic_hook(void *user, const volatile void *addr, size_t size, const char *file, int line)
+{
+    book_and_report(user, file, line, addr, size);
+}
+
 void ksl__strm_ss_create(ksl_stream_adapter *a)
 {
     strm_shared *w = &a->ck.ss;
@@ -394,8 +445,10 @@ void ksl__strm_ss_create(ksl_stream_adapter *a)
     /* Like the port watcher, the hook stays with the engine (which runs once).  The threaded
      * engine runs contexts in parallel: no attribution there. */
     w->enabled = a->sync && ksl_engine_config(a->e)->engine == KSL_ENGINE_DETERMINISTIC;
-    if (w->enabled)
+    if (w->enabled) {
         ksl_engine_set_step_hook(a->e, step_hook, a);
+        ksl_engine_set_atomic_hook(a->e, atomic_hook, a);
+    }
 }
 
 void ksl__strm_ss_destroy(ksl_stream_adapter *a)

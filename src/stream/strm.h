@@ -153,7 +153,7 @@ typedef struct strm_reg_ck {
  * with an ISR) and by synchronized code meanwhile. */
 #define STRM_SS_SLOTS 8    /* unsynchronized routines running at once (bits of a uint16_t) */
 #define STRM_SS_REGIONS 9  /* the device extension and up to 8 stream extensions */
-#define STRM_SS_LOCKS 15   /* spin locks with a lockset bit of their own */
+#define STRM_SS_LOCKS 14   /* spin locks with a lockset bit of their own (two bits: overflow, atomic) */
 #define STRM_SS_SITES 512  /* distinct writers remembered while routines run */
 typedef struct strm_ss_region {
     uint8_t *mem;          /* the extension */

@@ -172,7 +172,10 @@ static void get_event(ksl__rbuf *r, recorder_entry *e)
     e->time_ns = ksl__r_u64(r);
     e->cpu = (int32_t)ksl__r_u32(r);
     e->irql = ksl__r_u8(r);
-    e->phase = (char)ksl__r_u8(r);
+    uint8_t phase = ksl__r_u8(r);
+    if (phase != 'i' && phase != 'B' && phase != 'E')
+        r->bad = true; /* recorder.h: an instant, or a context beginning or ending */
+    e->phase = (char)phase;
     e->line = (int)ksl__r_u32(r);
     ksl__r_str(r, e->what, sizeof e->what);
     ksl__r_str(r, e->context, sizeof e->context);
@@ -201,10 +204,11 @@ void ksl__outcome_encode(ksl__wbuf *b, const ksl__outcome *o)
     ksl__w_u64(b, o->nevents);
     for (size_t i = 0; i < o->nevents; i++)
         put_event(b, &o->events[i]);
-    ksl__w_u64(b, o->output ? o->output_frames : 0);
-    ksl__w_u32(b, o->output ? o->output_rate : 0);
-    ksl__w_u32(b, o->output ? o->output_channels : 0);
-    if (o->output)
+    bool output = o->output && o->output_frames; /* no samples have no shape */
+    ksl__w_u64(b, output ? o->output_frames : 0);
+    ksl__w_u32(b, output ? o->output_rate : 0);
+    ksl__w_u32(b, output ? o->output_channels : 0);
+    if (output)
         ksl__w_bytes(b, o->output, (size_t)o->output_frames * o->output_channels * sizeof *o->output);
     const ksl__driver *d = &o->probe;
     ksl__w_u32(b, (uint32_t)d->kind);

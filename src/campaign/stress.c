@@ -10,6 +10,7 @@
  * kept.  The finding is shrunk, its token made, and one more execution of it records the events
  * leading to it (and the trace file, when asked).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,7 @@ typedef struct explored {
     uint64_t executions, steps;
     bool interrupted;
     char fatal[600];          /* the scenario cannot run at all (the driver does not start...) */
+    uint64_t fatal_index;     /* the lowest seed index that said so (UINT64_MAX: none, or no seed) */
 } explored;
 
 typedef struct campaign {
@@ -127,15 +129,19 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         return;
     }
     uint64_t next = 0;
+    ex->fatal_index = UINT64_MAX;
     for (;;) {
+        /* The verdict is the lowest seed's with a finding or an error: nothing above one is started. */
         while (ksl__pool_idle(c->pool) && next < limit && (!f->any || next < f->index) &&
-               next - w->prefix < WINDOW - KSL_MAX_JOBS && (deadline <= 0 || now_s() < deadline) &&
-               !ex->fatal[0]) {
+               next < ex->fatal_index && next - w->prefix < WINDOW - KSL_MAX_JOBS &&
+               (deadline <= 0 || now_s() < deadline) && !ex->fatal[0]) {
             ksl__request rq = *base;
             rq.cfg.seed = base->cfg.seed + next;
             rq.flags |= KSL__RQ_KEEP_CHOICES;
-            if (ksl__pool_submit(c->pool, &rq, next) != 0)
+            if (ksl__pool_submit(c->pool, &rq, next) != 0) {
+                snprintf(ex->fatal, sizeof ex->fatal, "cannot start or reach a worker process: %s", strerror(errno));
                 break;
+            }
             next++;
         }
         uint64_t tag;
@@ -149,14 +155,21 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
             break; /* nothing in flight: done */
         window_done(w, tag, out.steps);
         if (out.rc == 2 || out.rc == -1) {
-            /* Not a verdict on a schedule: nothing can be explored.  Stop handing out work. */
-            if (!ex->fatal[0])
+            /* Not a verdict on a schedule: nothing can be explored.  Stop handing out work.  A
+             * finding of a lower seed stands; one of a higher seed gives way. */
+            if ((!f->any || tag < f->index) && tag < ex->fatal_index) {
                 snprintf(ex->fatal, sizeof ex->fatal, "%s", out.err);
+                ex->fatal_index = tag;
+                if (f->any) {
+                    ksl__outcome_free(&f->out);
+                    f->any = false;
+                }
+            }
             ksl__outcome_free(&out);
             limit = next;
             continue;
         }
-        if (out.rc == 1 && (!f->any || tag < f->index)) {
+        if (out.rc == 1 && (!f->any || tag < f->index) && tag < ex->fatal_index) {
             if (f->any)
                 ksl__outcome_free(&f->out);
             f->any = true;

@@ -26,7 +26,8 @@
 #define MAGIC_CRASH 0x5243534Bu   /* "KSCR" */
 #define MAGIC_EXIT 0x5845534Bu    /* "KSEX" */
 #define FRAME_HEAD 12u            /* magic (u32) and length (u64) */
-#define MAX_FRAME (1ull << 32)
+#define MAX_FRAME (1ull << 32)            /* an outcome with the played or captured samples */
+#define MAX_FRAME_SMALL (64ull << 20)     /* any other outcome (a replay's choices: 2^24 varints) */
 #define CONTEXT_LEN 96u
 #define POLL_SLICE_MS 200         /* the longest a wait sleeps before it looks at ksl_stopped() */
 
@@ -42,6 +43,7 @@ typedef struct worker {
     int req_fd, res_fd, out_fd;
     bool busy;
     uint32_t type;               /* of the request in flight */
+    uint64_t max_frame;          /* the longest outcome it may send */
     uint64_t tag;
     double started;
     uint8_t *in;                 /* bytes of the result pipe not yet taken */
@@ -194,9 +196,12 @@ static void on_exit_call(void)
     }
 }
 
-static void child_setup(int res_fd, int out_fd)
+static void child_setup(int req_fd, int res_fd, int out_fd)
 {
     child_res_fd = res_fd;
+    /* A program the driver starts (system(), popen()) must not hold kslab's pipes open. */
+    fcntl(req_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(res_fd, F_SETFD, FD_CLOEXEC);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
@@ -308,16 +313,38 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* A pipe whose ends are above 0..2: with the caller's stdin, stdout or stderr closed, pipe() hands
+ * those numbers out, and the child's dup2 onto its stdout and stderr would overwrite them. */
+static int pipe_above_stdio(int fds[2])
+{
+    if (pipe(fds) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] > STDERR_FILENO)
+            continue;
+        int moved = fcntl(fds[i], F_DUPFD, STDERR_FILENO + 1);
+        if (moved < 0) {
+            int e = errno;
+            close(fds[0]), close(fds[1]);
+            errno = e;
+            return -1;
+        }
+        close(fds[i]);
+        fds[i] = moved;
+    }
+    return 0;
+}
+
 static int spawn(ksl__pool *p, worker *w)
 {
     int rq[2], rs[2], out[2];
-    if (pipe(rq) != 0)
+    if (pipe_above_stdio(rq) != 0)
         return -1;
-    if (pipe(rs) != 0) {
+    if (pipe_above_stdio(rs) != 0) {
         close(rq[0]), close(rq[1]);
         return -1;
     }
-    if (pipe(out) != 0) {
+    if (pipe_above_stdio(out) != 0) {
         close(rq[0]), close(rq[1]), close(rs[0]), close(rs[1]);
         return -1;
     }
@@ -337,7 +364,7 @@ static int spawn(ksl__pool *p, worker *w)
                 close(p->w[i].res_fd);
                 close(p->w[i].out_fd);
             }
-        child_setup(rs[1], out[1]);
+        child_setup(rq[0], rs[1], out[1]);
         child_main(p, rq[0], rs[1]);
     }
     close(rq[0]);
@@ -355,12 +382,16 @@ static int spawn(ksl__pool *p, worker *w)
     return 0;
 }
 
+/* End a worker: kill it (whatever state it is in: one that closed its pipes may still run; a
+ * process that already ended keeps its status) and collect its status. */
 static void reap(worker *w, int *status)
 {
     close_fd(&w->req_fd);
     close_fd(&w->res_fd);
     close_fd(&w->out_fd);
     int st = 0;
+    if (w->pid > 0)
+        kill(w->pid, SIGKILL);
     while (w->pid > 0 && waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
         ;
     if (status)
@@ -433,25 +464,76 @@ bool ksl__pool_idle(const ksl__pool *p)
     return false;
 }
 
+static void drain_output(worker *w);
+
+/* Whether an idle worker is still there to take a request (one can die between requests: killed
+ * from outside, or by a program its driver started); a dead one is collected. */
+static bool alive(worker *w)
+{
+    if (w->pid <= 0)
+        return false;
+    int st;
+    pid_t r = waitpid(w->pid, &st, WNOHANG);
+    if (r == 0)
+        return true;
+    if (r == w->pid)
+        w->pid = -1; /* collected: reap must not wait for it again */
+    reap(w, NULL);
+    return false;
+}
+
+/* Send a request frame with SIGPIPE blocked, so a worker that died never kills the caller (a
+ * library caller has its own SIGPIPE disposition).  0, or -1. */
+static int send_request(worker *w, const void *p, size_t n)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+    int rc = send_frame(w->req_fd, MAGIC_REQUEST, p, n);
+    if (rc != 0 && errno == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 int ksl__pool_submit(ksl__pool *p, const ksl__request *rq, uint64_t tag)
 {
     for (unsigned i = 0; i < p->n; i++) {
         worker *w = &p->w[i];
         if (w->busy)
             continue;
-        if (w->pid <= 0 && spawn(p, w) != 0)
-            return -1;
         ksl__wbuf b = {0};
         ksl__request_encode(&b, rq);
-        int rc = b.oom ? -1 : send_frame(w->req_fd, MAGIC_REQUEST, b.p, b.n);
-        ksl__wbuf_free(&b);
-        if (rc != 0) {
-            kill(w->pid, SIGKILL);
-            reap(w, NULL);
+        if (b.oom) {
+            ksl__wbuf_free(&b);
             return -1;
         }
+        /* A worker that died since its last request is replaced; so is one that cannot be reached
+         * (once: a fresh worker that cannot be reached is a failure). */
+        int rc = -1;
+        for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
+            if (!alive(w) && spawn(p, w) != 0)
+                break;
+            if (w->out_fd >= 0)
+                drain_output(w); /* printed between requests: not the next request's */
+            w->cap.nhead = 0;
+            w->cap.total = 0;
+            rc = send_request(w, b.p, b.n);
+            if (rc != 0)
+                reap(w, NULL);
+        }
+        ksl__wbuf_free(&b);
+        if (rc != 0)
+            return -1;
         w->busy = true;
         w->type = rq->type;
+        w->max_frame = (rq->flags & KSL__RQ_KEEP_OUTPUT) ? MAX_FRAME : MAX_FRAME_SMALL;
         w->tag = tag;
         w->started = now_s();
         w->nin = 0;
@@ -459,8 +541,6 @@ int ksl__pool_submit(ksl__pool *p, const ksl__request *rq, uint64_t tag)
         w->crash_signo = 0;
         w->exit_record = false;
         w->context[0] = 0;
-        w->cap.nhead = 0;
-        w->cap.total = 0;
         return 0;
     }
     return -1;
@@ -528,14 +608,20 @@ static void finding_outcome(ksl__outcome *o, const char *rule, const char *conte
     snprintf(o->finding.context, sizeof o->finding.context, "%.63s", context && context[0] ? context : "?");
 }
 
-static void death_outcome(const ksl__pool *p, const worker *w, int status, ksl__outcome *o)
+/* `cut`: the worker was alive when its result pipe ended (the driver closed descriptors it does
+ * not own); kslab killed it. */
+static void death_outcome(const ksl__pool *p, const worker *w, int status, bool cut, ksl__outcome *o)
 {
     const char *ctx = w->context[0] ? w->context : "an unknown context";
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : w->crash_signo;
     if (w->type == KSL__RQ_PROBE) {
         memset(o, 0, sizeof *o);
         o->rc = 2;
-        if (w->exit_record)
+        if (cut)
+            snprintf(o->err, sizeof o->err,
+                     "cannot load driver plugin '%s': it closed kslab's pipe to the worker process while loading",
+                     p->driver ? p->driver : p->device ? p->device : "?");
+        else if (w->exit_record)
             snprintf(o->err, sizeof o->err, "cannot load driver plugin '%s': it called exit() while loading",
                      p->driver ? p->driver : p->device ? p->device : "?");
         else if (sig)
@@ -551,7 +637,12 @@ static void death_outcome(const ksl__pool *p, const worker *w, int status, ksl__
                      p->driver ? p->driver : "?", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return;
     }
-    if (w->exit_record) { /* exit() was called; a leak check after it may still have aborted */
+    if (cut) {
+        finding_outcome(o, "K.driver-crash", ctx);
+        snprintf(o->finding.message, sizeof o->finding.message,
+                 "the driver closed kslab's pipe to its worker process in %s (a file descriptor it does not own)",
+                 ctx);
+    } else if (w->exit_record) { /* exit() was called; a leak check after it may still have aborted */
         finding_outcome(o, "K.driver-exit", ctx);
         snprintf(o->finding.message, sizeof o->finding.message,
                  "the driver called exit() in %s: a driver must never end its process", ctx);
@@ -597,7 +688,8 @@ static int parse_in(worker *w, ksl__outcome *o)
         uint32_t magic;
         uint64_t len;
         get_head(w->in, &magic, &len);
-        if (len > MAX_FRAME || (magic != MAGIC_OUTCOME && magic != MAGIC_CRASH && magic != MAGIC_EXIT))
+        if (magic == MAGIC_OUTCOME ? len > w->max_frame
+                                   : (magic != MAGIC_CRASH && magic != MAGIC_EXIT) || len != 4 + CONTEXT_LEN)
             return -1;
         if (w->nin - FRAME_HEAD < len)
             return 0;
@@ -605,18 +697,16 @@ static int parse_in(worker *w, ksl__outcome *o)
         int rc = 0;
         if (magic == MAGIC_OUTCOME) {
             rc = ksl__outcome_decode(body, (size_t)len, o) == 0 ? 1 : -1;
-        } else if (len == 4 + CONTEXT_LEN) {
+        } else {
             uint32_t v = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 | (uint32_t)body[3] << 24;
             memcpy(w->context, body + 4, CONTEXT_LEN);
             w->context[CONTEXT_LEN - 1] = 0;
             if (magic == MAGIC_CRASH) {
                 w->crashed = true;
                 w->crash_signo = (int)v;
-            }
-            else
+            } else {
                 w->exit_record = true;
-        } else {
-            return -1;
+            }
         }
         size_t used = FRAME_HEAD + (size_t)len;
         memmove(w->in, w->in + used, w->nin - used);
@@ -626,15 +716,19 @@ static int parse_in(worker *w, ksl__outcome *o)
     }
 }
 
-/* Read what the result pipe has.  false at its end. */
-static bool read_results(worker *w)
+/* Read what the result pipe has: 1 while it is open, 0 at its end, -1 when the worker sends more
+ * than any outcome of its request can be (or memory runs out): it is not to be trusted. */
+static int read_results(worker *w)
 {
+    const size_t records = 4u * (FRAME_HEAD + 4u + CONTEXT_LEN);
     for (;;) {
         if (w->nin == w->capin) {
+            if ((uint64_t)w->capin > w->max_frame + FRAME_HEAD + records)
+                return -1;
             size_t cap = w->capin ? w->capin * 2 : 65536;
             uint8_t *n = realloc(w->in, cap);
             if (!n)
-                return false;
+                return -1;
             w->in = n;
             w->capin = cap;
         }
@@ -642,9 +736,9 @@ static bool read_results(worker *w)
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return true;
+            return 1;
         if (k <= 0)
-            return false;
+            return 0;
         w->nin += (size_t)k;
     }
 }
@@ -659,11 +753,102 @@ static void finish(worker *w, ksl__outcome *o, uint64_t *tag)
     w->busy = false;
 }
 
+/* A busy worker's end: it died, closed its result pipe, or sent garbage (its memory is not to be
+ * trusted).  `status`: its wait status when already collected, else NULL.  Fills *out. */
+static void ended(ksl__pool *p, worker *w, bool garbage, const int *status, ksl__outcome *out, uint64_t *tag)
+{
+    int st = status ? *status : 0;
+    if (w->out_fd >= 0)
+        drain_output(w);
+    bool cut = false;
+    if (status) {
+        w->pid = -1; /* collected */
+    } else if (!garbage && w->pid > 0) {
+        /* The result pipe ended.  A dying process closes its descriptors a moment before it can be
+         * collected: give it 100 ms; one that still runs then closed the pipe itself. */
+        pid_t r = 0;
+        for (int i = 0; i < 50 && (r = waitpid(w->pid, &st, WNOHANG)) == 0; i++)
+            nanosleep(&(struct timespec){0, 2000000}, NULL);
+        cut = r == 0;
+        if (r == w->pid)
+            w->pid = -1;
+    }
+    reap(w, status || w->pid < 0 ? NULL : &st);
+    if (garbage && !w->crashed) {
+        memset(out, 0, sizeof *out);
+        finding_outcome(out, "K.driver-crash", "?");
+        snprintf(out->finding.message, sizeof out->finding.message,
+                 "the worker's report was garbled: the driver overwrote kslab's memory");
+    } else {
+        death_outcome(p, w, st, cut, out);
+    }
+    finish(w, out, tag);
+}
+
+/* Read a busy worker's result pipe: 1 with an outcome in *out, 0 when nothing yet. */
+static int settle(ksl__pool *p, worker *w, ksl__outcome *out, uint64_t *tag)
+{
+    int rr = read_results(w);
+    int pr = rr < 0 ? -1 : parse_in(w, out);
+    if (pr == 1) {
+        finish(w, out, tag);
+        return 1;
+    }
+    if (pr < 0 || rr == 0) {
+        ended(p, w, pr < 0, NULL, out, tag);
+        return 1;
+    }
+    return 0;
+}
+
+/* The first busy worker past its time limit: killed, K.hang (a load error for a probe). */
+static int timed_out(ksl__pool *p, ksl__outcome *out, uint64_t *tag)
+{
+    double now = now_s();
+    for (unsigned i = 0; i < p->n; i++) {
+        worker *w = &p->w[i];
+        if (w->busy && now - w->started >= p->cfg.timeout_s) {
+            if (w->out_fd >= 0)
+                drain_output(w);
+            reap(w, NULL);
+            hang_outcome(p, w, out);
+            finish(w, out, tag);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A busy worker that ended without closing its result pipe (a process it started holds it): what
+ * it sent before, else its death.  1 with an outcome, 0 when every busy worker lives. */
+static int died(ksl__pool *p, ksl__outcome *out, uint64_t *tag)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        worker *w = &p->w[i];
+        int st;
+        if (!w->busy || w->pid <= 0 || waitpid(w->pid, &st, WNOHANG) != w->pid)
+            continue;
+        int rr = read_results(w);
+        int pr = rr < 0 ? -1 : parse_in(w, out);
+        if (pr == 1) {
+            w->pid = -1;
+            reap(w, NULL);
+            finish(w, out, tag);
+        } else {
+            ended(p, w, pr < 0, &st, out, tag);
+        }
+        return 1;
+    }
+    return 0;
+}
+
 int ksl__pool_wait(ksl__pool *p, uint64_t *tag, ksl__outcome *out)
 {
     for (;;) {
         if (ksl_stopped())
             return -2;
+        if (timed_out(p, out, tag))
+            return 0;
         struct pollfd fds[2 * KSL_MAX_JOBS];
         unsigned idx[2 * KSL_MAX_JOBS], n = 0;
         double soonest = 1e30, now = now_s();
@@ -702,46 +887,10 @@ int ksl__pool_wait(ksl__pool *p, uint64_t *tag, ksl__outcome *out)
                     close_fd(&w->out_fd);
                 continue;
             }
-            bool open = read_results(w);
-            int pr = parse_in(w, out);
-            if (pr == 1) {
-                finish(w, out, tag);
+            if (settle(p, w, out, tag))
                 return 0;
-            }
-            if (pr < 0 || !open) {
-                /* The worker died (or sent garbage: its memory is not to be trusted). */
-                int status = 0;
-                if (w->out_fd >= 0)
-                    drain_output(w);
-                if (pr < 0)
-                    kill(w->pid, SIGKILL);
-                reap(w, &status);
-                if (pr < 0 && !w->crashed) {
-                    memset(out, 0, sizeof *out);
-                    finding_outcome(out, "K.driver-crash", "?");
-                    snprintf(out->finding.message, sizeof out->finding.message,
-                             "the worker's report was garbled: the driver overwrote kslab's memory");
-                } else {
-                    death_outcome(p, w, status, out);
-                }
-                w->busy = true; /* for finish */
-                finish(w, out, tag);
-                return 0;
-            }
         }
-        now = now_s();
-        for (unsigned i = 0; i < p->n; i++) {
-            worker *w = &p->w[i];
-            if (w->busy && now - w->started >= p->cfg.timeout_s) {
-                if (w->out_fd >= 0)
-                    drain_output(w);
-                kill(w->pid, SIGKILL);
-                reap(w, NULL);
-                hang_outcome(p, w, out);
-                w->busy = true;
-                finish(w, out, tag);
-                return 0;
-            }
-        }
+        if (r == 0 && died(p, out, tag))
+            return 0;
     }
 }

@@ -6,6 +6,8 @@
  *
  *   exit     exit(0)                 abort   abort()
  *   crash    a NULL dereference      spin    loop for ever without calling the kernel
+ *   closefds close every descriptor above stderr (kslab's pipes among them), then spin
+ *   fork-crash  start a child process that sleeps (holding every inherited descriptor), then crash
  *   print    write to stdout and stderr (as a chatty driver does), then behave
  *   pid      append "PID PARENT-PID" to the file KSLAB_MISBEHAVE_PIDFILE names, then behave
  *   (unset)  behave
@@ -34,6 +36,19 @@ static inline void misbehave(const char *var, const char *where)
     if (strcmp(how, "spin") == 0)
         for (volatile unsigned long i = 0;; i++)
             ;
+    if (strcmp(how, "closefds") == 0) {
+        for (int fd = STDERR_FILENO + 1; fd < 1024; fd++)
+            close(fd);
+        for (volatile unsigned long i = 0;; i++)
+            ;
+    }
+    if (strcmp(how, "fork-crash") == 0) {
+        if (fork() == 0) {
+            sleep(30);
+            _exit(0);
+        }
+        *(volatile int *)(uintptr_t)(how[0] == 'f' ? 0 : 1) = 1;
+    }
     if (strcmp(how, "pid") == 0) {
         FILE *f = fopen(getenv("KSLAB_MISBEHAVE_PIDFILE"), "a");
         if (f) {

@@ -2,12 +2,14 @@
 # Drivers that misbehave (tests/misbehave/misbehave.h), under every command that runs a driver.
 #   misbehave_test.sh CASE KSLAB WAVEPCI.so STREAM.so
 # Cases:
-#   running-HOW   HOW in exit, abort, crash, spin: the driver misbehaves in its entry point, in
+#   running-HOW   HOW in exit, abort, crash, spin, closefds, fork-crash: the driver misbehaves in its entry point, in
 #                 `stress`, `play`, `capture` (WavePci) and `stress`, `stream` (stream class): each
 #                 exits 1 with the finding (K.driver-exit, K.driver-crash, K.hang) and a token,
 #                 never clean, and `replay TOKEN --driver PLUGIN` reproduces the finding.
-#   loading-HOW   HOW in exit, crash, spin: the plugin's constructor misbehaves: an input error,
-#                 exit 2, with a message naming the plugin and what happened, in every command.
+#   loading-HOW   HOW in exit, crash, spin, closefds, fork-crash: the plugin's constructor
+#                 misbehaves: an input error, exit 2, with a message naming the plugin and what
+#                 happened, in every command, well within the time limit where kslab can tell.
+#   stderr-closed kslab run with its stderr (and stdin) closed: a clean driver is still clean.
 #   constructor   a plugin's constructor never runs in the kslab process itself.
 #   output        what a driver prints reaches neither --json's stdout nor the report unlabelled.
 set -uo pipefail
@@ -57,7 +59,7 @@ running-*)
   how=${case_name#running-}
   case "$how" in
   exit) want=K.driver-exit ;;
-  abort|crash) want=K.driver-crash ;;
+  abort|crash|closefds|fork-crash) want=K.driver-crash ;;
   spin) want=K.hang ;;
   *) fail "unknown way to misbehave '$how'" ;;
   esac
@@ -78,18 +80,33 @@ loading-*)
   export KSLAB_MISBEHAVE_LOAD=$how
   case "$how" in
   exit) words="it called exit() while loading" ;;
-  crash) words="it crashed while loading (" ;; # signal 11, or 6 when a sanitizer aborts
+  crash|fork-crash) words="it crashed while loading (" ;; # signal 11, or 6 when a sanitizer aborts
   spin) words="it did not finish loading within 1 s" ;;
+  closefds) words="it closed kslab's pipe to the worker process while loading" ;;
   *) fail "unknown way to misbehave '$how'" ;;
   esac
+  # closefds and fork-crash are told apart from a hang at once, not at the time limit (20 s here).
+  limit=1
+  case "$how" in closefds|fork-crash) limit=20 ;; esac
   for cmd in "stress $wp" "play --driver $wp" "capture --driver $wp" "stress $st" "stream --driver $st"; do
     # shellcheck disable=SC2086 # the command's words
-    run 2 out.txt "$kslab" $cmd --timeout 1
+    start=$SECONDS
+    run 2 out.txt "$kslab" $cmd --timeout $limit
+    [ $((SECONDS - start)) -lt 10 ] || fail "$cmd: took $((SECONDS - start)) s to see what the plugin did"
     grep -qF "cannot load driver plugin '" out.txt.err || fail "$cmd: no message naming the plugin: $(cat out.txt.err)"
     grep -qF "$words" out.txt.err || fail "$cmd: the message does not say '$words': $(cat out.txt.err)"
     [ ! -s out.txt ] || grep -qv '^kslab' out.txt || true
   done
   echo "ok: a plugin whose constructor does '$how' is refused, exit 2, in every command"
+  ;;
+stderr-closed)
+  # pipe() hands out the numbers of closed standard descriptors; the workers' must not collide.
+  run 0 closed.json bash -c 'exec "$@" 2>&-' _ "$kslab" stress "$wp" --scenario steady --schedules 20 --json
+  [ "$(field closed.json result)" = clean ] || fail "with stderr closed, the clean driver was not clean"
+  run 0 closed2.txt bash -c '"$@" <&- 2>&-; echo "exit $?"' _ "$kslab" stream --driver "$st" --frames 10
+  grep -q "verifier clean" closed2.txt && grep -q "^exit 0$" closed2.txt ||
+    fail "with stdin and stderr closed, the stream driver was not clean: $(cat closed2.txt)"
+  echo "ok: closed standard descriptors do not confuse the workers"
   ;;
 constructor)
   export KSLAB_MISBEHAVE_LOAD=pid KSLAB_MISBEHAVE_PIDFILE=$tmp/pids

@@ -97,6 +97,9 @@ static void install_signals(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    /* Restarted: a Ctrl-C while stdout or an output FIFO blocks must not turn into a write error
+     * (a cut JSON document); the library's waits poll ksl_stopped() on their own. */
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

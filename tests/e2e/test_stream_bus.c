@@ -186,14 +186,16 @@ static void client(void *arg)
             continue;
         g.st[i] = srb[i]->Status;
         if (g.st[i] == STATUS_SUCCESS) {
-            uint32_t n;
+            uint32_t n = 0;
             uint32_t used = srb[i]->CommandData.DataBufferArray->DataUsed;
             if (used != KSR_BUS_FRAME_BYTES ||
                 ksl_lowerbus_check_frame(ksl_stream_srb_data(srb[i]), used, &n) != KSL_FRAME_OK ||
-                (!first && n <= prev))
+                (!first && n <= prev)) {
                 g.bad++;
-            prev = n;
-            first = false;
+            } else { /* a damaged frame's number says nothing about the order */
+                prev = n;
+                first = false;
+            }
             g.ok++;
         } else if (g.st[i] == STATUS_CANCELLED) {
             g.cancelled++;

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
             int res = audio_job_run(&job, &r);
             walls[k] = now_s() - t0;
             if (res != 0 || !r.data_ok) {
-                fprintf(stderr, "bench_audio: %s: rc %d %s %s\n", variants[v].name, res, r.finding.rule, r.data_msg);
+                fprintf(stderr, "bench_audio: %s: rc %d %s %s\n", variants[v].name, res, r.findings[0].rule, r.data_msg);
                 rc = 1;
             }
             if (k + 1 < runs)

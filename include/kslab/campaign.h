@@ -47,12 +47,13 @@ extern "C" {
 #endif
 
 /* The version of the option structures below (their `version` field). */
-#define KSL_CAMPAIGN_OPTS_VERSION 1u
+#define KSL_CAMPAIGN_OPTS_VERSION 2u
 
 /* Limits every option (and every replay token) is checked against. */
 #define KSL_MAX_JOBS 64u
 #define KSL_MAX_SCHEDULES 1000000000ull
 #define KSL_MAX_TIMEOUT_S 86400.0
+#define KSL_DEFAULT_STEP_CPU_S 0.25
 
 /* ---- what a driver is made to do -------------------------------------------------------------- */
 
@@ -118,6 +119,11 @@ typedef struct ksl_run_opts {
     ksl_config cfg;           /* cpus, seed (the first one), strategy, PCT depth, engine kind */
     double timeout_s;         /* wall time one execution may take before it is K.hang (0: the
                                * default: 20 s, more for a long job) */
+    double step_cpu_s;        /* CPU time the deterministic engine's host thread may spend between
+                               * two scheduling points before the execution is K.hang, naming the
+                               * context and its last call site: a driver loop that never calls
+                               * the kernel (0: the default, KSL_DEFAULT_STEP_CPU_S, four times
+                               * that in a sanitizer build) */
     const char *trace_path;   /* write the run (a campaign: the finding's run) as Chrome Trace
                                * Event JSON, atomically, only when the run ends with a verdict
                                * (clean or found); NULL: none */

@@ -19,7 +19,8 @@
  *    them through its model's inject hook.
  *
  * Device callbacks run "in hardware": outside every virtual CPU, atomically with respect to the
- * schedule.  They must not call scheduling-point functions; they may call ksl_report.
+ * schedule.  They must not call scheduling-point functions; they may call ksl_report (the run
+ * stops once the callback returns) or ksl_report_continue.
  */
 #ifndef KSLAB_DEVICE_H
 #define KSLAB_DEVICE_H

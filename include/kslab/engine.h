@@ -60,7 +60,12 @@ typedef struct ksl_finding {
     uint64_t step;
     uint64_t time_ns;
     char detail[2048];      /* multi-line: wait-for cycle, lock cycle, events leading to it */
+    bool ended_run;         /* the run stopped at it (a finding that leaves the system's state
+                             * in doubt); false: recorded, and the run went on */
 } ksl_finding;
+
+/* Findings one run records at most (the first; later ones beyond this are dropped). */
+#define KSL_MAX_RUN_FINDINGS 8
 
 typedef struct ksl_stats {
     uint64_t steps;            /* scheduling points */
@@ -95,6 +100,9 @@ void ksl_engine_destroy(ksl_engine *e);
 int ksl_engine_run(ksl_engine *e);
 /* The first finding of the run, or NULL.  Host code. */
 const ksl_finding *ksl_engine_finding(const ksl_engine *e);
+/* Every finding of the run in the order they were recorded (at most KSL_MAX_RUN_FINDINGS);
+ * *n = 0 for a clean run.  Host code. */
+const ksl_finding *ksl_engine_findings(const ksl_engine *e, size_t *n);
 /* Counters of the run.  Host code. */
 void ksl_engine_stats(const ksl_engine *e, ksl_stats *out);
 /* A hash over every scheduling decision and event of the run: equal hashes = equal runs.
@@ -107,10 +115,21 @@ const ksl_config *ksl_engine_config(const ksl_engine *e);
 /* Called at the end of every ISR, DPC, synchronized routine and raised stretch.  Host code. */
 void ksl_engine_set_activation_hook(ksl_engine *e, ksl_activation_hook *hook, void *user);
 /*
- * Report a finding from a higher layer (port, class driver, device).  The run stops at the
- * first finding.  Any IRQL; from a device callback cpu is -1.
+ * Report a finding from a higher layer (port, class driver, device) and stop the run: for a
+ * rule whose breach leaves the state in doubt (a mapping released twice, memory freed under a
+ * DMA).  Nothing is recorded after it.  Any IRQL; from a device callback cpu is -1.
  */
 void ksl_report(const char *rule, const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/*
+ * Record a finding and let the run go on: for a rule whose breach the system survives intact
+ * (a budget overrun, a ratio, a lockset or lock-order breach).  A finding of the same rule at the
+ * same call site as one already recorded in the run is not recorded again.  Any IRQL.
+ */
+void ksl_report_continue(const char *rule, const char *file, int line, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
@@ -135,8 +154,9 @@ typedef struct ksl_trace_event {
     uint64_t time_ns;   /* virtual time on its CPU */
     int32_t cpu;        /* -1: the device (hardware) */
     uint8_t irql;
-    char phase;         /* 'i' an instant; 'B' / 'E' a context begins / ends running on `cpu` */
-    const char *kind;   /* 'B'/'E': "thread", "DPC", "ISR", "work item"; else NULL */
+    char phase;         /* 'i' an instant; 'B' / 'E' a context begins / ends running on `cpu`;
+                         * 'F' a finding was recorded (what: its rule; file/line: its site) */
+    const char *kind;   /* 'B'/'E': "thread", "DPC", "ISR", "work item"; 'F': "finding"; else NULL */
     const char *what;   /* 'i': e.g. "acquire spin lock", "register write", DbgPrint text; 'B'/'E': the name */
     const char *file;   /* call site, when known */
     int line;
@@ -194,6 +214,25 @@ void ksl_trace_note(const char *what, const char *file, int line);
 ksl_engine *ksl_engine_current(void);
 /* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */
 const char *ksl_context_name(void);
+
+/*
+ * What a watchdog on another thread sees of the deterministic engine running in this process:
+ * whether a run is under way, how many scheduling points the process has passed, and the
+ * context running now with the call site of its last scheduling point.  A count that stays still
+ * while the engine's host thread burns CPU time is a driver loop that never calls the kernel.
+ * Lock-free and approximate (compare two samples); the strings live as long as the run.  The
+ * threaded engine publishes nothing (running stays false).  Any thread.
+ */
+typedef struct ksl_watch {
+    bool running;
+    uint64_t points;
+    const char *context_kind;   /* "thread", "DPC", "ISR", "work item on", "idle"; NULL before any */
+    const char *context_name;   /* the thread's, routine's or worker's name; may be NULL */
+    const char *file;           /* the last scheduling point's call site; NULL: none since the
+                                 * context began */
+    int line;
+} ksl_watch;
+void ksl_engine_watch(ksl_watch *out);
 
 #ifdef __cplusplus
 }

@@ -238,8 +238,12 @@ enum ksl_pool_type { KSL_POOL_NONPAGED = 0, KSL_POOL_PAGED = 1 };
 
 /* Tracked allocation; NULL when fault injection fails it.  IRQL <= DISPATCH (PAGED: <= APC). */
 void *ksl_pool_alloc(int pool_type, size_t size, uint32_t tag, const char *file, int line);
-/* Free; the tag must match.  IRQL <= DISPATCH. */
+/* Free; the tag must match.  IRQL <= DISPATCH (a PAGED block: <= APC, else the finding
+ * K.paged-free-at-raised-irql, and the block is freed). */
 void ksl_pool_free(void *p, uint32_t tag, const char *file, int line);
+/* PAGED_CODE(): pageable code must run at APC_LEVEL or below; above it is the finding
+ * K.paged-code-at-raised-irql (recorded; the run goes on).  Any IRQL. */
+void ksl_paged_code(const char *file, int line);
 
 /* ---- interlocked operations (each a scheduling point) ----------------------------------- */
 

@@ -48,11 +48,20 @@ typedef struct POLL_EXT {
     BOOLEAN FreeWhenIdle;      /* SRB_UNINITIALIZE_DEVICE came while LowBusy */
 } POLL_EXT;
 
-/* Synchronized: the work buffer, once no Low routine owns it. */
+/* Low (PASSIVE_LEVEL): free a retired work buffer.  Paged pool is freed where paged memory may be
+ * touched, never at DISPATCH_LEVEL (K.paged-free-at-raised-irql); the buffer comes as the
+ * context, so the routine touches nothing shared. */
+static VOID STREAMAPI FreeLow(PVOID Context)
+{
+    ExFreePoolWithTag(Context, POLL_TAG);
+}
+
+/* Synchronized: retire the work buffer, once no Low routine owns it (and none is pending): a Low
+ * routine frees it. */
 static VOID FreeWorkBuffer(POLL_EXT *dx)
 {
     if (dx->PublishedBuffer)
-        ExFreePoolWithTag(dx->PublishedBuffer, POLL_TAG);
+        StreamClassCallAtNewPriority(NULL, dx, Low, FreeLow, dx->PublishedBuffer);
     dx->PublishedBuffer = dx->WorkBuffer = NULL;
     dx->FreeWhenIdle = FALSE;
 }

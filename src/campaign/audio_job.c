@@ -330,8 +330,8 @@ int audio_job_run(const audio_job *job, audio_result *res)
         res->out = out->data;
         out->data = NULL;
     }
-    res->rc = job_verdict(e, rc, js.client_err, &res->finding, res->err, sizeof res->err);
-    if (res->rc == 0)
+    res->rc = job_verdict(e, rc, js.client_err, res->findings, &res->nfindings, res->err, sizeof res->err);
+    if ((res->checked = res->rc == 0 || (res->rc == 1 && !res->findings[res->nfindings - 1].ended_run)))
         check_output(&js, res);
 out:
     ksl_wavepci_destroy(f);

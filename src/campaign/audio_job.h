@@ -59,7 +59,10 @@ typedef struct audio_irp {
 typedef struct audio_result {
     int rc;                      /* 0 clean, 1 finding, 2 bad input, -1 internal error */
     char err[256];               /* when rc is 2 or -1 */
-    ksl_finding finding;         /* when rc is 1 */
+    ksl_finding findings[KSL_MAX_RUN_FINDINGS]; /* when rc is 1: the run's, in the order recorded */
+    uint32_t nfindings;
+    bool checked;                /* the output check ran (see data_ok): a clean run, or one whose
+                                  * findings all let it go on */
     ksl_wavepci_stats port;
     ksl_ac97_stats dev;           /* the device's counters of the same names (<kslab/device.h>) */
     ksl_stats engine;

@@ -31,12 +31,46 @@ void ksl__outcome_free(ksl__outcome *o)
     free(o->events);
     free(o->output);
     free(o->driver_output);
+    for (uint32_t i = 0; i < o->nextra; i++)
+        free(o->extra[i].events);
+    free(o->extra);
+    o->extra = NULL;
+    o->nextra = 0;
     o->choices = NULL;
     o->counters = NULL;
     o->events = NULL;
     o->output = NULL;
     o->driver_output = NULL;
     o->nchoices = o->ncounters = o->nevents = 0;
+}
+
+size_t ksl__outcome_nfindings(const ksl__outcome *o)
+{
+    return o->rc == 1 ? 1u + o->nextra : 0;
+}
+
+const ksl_finding *ksl__outcome_finding(const ksl__outcome *o, size_t k, const char **file,
+                                        const recorder_entry **ev, size_t *nev)
+{
+    const char *fl = k ? o->extra[k - 1].file : o->file;
+    *file = fl[0] ? fl : NULL;
+    *ev = k ? o->extra[k - 1].events : o->events;
+    *nev = k ? o->extra[k - 1].nevents : o->nevents;
+    return k ? &o->extra[k - 1].finding : &o->finding;
+}
+
+bool ksl__outcome_reproduces(const ksl__outcome *o, const ksl__outcome *ref)
+{
+    size_t n = ksl__outcome_nfindings(o), nref = ksl__outcome_nfindings(ref);
+    for (size_t i = 0; i < nref; i++) {
+        const char *rule = i ? ref->extra[i - 1].finding.rule : ref->finding.rule;
+        bool found = false;
+        for (size_t k = 0; k < n && !found; k++)
+            found = strcmp(rule, k ? o->extra[k - 1].finding.rule : o->finding.rule) == 0;
+        if (!found)
+            return false;
+    }
+    return nref > 0;
 }
 
 static void counter(ksl__outcome *o, const char *name, uint64_t v)
@@ -62,10 +96,30 @@ static void engine_counters(ksl__outcome *o, const ksl_stats *s, uint64_t trace_
     counter(o, "engine.trace_hash", trace_hash);
 }
 
-/* The job's verdict into the outcome: its run's finding, or its output check's, or clean. */
-static void verdict(ksl__outcome *o, int rc, const ksl_finding *f, const ksl_stats *engine, uint64_t trace_hash,
-                    uint32_t *choices, size_t nchoices, bool data_ok, const char *check_rule, const char *data_msg,
-                    const char *err)
+/* The outcome's next finding slot: the first, then the extras (NULL when out of memory). */
+static ksl_finding *next_finding(ksl__outcome *o, char **file, size_t *filelen)
+{
+    if (o->rc != 1) {
+        o->rc = 1;
+        *file = o->file;
+        *filelen = sizeof o->file;
+        return &o->finding;
+    }
+    if (!o->extra && !(o->extra = calloc(KSL_MAX_RUN_FINDINGS, sizeof *o->extra)))
+        return NULL;
+    if (o->nextra + 1 >= KSL_MAX_RUN_FINDINGS)
+        return NULL;
+    ksl__extra *x = &o->extra[o->nextra++];
+    *file = x->file;
+    *filelen = sizeof x->file;
+    return &x->finding;
+}
+
+/* The job's verdict into the outcome: its run's findings, and its output check's when the check
+ * ran and failed (a run that went on after its findings is still checked), or clean. */
+static void verdict(ksl__outcome *o, int rc, const ksl_finding *fs, uint32_t nf, bool checked,
+                    const ksl_stats *engine, uint64_t trace_hash, uint32_t *choices, size_t nchoices, bool data_ok,
+                    const char *check_rule, const char *data_msg, const char *err)
 {
     o->steps = engine->steps;
     o->time_ns = engine->time_ns;
@@ -73,25 +127,39 @@ static void verdict(ksl__outcome *o, int rc, const ksl_finding *f, const ksl_sta
     o->choices = choices;
     o->nchoices = nchoices;
     snprintf(o->data_msg, sizeof o->data_msg, "%s", data_msg ? data_msg : "");
+    char *file;
+    size_t flen;
+    ksl_finding *f;
     if (rc == 1) {
-        o->rc = 1;
-        o->finding = *f;
-        snprintf(o->file, sizeof o->file, "%s", f->file ? f->file : "");
-    } else if (rc == 0 && !data_ok) {
-        o->rc = 1;
-        snprintf(o->finding.rule, sizeof o->finding.rule, "%s", check_rule);
-        snprintf(o->finding.message, sizeof o->finding.message, "%s", data_msg);
-        snprintf(o->finding.context, sizeof o->finding.context, "the output check after the run");
-        o->finding.cpu = -1;
-        o->finding.step = engine->steps;
-        o->finding.time_ns = engine->time_ns;
+        for (uint32_t i = 0; i < nf && (f = next_finding(o, &file, &flen)) != NULL; i++) {
+            *f = fs[i];
+            snprintf(file, flen, "%s", fs[i].file ? fs[i].file : "");
+            f->file = NULL; /* the text is in `file` */
+        }
+    }
+    if ((rc == 0 || rc == 1) && checked && !data_ok && (f = next_finding(o, &file, &flen)) != NULL) {
+        memset(f, 0, sizeof *f);
+        file[0] = 0;
+        snprintf(f->rule, sizeof f->rule, "%s", check_rule);
+        snprintf(f->message, sizeof f->message, "%s", data_msg);
+        snprintf(f->context, sizeof f->context, "the output check after the run");
+        f->cpu = -1;
+        f->step = engine->steps;
+        f->time_ns = engine->time_ns;
     } else if (rc == 0) {
         o->rc = 0;
-    } else {
+    } else if (rc != 1) {
         o->rc = rc == 2 ? 2 : -1;
         snprintf(o->err, sizeof o->err, "%s", err && err[0] ? err : "the job could not run");
     }
-    o->finding.file = NULL; /* the text is in o->file */
+}
+
+static void copy_events(recorder_entry **dst, size_t *ndst, const recorder_entry *ev, size_t nev)
+{
+    if (nev && (*dst = malloc(nev * sizeof *ev)) != NULL) {
+        memcpy(*dst, ev, nev * sizeof *ev);
+        *ndst = nev;
+    }
 }
 
 /* The built-in test signal, made once per worker for each shape asked (stress asks the same
@@ -137,7 +205,7 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
     aj.trace_user = rec;
     audio_result r;
     int rc = audio_job_run(&aj, &r);
-    verdict(o, rc, &r.finding, &r.engine, r.trace_hash, r.choices, r.nchoices, r.data_ok,
+    verdict(o, rc, r.findings, r.nfindings, r.checked, &r.engine, r.trace_hash, r.choices, r.nchoices, r.data_ok,
             r.check_rule ? r.check_rule : "W4.data-mismatch", r.data_msg, r.err);
     r.choices = NULL;
     if (rc == 0 || rc == 1) {
@@ -190,7 +258,7 @@ static void run_stream(const ksl__driver *drv, const ksl_device_model *device, c
     sj.trace_user = rec;
     stream_result r;
     int rc = stream_job_run(&sj, &r);
-    verdict(o, rc, &r.finding, &r.engine, r.trace_hash, r.choices, r.nchoices, r.data_ok,
+    verdict(o, rc, r.findings, r.nfindings, r.checked, &r.engine, r.trace_hash, r.choices, r.nchoices, r.data_ok,
             r.check_rule ? r.check_rule : "S1.data-mismatch", r.data_msg, r.err);
     r.choices = NULL;
     if (rc == 0 || rc == 1) {
@@ -266,9 +334,12 @@ static void run_demo(const ksl__request *rq, int demo, recorder *rec, ksl__outco
     char msg[160];
     snprintf(msg, sizeof msg, "the shared counter reached %llu of %llu increments", (unsigned long long)dr.counter,
              (unsigned long long)dr.expected);
-    const ksl_finding *f = ksl_engine_finding(e);
-    verdict(o, rc < 0 ? -1 : rc, f, &stats, ksl_engine_trace_hash(e), choices, nch, dr.counter == dr.expected,
-            "K.driver-assert", msg, "the engine could not start the run (out of memory for its stacks?)");
+    size_t nf;
+    const ksl_finding *f = ksl_engine_findings(e, &nf);
+    bool checked = rc == 0 || (rc == 1 && nf && !f[nf - 1].ended_run);
+    verdict(o, rc < 0 ? -1 : rc, f, (uint32_t)nf, checked, &stats, ksl_engine_trace_hash(e), choices, nch,
+            dr.counter == dr.expected, "K.driver-assert", msg,
+            "the engine could not start the run (out of memory for its stacks?)");
     if (rc == 0 || rc == 1) {
         counter(o, "demo.counter", dr.counter);
         counter(o, "demo.expected", dr.expected);
@@ -325,15 +396,29 @@ void ksl__execute(const ksl__driver *drv, const ksl_device_model *device, const 
                  ksl__drv_kind_text(drv->kind));
     }
     if (rec) {
-        ksl_finding f = o->finding;
-        f.file = o->file[0] ? o->file : NULL;
-        if (recorder_close(rec, o->rc == 1 ? &f : NULL) != 0 && !o->trace_err[0])
+        ksl_finding fs[KSL_MAX_RUN_FINDINGS];
+        size_t nf = 0;
+        if (o->rc == 1) {
+            fs[nf] = o->finding;
+            fs[nf++].file = o->file[0] ? o->file : NULL;
+            for (uint32_t i = 0; i < o->nextra; i++) {
+                fs[nf] = o->extra[i].finding;
+                fs[nf++].file = o->extra[i].file[0] ? o->extra[i].file : NULL;
+            }
+        }
+        if (recorder_close(rec, fs, nf) != 0 && !o->trace_err[0])
             snprintf(o->trace_err, sizeof o->trace_err, "writing the trace failed: %s", strerror(errno ? errno : EIO));
-        const recorder_entry *ev;
-        size_t nev = recorder_ring(rec, &ev);
-        if (nev && (o->events = malloc(nev * sizeof *ev)) != NULL) {
-            memcpy(o->events, ev, nev * sizeof *ev);
-            o->nevents = nev;
+        /* Each finding's events are the ring as it was when the engine recorded it; a finding of
+         * the output check comes after the run: the ring at its end. */
+        for (size_t k = 0; k < (nf ? nf : 1); k++) {
+            const recorder_entry *ev;
+            size_t nev = recorder_marked(rec, k, &ev);
+            if (!nev)
+                nev = recorder_ring(rec, &ev);
+            if (k)
+                copy_events(&o->extra[k - 1].events, &o->extra[k - 1].nevents, ev, nev);
+            else
+                copy_events(&o->events, &o->nevents, ev, nev);
         }
         recorder_free(rec);
     }

@@ -40,13 +40,25 @@ typedef struct ksl__counter {
 
 #define KSL__MAX_COUNTERS 96
 
+/* A finding of an execution after its first. */
+typedef struct ksl__extra {
+    ksl_finding finding;     /* finding.file is not kept across processes: see file */
+    char file[256];
+    recorder_entry *events;  /* KSL__RQ_RECORD: the events leading to it, oldest first (malloc'd) */
+    size_t nevents;
+} ksl__extra;
+
 /* The outcome of a request. */
 typedef struct ksl__outcome {
     int32_t rc;              /* 0 clean; 1 a finding; 2 the job cannot run (the driver does not
                               * start, a bad input: err); -1 kslab failed (err) */
     uint64_t steps, time_ns, trace_hash;
-    ksl_finding finding;     /* finding.file is not kept across processes: see file */
+    ksl_finding finding;     /* rc 1: the first finding; finding.file is not kept across
+                              * processes: see file */
     char file[256];          /* the finding's call site ("" when unknown) */
+    ksl__extra *extra;       /* rc 1: the execution's other findings, in the order recorded (a
+                              * run goes on after a finding it survives; malloc'd) */
+    uint32_t nextra;
     char err[512];
     char data_msg[256];      /* rc 0: what the output check says */
     char trace_err[256];     /* KSL__RQ_TRACE: why writing the trace failed ("" when it did not) */
@@ -54,7 +66,8 @@ typedef struct ksl__outcome {
     size_t nchoices;
     ksl__counter *counters;  /* (malloc'd) */
     size_t ncounters;
-    recorder_entry *events;  /* KSL__RQ_RECORD: the last events, oldest first (malloc'd) */
+    recorder_entry *events;  /* KSL__RQ_RECORD: the events leading to the first finding (the
+                              * last events of a clean run), oldest first (malloc'd) */
     size_t nevents;
     int16_t *output;         /* KSL__RQ_KEEP_OUTPUT after a clean run (malloc'd) */
     uint64_t output_frames;
@@ -72,5 +85,12 @@ void ksl__execute(const ksl__driver *drv, const ksl_device_model *device, const 
 /* The job of a request (its scenario's, or its own). */
 const ksl_job *ksl__request_job(const ksl__request *rq);
 void ksl__outcome_free(ksl__outcome *o);
+/* How many findings an outcome holds (rc 1: the first and the extras; else 0). */
+size_t ksl__outcome_nfindings(const ksl__outcome *o);
+/* The k-th finding of `o` (0: the first), with its call site (NULL when unknown) and its events. */
+const ksl_finding *ksl__outcome_finding(const ksl__outcome *o, size_t k, const char **file,
+                                        const recorder_entry **ev, size_t *nev);
+/* Whether every rule `ref` found is among the findings of `o` (a replay reproduces a run). */
+bool ksl__outcome_reproduces(const ksl__outcome *o, const ksl__outcome *ref);
 
 #endif

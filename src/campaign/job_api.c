@@ -56,24 +56,26 @@ static bool ended(const char *rule)
     return strcmp(rule, "K.driver-crash") == 0 || strcmp(rule, "K.driver-exit") == 0 || strcmp(rule, "K.hang") == 0;
 }
 
-/* The events of a finding: those its run recorded, else those of one more run that records them
- * (recording costs time, so a clean run never pays for it). */
+/* The events of the findings f[0..n) of `out`, when its run did not record them: those of one
+ * more run that records them (recording costs time, so a clean run never pays for it). */
 static void finding_events(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, ksl_result_finding *f,
-                           const ksl__outcome *out)
+                           size_t n, const ksl__outcome *out)
 {
-    if (out->nevents) {
-        ksl__finding_events(f, out->events, out->nevents);
-        return;
-    }
-    if (rq->cfg.engine != KSL_ENGINE_DETERMINISTIC || ended(out->finding.rule))
+    if (out->nevents || rq->cfg.engine != KSL_ENGINE_DETERMINISTIC || ended(out->finding.rule))
         return;
     ksl__request rec = *rq;
     rec.flags = (rq->flags & ~(uint32_t)KSL__RQ_KEEP_OUTPUT) | KSL__RQ_RECORD;
     ksl__outcome o;
     if (ksl__run_once(run, &rec, input, false, &o) != 0)
         return;
-    if (o.rc == 1 && strcmp(o.finding.rule, out->finding.rule) == 0)
-        ksl__finding_events(f, o.events, o.nevents);
+    for (size_t k = 0; k < n && k < ksl__outcome_nfindings(&o); k++) {
+        const char *file;
+        const recorder_entry *ev;
+        size_t nev;
+        const ksl_finding *got = ksl__outcome_finding(&o, k, &file, &ev, &nev);
+        if (strcmp(got->rule, f[k].rule) == 0)
+            ksl__finding_events(&f[k], ev, nev);
+    }
     ksl__outcome_free(&o);
 }
 
@@ -102,21 +104,24 @@ static void run_and_report(ksl__run *run, ksl__request *rq, const ksl_pcm *input
         rs->steps = out.steps;
         rs->found = out.rc == 1;
     }
-    if (out.rc == 1) {
-        ksl_result_finding *f = ksl__result_add_finding(r, &out, what, rq->cfg.seed);
+    /* Every finding of the run, each with the run's token. */
+    size_t first = r->nfindings, n = ksl__outcome_nfindings(&out);
+    for (size_t k = 0; k < n; k++) {
+        ksl_result_finding *f = ksl__result_add_finding(r, &out, k, what, rq->cfg.seed);
         if (!f) {
             ksl__result_error(r, "out of memory");
-        } else {
-            f->shrink = (ksl_shrink_info){out.steps, out.steps, 0, 0, 0};
-            if (token)
-                f->token = strdup(token);
-            else if (rq->cfg.engine == KSL_ENGINE_DETERMINISTIC)
-                f->token = ksl__run_token(run, scenario, job, &rq->cfg, false, NULL, 0, input_hash);
-            finding_events(run, rq, input, f, &out);
-            if (run->o->on_finding)
-                run->o->on_finding(run->o->user, f);
+            break;
         }
+        f->shrink = (ksl_shrink_info){out.steps, out.steps, 0, 0, 0};
+        if (token)
+            f->token = strdup(token);
+        else if (rq->cfg.engine == KSL_ENGINE_DETERMINISTIC)
+            f->token = ksl__run_token(run, scenario, job, &rq->cfg, false, NULL, 0, input_hash);
     }
+    if (r->nfindings > first)
+        finding_events(run, rq, input, r->findings + first, r->nfindings - first, &out);
+    for (size_t k = first; k < r->nfindings && run->o->on_finding; k++)
+        run->o->on_finding(run->o->user, &r->findings[k]);
     ksl__outcome_free(&out);
 }
 

@@ -27,11 +27,15 @@ int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool
     return rc;
 }
 
-int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *finding, char *err,
-                size_t errlen)
+int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *findings, uint32_t *nfindings,
+                char *err, size_t errlen)
 {
+    *nfindings = 0;
     if (run_rc == 1) {
-        *finding = *ksl_engine_finding(e);
+        size_t n;
+        const ksl_finding *f = ksl_engine_findings(e, &n);
+        memcpy(findings, f, n * sizeof *f);
+        *nfindings = (uint32_t)n;
         return 1;
     }
     if (run_rc == 0 && client_err[0]) {

@@ -18,11 +18,12 @@ int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool
                    uint64_t *trace_hash, uint32_t **choices, size_t *nchoices);
 
 /*
- * The job's verdict after the run: 1 with the engine's finding copied to `finding`; 2 with
+ * The job's verdict after the run: 1 with the engine's findings copied to `findings` (room for
+ * KSL_MAX_RUN_FINDINGS) and their number to *nfindings; 2 with
  * `client_err` (the client could not set the job up: bad input) copied to `err`; 0 clean, when
  * the caller runs its output check; -1 with `err` set when the engine could not run.
  */
-int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *finding, char *err,
-                size_t errlen);
+int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *findings, uint32_t *nfindings,
+                char *err, size_t errlen);
 
 #endif

@@ -137,6 +137,7 @@ static void put_finding(ksl__wbuf *b, const ksl_finding *f)
     ksl__w_u64(b, f->step);
     ksl__w_u64(b, f->time_ns);
     ksl__w_str(b, f->detail);
+    ksl__w_u8(b, f->ended_run ? 1 : 0);
 }
 
 static void get_finding(ksl__rbuf *r, ksl_finding *f)
@@ -150,6 +151,10 @@ static void get_finding(ksl__rbuf *r, ksl_finding *f)
     f->step = ksl__r_u64(r);
     f->time_ns = ksl__r_u64(r);
     ksl__r_str(r, f->detail, sizeof f->detail);
+    uint8_t ended = ksl__r_u8(r);
+    if (ended > 1)
+        r->bad = true;
+    f->ended_run = ended == 1;
     f->file = NULL;
 }
 
@@ -182,6 +187,31 @@ static void get_event(ksl__rbuf *r, recorder_entry *e)
     ksl__r_str(r, e->file, sizeof e->file);
 }
 
+#define MAX_EVENTS 4096 /* a ring of recorded events (the recorder keeps 64) */
+
+static void put_events(ksl__wbuf *b, const recorder_entry *ev, size_t n)
+{
+    ksl__w_u64(b, n);
+    for (size_t i = 0; i < n; i++)
+        put_event(b, &ev[i]);
+}
+
+static void get_events(ksl__rbuf *r, recorder_entry **ev, size_t *n)
+{
+    uint64_t ne = ksl__r_u64(r);
+    if (r->bad || ne > MAX_EVENTS) {
+        r->bad = true;
+        return;
+    }
+    if (!(*ev = calloc(ne ? (size_t)ne : 1, sizeof **ev))) {
+        r->bad = true;
+        return;
+    }
+    for (uint64_t i = 0; i < ne && !r->bad; i++)
+        get_event(r, &(*ev)[i]);
+    *n = (size_t)ne;
+}
+
 void ksl__outcome_encode(ksl__wbuf *b, const ksl__outcome *o)
 {
     ksl__w_u32(b, (uint32_t)o->rc);
@@ -201,9 +231,14 @@ void ksl__outcome_encode(ksl__wbuf *b, const ksl__outcome *o)
         ksl__w_str(b, o->counters[i].name);
         ksl__w_u64(b, o->counters[i].value);
     }
-    ksl__w_u64(b, o->nevents);
-    for (size_t i = 0; i < o->nevents; i++)
-        put_event(b, &o->events[i]);
+    put_events(b, o->events, o->nevents);
+    uint32_t nx = o->rc == 1 ? o->nextra : 0;
+    ksl__w_u32(b, nx);
+    for (uint32_t i = 0; i < nx; i++) {
+        put_finding(b, &o->extra[i].finding);
+        ksl__w_str(b, o->extra[i].file);
+        put_events(b, o->extra[i].events, o->extra[i].nevents);
+    }
     bool output = o->output && o->output_frames; /* no samples have no shape */
     ksl__w_u64(b, output ? o->output_frames : 0);
     ksl__w_u32(b, output ? o->output_rate : 0);
@@ -254,16 +289,17 @@ int ksl__outcome_decode(const void *p, size_t n, ksl__outcome *o)
     } else {
         r.bad = true;
     }
-    uint64_t ne = ksl__r_u64(&r);
-    if (!r.bad && ne <= 4096) {
-        o->events = calloc(ne ? (size_t)ne : 1, sizeof *o->events);
-        if (!o->events)
-            r.bad = true;
-        for (uint64_t i = 0; i < ne && !r.bad; i++)
-            get_event(&r, &o->events[i]);
-        o->nevents = (size_t)ne;
-    } else {
+    get_events(&r, &o->events, &o->nevents);
+    uint32_t nx = ksl__r_u32(&r);
+    if (!r.bad && nx && (o->rc != 1 || nx >= KSL_MAX_RUN_FINDINGS))
+        r.bad = true; /* extras follow a first finding, at most KSL_MAX_RUN_FINDINGS in all */
+    if (!r.bad && nx && !(o->extra = calloc(nx, sizeof *o->extra)))
         r.bad = true;
+    for (uint32_t i = 0; i < nx && !r.bad; i++) {
+        ksl__extra *x = &o->extra[o->nextra++];
+        get_finding(&r, &x->finding);
+        ksl__r_str(&r, x->file, sizeof x->file);
+        get_events(&r, &x->events, &x->nevents);
     }
     uint64_t frames = ksl__r_u64(&r);
     o->output_rate = ksl__r_u32(&r);

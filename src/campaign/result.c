@@ -83,22 +83,27 @@ static void *grow(void *p, size_t n, size_t size)
     return np;
 }
 
-ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, const char *scenario, uint64_t seed)
+ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, size_t which, const char *scenario,
+                                            uint64_t seed)
 {
     ksl_result_finding *a = grow(r->findings, r->nfindings, sizeof *a);
     if (!a)
         return NULL;
     r->findings = a;
     ksl_result_finding *f = &a[r->nfindings++];
-    const ksl_finding *k = &o->finding;
+    const char *file;
+    const recorder_entry *ev;
+    size_t nev;
+    const ksl_finding *k = ksl__outcome_finding(o, which, &file, &ev, &nev);
     f->rule = ksl__text(k->rule);
     f->message = ksl__text(k->message);
     f->context = ksl__text(k->context);
     f->cpu = k->cpu;
     f->irql = k->irql;
-    f->file = o->file[0] ? ksl__text(o->file) : NULL;
-    f->line = o->file[0] ? k->line : 0;
+    f->file = file ? ksl__text(file) : NULL;
+    f->line = file ? k->line : 0;
     f->detail = ksl__text(k->detail);
+    ksl__finding_events(f, ev, nev);
     f->scenario = ksl__text(scenario);
     f->seed = seed;
     f->steps = o->steps;
@@ -111,7 +116,7 @@ ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o
 
 void ksl__finding_events(ksl_result_finding *f, const recorder_entry *ev, size_t n)
 {
-    if (!n || !(f->events = calloc(n, sizeof *f->events)))
+    if (!n || f->nevents || !(f->events = calloc(n, sizeof *f->events)))
         return;
     for (size_t i = 0; i < n; i++) {
         const recorder_entry *e = &ev[i];

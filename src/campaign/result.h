@@ -16,10 +16,12 @@ void ksl__result_error(ksl_result *r, const char *fmt, ...) __attribute__((forma
 void ksl__result_warn(ksl_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Record the driver the run used (`arg` as the user gave it). */
 void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg);
-/* A new finding from an outcome (rc 1): its strings cleaned to UTF-8, its events, the driver's
- * output.  NULL when out of memory.  The verdict becomes FOUND. */
-ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, const char *scenario, uint64_t seed);
-/* The events a record run gave (oldest first), as the finding's. */
+/* A new finding from the `which`-th finding of an outcome (rc 1; ksl__outcome_finding): its
+ * strings cleaned to UTF-8, the events the outcome recorded for it, the driver's output.  NULL
+ * when out of memory.  The verdict becomes FOUND. */
+ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, size_t which, const char *scenario,
+                                            uint64_t seed);
+/* The events a record run gave (oldest first), as the finding's, when it has none yet. */
 void ksl__finding_events(ksl_result_finding *f, const recorder_entry *ev, size_t n);
 /* The job's counters, data check, output and driver output of outcome `o` (one job's result). */
 void ksl__result_job(ksl_result *r, ksl__outcome *o);

@@ -37,7 +37,8 @@ static int probe(ksl__run *run, ksl__drv_kind want)
 {
     char err[512];
     ksl__pool_cfg pc = {.driver = run->driver_arg, .device = run->o->device, .want = want, .trace_fd = -1,
-                        .jobs = 1, .timeout_s = run->timeout_s};
+                        .jobs = 1, .timeout_s = run->timeout_s,
+                        .step_cpu_s = run->step_cpu_s};
     ksl__pool *pool = ksl__pool_create(&pc, err, sizeof err);
     if (!pool) {
         ksl__result_error(run->r, "%s", err);
@@ -78,6 +79,7 @@ int ksl__run_begin(ksl__run *run, ksl_result *r, const ksl_run_opts *o, const ch
     run->driver_arg = driver_arg;
     run->want = want;
     run->timeout_s = o->timeout_s > 0 ? o->timeout_s : KSL__DEFAULT_TIMEOUT_S;
+    run->step_cpu_s = o->step_cpu_s > 0 ? o->step_cpu_s : KSL_DEFAULT_STEP_CPU_S * KSL__SANITIZER_SLOWDOWN;
     r->config = o->cfg;
     r->config.choices = NULL;
     r->config.nchoices = 0;
@@ -89,6 +91,11 @@ int ksl__run_begin(ksl__run *run, ksl_result *r, const ksl_run_opts *o, const ch
     }
     if (!(o->timeout_s >= 0) || o->timeout_s > KSL_MAX_TIMEOUT_S) {
         ksl__result_error(r, "--timeout %g: must be a number of seconds above 0, at most %g", o->timeout_s,
+                          KSL_MAX_TIMEOUT_S);
+        return -1;
+    }
+    if (!(o->step_cpu_s >= 0) || o->step_cpu_s > KSL_MAX_TIMEOUT_S) {
+        ksl__result_error(r, "--step-cpu %g: must be a number of seconds above 0, at most %g", o->step_cpu_s,
                           KSL_MAX_TIMEOUT_S);
         return -1;
     }
@@ -187,7 +194,8 @@ int ksl__run_once(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, b
         return -1;
     }
     ksl__pool_cfg pc = {.driver = run->driver_arg, .device = run->o->device, .want = run->want, .input = input,
-                        .trace_fd = tracing ? tf.fd : -1, .jobs = 1, .timeout_s = run->timeout_s};
+                        .trace_fd = tracing ? tf.fd : -1, .jobs = 1, .timeout_s = run->timeout_s,
+                        .step_cpu_s = run->step_cpu_s};
     ksl__pool *pool = ksl__pool_create(&pc, err, sizeof err);
     if (!pool) {
         ksl__afile_abort(&tf);

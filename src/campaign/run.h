@@ -21,9 +21,21 @@ typedef struct ksl__run {
     ksl__driver drv;          /* what the driver is */
     uint64_t device_hash;     /* a device plugin's file */
     double timeout_s;         /* per request */
+    double step_cpu_s;        /* the CPU-time budget between scheduling points (ksl_run_opts) */
 } ksl__run;
 
 #define KSL__DEFAULT_TIMEOUT_S 20.0
+/* How much slower a sanitizer build runs (budgets of CPU time scale by it). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define KSL__SANITIZER_SLOWDOWN 4.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define KSL__SANITIZER_SLOWDOWN 4.0
+#endif
+#endif
+#ifndef KSL__SANITIZER_SLOWDOWN
+#define KSL__SANITIZER_SLOWDOWN 1.0
+#endif
 
 /*
  * Check the options every run takes, then resolve `driver_arg` (NULL: none): a built-in name

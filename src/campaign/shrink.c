@@ -13,10 +13,10 @@ static uint64_t nonzero(const uint32_t *c, size_t n)
     return k;
 }
 
-/* Replay `c` and tell whether `rule` fires (1), not (0), or the wait was interrupted (-2); on 1
- * *got is the replay's outcome (free it). */
-static int still_fires(ksl__pool *pool, const ksl__request *base, const uint32_t *c, size_t n, const char *rule,
-                       ksl__outcome *got)
+/* Replay `c` and tell whether every rule of `found` fires (1), not (0), or the wait was
+ * interrupted (-2); on 1 *got is the replay's outcome (free it). */
+static int still_fires(ksl__pool *pool, const ksl__request *base, const uint32_t *c, size_t n,
+                       const ksl__outcome *found, ksl__outcome *got)
 {
     /* A list that is all zeros past its end equals the shorter list: send at least one. */
     static const uint32_t zero = 0;
@@ -32,7 +32,7 @@ static int still_fires(ksl__pool *pool, const ksl__request *base, const uint32_t
         return -2;
     if (w != 0)
         return 0;
-    if (o.rc == 1 && strcmp(o.finding.rule, rule) == 0) {
+    if (ksl__outcome_reproduces(&o, found)) {
         *got = o;
         return 1;
     }
@@ -54,9 +54,10 @@ static bool accept(ksl__outcome *got, ksl__outcome *best, uint64_t *steps)
     return true;
 }
 
-int ksl__shrink(ksl__pool *pool, const ksl__request *base, uint32_t *c, size_t *n, const char *rule,
-                uint64_t steps, ksl__outcome *best, ksl_shrink_info *st)
+int ksl__shrink(ksl__pool *pool, const ksl__request *base, uint32_t *c, size_t *n, const ksl__outcome *found,
+                ksl__outcome *best, ksl_shrink_info *st)
 {
+    uint64_t steps = found->steps;
     memset(best, 0, sizeof *best);
     st->steps_before = steps;
     st->preemptions_before = nonzero(c, *n);
@@ -70,7 +71,7 @@ int ksl__shrink(ksl__pool *pool, const ksl__request *base, uint32_t *c, size_t *
     for (size_t len = *n / 2; len > 0 && BUDGET_LEFT(); len /= 2) {
         ksl__outcome got;
         st->replays++;
-        int f = still_fires(pool, base, c, len, rule, &got);
+        int f = still_fires(pool, base, c, len, found, &got);
         if (f == -2)
             rc = -2;
         if (f != 1 || !accept(&got, best, &steps))
@@ -90,7 +91,7 @@ int ksl__shrink(ksl__pool *pool, const ksl__request *base, uint32_t *c, size_t *
             memset(trial + at, 0, (end - at) * sizeof *trial);
             ksl__outcome got;
             st->replays++;
-            int f = still_fires(pool, base, trial, *n, rule, &got);
+            int f = still_fires(pool, base, trial, *n, found, &got);
             if (f == -2)
                 rc = -2;
             if (f == 1 && accept(&got, best, &steps))

@@ -47,7 +47,10 @@ typedef struct stream_job {
 typedef struct stream_result {
     int rc;                    /* 0 ran to the end (see data_ok), 1 finding, 2 bad input, -1 internal error */
     char err[256];             /* when rc is 2 or -1 */
-    ksl_finding finding;       /* when rc is 1 */
+    ksl_finding findings[KSL_MAX_RUN_FINDINGS]; /* when rc is 1: the run's, in the order recorded */
+    uint32_t nfindings;
+    bool checked;              /* the output check ran (see data_ok): a clean run, or one whose
+                                * findings all let it go on */
     ksl_stream_stats cls;      /* the class's counters and per-entry-point times */
     ksl_stats engine;
     uint64_t trace_hash;

@@ -211,7 +211,7 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     if (det && !ended && choices) {
         replay = true;
         if (c->o->shrink && nch) {
-            if (ksl__shrink(c->pool, &rq, choices, &nch, rule, f->out.steps, &best, &info) == -2)
+            if (ksl__shrink(c->pool, &rq, choices, &nch, &f->out, &best, &info) == -2)
                 ksl__run_interrupted(run);
             if (best.rc == 1)
                 final = best;
@@ -225,14 +225,17 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     char name[96];
     snprintf(name, sizeof name, "%s%s", ksl__scen_prefix(sc->kind), sc->name);
     char *token = det ? ksl__run_token(run, name, NULL, &rq.cfg, replay, choices, nch, 0) : NULL;
-    ksl_result_finding *rf = ksl__result_add_finding(run->r, &final, sc->name, rq.cfg.seed);
-    if (!rf) {
-        ksl__result_error(run->r, "out of memory");
-        goto out;
+    /* Every finding of the execution, each with the one token that reproduces them all. */
+    size_t first = run->r->nfindings, nf = ksl__outcome_nfindings(&final);
+    for (size_t k = 0; k < nf; k++) {
+        ksl_result_finding *rf = ksl__result_add_finding(run->r, &final, k, sc->name, rq.cfg.seed);
+        if (!rf) {
+            ksl__result_error(run->r, "out of memory");
+            goto out;
+        }
+        rf->token = token ? strdup(token) : NULL;
+        rf->shrink = info;
     }
-    rf->token = token;
-    token = NULL;
-    rf->shrink = info;
     /* One more run of the final schedule records the events (and writes the trace).  A crash,
      * an exit or a hang does not finish: it has no events to give. */
     if (det && !ended && run->r->verdict != KSL_VERDICT_INTERRUPTED) {
@@ -246,8 +249,15 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         ksl__outcome o;
         int rc = ksl__run_once(run, &rec, NULL, true, &o);
         if (rc == 0) {
-            if (o.rc == 1 && strcmp(o.finding.rule, rule) == 0)
-                ksl__finding_events(rf, o.events, o.nevents);
+            if (ksl__outcome_reproduces(&o, &final))
+                for (size_t k = 0; k < nf && k < ksl__outcome_nfindings(&o); k++) {
+                    const char *file;
+                    const recorder_entry *ev;
+                    size_t nev;
+                    const ksl_finding *got = ksl__outcome_finding(&o, k, &file, &ev, &nev);
+                    if (strcmp(got->rule, run->r->findings[first + k].rule) == 0)
+                        ksl__finding_events(&run->r->findings[first + k], ev, nev);
+                }
             else
                 ksl__result_warn(run->r, "the replay for the report did not reproduce %s (got %s)", rule,
                                  o.rc == 1 ? o.finding.rule : "a clean run");
@@ -257,8 +267,8 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         ksl__result_warn(run->r, "no trace written for %s: %s", rule,
                          det ? "the run does not finish" : "threaded runs do not replay");
     }
-    if (run->o->on_finding)
-        run->o->on_finding(run->o->user, rf);
+    for (size_t k = first; k < run->r->nfindings && run->o->on_finding; k++)
+        run->o->on_finding(run->o->user, &run->r->findings[k]);
 out:
     free(token);
     ksl__outcome_free(&best);
@@ -302,7 +312,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     }
     char err[512];
     ksl__pool_cfg pc = {.driver = c.run.driver_arg, .device = o->run.device, .want = KSL__DRV_NONE, .trace_fd = -1,
-                        .jobs = o->jobs, .timeout_s = c.run.timeout_s};
+                        .jobs = o->jobs, .timeout_s = c.run.timeout_s, .step_cpu_s = c.run.step_cpu_s};
     if (!(c.pool = ksl__pool_create(&pc, err, sizeof err))) {
         ksl__result_error(r, "%s", err);
         goto done;

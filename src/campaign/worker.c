@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* sigaltstack, strsignal, dl_iterate_phdr, RTLD_NOLOAD */
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <link.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,16 +20,20 @@
 
 #include "../util/utf8.h"
 #include "proto.h"
+#include "watchdog.h"
 #include "worker.h"
 
 #define MAGIC_REQUEST 0x5152534Bu /* "KSRQ" */
 #define MAGIC_OUTCOME 0x434F534Bu /* "KSOC" */
 #define MAGIC_CRASH 0x5243534Bu   /* "KSCR" */
 #define MAGIC_EXIT 0x5845534Bu    /* "KSEX" */
+#define MAGIC_HANG 0x4E48534Bu    /* "KSHN": the watchdog saw a context spin (watchdog.h) */
 #define FRAME_HEAD 12u            /* magic (u32) and length (u64) */
 #define MAX_FRAME (1ull << 32)            /* an outcome with the played or captured samples */
 #define MAX_FRAME_SMALL (64ull << 20)     /* any other outcome (a replay's choices: 2^24 varints) */
 #define CONTEXT_LEN 96u
+#define SITE_LEN 256u             /* a hang record's call site */
+#define HANG_LEN (4u + CONTEXT_LEN + SITE_LEN + 4u) /* CPU ms, context, file, line */
 #define POLL_SLICE_MS 200         /* the longest a wait sleeps before it looks at ksl_stopped() */
 
 typedef struct capture {
@@ -52,7 +57,11 @@ typedef struct worker {
     bool crashed;                /* a crash record came (a fatal signal, or a sanitizer's report) */
     int crash_signo;             /* its signal (0: a sanitizer ended the process) */
     bool exit_record;            /* an exit record came */
-    char context[CONTEXT_LEN];   /* of the crash or exit record */
+    bool hang_record;            /* a hang record came (the watchdog ended the process) */
+    char context[CONTEXT_LEN];   /* of the crash, exit or hang record */
+    char hang_file[SITE_LEN];    /* the hang's call site ("" unknown) */
+    int hang_line;
+    uint32_t hang_ms;            /* CPU time spent without a scheduling point */
     capture cap;
 } worker;
 
@@ -186,6 +195,27 @@ static int hook_sanitizer(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* The watchdog (on its own thread): a context spins without scheduling points.  Say which and
+ * where, and end the process (the driver's thread cannot be stopped otherwise). */
+static void on_hang(const char *context, const char *file, int line, double cpu_s)
+{
+    uint8_t rec[FRAME_HEAD + HANG_LEN];
+    memset(rec, 0, sizeof rec);
+    put_head(rec, MAGIC_HANG, HANG_LEN);
+    uint8_t *b = rec + FRAME_HEAD;
+    uint32_t ms = cpu_s * 1000 < (double)UINT32_MAX ? (uint32_t)(cpu_s * 1000) : UINT32_MAX;
+    uint32_t ln = line > 0 ? (uint32_t)line : 0;
+    for (int i = 0; i < 4; i++) {
+        b[i] = (uint8_t)(ms >> (8 * i));
+        b[4 + CONTEXT_LEN + SITE_LEN + i] = (uint8_t)(ln >> (8 * i));
+    }
+    snprintf((char *)b + 4, CONTEXT_LEN, "%s", context);
+    snprintf((char *)b + 4 + CONTEXT_LEN, SITE_LEN, "%s", file ? file : "");
+    if (child_res_fd >= 0)
+        (void)!write(child_res_fd, rec, sizeof rec);
+    _exit(5);
+}
+
 /* exit() during an execution: the driver (or something it called) ended the process. */
 static void on_exit_call(void)
 {
@@ -196,7 +226,7 @@ static void on_exit_call(void)
     }
 }
 
-static void child_setup(int req_fd, int res_fd, int out_fd)
+static void child_setup(int req_fd, int res_fd, int out_fd, double step_cpu_s)
 {
     child_res_fd = res_fd;
     /* A program the driver starts (system(), popen()) must not hold kslab's pipes open. */
@@ -225,6 +255,8 @@ static void child_setup(int req_fd, int res_fd, int out_fd)
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         sigaction(fatal[i], &sa, NULL);
     atexit(on_exit_call);
+    if (step_cpu_s > 0)
+        (void)ksl__watchdog_start(step_cpu_s, on_hang); /* without it the wall-clock limit remains */
     if (__sanitizer_set_death_callback) /* a runtime linked into the program */
         __sanitizer_set_death_callback(on_sanitizer_death);
     dl_iterate_phdr(hook_sanitizer, NULL);
@@ -364,7 +396,7 @@ static int spawn(ksl__pool *p, worker *w)
                 close(p->w[i].res_fd);
                 close(p->w[i].out_fd);
             }
-        child_setup(rq[0], rs[1], out[1]);
+        child_setup(rq[0], rs[1], out[1], p->cfg.step_cpu_s);
         child_main(p, rq[0], rs[1]);
     }
     close(rq[0]);
@@ -540,6 +572,7 @@ int ksl__pool_submit(ksl__pool *p, const ksl__request *rq, uint64_t tag)
         w->crashed = false;
         w->crash_signo = 0;
         w->exit_record = false;
+        w->hang_record = false;
         w->context[0] = 0;
         return 0;
     }
@@ -637,7 +670,19 @@ static void death_outcome(const ksl__pool *p, const worker *w, int status, bool 
                      p->driver ? p->driver : "?", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return;
     }
-    if (cut) {
+    if (w->hang_record) {
+        finding_outcome(o, "K.hang", ctx);
+        char since[SITE_LEN + 32] = " since it began";
+        if (w->hang_file[0]) {
+            snprintf(o->file, sizeof o->file, "%s", w->hang_file);
+            o->finding.line = w->hang_line;
+            snprintf(since, sizeof since, " after its call at %s:%d", w->hang_file, w->hang_line);
+        }
+        snprintf(o->finding.message, sizeof o->finding.message,
+                 "%s ran %" PRIu32 " ms of CPU time without a scheduling point%s: a loop that never calls the "
+                 "kernel, stopped by the CPU-time budget between scheduling points (--step-cpu)",
+                 ctx, w->hang_ms, since);
+    } else if (cut) {
         finding_outcome(o, "K.driver-crash", ctx);
         snprintf(o->finding.message, sizeof o->finding.message,
                  "the driver closed kslab's pipe to its worker process in %s (a file descriptor it does not own)",
@@ -688,8 +733,9 @@ static int parse_in(worker *w, ksl__outcome *o)
         uint32_t magic;
         uint64_t len;
         get_head(w->in, &magic, &len);
-        if (magic == MAGIC_OUTCOME ? len > w->max_frame
-                                   : (magic != MAGIC_CRASH && magic != MAGIC_EXIT) || len != 4 + CONTEXT_LEN)
+        if (magic == MAGIC_OUTCOME  ? len > w->max_frame
+            : magic == MAGIC_HANG ? len != HANG_LEN
+                                  : (magic != MAGIC_CRASH && magic != MAGIC_EXIT) || len != 4 + CONTEXT_LEN)
             return -1;
         if (w->nin - FRAME_HEAD < len)
             return 0;
@@ -701,7 +747,15 @@ static int parse_in(worker *w, ksl__outcome *o)
             uint32_t v = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 | (uint32_t)body[3] << 24;
             memcpy(w->context, body + 4, CONTEXT_LEN);
             w->context[CONTEXT_LEN - 1] = 0;
-            if (magic == MAGIC_CRASH) {
+            if (magic == MAGIC_HANG) {
+                w->hang_record = true;
+                w->hang_ms = v;
+                memcpy(w->hang_file, body + 4 + CONTEXT_LEN, SITE_LEN);
+                w->hang_file[SITE_LEN - 1] = 0;
+                const uint8_t *l = body + 4 + CONTEXT_LEN + SITE_LEN;
+                uint32_t ln = (uint32_t)l[0] | (uint32_t)l[1] << 8 | (uint32_t)l[2] << 16 | (uint32_t)l[3] << 24;
+                w->hang_line = ln <= INT32_MAX ? (int)ln : 0;
+            } else if (magic == MAGIC_CRASH) {
                 w->crashed = true;
                 w->crash_signo = (int)v;
             } else {
@@ -720,7 +774,7 @@ static int parse_in(worker *w, ksl__outcome *o)
  * than any outcome of its request can be (or memory runs out): it is not to be trusted. */
 static int read_results(worker *w)
 {
-    const size_t records = 4u * (FRAME_HEAD + 4u + CONTEXT_LEN);
+    const size_t records = 4u * (FRAME_HEAD + HANG_LEN);
     for (;;) {
         if (w->nin == w->capin) {
             if ((uint64_t)w->capin > w->max_frame + FRAME_HEAD + records)

@@ -35,6 +35,8 @@ typedef struct ksl__pool_cfg {
     int trace_fd;            /* what KSL__RQ_TRACE writes to (inherited); -1: none */
     unsigned jobs;           /* workers, 1..KSL_MAX_JOBS */
     double timeout_s;        /* wall time a request may take */
+    double step_cpu_s;       /* CPU time a deterministic execution may spend between two
+                              * scheduling points (the worker's watchdog); 0: unwatched */
 } ksl__pool_cfg;
 
 /* Start the workers.  NULL with a message when fork or pipe fails. */

@@ -58,7 +58,7 @@ void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
         lock_names(now, sizeof now, held, n);
         lock_names(was, sizeof was, before, nbefore);
         ls->reported = true;
-        ksl_report("W2.hw-queue-unlocked", NULL, 0,
+        ksl_report_continue("W2.hw-queue-unlocked", NULL, 0,
                    "%s of %s written by %s holding %s: no lock in common with the other writers of the DMA queue "
                    "(they held %s)",
                    reg, ksl__ac97_channel_name(ch), who, now, was);

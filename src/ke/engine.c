@@ -265,14 +265,19 @@ int ksl_engine_run(ksl_engine *e)
     ksl__hash(e, e->cfg.seed);
     e->in_run = 1;
     int r = 0;
-    if (e->live_clients)
-        r = ksl__threaded(e) ? ksl__thr_run(e) : ksl__det_run(e);
+    if (e->live_clients && ksl__threaded(e)) {
+        r = ksl__thr_run(e);
+    } else if (e->live_clients) {
+        ksl__watch_run(true);
+        r = ksl__det_run(e);
+        ksl__watch_run(false);
+    }
     e->in_run = 0;
     ksl__cur = NULL;
     ksl__eng = e;
     if (r < 0)
         return -1;
-    if (!atomic_load(&e->has_finding))
+    if (!e->ended)
         ksl__pool_check_leaks(e);
     for (uint32_t i = 0; i < e->ncpus; i++) {
         const ksl_stats *s = &e->cpus[i].st;
@@ -291,7 +296,13 @@ int ksl_engine_run(ksl_engine *e)
 
 const ksl_finding *ksl_engine_finding(const ksl_engine *e)
 {
-    return atomic_load(&((ksl_engine *)e)->has_finding) ? &e->finding : NULL;
+    return atomic_load(&((ksl_engine *)e)->has_finding) ? &e->findings[0] : NULL;
+}
+
+const ksl_finding *ksl_engine_findings(const ksl_engine *e, size_t *n)
+{
+    *n = atomic_load(&((ksl_engine *)e)->has_finding) ? e->nfindings : 0;
+    return e->findings;
 }
 
 void ksl_engine_stats(const ksl_engine *e, ksl_stats *out)

@@ -26,6 +26,7 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
         ksl__fail(c, "K.hang", file, line, "the run took more than %llu scheduling points",
                   (unsigned long long)e->cfg.max_steps);
     ksl__det_reschedule();
+    ksl__watch_at(ksl__top_frame(ksl__cur), false, file, line);
     return ksl__cur; /* a thread below DISPATCH may have been preempted and resumed elsewhere */
 }
 

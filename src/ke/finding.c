@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Findings: recording the first rule broken in a run with the context, CPU and IRQL that broke
- * it and the events leading to it, then stopping the run.  Also the event log those events
+ * Findings: recording each rule broken in a run with the context, CPU and IRQL that broke it and
+ * the events leading to it; a finding that leaves the state in doubt also stops the run, one the
+ * system survives (a budget, a lockset) lets it go on.  Also the event log those events
  * come from, and the driver-facing ASSERT and DbgPrint.
  */
 #include <inttypes.h>
@@ -83,6 +84,8 @@ void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const 
 void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f)
 {
     ksl_engine *e = c->e;
+    if (phase == 'B' && !ksl__threaded(e))
+        ksl__watch_at(f, true, NULL, 0); /* a routine begins */
     if (!e->trace_fn || ksl__threaded(e))
         return;
     static const char *const kinds[] = {[FR_IDLE] = "idle", [FR_THREAD] = "thread", [FR_DPC] = "DPC",
@@ -95,11 +98,11 @@ void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f)
 void ksl__detail(ksl_engine *e, const char *fmt, ...)
 {
     pthread_mutex_lock(&e->finding_mu);
-    size_t used = strlen(e->finding.detail);
-    if (!atomic_load(&e->has_finding) && used + 1 < sizeof e->finding.detail) {
+    size_t used = strlen(e->pending);
+    if (!e->ended && used + 1 < sizeof e->pending) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->finding.detail + used, sizeof e->finding.detail - used, fmt, ap);
+        vsnprintf(e->pending + used, sizeof e->pending - used, fmt, ap);
         va_end(ap);
     }
     pthread_mutex_unlock(&e->finding_mu);
@@ -120,33 +123,45 @@ static const char *short_path(const char *file)
     return file;
 }
 
-static void append_events(ksl_engine *e)
+static void append_events(ksl_engine *e, ksl_finding *f)
 {
     if (!e->log || !e->nlog)
         return;
     uint32_t cap = e->cfg.event_log;
     uint32_t n = e->nlog < cap ? e->nlog : cap;
     uint32_t show = n < 16 ? n : 16;
-    char *d = e->finding.detail;
+    char *d = f->detail;
     size_t used = strlen(d);
-    used += (size_t)snprintf(d + used, used < sizeof e->finding.detail ? sizeof e->finding.detail - used : 0,
+    used += (size_t)snprintf(d + used, used < sizeof f->detail ? sizeof f->detail - used : 0,
                              "  events leading to it (last %u):\n", show);
-    for (uint32_t i = e->nlog - show; i < e->nlog && used < sizeof e->finding.detail; i++) {
+    for (uint32_t i = e->nlog - show; i < e->nlog && used < sizeof f->detail; i++) {
         const ksl_log_entry *l = &e->log[i % cap];
         char ib[16];
         const char *what = l->what ? l->what : (l->kind < P_COUNT && point_names[l->kind] ? point_names[l->kind] : "?");
         if (l->cpu == 0xFF)
-            used += (size_t)snprintf(d + used, sizeof e->finding.detail - used, "    step %" PRIu64 " t=%" PRIu64 "ns device: %s\n",
+            used += (size_t)snprintf(d + used, sizeof f->detail - used, "    step %" PRIu64 " t=%" PRIu64 "ns device: %s\n",
                                      l->step, l->time, what);
         else
-            used += (size_t)snprintf(d + used, sizeof e->finding.detail - used,
+            used += (size_t)snprintf(d + used, sizeof f->detail - used,
                                      "    step %" PRIu64 " t=%" PRIu64 "ns CPU %u %s: %s (%s:%d)\n", l->step, l->time,
                                      l->cpu, ksl_irql_name(l->irql, ib, sizeof ib), what, short_path(l->file),
                                      l->line);
     }
 }
 
-void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, va_list ap)
+/* Whether a finding the run survives repeats one already recorded (same rule, same site). */
+static bool recorded(const ksl_engine *e, const char *rule, const char *file, int line)
+{
+    for (uint32_t i = 0; i < e->nfindings; i++) {
+        const ksl_finding *f = &e->findings[i];
+        if (strcmp(f->rule, rule) == 0 && f->line == line &&
+            (f->file == file || (f->file && file && strcmp(f->file, file) == 0)))
+            return true;
+    }
+    return false;
+}
+
+void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int line, const char *fmt, va_list ap)
 {
     ksl_engine *e = c ? c->e : ksl__eng;
     if (ksl__in_device == DEV_EVENT)
@@ -159,8 +174,10 @@ void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const 
     }
     /* Its own lock, not the dispatcher lock: device callbacks report while holding that. */
     pthread_mutex_lock(&e->finding_mu);
-    if (!atomic_load(&e->has_finding)) {
-        ksl_finding *f = &e->finding;
+    ksl_finding *f = NULL;
+    if (!e->ended && e->nfindings < KSL_MAX_RUN_FINDINGS && (ends || !recorded(e, rule, file, line))) {
+        f = &e->findings[e->nfindings++];
+        memset(f, 0, sizeof *f);
         char ctx[64], ib[16], text[400];
         ksl__describe(c, ctx, sizeof ctx);
         vsnprintf(text, sizeof text, fmt, ap);
@@ -172,16 +189,26 @@ void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const 
         f->line = line;
         f->step = e->steps;
         f->time_ns = c ? c->clock : e->now;
+        f->ended_run = ends;
         if (c)
             snprintf(f->message, sizeof f->message, "%s on CPU %u at %s: %s", ctx, c->index,
                      ksl_irql_name(c->irql, ib, sizeof ib), text);
         else
             snprintf(f->message, sizeof f->message, "%s", text);
-        append_events(e);
+        memcpy(f->detail, e->pending, sizeof f->detail);
+        append_events(e, f);
         atomic_store(&e->has_finding, 1);
     }
-    atomic_store(&e->stop, 1);
+    e->pending[0] = 0;
+    if (ends) {
+        e->ended = true;
+        atomic_store(&e->stop, 1);
+    }
     pthread_mutex_unlock(&e->finding_mu);
+    if (f && e->trace_fn && !ksl__threaded(e)) {
+        ksl_trace_event ev = {e->steps, f->time_ns, f->cpu, f->irql, 'F', "finding", f->rule, file, line};
+        e->trace_fn(e->trace_user, &ev);
+    }
 }
 
 /* Host code, the executors' own decisions and device code (which may hold the dispatcher lock)
@@ -202,18 +229,34 @@ void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const c
 {
     va_list ap;
     va_start(ap, fmt);
-    ksl__vfail(c, rule, file, line, fmt, ap);
+    ksl__vfail(c, true, rule, file, line, fmt, ap);
     va_end(ap);
     ksl__stop_run(c);
+}
+
+void ksl__note(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ksl__vfail(c, false, rule, file, line, fmt, ap);
+    va_end(ap);
 }
 
 void ksl_report(const char *rule, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ksl__vfail(ksl__cur, rule, file, line, fmt, ap);
+    ksl__vfail(ksl__cur, true, rule, file, line, fmt, ap);
     va_end(ap);
     ksl__stop_run(ksl__cur);
+}
+
+void ksl_report_continue(const char *rule, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ksl__vfail(ksl__cur, false, rule, file, line, fmt, ap);
+    va_end(ap);
 }
 
 void ksl_assert_fail(const char *expr, const char *file, int line)

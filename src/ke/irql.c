@@ -63,6 +63,8 @@ void ksl__frame_pop(ksl_cpu *c, const char *what)
     ksl__activation(c, kind, f->name, c->irql, c->work - f->work_at_entry);
     ksl__trace_slice(c, 'E', f);
     c->nframes--;
+    if (!ksl__threaded(c->e))
+        ksl__watch_at(ksl__top_frame(c), true, NULL, 0); /* the routine below resumes */
 }
 
 void ksl__require_irql(ksl_cpu *c, uint8_t max, const char *call, const char *file, int line)
@@ -93,6 +95,18 @@ void ksl_engine_set_irql_refiner(ksl_engine *e, ksl_irql_refiner *fn, void *user
 void ksl_require_irql(uint8_t max, const char *call, const char *file, int line)
 {
     ksl__require_irql(ksl__cur, max, call, file, line);
+}
+
+void ksl_paged_code(const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (!c || c->irql <= KSL_IRQL_APC)
+        return;
+    char ib[16];
+    ksl__note(c, "K.paged-code-at-raised-irql", file, line,
+              "PAGED_CODE() reached at %s: pageable code runs at APC_LEVEL or below (a page fault above it is "
+              "bug check 0xD1); move the function to a non-paged section or call it at PASSIVE_LEVEL",
+              ksl_irql_name(c->irql, ib, sizeof ib));
 }
 
 uint8_t ksl_irql_current(void)

@@ -198,7 +198,7 @@ typedef struct ksl_pool_hdr {
     uint32_t magic;
     const char *file;
     int line;
-    uint32_t pad;
+    uint32_t pool_type;      /* KSL_POOL_NONPAGED or KSL_POOL_PAGED */
 } ksl_pool_hdr;
 
 typedef struct ksl_log_entry {
@@ -265,8 +265,11 @@ struct ksl_engine {
     uint32_t next_obj_id;
 
     /* findings */
-    ksl_finding finding;
-    pthread_mutex_t finding_mu; /* the finding and its detail */
+    ksl_finding findings[KSL_MAX_RUN_FINDINGS];
+    uint32_t nfindings;
+    bool ended;              /* a finding stopped the run: nothing more is recorded */
+    char pending[2048];      /* detail written for the next finding (ksl__detail) */
+    pthread_mutex_t finding_mu; /* the findings and the pending detail */
     _Atomic int has_finding;
     _Atomic int stop;
 
@@ -428,10 +431,28 @@ void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const c
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* The watchdog's view (watch.c): a deterministic run begins / ends; the context of frame f runs
+ * on after its scheduling point at file:line (file NULL: a routine begins or resumes; `fresh`: a
+ * frame slot that may hold another routine than before). */
+void ksl__watch_run(bool running);
+void ksl__watch_at(const ksl_frame *f, bool fresh, const char *file, int line);
+/* The innermost frame of c (what runs on it). */
+static inline const ksl_frame *ksl__top_frame(const ksl_cpu *c)
+{
+    return &c->frames[c->nframes ? c->nframes - 1 : 0];
+}
+
+/* Record a finding the run survives and go on (see ksl_report_continue). */
+void ksl__note(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
 /* Stop the run after a finding, unless called from host code, an executor or device code. */
 void ksl__stop_run(ksl_cpu *c);
-void ksl__vfail(ksl_cpu *c, const char *rule, const char *file, int line, const char *fmt, va_list ap);
-/* Append text to the finding's detail (before it is raised). */
+/* Record a finding; `ends` stops the run (the caller then calls ksl__stop_run). */
+void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int line, const char *fmt, va_list ap);
+/* Append text to the next finding's detail (before it is raised). */
 void ksl__detail(ksl_engine *e, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

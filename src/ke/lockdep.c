@@ -35,7 +35,7 @@ void ksl__lockdep_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int l
         held[nh++] = c->held[i]->node;
     uint32_t k = ksl__lockorder_acquire(e->locks, held, nh, acquired, file, line, ksl__threaded(e) != 0, cycle_edge, e);
     if (k)
-        ksl__fail(c, "K.lock-order-cycle", file, line,
+        ksl__note(c, "K.lock-order-cycle", file, line,
                   "acquiring '%s' while holding '%s' inverts an order seen before: potential deadlock",
                   ksl__lockorder_name(e->locks, acquired), ksl__lockorder_name(e->locks, held[k - 1]));
 }

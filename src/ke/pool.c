@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pool: every ExAllocatePoolWithTag is tracked with its tag, size and call site; a free must
- * match a live block and its tag; blocks still live at the end of a run are K.pool-leak.  Fault
+ * Pool: every ExAllocatePoolWithTag is tracked with its tag, size, pool type and call site; a
+ * free must match a live block and its tag; paged pool is allocated and freed at APC_LEVEL or
+ * below (a free above is K.paged-free-at-raised-irql: recorded, the run goes on); blocks still
+ * live at the end of a run are K.pool-leak.  Fault
  * injection fails the N-th allocation, like Driver Verifier's low-resources simulation.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +50,7 @@ void *ksl_pool_alloc(int pool_type, size_t size, uint32_t tag, const char *file,
     h->serial = serial;
     h->size = size;
     h->tag = tag;
+    h->pool_type = pool_type == KSL_POOL_PAGED ? KSL_POOL_PAGED : KSL_POOL_NONPAGED;
     h->magic = POOL_MAGIC;
     h->file = file;
     h->line = line;
@@ -93,12 +97,24 @@ void ksl_pool_free(void *p, uint32_t tag, const char *file, int line)
                   got, want, h->file ? h->file : "?", h->line);
         return;
     }
+    bool paged_raised = h->pool_type == KSL_POOL_PAGED && c && c->irql > KSL_IRQL_APC;
+    char ptag[5];
+    tag_text(h->tag, ptag);
+    const char *afile = h->file;
+    int aline = h->line;
     h->prev->next = h->next;
     h->next->prev = h->prev;
     e->pool_bytes -= h->size;
     h->magic = POOL_FREED;
     ksl__big_unlock(e);
     free(h);
+    if (paged_raised) {
+        char ib[16];
+        ksl__note(c, "K.paged-free-at-raised-irql", file, line,
+                  "ExFreePoolWithTag of paged pool (tag '%s', allocated at %s:%d) at %s: paged pool is freed at "
+                  "APC_LEVEL or below (hand it to a PASSIVE_LEVEL routine)",
+                  ptag, afile ? afile : "?", aline, ksl_irql_name(c->irql, ib, sizeof ib));
+    }
     if (c)
         c = ksl__point(c, P_POOL_FREE, e->cfg.step_cost_ns, file, line);
 }

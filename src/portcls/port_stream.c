@@ -255,7 +255,7 @@ static void check_no_miniport_lock(const pcl_stream *s, const char *call, const 
         const ksl_spinlock *l = held[i];
         if (l == &s->lock)
             continue;
-        ksl_report("W3.lock-held-across-port-call", file, line,
+        ksl_report_continue("W3.lock-held-across-port-call", file, line,
                    "%s called holding spin lock '%s' (acquired at %s:%d); the port may call back into the miniport "
                    "(RevokeMappings) holding its own lock, and the two orders deadlock",
                    call, l->name ? l->name : "?", l->acq_file ? l->acq_file : "?", l->acq_line);

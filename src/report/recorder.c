@@ -27,6 +27,9 @@ struct recorder {
     uint64_t last_ns;           /* latest timestamp of the run on any track */
     recorder_entry *ring;       /* 2 * cap slots; the kept events are ring[start, start + count) */
     size_t cap, start, count;
+    recorder_entry *marks[KSL_MAX_RUN_FINDINGS]; /* the ring as it was at each finding ('F') */
+    size_t nmark[KSL_MAX_RUN_FINDINGS];
+    size_t nmarks;
     bool closed;
     int close_rc;
 };
@@ -202,6 +205,16 @@ void recorder_event(void *user, const ksl_trace_event *ev)
     }
     if (ns > r->last_ns)
         r->last_ns = ns;
+    if (ev->phase == 'F') { /* a finding: keep the events leading to it (the run may go on) */
+        if (r->nmarks < KSL_MAX_RUN_FINDINGS && r->count &&
+            (r->marks[r->nmarks] = malloc(r->count * sizeof *r->ring)) != NULL) {
+            memcpy(r->marks[r->nmarks], r->ring + r->start, r->count * sizeof *r->ring);
+            r->nmark[r->nmarks] = r->count;
+        }
+        if (r->nmarks < KSL_MAX_RUN_FINDINGS)
+            r->nmarks++;
+        return;
+    }
     int tid = tid_of(ev->cpu);
     char name[RECORDER_CONTEXT];
     const char *ctx;
@@ -254,7 +267,34 @@ void recorder_event(void *user, const ksl_trace_event *ev)
     }
 }
 
-int recorder_close(recorder *r, const ksl_finding *f)
+static void write_finding(recorder *r, const ksl_finding *f)
+{
+    FILE *out = r->out;
+    track *t = track_of(r, f->cpu);
+    if (!t)
+        t = &r->device;
+    uint64_t ns = f->time_ns < t->last_ns ? t->last_ns : f->time_ns;
+    t->last_ns = ns;
+    if (ns > r->last_ns)
+        r->last_ns = ns;
+    char name[sizeof f->rule + 16];
+    snprintf(name, sizeof name, "finding %s", f->rule);
+    fputs(",\n{\"name\":", out);
+    ksl__json_put_string(out, name);
+    fputs(",\"cat\":\"finding\",\"ph\":\"i\",\"s\":\"g\",", out);
+    write_ts(out, ns);
+    fprintf(out, ",\"pid\":%d,\"tid\":%d,\"args\":{\"rule\":", PID, t == &r->device ? DEVICE_TID : tid_of(f->cpu));
+    ksl__json_put_string(out, f->rule);
+    fputs(",\"message\":", out);
+    ksl__json_put_string(out, f->message);
+    fputs(",\"context\":", out);
+    ksl__json_put_string(out, f->context);
+    fprintf(out, ",\"step\":%" PRIu64, f->step);
+    write_at(out, f->file, f->line);
+    fputs("}}", out);
+}
+
+int recorder_close(recorder *r, const ksl_finding *findings, size_t n)
 {
     if (!r)
         return -1;
@@ -264,30 +304,8 @@ int recorder_close(recorder *r, const ksl_finding *f)
     FILE *out = r->out;
     if (!out)
         return r->close_rc = 0;
-    if (f) {
-        track *t = track_of(r, f->cpu);
-        if (!t)
-            t = &r->device;
-        uint64_t ns = f->time_ns < t->last_ns ? t->last_ns : f->time_ns;
-        t->last_ns = ns;
-        if (ns > r->last_ns)
-            r->last_ns = ns;
-        char name[sizeof f->rule + 16];
-        snprintf(name, sizeof name, "finding %s", f->rule);
-        fputs(",\n{\"name\":", out);
-        ksl__json_put_string(out, name);
-        fputs(",\"cat\":\"finding\",\"ph\":\"i\",\"s\":\"g\",", out);
-        write_ts(out, ns);
-        fprintf(out, ",\"pid\":%d,\"tid\":%d,\"args\":{\"rule\":", PID, t == &r->device ? DEVICE_TID : tid_of(f->cpu));
-        ksl__json_put_string(out, f->rule);
-        fputs(",\"message\":", out);
-        ksl__json_put_string(out, f->message);
-        fputs(",\"context\":", out);
-        ksl__json_put_string(out, f->context);
-        fprintf(out, ",\"step\":%" PRIu64, f->step);
-        write_at(out, f->file, f->line);
-        fputs("}}", out);
-    }
+    for (size_t i = 0; i < n; i++)
+        write_finding(r, &findings[i]);
     /* Close what is still running (a run stopped at a finding) at the end of the run. */
     for (uint32_t c = 0; c <= r->ncpus; c++) {
         track *t = c < r->ncpus ? &r->cpus[c] : &r->device;
@@ -309,10 +327,21 @@ size_t recorder_ring(const recorder *r, const recorder_entry **out)
     return r ? r->count : 0;
 }
 
+size_t recorder_marked(const recorder *r, size_t k, const recorder_entry **out)
+{
+    *out = NULL;
+    if (!r || k >= r->nmarks || !r->marks[k])
+        return 0;
+    *out = r->marks[k];
+    return r->nmark[k];
+}
+
 void recorder_free(recorder *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->nmarks && i < KSL_MAX_RUN_FINDINGS; i++)
+        free(r->marks[i]);
     free(r->ring);
     free(r->cpus);
     free(r);

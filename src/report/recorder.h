@@ -11,18 +11,19 @@
  *      mutexes, the cancel lock, synchronizing with an interrupt), "port" (I...::Method calls),
  *      "register" (device register reads and writes) or "other".  Timestamps are the virtual
  *      time in microseconds with nanosecond precision.  recorder_close ends the JSON: it adds
- *      a global "finding" instant when the run stopped at one, and closes the slices still open
+ *      a global "finding" instant for each finding of the run, and closes the slices still open
  *      (a run stopped at a finding leaves contexts running) at the last timestamp of the run,
  *      so every track's slices balance;
  *  (b) always keeps a ring of the last N events, each with the context it happened in
- *      ("DPC 'service group'"), for reports (sarif.h's thread flows).
+ *      ("DPC 'service group'"), for reports (sarif.h's thread flows), and a copy of it at each
+ *      finding the engine records (the 'F' events): a run may go on after a finding.
  *
  * Use:
  *
  *     recorder *rec = recorder_open(trace_file_or_NULL, cfg.cpus, RECORDER_RING_DEFAULT);
  *     ksl_engine_set_trace(e, recorder_event, rec);     (audio_job: job.trace_fn / trace_user)
  *     ksl_engine_run(e);
- *     int wr = recorder_close(rec, ksl_engine_finding(e));   -1: writing the trace failed
+ *     int wr = recorder_close(rec, findings, n);       -1: writing the trace failed
  *     const recorder_entry *ev;
  *     size_t n = recorder_ring(rec, &ev);                     the last n events, oldest first
  *     ... sarif_write(path, finding, ev, n, token, srcroot, err, sizeof err) ...
@@ -81,10 +82,14 @@ void recorder_event(void *rec, const ksl_trace_event *ev);
  * write to the trace failed (now or earlier: disk full, closed pipe).  The ring stays readable.
  * A second call does nothing and returns the first call's result.
  */
-int recorder_close(recorder *rec, const ksl_finding *finding);
+int recorder_close(recorder *rec, const ksl_finding *findings, size_t n);
 /* The ring: *out gets the kept events, oldest first, contiguous; returns how many (at most the
  * ring size).  The array is valid until the next recorder_event or recorder_free. */
 size_t recorder_ring(const recorder *rec, const recorder_entry **out);
+/* The ring as it was when the k-th finding of the run (0 first) was recorded: the events leading
+ * to it, oldest first; returns how many (0: no such finding, or out of memory then).  Valid until
+ * recorder_free. */
+size_t recorder_marked(const recorder *rec, size_t k, const recorder_entry **out);
 /* Free the recorder (NULL is fine).  Does not close the trace FILE. */
 void recorder_free(recorder *rec);
 

@@ -52,8 +52,10 @@
  *                          K.passive-only-at-raised-irql / K.irql-too-high: the checked
  *                          stream.sys assert.
  *
- * They run outside the class's bookkeeping mutex, so they may call ksl_report.  Each adapter
- * reports at most one finding from these policies (the run stops at the first anyway).
+ * They run outside the class's bookkeeping mutex, so they may call ksl_report.  None of these
+ * breaches leaves the class's state in doubt, so each is recorded with ksl_report_continue and
+ * the run goes on (the engine keeps one finding per rule and call site): a budget overrun does
+ * not hide the S7 ratio the same requests reach later.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,7 +129,7 @@ static void report_budget(const ksl_stream_adapter *a, int entry, uint8_t irql, 
     char ib[32], rq[48] = "";
     if (request)
         snprintf(rq, sizeof rq, " (request #%llu)", (unsigned long long)request);
-    ksl_report(id, NULL, 0, "%s%s ran %llu.%03llu us at %s in %s; the budget there is %u us%s", ksl_stream_entry_name(entry),
+    ksl_report_continue(id, NULL, 0, "%s%s ran %llu.%03llu us at %s in %s; the budget there is %u us%s", ksl_stream_entry_name(entry),
                rq, (unsigned long long)(cost_ns / 1000), (unsigned long long)(cost_ns % 1000),
                irql_label(irql, ib, sizeof ib), ctx, us, why);
 }
@@ -150,10 +152,6 @@ void ksl__strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64
         uint64_t long_ns = (uint64_t)a->opt.long_request_us * 1000u;
         bool is_long = a->opt.long_request_us != KSL_STRM_BUDGET_OFF && cost_ns > long_ns;
         pthread_mutex_lock(&a->mu);
-        if (k->reported) {
-            pthread_mutex_unlock(&a->mu);
-            return;
-        }
         uint64_t n = ++k->requests;
         if (is_long)
             k->long_requests++;
@@ -167,31 +165,25 @@ void ksl__strm_hook_entry(ksl_stream_adapter *a, int entry, uint8_t irql, uint64
         }
         bool full = n >= a->opt.long_request_window;
         uint64_t nlong = k->long_requests;
-        bool s7 = full && nlong * 100u > (uint64_t)a->opt.long_request_pct * n;
+        bool s7 = !k->s7_reported && full && nlong * 100u > (uint64_t)a->opt.long_request_pct * n;
         bool now = over && !is_long;
-        if (s7 || now)
-            k->reported = true;
+        if (s7)
+            k->s7_reported = true;
         pthread_mutex_unlock(&a->mu);
         if (s7) {
-            ksl_report(STRM_F_LONG_REQUESTS, NULL, 0,
+            ksl_report_continue(STRM_F_LONG_REQUESTS, NULL, 0,
                        "synchronization on: %llu of %llu requests (more than %u %%) ran longer than %u us in their entry "
                        "point (the latest: %s, %llu us at IRQL %u); turn synchronization off or move the work to a Low "
                        "routine",
                        (unsigned long long)nlong, (unsigned long long)n, a->opt.long_request_pct,
                        a->opt.long_request_us, ksl_stream_entry_name(entry), (unsigned long long)(cost_ns / 1000),
                        irql);
-        } else if (now) {
-            report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
         }
+        if (now)
+            report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
         return;
     }
-    if (!over)
-        return;
-    pthread_mutex_lock(&a->mu);
-    bool first = !k->reported;
-    k->reported = true;
-    pthread_mutex_unlock(&a->mu);
-    if (first)
+    if (over)
         report_budget(a, entry, irql, cost_ns, ksl_context_name(), 0, "");
 }
 
@@ -199,9 +191,8 @@ void ksl__strm_hook_stop(ksl_stream_adapter *a)
 {
     strm_checks *k = &a->ck;
     pthread_mutex_lock(&a->mu);
-    bool go = k->deferred && !k->reported;
-    if (go)
-        k->reported = true;
+    bool go = k->deferred && !k->s7_reported;
+    k->deferred = false;
     pthread_mutex_unlock(&a->mu);
     if (go)
         report_budget(a, k->d_entry, k->d_irql, k->d_cost_ns, k->d_ctx, k->d_request,
@@ -248,14 +239,10 @@ static void port_watch(void *user, uintptr_t address, unsigned width, bool write
         g->cb_file = file;
         g->cb_line = line;
     }
-    if (fire && k->reported)
-        fire = false;
-    if (fire)
-        k->reported = true;
     pthread_mutex_unlock(&a->mu);
     if (!fire)
         return;
-    ksl_report(STRM_F_ISR_SHARED, was.cb_file, was.cb_line,
+    ksl_report_continue(STRM_F_ISR_SHARED, was.cb_file, was.cb_line,
                "register 0x%lx (port 0x%lx) is written by HwInterrupt and by a %s in %s without the interrupt lock "
                "(at %s:%d): touch it from a High priority routine (StreamClassCallAtNewPriority(High))",
                (unsigned long)off, (unsigned long)address, ksl_stream_entry_name(was.cb_entry), was.cb_ctx,

@@ -294,22 +294,15 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-static void report(ksl_stream_adapter *a, const ss_conflict *c, const strm_ss_site *mine, const strm_ss_site *other)
+static void report(const ss_conflict *c, const strm_ss_site *mine, const strm_ss_site *other)
 {
-    strm_checks *k = &a->ck;
-    pthread_mutex_lock(&a->mu);
-    bool first = !k->reported;
-    k->reported = true;
-    pthread_mutex_unlock(&a->mu);
-    if (!first)
-        return;
     char where[48];
     if (c->stream == UINT32_MAX)
         snprintf(where, sizeof where, "the device extension");
     else
         snprintf(where, sizeof where, "stream %u's extension", c->stream);
     bool low = c->entry == KSL_STRM_E_LOW;
-    ksl_report(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, mine->file, mine->line,
+    ksl_report_continue(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, mine->file, mine->line,
                "byte +0x%x of %s written by a %s (%s, before %s:%d) and meanwhile by %s (%s, before %s:%d), no lock "
                "in common: %s",
                c->offset, where, ksl_stream_entry_name(c->entry), mine->ctx, base_name(mine->file), mine->line,
@@ -363,7 +356,7 @@ static void book_and_report(ksl_stream_adapter *a, const char *file, int line, c
     }
     pthread_mutex_unlock(&a->mu);
     if (c.found)
-        report(a, &c, &mine, &other);
+        report(&c, &mine, &other);
 }
 
 void ksl__strm_ss_step(ksl_stream_adapter *a, const char *file, int line)

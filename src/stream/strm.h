@@ -201,7 +201,7 @@ typedef struct strm_checks {
     uint8_t d_irql;
     uint64_t d_cost_ns, d_request;
     char d_ctx[64];
-    bool reported;         /* one finding per adapter from the policies here */
+    bool s7_reported;      /* S7.sync-on-long-requests recorded: the window stops judging */
     strm_reg_ck *regs;     /* S4, STRM_CK_REGS of them (NULL: no port range) */
     strm_shared ss;        /* S5, S4 over extension memory */
 } strm_checks;

@@ -30,6 +30,10 @@ static const ksl_rule rules[] = {
     {"K.mutex-release-not-owner", "kernel", "Driver Verifier 0xC4/0x1004", "a fast mutex released by a thread that does not own it"},
     {"K.pool-leak", "kernel", "Driver Verifier pool tracking (0xC4/0x62)", "pool still allocated at the end of the run"},
     {"K.pool-bad-free", "kernel", "Driver Verifier special pool", "a free of memory that is not allocated, or with the wrong tag"},
+    {"K.paged-free-at-raised-irql", "kernel", "Driver Verifier IRQL checking, DDI rule IrqlExApcLte1",
+     "paged pool freed above APC_LEVEL (recorded; the run goes on)"},
+    {"K.paged-code-at-raised-irql", "kernel", "PAGED_CODE() in checked builds, Driver Verifier IRQL checking",
+     "PAGED_CODE() reached above APC_LEVEL (recorded; the run goes on)"},
     {"K.workitem-requeued", "kernel", "IoQueueWorkItem documentation", "a work item queued again while still queued"},
     {"K.workitem-free-queued", "kernel", "IoFreeWorkItem documentation", "a work item freed while still queued"},
     {"K.irp-double-complete", "kernel", "bug check 0x44 MULTIPLE_IRP_COMPLETE_REQUESTS", "an IRP completed twice"},
@@ -43,8 +47,8 @@ static const ksl_rule rules[] = {
     {"K.driver-exit", "kernel", "a driver must never end its process (the host's bug check)",
      "the driver called exit() or _exit(): the execution's worker process ended while the driver ran"},
     {"K.hang", "kernel", "the engine",
-     "the run exceeded its bound of scheduling points, or its wall time without one (livelock, interrupt storm, "
-     "endless loop)"},
+     "the run exceeded its bound of scheduling points (livelock, interrupt storm), or a context ran past its "
+     "CPU-time budget (--step-cpu) or the wall time (--timeout) without one (a loop that never calls the kernel)"},
     {"W1.double-release", "W1", "the WavePci port's ownership ledger", "ReleaseMapping of a mapping already released"},
     {"W1.release-out-of-order", "W1", "IPortWavePciStream::ReleaseMapping documentation",
      "a mapping released while one acquired before it is still held"},

@@ -5,10 +5,17 @@
 #       `kslab stress PLUGIN.so --json --schedules 200` (every scenario, in order; default options
 #       otherwise, plus the patch header's "# stress-options:" if any) must exit 1 with the rule
 #       of the patch header's "# expect:" line, and `kslab replay TOKEN --driver PLUGIN.so --json`
-#       must exit 1 with the same rule.
+#       must exit 1 with the same rule.  Each "# also: RULE" line of the header names a rule the
+#       same execution breaks too: both results must list it among their findings, with the same
+#       token as the first.
 #   buggy_test.sh jobs KSLAB PLUGIN.so PATCH
 #       the same stress run with --jobs 1 and --jobs 2 must print the same JSON result (but for
 #       the wall time).
+#   buggy_test.sh step-cpu KSLAB SPIN-PLUGIN.so
+#       the spin-forever variant (a loop without scheduling points) with its scenario and seed:
+#       under the default CPU-time budget K.hang names the spinning context and its last call
+#       site (stream.c) long before the wall-clock --timeout; with --step-cpu above --timeout the
+#       wall-clock limit is what stops it; a bad --step-cpu is a usage error (exit 2).
 #   buggy_test.sh clean KSLAB DRIVER STRESS-OPTIONS...
 #       `kslab stress DRIVER --json STRESS-OPTIONS...` must exit 0, clean, with --schedules
 #       executions in every scenario.
@@ -34,6 +41,24 @@ import json,sys
 a,b=(json.load(open(p)) for p in sys.argv[1:3])
 for d in (a,b): d.pop("wall_s",None)
 sys.exit(0 if a==b else 1)' "$1" "$2"
+}
+
+# rules_with_token FILE TOKEN: the rules of the findings in JSON result FILE whose token is TOKEN
+# ("" matches any), one per line.
+rules_with_token() {
+  python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))
+for f in d.get("findings",[]):
+    if not sys.argv[2] or f.get("replay")==sys.argv[2]: print(f["rule"])' "$1" "$2"
+}
+# check_also PATCH FILE TOKEN WHAT: every "# also:" rule of PATCH is among FILE's findings.
+check_also() {
+  local r
+  while read -r r; do
+    [ -z "$r" ] && continue
+    rules_with_token "$2" "$3" | grep -qxF "$r" || fail "$4 did not also report '$r' (with the first finding's token)"
+  done < <(sed -n '/^---/q; s/^# also: *//p' "$1")
 }
 
 # header_value PATCH KEY: the value of "# KEY: value" in the patch header (before the first ---).
@@ -74,11 +99,13 @@ variant)
   token=$(json_field "$tmp/stress.json" replay)
   [ "$rule" = "$expect" ] || fail "stress found '$rule', expected '$expect'"
   [ -n "$token" ] || fail "no replay token"
+  check_also "$patch" "$tmp/stress.json" "$token" stress
   replay_extra=()
-  [ "$expect" = K.hang ] && replay_extra=(--timeout 2) # a hang is a wall-clock timeout: keep it short
+  [ "$expect" = K.hang ] && replay_extra=(--timeout 2) # a backstop: the CPU-time budget finds it first
   run 1 "$tmp/replay.json" "$kslab" replay "$token" --driver "$driver" --json "${replay_extra[@]}"
   rule=$(json_field "$tmp/replay.json" rule)
   [ "$rule" = "$expect" ] || fail "the replay found '$rule', expected '$expect'"
+  check_also "$patch" "$tmp/replay.json" "" "the replay"
   echo "ok: $(basename "$patch" .patch) -> $expect after $(json_field "$tmp/stress.json" executions) executions" \
        "(scenario $(json_field "$tmp/stress.json" scenario), seed $(json_field "$tmp/stress.json" seed))"
   ;;
@@ -90,6 +117,27 @@ jobs)
   [ "$(json_field "$tmp/j1.json" rule)" = "$expect" ] || fail "--jobs 1 did not find '$expect'"
   same_result "$tmp/j1.json" "$tmp/j2.json" || fail "--jobs 1 and --jobs 2 printed different results"
   echo "ok: --jobs 1 and --jobs 2 print the same JSON"
+  ;;
+step-cpu)
+  one=(--scenario cancel-race --seed 29 --schedules 1 --no-shrink)
+  run 1 "$tmp/cpu.json" "$kslab" stress "$driver" --json "${one[@]}" --timeout 60
+  [ "$(json_field "$tmp/cpu.json" rule)" = K.hang ] || fail "the CPU-time budget did not report K.hang"
+  msg=$(json_field "$tmp/cpu.json" message)
+  case "$msg" in
+  *"ms of CPU time without a scheduling point after its call at "*stream.c:*) ;;
+  *) fail "the CPU-time K.hang does not name the call site: $msg" ;;
+  esac
+  python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["findings"][0]
+sys.exit(0 if f["file"].endswith("stream.c") and f["line"] > 0 else 1)' "$tmp/cpu.json" ||
+    fail "the finding's location is not the driver's line"
+  run 1 "$tmp/wall.json" "$kslab" stress "$driver" --json "${one[@]}" --timeout 1 --step-cpu 30
+  case "$(json_field "$tmp/wall.json" message)" in
+  *"of wall time"*) ;;
+  *) fail "with --step-cpu 30 and --timeout 1 the wall-clock limit should stop it: $(json_field "$tmp/wall.json" message)" ;;
+  esac
+  run 2 "$tmp/bad.json" "$kslab" stress "$driver" "${one[@]}" --step-cpu 0
+  grep -q -- "--step-cpu" "$tmp/bad.json.err" || fail "a bad --step-cpu is not named in the error"
+  echo "ok: --step-cpu is honoured (CPU-time budget: $msg)"
   ;;
 clean)
   schedules=

@@ -37,7 +37,7 @@ void e2e_run(const audio_job *job, audio_result *res, const char *what)
 {
     int rc = audio_job_run(job, res);
     if (rc == 1)
-        fail_msg("%s: finding %s: %s\n%s", what, res->finding.rule, res->finding.message, res->finding.detail);
+        fail_msg("%s: finding %s: %s\n%s", what, res->findings[0].rule, res->findings[0].message, res->findings[0].detail);
     if (rc != 0)
         fail_msg("%s: rc %d: %s", what, rc, res->err);
     e2e_check(job, res, what);

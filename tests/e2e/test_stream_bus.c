@@ -44,8 +44,8 @@ static void run_clean(const stream_job *job, stream_result *r, const char *what)
 {
     int rc = stream_job_run(job, r);
     if (rc == 1)
-        fail_msg("%s: finding %s: %s at %s:%d", what, r->finding.rule, r->finding.message, r->finding.file,
-                 r->finding.line);
+        fail_msg("%s: finding %s: %s at %s:%d", what, r->findings[0].rule, r->findings[0].message, r->findings[0].file,
+                 r->findings[0].line);
     if (rc != 0)
         fail_msg("%s: rc %d: %s", what, rc, r->err);
     if (!r->data_ok)

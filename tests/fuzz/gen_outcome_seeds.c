@@ -69,6 +69,24 @@ int main(int argc, char **argv)
     rc |= put(argv[1], "outcome-finding", &b);
     ksl__wbuf_free(&b);
 
+    /* The same with two more findings of the run (it went on after the first). */
+    ksl__extra x[2];
+    memset(x, 0, sizeof x);
+    snprintf(x[0].finding.rule, sizeof x[0].finding.rule, "S6.dispatch-over-budget");
+    snprintf(x[0].finding.message, sizeof x[0].finding.message, "timer routine ran 1577.430 us");
+    x[0].events = ev;
+    x[0].nevents = 1;
+    snprintf(x[1].finding.rule, sizeof x[1].finding.rule, "K.deadlock");
+    x[1].finding.ended_run = true;
+    snprintf(x[1].file, sizeof x[1].file, "miniports/ac97/stream.c");
+    o.extra = x;
+    o.nextra = 2;
+    o.output = NULL;
+    o.output_frames = 0;
+    ksl__outcome_encode(&b, &o);
+    rc |= put(argv[1], "outcome-findings", &b);
+    ksl__wbuf_free(&b);
+
     ksl__outcome p;
     memset(&p, 0, sizeof p);
     p.probe.kind = KSL__DRV_STREAM;

@@ -827,6 +827,109 @@ static void test_irql_too_high_clean(void **state)
 }
 
 /* ======================================================================================== */
+/* K.paged-free-at-raised-irql: a paged block freed under a spin lock (DISPATCH_LEVEL).     */
+
+static void th_paged_free(void *arg)
+{
+    kst *s = arg;
+    KIRQL old;
+    PUCHAR p = ExAllocatePoolWithTag(PagedPool, 64, TAG_KT);
+    if (!p)
+        return;
+    p[0] = 1;
+    KeAcquireSpinLock(&s->lock_a, &old);
+    s->count++;
+    if (s->bug) /* bug: frees the paged block while holding the spin lock */
+        ExFreePoolWithTag(p, TAG_KT);
+    KeReleaseSpinLock(&s->lock_a, old);
+    if (!s->bug)
+        ExFreePoolWithTag(p, TAG_KT);
+    s->runs++; /* the finding lets the run go on */
+}
+ONE_THREAD_SCENARIO(sc_paged_free, th_paged_free)
+
+static void test_paged_free_at_raised_irql_fires(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_paged_free, 1, seed, NULL);
+        ASSERT_RULE(o, "K.paged-free-at-raised-irql");
+        ASSERT_HAS(o.message, "ExFreePoolWithTag of paged pool (tag 'KTst'");
+        ASSERT_HAS(o.message, "at DISPATCH_LEVEL");
+        assert_int_equal(g_st.runs, 1); /* recorded, and the thread went on (no leak either) */
+        run_out_free(&o);
+    }
+}
+
+static void test_paged_free_at_raised_irql_clean(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_paged_free, 0, seed, NULL);
+        ASSERT_CLEAN(o);
+        assert_int_equal(g_st.count, 1);
+        assert_int_equal(g_st.runs, 1);
+        run_out_free(&o);
+    }
+}
+
+/* ======================================================================================== */
+/* K.paged-code-at-raised-irql: a PAGED_CODE() function called from a DPC.                  */
+
+static void pageable_helper(kst *s)
+{
+    PAGED_CODE();
+    s->count++;
+}
+
+static VOID dpc_calls_pageable(PKDPC dpc, PVOID ctx, PVOID a1, PVOID a2)
+{
+    (void)dpc, (void)a1, (void)a2;
+    kst *s = ctx;
+    if (s->bug) /* bug: pageable code at DISPATCH_LEVEL */
+        pageable_helper(s);
+    KeSetEvent(&s->ev_done, 0, FALSE);
+}
+
+static void th_paged_code(void *arg)
+{
+    kst *s = arg;
+    KeInitializeDpc(&s->dpc, dpc_calls_pageable, s);
+    KeInsertQueueDpc(&s->dpc, NULL, NULL);
+    KeWaitForSingleObject(&s->ev_done, Executive, KernelMode, FALSE, NULL);
+    if (!s->bug)
+        pageable_helper(s); /* at PASSIVE_LEVEL */
+    s->runs++;
+}
+ONE_THREAD_SCENARIO(sc_paged_code, th_paged_code)
+
+static void test_paged_code_at_raised_irql_fires(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_paged_code, 1, seed, NULL);
+        ASSERT_RULE(o, "K.paged-code-at-raised-irql");
+        ASSERT_HAS(o.message, "DPC");
+        ASSERT_HAS(o.message, "PAGED_CODE() reached at DISPATCH_LEVEL");
+        assert_int_equal(g_st.count, 1);
+        assert_int_equal(g_st.runs, 1);
+        run_out_free(&o);
+    }
+}
+
+static void test_paged_code_at_raised_irql_clean(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_paged_code, 0, seed, NULL);
+        ASSERT_CLEAN(o);
+        assert_int_equal(g_st.count, 1);
+        assert_int_equal(g_st.runs, 1);
+        run_out_free(&o);
+    }
+}
+
+/* ======================================================================================== */
 /* K.isr-irql-changed: the ISR raises and does not lower back.                              */
 
 static void isr_body_raise(kst *s)
@@ -1742,6 +1845,8 @@ static void test_hang_clean(void **state)
 
 static const char *const tested_rules[] = {
     "K.irql-raise-to-lower",
+    "K.paged-free-at-raised-irql",
+    "K.paged-code-at-raised-irql",
     "K.irql-lower-to-higher",
     "K.spinlock-acquire-above-dispatch",
     "K.spinlock-dpc-below-dispatch",
@@ -1860,6 +1965,10 @@ int main(void)
         cmocka_unit_test(test_deadlock_behind_periodic_timer),
         cmocka_unit_test(test_hang_fires),
         cmocka_unit_test(test_hang_clean),
+        cmocka_unit_test(test_paged_free_at_raised_irql_fires),
+        cmocka_unit_test(test_paged_free_at_raised_irql_clean),
+        cmocka_unit_test(test_paged_code_at_raised_irql_fires),
+        cmocka_unit_test(test_paged_code_at_raised_irql_clean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2090,6 +2090,94 @@ static void test_time_monotonic_per_thread(void **state)
     }
 }
 
+/* ---- findings that let the run go on ------------------------------------------------------- */
+
+typedef struct soft_state {
+    KSPIN_LOCK lock;
+    int went_on;      /* the thread ran past its continuing findings */
+    int after_hard;   /* the thread ran past its stopping finding (must stay 0) */
+} soft_state;
+
+static void soft_thread(void *arg)
+{
+    soft_state *s = arg;
+    KIRQL old;
+    for (int i = 0; i < 3; i++) /* one site, three times: recorded once */
+        ksl_report_continue("T.soft-a", "soft.c", 10, "first soft finding, pass %d", i);
+    KeAcquireSpinLock(&s->lock, &old);
+    ksl_report_continue("T.soft-b", "soft.c", 20, "second soft finding, at %s", "DISPATCH_LEVEL");
+    KeReleaseSpinLock(&s->lock, old);
+    ksl_report_continue("T.soft-a", "soft.c", 11, "the same rule at another site");
+    s->went_on = 1;
+    ksl_report("T.hard", "soft.c", 30, "a finding that ends the run");
+    s->after_hard = 1;
+    ksl_report_continue("T.soft-c", "soft.c", 40, "never recorded");
+}
+
+static void soft_setup(ksl_engine *e, void *arg)
+{
+    soft_state *s = arg;
+    KeInitializeSpinLock(&s->lock);
+    ksl_thread_create(e, "soft", soft_thread, s);
+}
+
+static void test_findings_that_let_the_run_go_on(void **state)
+{
+    (void)state;
+    ksl_config cfg = cfg_with(1, 2);
+    char err[256] = "";
+    ksl_engine *e = ksl_engine_create(&cfg, err, sizeof err);
+    assert_non_null(e);
+    soft_state s;
+    memset(&s, 0, sizeof s);
+    soft_setup(e, &s);
+    assert_int_equal(ksl_engine_run(e), 1);
+    size_t n;
+    const ksl_finding *f = ksl_engine_findings(e, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(f[0].rule, "T.soft-a");
+    assert_int_equal(f[0].line, 10);
+    assert_non_null(strstr(f[0].message, "pass 0"));
+    assert_false(f[0].ended_run);
+    assert_string_equal(f[1].rule, "T.soft-b");
+    assert_int_equal(f[1].irql, DISPATCH_LEVEL);
+    assert_false(f[1].ended_run);
+    assert_string_equal(f[2].rule, "T.soft-a");
+    assert_int_equal(f[2].line, 11);
+    assert_string_equal(f[3].rule, "T.hard");
+    assert_true(f[3].ended_run);
+    assert_true(f[0].step <= f[1].step && f[1].step <= f[3].step);
+    assert_ptr_equal(ksl_engine_finding(e), &f[0]);
+    assert_int_equal(s.went_on, 1);
+    assert_int_equal(s.after_hard, 0);
+    ksl_engine_destroy(e);
+}
+
+/* A run with only continuing findings runs to its end: its leak check still runs. */
+static void soft_leak_thread(void *arg)
+{
+    (void)arg;
+    ksl_report_continue("T.soft-a", "soft.c", 10, "a soft finding");
+    (void)ExAllocatePoolWithTag(NonPagedPool, 16, 0x6b61654cu); /* 'Leak' */
+}
+
+static void test_continuing_findings_keep_the_leak_check(void **state)
+{
+    (void)state;
+    ksl_config cfg = cfg_with(1, 1);
+    char err[256] = "";
+    ksl_engine *e = ksl_engine_create(&cfg, err, sizeof err);
+    assert_non_null(e);
+    ksl_thread_create(e, "leaker", soft_leak_thread, NULL);
+    assert_int_equal(ksl_engine_run(e), 1);
+    size_t n;
+    const ksl_finding *f = ksl_engine_findings(e, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(f[0].rule, "T.soft-a");
+    assert_string_equal(f[1].rule, "K.pool-leak");
+    ksl_engine_destroy(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2104,6 +2192,8 @@ int main(void)
         cmocka_unit_test(test_isr_masked_at_or_above_dirql),
         cmocka_unit_test(test_synchronize_execution),
         cmocka_unit_test(test_disconnect_waits_for_isr_in_flight),
+        cmocka_unit_test(test_findings_that_let_the_run_go_on),
+        cmocka_unit_test(test_continuing_findings_keep_the_leak_check),
         cmocka_unit_test(test_work_items),
         cmocka_unit_test(test_timer_relative_due),
         cmocka_unit_test(test_timer_periodic),

@@ -43,7 +43,7 @@ static int sarif_write(const char *path, const ksl_finding *f, const recorder_en
         o.rc = 1;
         o.finding = *f;
         snprintf(o.file, sizeof o.file, "%s", f->file ? f->file : "");
-        ksl_result_finding *x = ksl__result_add_finding(r, &o, "synthetic", 1);
+        ksl_result_finding *x = ksl__result_add_finding(r, &o, 0, "synthetic", 1);
         assert_non_null(x);
         ksl__finding_events(x, ev, nev);
         x->token = token ? strdup(token) : NULL;
@@ -640,8 +640,8 @@ static void test_trace_synthetic(void **state)
     assert_non_null(r);
     synthetic_run(r);
     ksl_finding f = synthetic_finding();
-    assert_int_equal(recorder_close(r, &f), 0);
-    assert_int_equal(recorder_close(r, &f), 0); /* idempotent */
+    assert_int_equal(recorder_close(r, &f, 1), 0);
+    assert_int_equal(recorder_close(r, &f, 1), 0); /* idempotent */
     ev(r, 99, 999, 0, 0, 'i', NULL, "after close", NULL, 0); /* ignored */
     assert_int_equal(fclose(mf), 0);
 
@@ -722,7 +722,7 @@ static void test_ring_only(void **state)
     assert_int_equal(recorder_ring(r, &e), 5);
     assert_string_equal(e[3].context, "thread 'ghost'");
     assert_string_equal(e[4].context, "idle");
-    assert_int_equal(recorder_close(r, NULL), 0);
+    assert_int_equal(recorder_close(r, NULL, 0), 0);
     recorder_free(r);
     /* no ring at all */
     r = recorder_open(NULL, 2, 0);
@@ -730,6 +730,32 @@ static void test_ring_only(void **state)
     assert_int_equal(recorder_ring(r, &e), 0);
     recorder_free(r);
     recorder_free(NULL);
+}
+
+/* A finding ('F') keeps a copy of the ring: the events leading to it, though the run goes on. */
+static void test_ring_marked_at_findings(void **state)
+{
+    (void)state;
+    recorder *r = recorder_open(NULL, 1, 4);
+    assert_non_null(r);
+    for (uint64_t i = 1; i <= 10; i++)
+        ev(r, i, i * 10, 0, 0, 'i', NULL, "stall", NULL, 0);
+    ev(r, 10, 100, 0, 2, 'F', "finding", "S6.dispatch-over-budget", "x.c", 7);
+    for (uint64_t i = 11; i <= 20; i++)
+        ev(r, i, i * 10, 0, 0, 'i', NULL, "stall", NULL, 0);
+    ev(r, 20, 200, 0, 2, 'F', "finding", "S7.sync-on-long-requests", NULL, 0);
+    ev(r, 21, 210, 0, 0, 'i', NULL, "stall", NULL, 0);
+    const recorder_entry *e;
+    assert_int_equal(recorder_marked(r, 0, &e), 4);
+    assert_int_equal(e[0].step, 7);
+    assert_int_equal(e[3].step, 10); /* the 'F' event itself is not in the ring */
+    assert_int_equal(recorder_marked(r, 1, &e), 4);
+    assert_int_equal(e[3].step, 20);
+    assert_int_equal(recorder_marked(r, 2, &e), 0);
+    assert_null(e);
+    assert_int_equal(recorder_ring(r, &e), 4);
+    assert_int_equal(e[3].step, 21);
+    recorder_free(r);
 }
 
 static void test_trace_write_error(void **state)
@@ -742,7 +768,7 @@ static void test_trace_write_error(void **state)
     recorder *r = recorder_open(full, 2, 4);
     assert_non_null(r);
     synthetic_run(r);
-    assert_int_equal(recorder_close(r, NULL), -1);
+    assert_int_equal(recorder_close(r, NULL, 0), -1);
     recorder_free(r);
     fclose(full);
 }
@@ -898,7 +924,7 @@ static void test_sarif_finding(void **state)
     recorder *r = recorder_open(NULL, 2, 16);
     synthetic_run(r);
     ksl_finding f = synthetic_finding();
-    assert_int_equal(recorder_close(r, &f), 0);
+    assert_int_equal(recorder_close(r, &f, 1), 0);
     const recorder_entry *e;
     size_t n = recorder_ring(r, &e);
     assert_int_equal(n, 11);
@@ -1110,9 +1136,9 @@ static void test_real_audio_job(void **state)
     audio_result res;
     int run = audio_job_run(&job, &res);
     if (run != 0)
-        fail_msg("audio job: rc %d: %s %s", run, res.err, res.finding.message);
+        fail_msg("audio job: rc %d: %s %s", run, res.err, res.findings[0].message);
     assert_true(res.data_ok);
-    assert_int_equal(recorder_close(rc.rec, NULL), 0);
+    assert_int_equal(recorder_close(rc.rec, NULL, 0), 0);
     assert_int_equal(fclose(mf), 0);
     assert_true(rc.events > 200);
     assert_int_equal(rc.steps_back, 0);
@@ -1197,7 +1223,7 @@ static void test_real_finding(void **state)
     }
     assert_non_null(f);
     assert_int_equal(rc.backwards, 0);
-    assert_int_equal(recorder_close(rc.rec, f), 0);
+    assert_int_equal(recorder_close(rc.rec, f, f ? 1 : 0), 0);
     assert_int_equal(fclose(mf), 0);
     jval *root = jparse(buf, len); /* the open slices were closed: check_trace finds them balanced */
     trace_facts tf = check_trace(root);
@@ -1234,6 +1260,7 @@ int main(void)
         cmocka_unit_test(self_test_parser),
         cmocka_unit_test(test_trace_synthetic),
         cmocka_unit_test(test_ring_only),
+        cmocka_unit_test(test_ring_marked_at_findings),
         cmocka_unit_test(test_trace_write_error),
         cmocka_unit_test(test_sarif_finding),
         cmocka_unit_test(test_sarif_locations),

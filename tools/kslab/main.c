@@ -156,6 +156,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
     ro.device = o->device;
     ro.cfg = o->cfg;
     ro.timeout_s = o->timeout_s;
+    ro.step_cpu_s = o->step_cpu_s;
     ro.trace_path = o->trace;
     ro.on_start = ui_start;
     ro.on_scenario = ui_scenario;

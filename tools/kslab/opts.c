@@ -14,7 +14,7 @@
 #define OUTPUTS (CMD_STRESS | CMD_PLAY | CMD_CAPTURE | CMD_STREAM | CMD_REPLAY)
 
 typedef enum field {
-    F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_TRACE, F_SARIF, F_JSON, F_SCENARIO,
+    F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_JSON, F_SCENARIO,
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT,
@@ -49,6 +49,9 @@ static const opt_def defs[] = {
     {"--jobs", NULL, EXPLORE, K_NUM, F_JOBS, 1, KSL_MAX_JOBS, "J", "worker processes, 1..64 (default 1)"},
     {"--timeout", NULL, ALL_RUNS | CMD_REPLAY, K_SECONDS, F_TIMEOUT, 0, 0, "SEC",
      "wall time one execution may take before it is K.hang (default 20, more for long jobs)"},
+    {"--step-cpu", NULL, ALL_RUNS | CMD_REPLAY, K_SECONDS, F_STEP_CPU, 0, 0, "SEC",
+     "CPU time a driver context may run without a scheduling point before it is K.hang, naming its last call "
+     "(default 0.25; 1 in a sanitizer build)"},
     {"--no-shrink", NULL, CMD_STRESS, K_FLAG, F_NO_SHRINK, 0, 0, NULL, "report the finding as found, not shrunk"},
     {"--threaded", NULL, EXPLORE, K_FLAG, F_THREADED, 0, 0, NULL,
      "run on the threaded engine (real threads, no replay token, no shrinking): the stress baseline"},
@@ -279,6 +282,8 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
             }
             if (d->field == F_TIME)
                 o->time_s = s;
+            else if (d->field == F_STEP_CPU)
+                o->step_cpu_s = s;
             else
                 o->timeout_s = s;
             break;

@@ -34,6 +34,7 @@ typedef struct cli_opts {
     const char *input;         /* play / capture IN.wav; replay --input */
     ksl_config cfg;
     double timeout_s;          /* 0: the default */
+    double step_cpu_s;         /* 0: the default */
     /* stress / demo */
     const char *scenario;
     uint64_t schedules;

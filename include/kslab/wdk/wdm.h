@@ -270,9 +270,11 @@ typedef enum _POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 
 /* IRQL <= DISPATCH_LEVEL (PagedPool: <= APC_LEVEL).  NULL when fault injection fails it. */
 #define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag) \
     ksl_pool_alloc((PoolType) == PagedPool ? KSL_POOL_PAGED : KSL_POOL_NONPAGED, (NumberOfBytes), (Tag), __FILE__, __LINE__)
-/* IRQL <= DISPATCH_LEVEL. */
+/* IRQL <= DISPATCH_LEVEL (a PagedPool block: <= APC_LEVEL). */
 #define ExFreePoolWithTag(P, Tag) ksl_pool_free((P), (Tag), __FILE__, __LINE__)
 #define ExFreePool(P) ksl_pool_free((P), 0, __FILE__, __LINE__)
+/* In pageable code: checks that it runs at APC_LEVEL or below (K.paged-code-at-raised-irql). */
+#define PAGED_CODE() ksl_paged_code(__FILE__, __LINE__)
 
 /* ---- interlocked operations ------------------------------------------------------------- */
 

@@ -4,10 +4,12 @@
 # and exits 2.
 set -euo pipefail
 
-# (libjansson-dev: JSON results and SARIF; patch: tests/buggy applies its broken variants of the
+# (libjansson-dev: JSON results and SARIF; libdw-dev (elfutils): symbolized backtraces of a crashing
+# driver; patch: tests/buggy applies its broken variants of the
 # reference miniport with it; python3:
 # the stream stress tests read kslab's JSON, SARIF and trace output with it.)
-PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev libjansson-dev clang patch python3)
+PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev libjansson-dev libdw-dev clang patch
+      python3)
 
 missing=()
 for p in "${PKGS[@]}"; do

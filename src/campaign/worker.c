@@ -14,12 +14,14 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <kslab/engine.h>
 
 #include "../util/utf8.h"
 #include "proto.h"
+#include "backtrace.h"
 #include "watchdog.h"
 #include "worker.h"
 
@@ -28,6 +30,7 @@
 #define MAGIC_CRASH 0x5243534Bu   /* "KSCR" */
 #define MAGIC_EXIT 0x5845534Bu    /* "KSEX" */
 #define MAGIC_HANG 0x4E48534Bu    /* "KSHN": the watchdog saw a context spin (watchdog.h) */
+#define MAGIC_FRAMES 0x5246534Bu  /* "KSFR": the frames of a crash (backtrace.h), after its crash record */
 #define FRAME_HEAD 12u            /* magic (u32) and length (u64) */
 #define MAX_FRAME (1ull << 32)            /* an outcome with the played or captured samples */
 #define MAX_FRAME_SMALL (64ull << 20)     /* any other outcome (a replay's choices: 2^24 varints) */
@@ -62,6 +65,8 @@ typedef struct worker {
     char hang_file[SITE_LEN];    /* the hang's call site ("" unknown) */
     int hang_line;
     uint32_t hang_ms;            /* CPU time spent without a scheduling point */
+    uint8_t *frames;             /* a frames record's body (backtrace.h; malloc'd), or NULL */
+    size_t nframes_bytes;
     capture cap;
 } worker;
 
@@ -155,11 +160,30 @@ static void send_context_record(uint32_t magic, uint32_t value)
         (void)!write(child_res_fd, rec, sizeof rec);
 }
 
-/* A fatal signal: say which context was running, then die of it.  On the alternate stack (a
- * coroutine stack may be what overflowed). */
-static void on_crash(int signo)
+/* The frames of the calling thread, from `fault_pc` outwards (backtrace.h), as a frames record.
+ * The crash record goes first: should the unwinding itself fault, the crash is known. */
+static void send_frames_record(uintptr_t fault_pc)
 {
+    static uint8_t rec[FRAME_HEAD + KSL__BT_MAX_BYTES];
+    size_t n = ksl__bt_capture(fault_pc, rec + FRAME_HEAD);
+    put_head(rec, MAGIC_FRAMES, n);
+    if (child_res_fd >= 0)
+        (void)!write(child_res_fd, rec, FRAME_HEAD + n);
+}
+
+/* A fatal signal: say which context was running and where, then die of it.  On the alternate
+ * stack (a coroutine stack may be what overflowed). */
+static void on_crash(int signo, siginfo_t *si, void *uc)
+{
+    (void)si;
     send_context_record(MAGIC_CRASH, (uint32_t)signo);
+    uintptr_t pc = 0;
+#if defined(__x86_64__)
+    pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+#else
+    (void)uc;
+#endif
+    send_frames_record(pc);
     signal(signo, SIG_DFL);
     raise(signo);
 }
@@ -173,6 +197,7 @@ typedef void set_death_fn(void (*callback)(void));
 static void on_sanitizer_death(void)
 {
     send_context_record(MAGIC_CRASH, 0);
+    send_frames_record(0);
 }
 
 /* Each sanitizer runtime loaded as a shared library (gcc's libasan, libubsan, libtsan) keeps its
@@ -248,8 +273,8 @@ static void child_setup(int req_fd, int res_fd, int out_fd, double step_cpu_s)
     sigaltstack(&ss, NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_crash;
-    sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
@@ -291,6 +316,8 @@ static int child_load(const ksl__pool *p, loaded *l, char *err, size_t errlen)
         rc = -1;
     }
     l->done = rc == 0;
+    if (l->done)
+        ksl__bt_note_modules(); /* what a crash's frames are named by */
     return rc;
 }
 
@@ -482,6 +509,7 @@ void ksl__pool_destroy(ksl__pool *p)
             reap(&p->w[i], NULL);
         }
         free(p->w[i].in);
+        free(p->w[i].frames);
     }
     free(p->driver);
     free(p->device);
@@ -573,6 +601,9 @@ int ksl__pool_submit(ksl__pool *p, const ksl__request *rq, uint64_t tag)
         w->crash_signo = 0;
         w->exit_record = false;
         w->hang_record = false;
+        free(w->frames);
+        w->frames = NULL;
+        w->nframes_bytes = 0;
         w->context[0] = 0;
         return 0;
     }
@@ -641,6 +672,22 @@ static void finding_outcome(ksl__outcome *o, const char *rule, const char *conte
     snprintf(o->finding.context, sizeof o->finding.context, "%.63s", context && context[0] ? context : "?");
 }
 
+/* The crash's frames into the outcome: the faulting frame's text into `where`, the backtrace into
+ * the detail, the driver's innermost line as the finding's location. */
+static void crash_frames(const ksl__pool *p, const worker *w, ksl__outcome *o, char *where, size_t wlen)
+{
+    where[0] = 0;
+    ksl__bt_frame f[KSL__BT_MAX_FRAMES];
+    int n = w->frames ? ksl__bt_decode(w->frames, w->nframes_bytes, f) : -1;
+    if (n <= 0)
+        return;
+    const char *driver = p->driver && ksl__driver_is_path(p->driver) ? p->driver : NULL;
+    int line = 0;
+    ksl__bt_describe(f, n, driver, where, wlen, o->finding.detail, sizeof o->finding.detail, o->file, sizeof o->file,
+                     &line);
+    o->finding.line = o->file[0] ? line : 0;
+}
+
 /* `cut`: the worker was alive when its result pipe ended (the driver closed descriptors it does
  * not own); kslab killed it. */
 static void death_outcome(const ksl__pool *p, const worker *w, int status, bool cut, ksl__outcome *o)
@@ -678,10 +725,12 @@ static void death_outcome(const ksl__pool *p, const worker *w, int status, bool 
             o->finding.line = w->hang_line;
             snprintf(since, sizeof since, " after its call at %s:%d", w->hang_file, w->hang_line);
         }
-        snprintf(o->finding.message, sizeof o->finding.message,
-                 "%s ran %" PRIu32 " ms of CPU time without a scheduling point%s: a loop that never calls the "
-                 "kernel, stopped by the CPU-time budget between scheduling points (--step-cpu)",
-                 ctx, w->hang_ms, since);
+        /* A long call site may cut the message: the location is in the finding too. */
+        int k = snprintf(o->finding.message, sizeof o->finding.message,
+                         "%s ran %" PRIu32 " ms of CPU time without a scheduling point%s: a loop that never calls "
+                         "the kernel, stopped by the CPU-time budget between scheduling points (--step-cpu)",
+                         ctx, w->hang_ms, since);
+        (void)k;
     } else if (cut) {
         finding_outcome(o, "K.driver-crash", ctx);
         snprintf(o->finding.message, sizeof o->finding.message,
@@ -693,10 +742,14 @@ static void death_outcome(const ksl__pool *p, const worker *w, int status, bool 
                  "the driver called exit() in %s: a driver must never end its process", ctx);
     } else if (sig) {
         finding_outcome(o, "K.driver-crash", ctx);
-        snprintf(o->finding.message, sizeof o->finding.message, "the driver crashed with signal %d (%s) in %s", sig,
-                 strsignal(sig), ctx);
+        char where[300];
+        crash_frames(p, w, o, where, sizeof where);
+        snprintf(o->finding.message, sizeof o->finding.message, "the driver crashed with signal %d (%s) in %s%s%s",
+                 sig, strsignal(sig), ctx, where[0] ? " at " : "", where);
     } else if (w->crashed) {
         finding_outcome(o, "K.driver-crash", ctx);
+        char where[300];
+        crash_frames(p, w, o, where, sizeof where);
         snprintf(o->finding.message, sizeof o->finding.message,
                  "a sanitizer stopped the driver in %s (its report is in the driver's output)", ctx);
     } else {
@@ -734,8 +787,9 @@ static int parse_in(worker *w, ksl__outcome *o)
         uint64_t len;
         get_head(w->in, &magic, &len);
         if (magic == MAGIC_OUTCOME  ? len > w->max_frame
-            : magic == MAGIC_HANG ? len != HANG_LEN
-                                  : (magic != MAGIC_CRASH && magic != MAGIC_EXIT) || len != 4 + CONTEXT_LEN)
+            : magic == MAGIC_HANG   ? len != HANG_LEN
+            : magic == MAGIC_FRAMES ? len > KSL__BT_MAX_BYTES
+                                    : (magic != MAGIC_CRASH && magic != MAGIC_EXIT) || len != 4 + CONTEXT_LEN)
             return -1;
         if (w->nin - FRAME_HEAD < len)
             return 0;
@@ -743,6 +797,13 @@ static int parse_in(worker *w, ksl__outcome *o)
         int rc = 0;
         if (magic == MAGIC_OUTCOME) {
             rc = ksl__outcome_decode(body, (size_t)len, o) == 0 ? 1 : -1;
+        } else if (magic == MAGIC_FRAMES) {
+            free(w->frames);
+            w->nframes_bytes = 0;
+            if ((w->frames = malloc(len ? (size_t)len : 1)) != NULL) {
+                memcpy(w->frames, body, (size_t)len);
+                w->nframes_bytes = (size_t)len;
+            }
         } else {
             uint32_t v = (uint32_t)body[0] | (uint32_t)body[1] << 8 | (uint32_t)body[2] << 16 | (uint32_t)body[3] << 24;
             memcpy(w->context, body + 4, CONTEXT_LEN);
@@ -774,7 +835,7 @@ static int parse_in(worker *w, ksl__outcome *o)
  * than any outcome of its request can be (or memory runs out): it is not to be trusted. */
 static int read_results(worker *w)
 {
-    const size_t records = 4u * (FRAME_HEAD + HANG_LEN);
+    const size_t records = 4u * (FRAME_HEAD + HANG_LEN) + FRAME_HEAD + KSL__BT_MAX_BYTES;
     for (;;) {
         if (w->nin == w->capin) {
             if ((uint64_t)w->capin > w->max_frame + FRAME_HEAD + records)

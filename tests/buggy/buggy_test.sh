@@ -52,6 +52,22 @@ d=json.load(open(sys.argv[1]))
 for f in d.get("findings",[]):
     if not sys.argv[2] or f.get("replay")==sys.argv[2]: print(f["rule"])' "$1" "$2"
 }
+# check_crash FILE WHAT: the first finding of JSON result FILE, a crash, is located at a line of the
+# driver's source (a .c file the variant patched) and carries its symbolized backtrace, frames
+# named module+offset (no raw addresses).
+check_crash() {
+  python3 - "$1" <<'PY' || fail "$2: the crash is not located in the driver with a backtrace"
+import json, re, sys
+f = json.load(open(sys.argv[1]))["findings"][0]
+assert f["file"] and "/tests/buggy/" in f["file"] and f["file"].endswith(".c") and f["line"] > 0, f
+d = f["detail"]
+assert "backtrace, innermost first:" in d, d
+frames = [l for l in d.splitlines() if re.match(r"\s+#\d+ ", l)]
+assert frames and all(re.match(r"\s+#\d+ (\S+\+0x[0-9a-f]+|an address in no loaded module)", l) for l in frames), d
+assert any("%s:%d" % (f["file"].split("/")[-1], f["line"]) in l for l in frames), d
+PY
+}
+
 # check_also PATCH FILE TOKEN WHAT: every "# also:" rule of PATCH is among FILE's findings.
 check_also() {
   local r
@@ -100,12 +116,14 @@ variant)
   [ "$rule" = "$expect" ] || fail "stress found '$rule', expected '$expect'"
   [ -n "$token" ] || fail "no replay token"
   check_also "$patch" "$tmp/stress.json" "$token" stress
+  [ "$expect" = K.driver-crash ] && check_crash "$tmp/stress.json" stress
   replay_extra=()
   [ "$expect" = K.hang ] && replay_extra=(--timeout 2) # a backstop: the CPU-time budget finds it first
   run 1 "$tmp/replay.json" "$kslab" replay "$token" --driver "$driver" --json "${replay_extra[@]}"
   rule=$(json_field "$tmp/replay.json" rule)
   [ "$rule" = "$expect" ] || fail "the replay found '$rule', expected '$expect'"
   check_also "$patch" "$tmp/replay.json" "" "the replay"
+  [ "$expect" = K.driver-crash ] && check_crash "$tmp/replay.json" "the replay"
   echo "ok: $(basename "$patch" .patch) -> $expect after $(json_field "$tmp/stress.json" executions) executions" \
        "(scenario $(json_field "$tmp/stress.json" scenario), seed $(json_field "$tmp/stress.json" seed))"
   ;;

@@ -138,6 +138,7 @@ void ksl_engine_destroy(ksl_engine *e)
         e->strategy->ops->destroy(e->strategy);
     if (e->pool.next)
         ksl__pool_free_all(e);
+    ksl__paged_free_arena(e);
     ksl__lockorder_free(e->locks);
     free(e->heap);
     free(e->choices);
@@ -269,7 +270,9 @@ int ksl_engine_run(ksl_engine *e)
         r = ksl__thr_run(e);
     } else if (e->live_clients) {
         ksl__watch_run(true);
+        ksl__paged_run(e, true);
         r = ksl__det_run(e);
+        ksl__paged_run(e, false);
         ksl__watch_run(false);
     }
     e->in_run = 0;

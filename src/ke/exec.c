@@ -25,6 +25,8 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
     if (e->steps > e->cfg.max_steps)
         ksl__fail(c, "K.hang", file, line, "the run took more than %llu scheduling points",
                   (unsigned long long)e->cfg.max_steps);
+    if (e->paged_fault)
+        ksl__paged_report(c); /* a touch of paged pool at raised IRQL since the last point */
     ksl__det_reschedule();
     ksl__watch_at(ksl__top_frame(ksl__cur), false, file, line);
     return ksl__cur; /* a thread below DISPATCH may have been preempted and resumed elsewhere */

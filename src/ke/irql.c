@@ -37,6 +37,8 @@ void ksl__set_irql(ksl_cpu *c, uint8_t irql)
         }
     }
     c->irql = irql;
+    if (c == ksl__cur)
+        ksl__paged_sync(c->e);
 }
 
 void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)

@@ -199,6 +199,7 @@ typedef struct ksl_pool_hdr {
     const char *file;
     int line;
     uint32_t pool_type;      /* KSL_POOL_NONPAGED or KSL_POOL_PAGED */
+    void *data;              /* the block: right after the header, or in the paged arena */
 } ksl_pool_hdr;
 
 typedef struct ksl_log_entry {
@@ -252,6 +253,16 @@ struct ksl_engine {
 
     /* pool */
     ksl_pool_hdr pool;       /* list head */
+    /* paged pool (paged.c): an arena protected while the running context is at raised IRQL */
+    uint8_t *paged_arena;
+    size_t paged_used;
+    bool paged_protected;
+    bool paged_fault;        /* a touch at raised IRQL, to report at the next scheduling point */
+    uint8_t paged_fault_irql;
+    uintptr_t paged_fault_addr, paged_fault_pc;
+    char paged_fault_ctx[64];
+    const char *paged_fault_file; /* the toucher's last call site */
+    int paged_fault_line;
     uint64_t pool_serial;
     uint64_t pool_bytes;
 
@@ -436,6 +447,25 @@ void ksl__fail(ksl_cpu *c, const char *rule, const char *file, int line, const c
  * frame slot that may hold another routine than before). */
 void ksl__watch_run(bool running);
 void ksl__watch_at(const ksl_frame *f, bool fresh, const char *file, int line);
+/* The call site of the last scheduling point published (watch.c; file NULL: none). */
+void ksl__watch_site(const char **file, int *line);
+
+/* Paged pool (paged.c).  ksl__paged_alloc: whole pages in the run's arena, NULL when the engine
+ * is threaded (plain memory there) or the arena is full; ksl__paged_owns: p is in the arena;
+ * ksl__paged_release: a freed block's pages; ksl__paged_sync: protect the arena when the running
+ * context is at DISPATCH_LEVEL or above, open it otherwise (after an IRQL change or a switch);
+ * ksl__paged_run: a deterministic run begins / ends (the SIGSEGV handler); ksl__paged_report:
+ * record a touch seen since (K.paged-touch-at-raised-irql); ksl__paged_free_arena: at destroy. */
+void *ksl__paged_alloc(ksl_engine *e, size_t size);
+bool ksl__paged_owns(const ksl_engine *e, const void *p);
+void ksl__paged_release(ksl_engine *e, void *p, size_t size);
+void ksl__paged_sync(ksl_engine *e);
+void ksl__paged_run(ksl_engine *e, bool begin);
+void ksl__paged_report(ksl_cpu *c);
+void ksl__paged_free_arena(ksl_engine *e);
+/* " (tag 'Work', 4096 bytes allocated at x.c:77)" for the live block holding address a (pool.c). */
+void ksl__pool_describe(ksl_engine *e, uintptr_t a, char *buf, size_t len);
+
 /* The innermost frame of c (what runs on it). */
 static inline const ksl_frame *ksl__top_frame(const ksl_cpu *c)
 {

@@ -8,6 +8,7 @@
  */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,11 +43,16 @@ void *ksl_pool_alloc(int pool_type, size_t size, uint32_t tag, const char *file,
         ksl__big_unlock(e);
         return NULL;
     }
-    ksl_pool_hdr *h = malloc(sizeof *h + (size ? size : 1));
+    /* Paged pool in the deterministic engine: whole pages of the run's arena (paged.c), which
+     * fault when touched at raised IRQL; otherwise (or with the arena full) right after the
+     * header. */
+    void *data = pool_type == KSL_POOL_PAGED ? ksl__paged_alloc(e, size) : NULL;
+    ksl_pool_hdr *h = malloc(sizeof *h + (data ? 0 : size ? size : 1));
     if (!h) {
         ksl__big_unlock(e);
         return NULL;
     }
+    h->data = data ? data : (void *)(h + 1);
     h->serial = serial;
     h->size = size;
     h->tag = tag;
@@ -63,7 +69,7 @@ void *ksl_pool_alloc(int pool_type, size_t size, uint32_t tag, const char *file,
         e->stats.pool_peak_bytes = e->pool_bytes;
     e->stats.pool_allocs++;
     ksl__big_unlock(e);
-    void *p = h + 1;
+    void *p = h->data;
     memset(p, 0xA5, size); /* pool is not zeroed; make reads of it stand out */
     return p;
 }
@@ -75,15 +81,14 @@ void ksl_pool_free(void *p, uint32_t tag, const char *file, int line)
     if (!p || !e)
         return;
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "ExFreePoolWithTag", file, line);
-    ksl_pool_hdr *h = (ksl_pool_hdr *)p - 1;
     ksl__big_lock(e);
-    int known = 0;
+    ksl_pool_hdr *h = NULL;
     for (ksl_pool_hdr *x = e->pool.next; x != &e->pool; x = x->next)
-        if (x == h) {
-            known = 1;
+        if (x->data == p) {
+            h = x;
             break;
         }
-    if (!known) {
+    if (!h) {
         ksl__big_unlock(e);
         ksl__fail(c, "K.pool-bad-free", file, line, "ExFreePoolWithTag of %s", "a block that is not allocated (double free?)");
         return;
@@ -107,6 +112,8 @@ void ksl_pool_free(void *p, uint32_t tag, const char *file, int line)
     e->pool_bytes -= h->size;
     h->magic = POOL_FREED;
     ksl__big_unlock(e);
+    if (ksl__paged_owns(e, h->data))
+        ksl__paged_release(e, h->data, h->size);
     free(h);
     if (paged_raised) {
         char ib[16];
@@ -138,6 +145,20 @@ void ksl__pool_check_leaks(ksl_engine *e)
     ksl_pool_hdr *first = e->pool.prev;
     ksl__fail(NULL, "K.pool-leak", first->file, first->line,
               "%" PRIu64 " pool block(s), %" PRIu64 " bytes, still allocated at the end of the run", n, bytes);
+}
+
+void ksl__pool_describe(ksl_engine *e, uintptr_t a, char *buf, size_t len)
+{
+    for (ksl_pool_hdr *h = e->pool.next; h != &e->pool; h = h->next) {
+        uintptr_t d = (uintptr_t)h->data;
+        if (a < d || a - d >= (h->size ? h->size : 1))
+            continue;
+        char t[5];
+        tag_text(h->tag, t);
+        snprintf(buf, len, " (tag '%s', %zu bytes allocated at %s:%d)", t, h->size, h->file ? h->file : "?", h->line);
+        return;
+    }
+    snprintf(buf, len, " (a block already freed, or past the end of one)");
 }
 
 void ksl__pool_free_all(ksl_engine *e)

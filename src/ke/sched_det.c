@@ -234,8 +234,10 @@ void ksl__det_reschedule(void)
         prepare(e, t, &o);
         if (t->owner == self) {
             ksl__cur = t;
-            if (o.kind == O_CONTINUE || o.kind == O_RESUME)
+            if (o.kind == O_CONTINUE || o.kind == O_RESUME) {
+                ksl__paged_sync(e);
                 return;
+            }
             perform(t, o);
             continue;
         }
@@ -244,8 +246,10 @@ void ksl__det_reschedule(void)
         /* Resumed: the coroutine that switched here set ksl__cur to the CPU we now own. */
         ksl_cpu *m = ksl__cur;
         o = m->act;
-        if (o.kind == O_CONTINUE || o.kind == O_RESUME)
+        if (o.kind == O_CONTINUE || o.kind == O_RESUME) {
+            ksl__paged_sync(e);
             return;
+        }
         perform(m, o);
     }
 }

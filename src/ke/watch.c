@@ -52,6 +52,12 @@ void ksl__watch_at(const ksl_frame *f, bool fresh, const char *file, int line)
     atomic_store_explicit(&g_points, ++my_points, memory_order_release);
 }
 
+void ksl__watch_site(const char **file, int *line)
+{
+    *file = atomic_load_explicit(&g_file, memory_order_relaxed);
+    *line = atomic_load_explicit(&g_line, memory_order_relaxed);
+}
+
 void ksl_engine_watch(ksl_watch *out)
 {
     out->points = atomic_load_explicit(&g_points, memory_order_acquire);

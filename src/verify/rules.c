@@ -32,6 +32,8 @@ static const ksl_rule rules[] = {
     {"K.pool-bad-free", "kernel", "Driver Verifier special pool", "a free of memory that is not allocated, or with the wrong tag"},
     {"K.paged-free-at-raised-irql", "kernel", "Driver Verifier IRQL checking, DDI rule IrqlExApcLte1",
      "paged pool freed above APC_LEVEL (recorded; the run goes on)"},
+    {"K.paged-touch-at-raised-irql", "kernel", "Driver Verifier IRQL checking (paged pool trimmed at raised IRQL)",
+     "paged pool touched at DISPATCH_LEVEL or above (deterministic engine; recorded, the run goes on)"},
     {"K.paged-code-at-raised-irql", "kernel", "PAGED_CODE() in checked builds, Driver Verifier IRQL checking",
      "PAGED_CODE() reached above APC_LEVEL (recorded; the run goes on)"},
     {"K.workitem-requeued", "kernel", "IoQueueWorkItem documentation", "a work item queued again while still queued"},

@@ -874,6 +874,57 @@ static void test_paged_free_at_raised_irql_clean(void **state)
 }
 
 /* ======================================================================================== */
+/* K.paged-touch-at-raised-irql: a paged block written under a spin lock (DISPATCH_LEVEL).  */
+
+static void th_paged_touch(void *arg)
+{
+    kst *s = arg;
+    KIRQL old;
+    volatile UCHAR *p = ExAllocatePoolWithTag(PagedPool, 64, TAG_KT);
+    if (!p)
+        return;
+    p[0] = 1; /* at PASSIVE_LEVEL: fine */
+    KeAcquireSpinLock(&s->lock_a, &old);
+    s->count++;
+    if (s->bug) /* bug: writes the paged block while holding the spin lock */
+        p[1] = 2;
+    KeReleaseSpinLock(&s->lock_a, old);
+    if (!s->bug)
+        p[1] = 2;
+    s->flag = p[0] + p[1]; /* the write happened either way */
+    ExFreePoolWithTag((PVOID)p, TAG_KT);
+    s->runs++; /* the finding lets the run go on */
+}
+ONE_THREAD_SCENARIO(sc_paged_touch, th_paged_touch)
+
+static void test_paged_touch_at_raised_irql_fires(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_paged_touch, 1, seed, NULL);
+        ASSERT_RULE(o, "K.paged-touch-at-raised-irql");
+        ASSERT_HAS(o.message, "thread 'client'");
+        ASSERT_HAS(o.message, "touched paged pool (tag 'KTst', 64 bytes allocated at");
+        ASSERT_HAS(o.message, "at DISPATCH_LEVEL");
+        assert_int_equal(g_st.flag, 3);
+        assert_int_equal(g_st.runs, 1);
+        run_out_free(&o);
+    }
+}
+
+static void test_paged_touch_at_raised_irql_clean(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_paged_touch, 0, seed, NULL);
+        ASSERT_CLEAN(o);
+        assert_int_equal(g_st.flag, 3);
+        assert_int_equal(g_st.runs, 1);
+        run_out_free(&o);
+    }
+}
+
+/* ======================================================================================== */
 /* K.paged-code-at-raised-irql: a PAGED_CODE() function called from a DPC.                  */
 
 static void pageable_helper(kst *s)
@@ -1846,6 +1897,7 @@ static void test_hang_clean(void **state)
 static const char *const tested_rules[] = {
     "K.irql-raise-to-lower",
     "K.paged-free-at-raised-irql",
+    "K.paged-touch-at-raised-irql",
     "K.paged-code-at-raised-irql",
     "K.irql-lower-to-higher",
     "K.spinlock-acquire-above-dispatch",
@@ -1967,6 +2019,8 @@ int main(void)
         cmocka_unit_test(test_hang_clean),
         cmocka_unit_test(test_paged_free_at_raised_irql_fires),
         cmocka_unit_test(test_paged_free_at_raised_irql_clean),
+        cmocka_unit_test(test_paged_touch_at_raised_irql_fires),
+        cmocka_unit_test(test_paged_touch_at_raised_irql_clean),
         cmocka_unit_test(test_paged_code_at_raised_irql_fires),
         cmocka_unit_test(test_paged_code_at_raised_irql_clean),
     };

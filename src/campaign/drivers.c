@@ -170,6 +170,17 @@ static int check_wavepci(const char *arg, const ksl_wavepci_driver *d, const cha
     return 0;
 }
 
+/* The plugins this process opened, to close at a worker's clean end. */
+#define MAX_OPEN 8
+static void *opened[MAX_OPEN];
+static unsigned nopened;
+
+void ksl__plugins_close(void)
+{
+    while (nopened)
+        dlclose(opened[--nopened]);
+}
+
 /* dlopen `arg` and call its kslab_plugin(): the plugin record, or NULL with err filled.  `what`
  * names the kind of plugin in messages ("driver plugin", "device plugin"). */
 static const ksl_plugin *open_plugin(const char *arg, const char *what, char *err, size_t errlen)
@@ -202,6 +213,8 @@ static const ksl_plugin *open_plugin(const char *arg, const char *what, char *er
                NULL;
     }
     /* From here on the handle stays open: its constructors ran, and its code may be running. */
+    if (nopened < MAX_OPEN)
+        opened[nopened++] = h;
     dlerror();
     void *sym = dlsym(h, KSL_PLUGIN_ENTRY_NAME);
     if (!sym)

@@ -51,6 +51,10 @@ int ksl__driver_load(const char *path, ksl__drv_kind want, const char *extra_dev
  * Worker processes only.  0 with *out, or -1 with a message naming the file.
  */
 int ksl__device_load(const char *path, const ksl_device_model **out, char *err, size_t errlen);
+/* Close the plugins this process opened, newest first: their destructors run (a plugin built with
+ * --coverage writes its .gcda files then).  Only when none of their code can still run (a worker
+ * between executions, about to end). */
+void ksl__plugins_close(void);
 /* A 64-bit hash of the file's bytes (what tokens carry): 0, or -1 with a message. */
 int ksl__file_hash(const char *path, uint64_t *out, char *err, size_t errlen);
 /* "a WavePci driver" / "a stream class minidriver". */

@@ -329,8 +329,10 @@ static _Noreturn void child_main(const ksl__pool *p, int req_fd, int res_fd)
         uint8_t h[FRAME_HEAD];
         uint32_t magic;
         uint64_t len;
-        if (read_all(req_fd, h, sizeof h) != 0)
-            _exit(0); /* the parent is done with us */
+        if (read_all(req_fd, h, sizeof h) != 0) { /* the parent is done with us */
+            ksl__plugins_close();                 /* their destructors: a coverage build writes its counts */
+            _exit(0);
+        }
         get_head(h, &magic, &len);
         if (magic != MAGIC_REQUEST || len > MAX_FRAME)
             _exit(3);
@@ -499,15 +501,35 @@ ksl__pool *ksl__pool_create(const ksl__pool_cfg *cfg, char *err, size_t errlen)
     return p;
 }
 
+/* How long an idle worker may take to end once its request pipe is closed (it closes its plugins:
+ * a coverage build writes its counts) before it is killed. */
+#define END_GRACE_S 2.0
+
 void ksl__pool_destroy(ksl__pool *p)
 {
     if (!p)
         return;
+    /* Idle workers end by themselves at the end of their request pipe; busy ones are killed. */
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->w[i].pid > 0 && !p->w[i].busy)
+            close_fd(&p->w[i].req_fd);
+    double until = now_s() + END_GRACE_S;
     for (unsigned i = 0; i < p->n; i++) {
-        if (p->w[i].pid > 0) {
-            kill(p->w[i].pid, SIGKILL);
-            reap(&p->w[i], NULL);
+        worker *w = &p->w[i];
+        while (w->pid > 0 && w->req_fd < 0 && now_s() < until) {
+            pid_t r = waitpid(w->pid, NULL, WNOHANG);
+            if (r == w->pid || (r < 0 && errno != EINTR)) {
+                w->pid = -1; /* ended (or not ours to wait for): reap must not wait again */
+                break;
+            }
+            struct timespec nap = {0, 1000000};
+            nanosleep(&nap, NULL);
         }
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        if (p->w[i].pid > 0)
+            kill(p->w[i].pid, SIGKILL);
+        reap(&p->w[i], NULL);
         free(p->w[i].in);
         free(p->w[i].frames);
     }

@@ -7,7 +7,9 @@
 # The pair streams clean and stresses clean; its buggy build is caught, and its token replays only
 # with both plugins named again; a driver without its device plugin, a device plugin given as a
 # driver, and a driver with another device's plugin are refused with exit 2.  The example's own
-# cmocka test (test_ticker.c), which links libkslab and runs a campaign, passes.
+# cmocka test (test_ticker.c), which links libkslab and runs a campaign, passes.  Built with
+# --coverage (gcc), the driver's line coverage after a stress run is above 0: the workers write
+# their counts when they end.
 set -uo pipefail
 
 cmake=$1 build=$2 src=$3 cc=${4:-cc} sanitize=${5:-}
@@ -71,6 +73,22 @@ run 2 e2.txt "$k" stream --driver "$dev"
 grep -q "is a device model, not a driver" e2.txt.err || fail "$(cat e2.txt.err)"
 run 2 e3.txt "$k" stream --driver isr-regs --device "$dev"
 grep -q "the device plugin '$dev' is a model of 'ticker'" e3.txt.err || fail "$(cat e3.txt.err)"
+# Line coverage of the driver: a --coverage build, stressed; the workers' counts reach the .gcda.
+if "$cc" --version 2>/dev/null | grep -qi "gcc\|free software foundation"; then
+  "$cmake" -S "$src/examples/ticker" -B excov -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_C_FLAGS="--coverage ${sanitize:+-fsanitize=$sanitize}" -DCMAKE_MODULE_LINKER_FLAGS=--coverage \
+    -DCMAKE_EXE_LINKER_FLAGS="${sanitize:+-fsanitize=$sanitize}" >cov-configure.log 2>&1 &&
+    "$cmake" --build excov --target ticker-driver >cov-build.log 2>&1 ||
+    { cat cov-configure.log cov-build.log; fail "building the example with --coverage"; }
+  run 0 cov.json "$k" stress excov/ticker-driver.so --device "$dev" --schedules 20 --jobs 2 --json
+  gcda=$(find excov -name 'ticker_driver.c.gcda' | head -n 1)
+  [ -n "$gcda" ] || fail "no coverage counts were written for the driver (the workers did not flush them)"
+  lines=$(cd "$(dirname "$gcda")" && gcov -n ticker_driver.c.gcda 2>/dev/null |
+          sed -n "/ticker_driver.c'/{n;s/^Lines executed:\([0-9.]*\)%.*/\1/p;}" | head -n 1)
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1] or 0) > 0 else 1)' "${lines:-0}" ||
+    fail "the driver's line coverage after a stress run is '${lines:-none}'"
+  echo "coverage of ticker_driver.c after 80 executions: $lines % of lines"
+fi
 # The driver's own cmocka test, linking libkslab, built and run by the example's CTest.
 "$(dirname "$cmake")/ctest" --test-dir ex --output-on-failure >ctest.log 2>&1 || { cat ctest.log; fail "the example's cmocka test"; }
 grep -q "100% tests passed" ctest.log || { cat ctest.log; fail "the example's cmocka test did not run"; }

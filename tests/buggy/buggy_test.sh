@@ -68,6 +68,21 @@ assert any("%s:%d" % (f["file"].split("/")[-1], f["line"]) in l for l in frames)
 PY
 }
 
+# check_shrunk FILE: every finding of JSON result FILE was shrunk to no more steps and no more
+# preemptions than it was found with, within the replay budget (400, counted, not timed).
+check_shrunk() {
+  python3 - "$1" <<'PY' || fail "shrinking made a schedule longer, or went past its replay budget"
+import json, sys
+for f in json.load(open(sys.argv[1]))["findings"]:
+    s = f.get("shrunk")
+    if not s:
+        continue
+    (s0, s1), (p0, p1) = s["steps"], s["preemptions"]
+    assert s1 <= s0 and p1 <= p0 and s["replays"] <= 400, (f["rule"], s)
+    assert f["steps"] == s1, (f["rule"], f["steps"], s)
+PY
+}
+
 # check_also PATCH FILE TOKEN WHAT: every "# also:" rule of PATCH is among FILE's findings.
 check_also() {
   local r
@@ -116,6 +131,7 @@ variant)
   [ "$rule" = "$expect" ] || fail "stress found '$rule', expected '$expect'"
   [ -n "$token" ] || fail "no replay token"
   check_also "$patch" "$tmp/stress.json" "$token" stress
+  check_shrunk "$tmp/stress.json"
   [ "$expect" = K.driver-crash ] && check_crash "$tmp/stress.json" stress
   replay_extra=()
   [ "$expect" = K.hang ] && replay_extra=(--timeout 2) # a backstop: the CPU-time budget finds it first

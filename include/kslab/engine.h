@@ -64,7 +64,8 @@ typedef struct ksl_finding {
                              * in doubt); false: recorded, and the run went on */
 } ksl_finding;
 
-/* Findings one run records at most (the first; later ones beyond this are dropped). */
+/* Findings one run records at most: up to one less of those that let it go on (later ones are
+ * dropped), and the one that stops it. */
 #define KSL_MAX_RUN_FINDINGS 8
 
 typedef struct ksl_stats {

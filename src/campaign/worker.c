@@ -280,6 +280,7 @@ static void child_setup(int req_fd, int res_fd, int out_fd, double step_cpu_s)
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         sigaction(fatal[i], &sa, NULL);
     atexit(on_exit_call);
+    ksl__bt_note_modules(); /* before any plugin code: the unwinder is loaded, kslab's modules known */
     if (step_cpu_s > 0)
         (void)ksl__watchdog_start(step_cpu_s, on_hang); /* without it the wall-clock limit remains */
     if (__sanitizer_set_death_callback) /* a runtime linked into the program */

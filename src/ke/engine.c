@@ -278,6 +278,8 @@ int ksl_engine_run(ksl_engine *e)
     e->in_run = 0;
     ksl__cur = NULL;
     ksl__eng = e;
+    if (e->paged_fault)
+        ksl__paged_report(NULL); /* a touch after the run's last scheduling point */
     if (r < 0)
         return -1;
     if (!e->ended)

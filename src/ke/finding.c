@@ -175,7 +175,9 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
     /* Its own lock, not the dispatcher lock: device callbacks report while holding that. */
     pthread_mutex_lock(&e->finding_mu);
     ksl_finding *f = NULL;
-    if (!e->ended && e->nfindings < KSL_MAX_RUN_FINDINGS && (ends || !recorded(e, rule, file, line))) {
+    /* The last slot is kept for a finding that stops the run: its cause is never dropped. */
+    uint32_t room = ends ? KSL_MAX_RUN_FINDINGS : KSL_MAX_RUN_FINDINGS - 1;
+    if (!e->ended && e->nfindings < room && (ends || !recorded(e, rule, file, line))) {
         f = &e->findings[e->nfindings++];
         memset(f, 0, sizeof *f);
         char ctx[64], ib[16], text[400];

@@ -63,6 +63,8 @@ void ksl__frame_pop(ksl_cpu *c, const char *what)
     }
     const char *kind = f->kind == FR_ISR ? "ISR" : f->kind == FR_DPC ? "DPC" : "work item";
     ksl__activation(c, kind, f->name, c->irql, c->work - f->work_at_entry);
+    if (c->e->paged_fault)
+        ksl__paged_report(c); /* a touch since the routine's last scheduling point is its own */
     ksl__trace_slice(c, 'E', f);
     c->nframes--;
     if (!ksl__threaded(c->e))

@@ -7,9 +7,12 @@
  * inaccessible (PROT_NONE) while the context that runs (ksl__cur; one at a time on the engine's
  * host thread) is at DISPATCH_LEVEL or above, and accessible otherwise; ksl__paged_sync follows
  * every IRQL change and every switch of the running context.  A touch while protected faults: the
- * SIGSEGV handler (installed for the run, chaining to the previous one for any other fault)
- * notes the address and the faulting instruction, opens the arena and returns, so the touch
- * completes; the next scheduling point of that context records the finding (the run goes on).
+ * SIGSEGV handler (installed once per process while any deterministic run is under way, on the
+ * alternate stack where the thread has one; any other fault goes to the handler it replaced)
+ * notes the address, the faulting instruction, the context and its last call site, opens the
+ * arena and returns, so the touch completes; the context's next scheduling point, the end of its
+ * routine or the end of the run records the finding (the run goes on).  Each host thread runs at
+ * most one deterministic run at a time: the handler finds it through a thread-local pointer.
  * The arena is never reused within a run (a freed block's pages stay mapped, released to the
  * kernel), so a touch of a freed paged block at raised IRQL is still seen.
  *
@@ -19,6 +22,7 @@
  */
 #define _GNU_SOURCE /* MAP_NORESERVE, dladdr */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,9 +33,10 @@
 
 #define ARENA_BYTES (64u << 20) /* address space reserved per run; paged pool beyond it fails */
 
-static ksl_engine *g_engine; /* the run whose arena the handler knows (one det run at a time) */
-static struct sigaction g_prev;
-static bool g_installed;
+static _Thread_local ksl_engine *t_engine; /* the deterministic run of this host thread */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned g_runs;        /* runs under way with the handler installed (under g_mu) */
+static struct sigaction g_prev; /* what the handler replaced */
 
 static size_t page_size(void)
 {
@@ -50,11 +55,25 @@ static void protect(ksl_engine *e, bool on)
     e->paged_protected = on;
 }
 
+/* Any other SIGSEGV: what the replaced handler would have done. */
+static void chain(int signo, siginfo_t *si, void *uc)
+{
+    if (g_prev.sa_flags & SA_SIGINFO) {
+        g_prev.sa_sigaction(signo, si, uc);
+    } else if (g_prev.sa_handler != SIG_DFL && g_prev.sa_handler != SIG_IGN) {
+        g_prev.sa_handler(signo);
+    } else { /* the default: die of it when the instruction faults again (or now, if sent) */
+        signal(signo, SIG_DFL);
+        if (si && si->si_code <= 0)
+            raise(signo);
+    }
+}
+
 static void on_segv(int signo, siginfo_t *si, void *uc)
 {
-    ksl_engine *e = g_engine;
-    uint8_t *a = si ? (uint8_t *)si->si_addr : NULL;
-    if (e && e->paged_protected && a >= e->paged_arena && a < e->paged_arena + e->paged_used) {
+    ksl_engine *e = t_engine;
+    uint8_t *a = si && si->si_code > 0 ? (uint8_t *)si->si_addr : NULL; /* a fault, not a kill */
+    if (e && a && e->paged_protected && a >= e->paged_arena && a < e->paged_arena + e->paged_used) {
         protect(e, false); /* the touch completes; the next sync protects again */
         if (!e->paged_fault) { /* what touched it, and where it was: reported at the next point */
             ksl_cpu *c = ksl__cur;
@@ -70,9 +89,7 @@ static void on_segv(int signo, siginfo_t *si, void *uc)
         }
         return;
     }
-    /* Not ours: the previous handler sees it when the instruction faults again. */
-    (void)uc;
-    sigaction(signo, &g_prev, NULL);
+    chain(signo, si, uc);
 }
 
 void *ksl__paged_alloc(ksl_engine *e, size_t size)
@@ -123,22 +140,26 @@ void ksl__paged_sync(ksl_engine *e)
 
 void ksl__paged_run(ksl_engine *e, bool begin)
 {
+    pthread_mutex_lock(&g_mu);
     if (begin) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = on_segv;
-        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-        sigemptyset(&sa.sa_mask);
-        g_engine = e;
-        g_installed = sigaction(SIGSEGV, &sa, &g_prev) == 0;
-        return;
+        t_engine = e;
+        if (g_runs++ == 0) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = on_segv;
+            sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+            sigemptyset(&sa.sa_mask);
+            if (sigaction(SIGSEGV, &sa, &g_prev) != 0)
+                g_runs = 0; /* not installed: paged touches go unseen */
+        }
+    } else {
+        t_engine = NULL;
+        if (g_runs && --g_runs == 0)
+            sigaction(SIGSEGV, &g_prev, NULL);
+        if (e->paged_used)
+            protect(e, false); /* host code after the run may read what the driver left */
     }
-    if (g_installed)
-        sigaction(SIGSEGV, &g_prev, NULL);
-    g_installed = false;
-    g_engine = NULL;
-    if (e->paged_used)
-        protect(e, false); /* host code after the run may read what the driver left */
+    pthread_mutex_unlock(&g_mu);
 }
 
 void ksl__paged_free_arena(ksl_engine *e)
@@ -151,8 +172,8 @@ void ksl__paged_free_arena(ksl_engine *e)
 
 void ksl__paged_report(ksl_cpu *c)
 {
-    ksl_engine *e = c->e;
-    if (!e->paged_fault)
+    ksl_engine *e = c ? c->e : ksl__eng;
+    if (!e || !e->paged_fault)
         return;
     e->paged_fault = false;
     char where[320] = "";

@@ -39,6 +39,7 @@ static void switch_to(ksl_engine *e, ksl_cpu *target, ksl_coro *to)
     e->running = to;
     e->stats.switches++;
     ksl__cur = target;
+    ksl__paged_sync(e); /* a thread starting for the first time does not return through reschedule */
     ksl__coro_switch(from, to);
 }
 

@@ -2153,6 +2153,88 @@ static void test_findings_that_let_the_run_go_on(void **state)
     ksl_engine_destroy(e);
 }
 
+/* Paged pool follows the running context: a thread that starts for the first time at PASSIVE_LEVEL
+ * while another CPU holds a spin lock touches it freely (the protection is set at every switch,
+ * not only where a context returns from a scheduling point). */
+typedef struct paged_state {
+    KSPIN_LOCK lock;
+    volatile UCHAR *block;
+    int touched;
+} paged_state;
+
+static void paged_holder(void *arg)
+{
+    paged_state *s = arg;
+    for (int i = 0; i < 4; i++) {
+        KIRQL old;
+        KeAcquireSpinLock(&s->lock, &old);
+        KeStallExecutionProcessor(5);
+        KeReleaseSpinLock(&s->lock, old);
+    }
+}
+
+static void paged_toucher(void *arg)
+{
+    paged_state *s = arg;
+    s->block[0] = 7; /* at PASSIVE_LEVEL, first thing */
+    s->touched = s->block[0];
+    ExFreePoolWithTag((PVOID)s->block, 0x65676150u);
+}
+
+static void paged_setup(ksl_engine *e, void *arg)
+{
+    paged_state *s = arg;
+    KeInitializeSpinLock(&s->lock);
+    s->block = ExAllocatePoolWithTag(PagedPool, 32, 0x65676150u); /* 'Page' */
+    ksl_thread_create(e, "holder", paged_holder, s);
+    ksl_thread_create(e, "toucher", paged_toucher, s);
+}
+
+static void test_paged_pool_follows_the_running_context(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3 * NSEEDS; seed++) {
+        paged_state s;
+        memset(&s, 0, sizeof s);
+        ksl_config cfg = cfg_with(seed, 2);
+        run_out o = run_scenario(&cfg, paged_setup, &s);
+        assert_clean(o);
+        assert_int_equal(s.touched, 7);
+        run_out_free(&o);
+    }
+}
+
+/* More continuing findings than a run keeps: the last slot stays for the one that stops it. */
+static void many_findings_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 12; i++)
+        ksl_report_continue("T.soft", "many.c", 100 + i, "soft finding %d", i);
+    ksl_report("T.hard", "many.c", 200, "the cause of the stop");
+}
+
+static void test_stopping_finding_is_never_dropped(void **state)
+{
+    (void)state;
+    ksl_config cfg = cfg_with(1, 1);
+    char err[256] = "";
+    ksl_engine *e = ksl_engine_create(&cfg, err, sizeof err);
+    assert_non_null(e);
+    ksl_thread_create(e, "many", many_findings_thread, NULL);
+    assert_int_equal(ksl_engine_run(e), 1);
+    size_t n;
+    const ksl_finding *f = ksl_engine_findings(e, &n);
+    assert_int_equal(n, KSL_MAX_RUN_FINDINGS);
+    for (size_t i = 0; i + 1 < n; i++) {
+        assert_string_equal(f[i].rule, "T.soft");
+        assert_int_equal(f[i].line, 100 + (int)i);
+        assert_false(f[i].ended_run);
+    }
+    assert_string_equal(f[n - 1].rule, "T.hard");
+    assert_true(f[n - 1].ended_run);
+    ksl_engine_destroy(e);
+}
+
 /* A run with only continuing findings runs to its end: its leak check still runs. */
 static void soft_leak_thread(void *arg)
 {
@@ -2194,6 +2276,8 @@ int main(void)
         cmocka_unit_test(test_disconnect_waits_for_isr_in_flight),
         cmocka_unit_test(test_findings_that_let_the_run_go_on),
         cmocka_unit_test(test_continuing_findings_keep_the_leak_check),
+        cmocka_unit_test(test_stopping_finding_is_never_dropped),
+        cmocka_unit_test(test_paged_pool_follows_the_running_context),
         cmocka_unit_test(test_work_items),
         cmocka_unit_test(test_timer_relative_due),
         cmocka_unit_test(test_timer_periodic),

@@ -125,6 +125,10 @@ uint32_t ksl__ac97_glob_sta(const ksl_ac97 *d);
 /* A driver writes queue register `reg` of channel `ch` (from a CPU: the writer's locks are known):
  * W2.hw-queue-unlocked when the writers of that channel's queue share no lock. */
 void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg);
+/* Rule W5 at the write (ac97_ring.c): after a write of `reg` ("LVI", "CR") took effect, every
+ * descriptor the running engine will still fetch points at memory it may use.  On the writer's
+ * CPU. */
+void ksl__ac97_ring_check(ksl_ac97 *d, const ac97_chan *ch, const char *reg);
 
 /* ---- ac97_busmaster.c --------------------------------------------------------------------- */
 

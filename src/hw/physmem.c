@@ -304,7 +304,8 @@ static int dma(ksl_physmem *pm, uint64_t pa, uint8_t *dev, uint32_t len, ksl_dma
     ksl_dma_observer *obs = pm->observer;
     void *obs_ctx = pm->observer_ctx;
     int rc = 0;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+    int passes = dir == KSL_DMA_PROBE ? 1 : 2; /* a probe only asks */
+    for (int pass = 0; pass < passes && rc == 0; pass++) {
         uint64_t p = pa;
         uint32_t left = len, done = 0;
         while (left > 0) {
@@ -333,6 +334,11 @@ static int dma(ksl_physmem *pm, uint64_t pa, uint8_t *dev, uint32_t len, ksl_dma
     }
     pthread_mutex_unlock(&pm->mu);
     return rc;
+}
+
+int ksl_physmem_dma_probe(ksl_physmem *pm, uint64_t pa, uint32_t len)
+{
+    return dma(pm, pa, NULL, len, KSL_DMA_PROBE);
 }
 
 int ksl_physmem_dma_read(ksl_physmem *pm, uint64_t pa, void *dst, uint32_t len)

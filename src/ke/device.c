@@ -100,11 +100,23 @@ void ksl_port_write(uintptr_t address, unsigned width, uint32_t value, const cha
         return;
     ksl__big_lock(e);
     ksl__in_device = DEV_REGISTER;
+    e->access_file = file;
+    e->access_line = line;
     d->ops->write(d->dev, (uint32_t)(address - d->base), width, value, c ? c->clock : e->now);
+    e->access_file = NULL;
+    e->access_line = 0;
     ksl__in_device = DEV_NONE;
     ksl__big_unlock(e);
     if (atomic_load(&e->stop))
         ksl__stop_run(c);
+}
+
+void ksl_device_access_site(const char **file, int *line)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_engine *e = c ? c->e : ksl__eng;
+    *file = e && ksl__in_device == DEV_REGISTER ? e->access_file : NULL;
+    *line = *file ? e->access_line : 0;
 }
 
 void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie)

@@ -249,6 +249,8 @@ struct ksl_engine {
     ksl_irq_line lines[KSL_MAX_LINES];
     uint64_t pending_lines;  /* bit l: line l asserted, not in service, with an ISR (big lock) */
     ksl_device *devices;
+    const char *access_file; /* the driver's call site of the register access a device handles */
+    int access_line;
     ksl_port_obs *port_obs;  /* set up outside a run only */
 
     /* pool */

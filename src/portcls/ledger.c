@@ -91,6 +91,13 @@ bool ksl__pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t 
     pthread_mutex_lock(&l->mu);
     bool ok = false;
     pcl_irp *p = owner <= l->nids ? l->by_id[owner - 1] : NULL;
+    if (dir == KSL_DMA_PROBE) { /* live: held by the miniport, not revoked out of the count */
+        if (p) {
+            uint32_t pidx = (uint32_t)((offset + p->s->f->buffer_offset) / KSL_PAGE_SIZE);
+            ok = pidx < p->nmaps && p->maps[pidx].state == MAP_HELD && !p->maps[pidx].expect_release;
+        }
+        goto out;
+    }
     if (!p) {
         ksl_report("W5.dma-unowned-mapping", NULL, 0, "device DMA into the buffer of a freed IRP (#%" PRIu64 ")", owner);
         goto out;

@@ -77,6 +77,9 @@ static const ksl_rule rules[] = {
      "the device moved data from or into a mapping that was revoked (a byte of a cancelled IRP played or captured)"},
     {"W5.dma-unowned-mapping", "W5", "the device model and the ownership ledger",
      "the device moved data from or into IRP memory the miniport was never handed, or of a freed IRP"},
+    {"W5.ring-exposes-dead-mapping", "W5", "the AC'97 model at the register write, and the ownership ledger",
+     "an LVI or RPBM write lets the running bus master reach a descriptor whose mapping was released or revoked "
+     "(reported at the write, even when this run never fetches it; the run goes on)"},
     {"W5.dma-unmapped-address", "W5", "the device model",
      "a DMA access to a physical address no block of memory covers (a descriptor left pointing at freed memory)"},
     {"W6.removed-twice", "W6", "the WavePci port's ownership ledger",

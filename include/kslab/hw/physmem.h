@@ -31,6 +31,8 @@ typedef struct ksl_physmem ksl_physmem;
 typedef enum ksl_dma_dir {
     KSL_DMA_TO_DEVICE = 0,   /* the device reads memory (playback) */
     KSL_DMA_FROM_DEVICE = 1, /* the device writes memory (capture) */
+    KSL_DMA_PROBE = 2,       /* would the device be allowed to (ksl_physmem_dma_probe)?  The observer
+                              * answers; nothing moves, nothing is reported */
 } ksl_dma_dir;
 
 /*
@@ -71,6 +73,10 @@ void *ksl_physmem_va(const ksl_physmem *pm, uint64_t pa, uint32_t len);
  */
 int ksl_physmem_dma_read(ksl_physmem *pm, uint64_t pa, void *dst, uint32_t len);
 int ksl_physmem_dma_write(ksl_physmem *pm, uint64_t pa, const void *src, uint32_t len);
+/* Whether a DMA access to [pa, pa + len) would be allowed now, as the two above check it but
+ * moving nothing: 0 yes, -1 a byte is not mapped, -2 the observer would refuse.  For a device
+ * model's checks of what its driver programmed.  Any time. */
+int ksl_physmem_dma_probe(ksl_physmem *pm, uint64_t pa, uint32_t len);
 
 /* Pages in use and in all.  Host code. */
 void ksl_physmem_usage(const ksl_physmem *pm, size_t *pages_used, size_t *pages_total);

@@ -125,10 +125,12 @@ uint32_t ksl__ac97_glob_sta(const ksl_ac97 *d);
 /* A driver writes queue register `reg` of channel `ch` (from a CPU: the writer's locks are known):
  * W2.hw-queue-unlocked when the writers of that channel's queue share no lock. */
 void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg);
-/* Rule W5 at the write (ac97_ring.c): after a write of `reg` ("LVI", "CR") took effect, every
- * descriptor the running engine will still fetch points at memory it may use.  On the writer's
- * CPU. */
-void ksl__ac97_ring_check(ksl_ac97 *d, const ac97_chan *ch, const char *reg);
+/* Rule W5 at the write (ac97_ring.c), before the write takes effect: every descriptor it lets the
+ * bus master fetch points at memory it may use.  _lvi: LVI written with `lvi` while RPBM is set
+ * (the descriptors after CIV up to it); _start: RPBM about to go 0 -> 1 (from CIV, or the one
+ * after a finished CIV, up to LVI).  On the writer's CPU. */
+void ksl__ac97_ring_check_lvi(ksl_ac97 *d, const ac97_chan *ch, uint8_t lvi);
+void ksl__ac97_ring_check_start(ksl_ac97 *d, const ac97_chan *ch);
 
 /* ---- ac97_busmaster.c --------------------------------------------------------------------- */
 

@@ -101,20 +101,18 @@ static void reg_write(ksl_ac97 *d, const reg_ref *r, uint32_t v, uint32_t mask, 
         ch->bdbar = ((ch->bdbar & ~mask) | (v & mask)) & ~7u;
         break;
     case R_LVI:
+        ksl__ac97_ring_check_lvi(d, ch, (uint8_t)v);
         ksl__ac97_lvi_write(d, ch, (uint8_t)v, now);
-        ksl__ac97_ring_check(d, ch, "LVI");
         break;
     case R_SR:
         ch->sr &= (uint16_t)~(v & mask & KSL_AC97_SR_W1C);
         ksl__ac97_update_irq(d);
         break;
-    case R_CR: {
-        bool starts = !(ch->cr & KSL_AC97_CR_RPBM) && (v & KSL_AC97_CR_RPBM) && !(v & KSL_AC97_CR_RR);
+    case R_CR:
+        if ((v & KSL_AC97_CR_RPBM) && !(v & KSL_AC97_CR_RR))
+            ksl__ac97_ring_check_start(d, ch);
         ksl__ac97_cr_write(d, ch, (uint8_t)v, now);
-        if (starts)
-            ksl__ac97_ring_check(d, ch, "CR (RPBM)");
         break;
-    }
     case R_GLOB_CNT:
         glob_cnt_write(d, (d->glob_cnt & ~mask) | (v & mask));
         break;

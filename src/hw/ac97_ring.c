@@ -2,11 +2,13 @@
 /*
  * Rule W5 at the register write (see ac97_chip.h): the descriptor ring as the driver programs it
  * must match the mappings it holds.  At a write that lets the bus master fetch more — LVI moved
- * while RPBM is set, or RPBM 0 -> 1 — every descriptor the engine will still fetch (after the one
- * it is playing, or from CIV when none is loaded, up to LVI) must point at memory it may move
+ * while RPBM is set, or RPBM 0 -> 1 — every descriptor the write lets the engine fetch (after the
+ * one it is playing for an LVI write; from CIV, whose transfer goes on or starts now, for the
+ * start; up to LVI) must point at memory it may move
  * data from or into now: a mapping the miniport holds (not released, not revoked), or its own
  * common buffer.  A dead entry is reported at that write, the driver's line, even when this run
- * never gets to fetch it (W5.ring-exposes-dead-mapping; the run goes on).  A ring rebuilt while
+ * never gets to fetch it, and before the write takes effect, so before any DMA the write causes
+ * (W5.ring-exposes-dead-mapping; the run goes on).  A ring rebuilt while
  * the engine is stopped is not looked at until the write that starts it.
  */
 #include <inttypes.h>
@@ -19,15 +21,9 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-void ksl__ac97_ring_check(ksl_ac97 *d, const ac97_chan *ch, const char *reg)
+/* The descriptors [first, last] (ring order) the bus master is about to be allowed to fetch. */
+static void check_range(ksl_ac97 *d, const ac97_chan *ch, unsigned first, unsigned last, const char *reg)
 {
-    if (ch->index == CH_MC || !(ch->cr & KSL_AC97_CR_RPBM))
-        return;
-    if (!ch->loaded && (ch->sr & KSL_AC97_SR_CELV))
-        return; /* halted at the end of the list: nothing is left to fetch */
-    unsigned first = ch->loaded ? (ch->civ + 1u) & KSL_AC97_BDL_MASK : ch->civ;
-    if (ch->loaded && ch->civ == ch->lvi)
-        return;
     for (unsigned i = first;; i = (i + 1u) & KSL_AC97_BDL_MASK) {
         uint8_t bd[KSL_AC97_BD_SIZE];
         uint64_t pa = (uint64_t)ch->bdbar + (uint64_t)i * KSL_AC97_BD_SIZE;
@@ -44,12 +40,33 @@ void ksl__ac97_ring_check(ksl_ac97 *d, const ac97_chan *ch, const char *reg)
                                 "the %s write lets the %s bus master fetch descriptor %u (LVI %u, CIV %u), whose "
                                 "%" PRIu32 " bytes at physical 0x%08" PRIx32 " are %s: remove a released or "
                                 "revoked mapping from the ring before the engine can reach it",
-                                reg, ksl__ac97_channel_name(ch->index), i, (unsigned)ch->lvi, (unsigned)ch->civ,
+                                reg, ksl__ac97_channel_name(ch->index), i, last, (unsigned)ch->civ,
                                 bytes, addr,
                                 rc == -1 ? "no memory at all" : "no longer a mapping the miniport holds");
             return; /* one finding per write */
         }
-        if (i == ch->lvi)
+        if (i == last)
             return;
     }
+}
+
+void ksl__ac97_ring_check_lvi(ksl_ac97 *d, const ac97_chan *ch, uint8_t lvi)
+{
+    lvi &= KSL_AC97_BDL_MASK;
+    if (ch->index == CH_MC || !(ch->cr & KSL_AC97_CR_RPBM) || lvi == ch->civ)
+        return; /* stopped (looked at when started), or the list ends where the engine is */
+    check_range(d, ch, (ch->civ + 1u) & KSL_AC97_BDL_MASK, lvi, "LVI");
+}
+
+void ksl__ac97_ring_check_start(ksl_ac97 *d, const ac97_chan *ch)
+{
+    if (ch->index == CH_MC || (ch->cr & KSL_AC97_CR_RPBM))
+        return;
+    unsigned first = ch->civ; /* the loaded descriptor goes on, or CIV is fetched now */
+    if (!ch->loaded && (ch->sr & KSL_AC97_SR_CELV)) { /* done with CIV: the next one, if any */
+        if (ch->civ == ch->lvi)
+            return;
+        first = (ch->civ + 1u) & KSL_AC97_BDL_MASK;
+    }
+    check_range(d, ch, first, ch->lvi, "CR (RPBM)");
 }

@@ -39,7 +39,15 @@ run_out run_scenario_td(const ksl_config *cfg, scenario_fn *setup, scenario_fn *
         snprintf(o.rule, sizeof o.rule, "%s", f->rule);
         snprintf(o.message, sizeof o.message, "%s", f->message);
         snprintf(o.detail, sizeof o.detail, "%s", f->detail);
+        o.line = f->file ? f->line : 0;
     }
+    size_t nf;
+    const ksl_finding *all = ksl_engine_findings(e, &nf);
+    for (size_t i = 0; i < nf && i < KSL_MAX_RUN_FINDINGS; i++) {
+        snprintf(o.rules[i], sizeof o.rules[i], "%s", all[i].rule);
+        snprintf(o.messages[i], sizeof o.messages[i], "%s", all[i].message);
+    }
+    o.nfindings = nf;
     ksl_engine_stats(e, &o.stats);
     o.hash = ksl_engine_trace_hash(e);
     size_t n = 0;
@@ -53,6 +61,14 @@ run_out run_scenario_td(const ksl_config *cfg, scenario_fn *setup, scenario_fn *
         teardown(e, arg);
     ksl_engine_destroy(e);
     return o;
+}
+
+const char *run_out_message_of(const run_out *o, const char *rule)
+{
+    for (size_t i = 0; i < o->nfindings; i++)
+        if (strcmp(o->rules[i], rule) == 0)
+            return o->messages[i];
+    return NULL;
 }
 
 void run_out_free(run_out *o)

@@ -19,12 +19,18 @@ typedef struct run_out {
     char rule[48];         /* the finding's rule id, "" when clean */
     char message[512];
     char detail[2048];
+    int line;              /* the finding's call site line (0: unknown) */
+    size_t nfindings;      /* every finding of the run (the first is rule / message above) */
+    char rules[KSL_MAX_RUN_FINDINGS][48];
+    char messages[KSL_MAX_RUN_FINDINGS][512];
     ksl_stats stats;
     uint64_t hash;
     size_t nchoices;
     uint32_t *choices;     /* malloc'd copy; free with run_out_free */
 } run_out;
 
+/* The message of the run's finding of `rule`, or NULL when it has none. */
+const char *run_out_message_of(const run_out *o, const char *rule);
 /* Default configuration with this seed and CPU count. */
 ksl_config cfg_with(uint64_t seed, uint32_t cpus);
 /* Run `setup` on a new engine made from cfg (NULL: defaults). */

@@ -111,11 +111,11 @@ static bool refuse_data(void *ctx, uint64_t owner, size_t offset, uint32_t len, 
 {
     (void)offset;
     (void)len;
-    (void)dir;
     fx *f = ctx;
     if (owner == BDL_OWNER)
         return true;
-    f->refusals++;
+    if (dir != KSL_DMA_PROBE) /* a probe (the ring check) only asks */
+        f->refusals++;
     return false;
 }
 
@@ -864,7 +864,7 @@ static void body_dma_fault(fx *f)
     }
     WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_RPBM);
     wait_sr(KSL_AC97_PO_BASE, KSL_AC97_SR_DCH, 1000000);
-    f->done = 2; /* not reached: the finding stops the run */
+    f->done = 2; /* not reached: the DMA finding stops the run */
 }
 
 static void test_dma_unmapped_address(void **state)
@@ -876,9 +876,15 @@ static void test_dma_unmapped_address(void **state)
         g_bad_bdbar = bad_bdbar != 0;
         g_bad_pa = 0x00000100u;
         fx_run(&f);
-        assert_rule(f.o, "W5.dma-unmapped-address");
-        assert_non_null(strstr(f.o.message, "PCM Out"));
-        assert_non_null(strstr(f.o.message, bad_bdbar ? "descriptor fetch" : "read of 256 bytes"));
+        /* A bad descriptor is exposed at the RPBM write first (the run goes on); a bad list base
+         * cannot be read there, so the fetch reports it. */
+        assert_rule(f.o, bad_bdbar ? "W5.dma-unmapped-address" : "W5.ring-exposes-dead-mapping");
+        if (!bad_bdbar)
+            assert_non_null(strstr(f.o.message, "the CR (RPBM) write lets the PCM Out bus master fetch descriptor 1"));
+        const char *m = run_out_message_of(&f.o, "W5.dma-unmapped-address");
+        assert_non_null(m);
+        assert_non_null(strstr(m, "PCM Out"));
+        assert_non_null(strstr(m, bad_bdbar ? "descriptor fetch" : "read of 256 bytes"));
         assert_int_equal(f.st.dma_errors, 1);
         if (bad_bdbar) {
             assert_int_equal(f.out.len, 0);
@@ -915,11 +921,50 @@ static void test_dma_freed_buffer(void **state)
     fx f = {.body = body_freed, .nbuf = 2, .len = {256, 256}};
     ksl_config c = cfg_with(3, 2);
     f.o = run_scenario_td(&c, setup_freed, fx_teardown, &f);
-    assert_rule(f.o, "W5.dma-unmapped-address");
+    assert_rule(f.o, "W5.ring-exposes-dead-mapping"); /* at the RPBM write, then the fetch: */
+    assert_non_null(run_out_message_of(&f.o, "W5.dma-unmapped-address"));
     assert_int_equal(f.st.dma_errors, 1);
     assert_played(&f, 0, 0);
     assert_int_not_equal(f.done, 2);
     fx_free(&f);
+}
+
+/* An LVI write while PCM Out runs exposes descriptor 1: dead (no memory) or live.  Reported at
+ * the write, the test's own line, before the engine fetches it; the run goes on (the fetch then
+ * reports the bus error). */
+static int g_lvi_line;
+
+static void body_lvi_exposes(fx *f)
+{
+    codec_up();
+    program(KSL_AC97_PO_BASE, f->bdl_pa, 0);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_RPBM); /* plays descriptor 0 */
+    if (f->v[9])
+        bd_set(f, 1, 0x00000100u, 128); /* the driver points descriptor 1 at no memory */
+    g_lvi_line = __LINE__ + 1;
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_LVI), 1);
+    wait_sr(KSL_AC97_PO_BASE, HALTED, 1000000);
+}
+
+static void test_lvi_write_exposes_dead_descriptor(void **state)
+{
+    (void)state;
+    for (int dead = 0; dead < 2; dead++) {
+        fx f = {.body = body_lvi_exposes, .nbuf = 2, .len = {300, 300}};
+        f.v[9] = (uint32_t)dead;
+        fx_run(&f);
+        if (!dead) {
+            assert_clean(f.o);
+            assert_played(&f, 0, 1);
+        } else {
+            assert_rule(f.o, "W5.ring-exposes-dead-mapping");
+            assert_non_null(strstr(f.o.message, "the LVI write lets the PCM Out bus master fetch descriptor 1"));
+            assert_non_null(strstr(f.o.message, "no memory at all"));
+            assert_int_equal(f.o.line, g_lvi_line); /* at the driver's write */
+            assert_non_null(run_out_message_of(&f.o, "W5.dma-unmapped-address")); /* the fetch, later */
+        }
+        fx_free(&f);
+    }
 }
 
 /* The port's ledger refuses: no bytes move, one error, no second report; the run goes on. */
@@ -939,7 +984,9 @@ static void test_dma_observer_refuses(void **state)
     for (int capture = 0; capture < 2; capture++) {
         fx f = {.body = body_refused, .nbuf = 1, .len = {700}, .capture = capture != 0, .refuse = true};
         fx_run(&f);
-        assert_clean(f.o);
+        /* The ledger's answer is exposed at the RPBM write; the refused DMA itself adds none. */
+        assert_rule(f.o, "W5.ring-exposes-dead-mapping");
+        assert_int_equal(f.o.nfindings, 1);
         assert_int_equal(f.v[0], 1);
         assert_int_equal(f.v[1], (uint32_t)KSL_AC97_SR_DCH << 16); /* CIV 0, no CELV */
         assert_int_equal(f.st.dma_errors, 1);
@@ -1189,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_dma_unmapped_address),
         cmocka_unit_test(test_dma_freed_buffer),
         cmocka_unit_test(test_dma_observer_refuses),
+        cmocka_unit_test(test_lvi_write_exposes_dead_descriptor),
         cmocka_unit_test(test_glob_sta_mirrors),
         cmocka_unit_test(test_model_and_fault_hook),
         cmocka_unit_test(test_deterministic_runs),

@@ -81,6 +81,14 @@ typedef struct queue_lockset {
     const ksl_spinlock *locks[LOCKSET_MAX];
     uint32_t n;
     bool reported;
+    /* Writes for the report: the latest one (`cur`), and the latest one by another context than
+     * the latest's (`other`): context, the locks it held, the driver's line. */
+    struct queue_write {
+        char ctx[64];
+        char locks[160];
+        const char *file;
+        int line;
+    } cur, other;
 } queue_lockset;
 
 struct ksl_ac97 {

@@ -29,6 +29,12 @@ void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
     if (n > LOCKSET_MAX)
         n = LOCKSET_MAX;
     const char *who = ksl_context_name();
+    /* Remember this write, and the latest one of another context, for the report. */
+    if (ls->cur.ctx[0] && strcmp(ls->cur.ctx, who) != 0)
+        ls->other = ls->cur;
+    snprintf(ls->cur.ctx, sizeof ls->cur.ctx, "%s", who);
+    lock_names(ls->cur.locks, sizeof ls->cur.locks, held, n);
+    ksl_device_access_site(&ls->cur.file, &ls->cur.line);
     if (ls->state == 0 || (ls->state == 1 && strcmp(ls->owner, who) == 0)) {
         ls->state = 1;
         snprintf(ls->owner, sizeof ls->owner, "%s", who);
@@ -54,13 +60,16 @@ void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
         ls->n = k;
     }
     if (ls->n == 0) {
-        char now[160], was[160];
-        lock_names(now, sizeof now, held, n);
+        char was[160];
         lock_names(was, sizeof was, before, nbefore);
         ls->reported = true;
-        ksl_report_continue("W2.hw-queue-unlocked", NULL, 0,
-                   "%s of %s written by %s holding %s: no lock in common with the other writers of the DMA queue "
-                   "(they held %s)",
-                   reg, ksl__ac97_channel_name(ch), who, now, was);
+        /* At the write that emptied the candidate set (the driver's line), naming the other
+         * side of the race: the latest write by another context, with its line and locks. */
+        const struct queue_write *o = &ls->other;
+        ksl_report_continue("W2.hw-queue-unlocked", ls->cur.file, ls->cur.line,
+                            "%s of %s written by %s holding %s: no lock in common with the other writers of the DMA "
+                            "queue (they held %s); the latest of them: %s at %s:%d holding %s",
+                            reg, ksl__ac97_channel_name(ch), who, ls->cur.locks, was, o->ctx[0] ? o->ctx : "?",
+                            o->file ? o->file : "?", o->line, o->ctx[0] ? o->locks : "?");
     }
 }

@@ -68,6 +68,19 @@ assert any("%s:%d" % (f["file"].split("/")[-1], f["line"]) in l for l in frames)
 PY
 }
 
+# check_race_sites FILE: a W2 finding (the first of FILE) is at the driver's write that emptied the
+# lockset and names the other side of the race: its context and its line in the driver.
+check_race_sites() {
+  python3 - "$1" <<'PY' || fail "the W2 finding does not name both writes with their driver lines"
+import json, re, sys
+f = json.load(open(sys.argv[1]))["findings"][0]
+assert f["file"] and "/tests/buggy/" in f["file"] and f["line"] > 0, f
+m = re.search(r"the latest of them: (.+) at (\S+/tests/buggy/\S+\.c):(\d+) holding", f["message"])
+assert m and int(m.group(3)) > 0, f["message"]
+assert m.group(1) != f["context"] or m.group(3) != str(f["line"]), f["message"]
+PY
+}
+
 # check_shrunk FILE: every finding of JSON result FILE was shrunk to no more steps and no more
 # preemptions than it was found with, within the replay budget (400, counted, not timed).
 check_shrunk() {
@@ -133,6 +146,7 @@ variant)
   check_also "$patch" "$tmp/stress.json" "$token" stress
   check_shrunk "$tmp/stress.json"
   [ "$expect" = K.driver-crash ] && check_crash "$tmp/stress.json" stress
+  [ "$expect" = W2.hw-queue-unlocked ] && check_race_sites "$tmp/stress.json"
   replay_extra=()
   [ "$expect" = K.hang ] && replay_extra=(--timeout 2) # a backstop: the CPU-time budget finds it first
   run 1 "$tmp/replay.json" "$kslab" replay "$token" --driver "$driver" --json "${replay_extra[@]}"

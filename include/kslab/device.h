@@ -78,8 +78,8 @@ typedef void ksl_port_observer(void *user, uintptr_t address, unsigned width, bo
 bool ksl_port_observe(ksl_engine *e, uintptr_t base, uint32_t size, ksl_port_observer *fn, void *user);
 /* Remove a watcher installed with the same fn and user.  Host code, outside a run. */
 void ksl_port_unobserve(ksl_engine *e, ksl_port_observer *fn, void *user);
-/* From a register write callback: the driver's call site of the write (file NULL when unknown),
- * to report a finding at the write that caused it. */
+/* From a register write callback: the driver's call site of the write (file NULL when unknown,
+ * and outside such a callback), to report a finding at the write that caused it.  Any IRQL. */
 void ksl_device_access_site(const char **file, int *line);
 /* From a device callback: run `event` with `cookie` at absolute virtual time `at_ns`. */
 void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie);

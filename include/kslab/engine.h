@@ -224,6 +224,7 @@ const char *ksl_context_name(void);
  * Lock-free and approximate (compare two samples); the strings live as long as the run.  The
  * threaded engine publishes nothing (running stays false).  Any thread.
  */
+/* (ksl_engine_watch: host code on any thread; it never touches a virtual CPU or an IRQL.) */
 typedef struct ksl_watch {
     bool running;
     uint64_t points;

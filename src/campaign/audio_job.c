@@ -331,7 +331,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
         out->data = NULL;
     }
     res->rc = job_verdict(e, rc, js.client_err, res->findings, &res->nfindings, res->err, sizeof res->err);
-    if ((res->checked = res->rc == 0 || (res->rc == 1 && !res->findings[res->nfindings - 1].ended_run)))
+    if ((res->checked = job_checkable(res->rc, res->findings, res->nfindings)))
         check_output(&js, res);
 out:
     ksl_wavepci_destroy(f);

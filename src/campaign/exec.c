@@ -11,6 +11,7 @@
 #include "audio_job.h"
 #include "demo.h"
 #include "exec.h"
+#include "job_run.h"
 #include "scenarios.h"
 #include "stream_job.h"
 
@@ -336,7 +337,7 @@ static void run_demo(const ksl__request *rq, int demo, recorder *rec, ksl__outco
              (unsigned long long)dr.expected);
     size_t nf;
     const ksl_finding *f = ksl_engine_findings(e, &nf);
-    bool checked = rc == 0 || (rc == 1 && nf && !f[nf - 1].ended_run);
+    bool checked = job_checkable(rc, f, nf);
     verdict(o, rc < 0 ? -1 : rc, f, (uint32_t)nf, checked, &stats, ksl_engine_trace_hash(e), choices, nch,
             dr.counter == dr.expected, "K.driver-assert", msg,
             "the engine could not start the run (out of memory for its stacks?)");

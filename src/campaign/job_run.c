@@ -27,6 +27,11 @@ int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool
     return rc;
 }
 
+bool job_checkable(int rc, const ksl_finding *findings, size_t n)
+{
+    return rc == 0 || (rc == 1 && n && !findings[n - 1].ended_run);
+}
+
 int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *findings, uint32_t *nfindings,
                 char *err, size_t errlen)
 {

@@ -26,4 +26,8 @@ int job_run_engine(ksl_engine *e, ksl_trace_fn *trace_fn, void *trace_user, bool
 int job_verdict(const ksl_engine *e, int run_rc, const char *client_err, ksl_finding *findings, uint32_t *nfindings,
                 char *err, size_t errlen);
 
+/* Whether the job's output check may run after a verdict `rc` with these findings: the run was
+ * clean, or every finding let it go on to its end. */
+bool job_checkable(int rc, const ksl_finding *findings, size_t n);
+
 #endif

@@ -321,7 +321,7 @@ int stream_job_run(const stream_job *job, stream_result *res)
         res->dev_interrupts = ksl_device_counter_of(model, hw, "interrupts");
     }
     res->rc = job_verdict(e, rc, js.client_err, res->findings, &res->nfindings, res->err, sizeof res->err);
-    if ((res->checked = res->rc == 0 || (res->rc == 1 && !res->findings[res->nfindings - 1].ended_run)))
+    if ((res->checked = job_checkable(res->rc, res->findings, res->nfindings)))
         check(&js, res);
 out:
     ksl_stream_destroy(a);

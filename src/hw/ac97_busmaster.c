@@ -81,11 +81,6 @@ static void dma_error(ksl_ac97 *d, ac97_chan *ch, uint64_t t, int rc, uint64_t p
     ksl__ac97_update_irq(d);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Start the next chunk of the loaded descriptor at `t` (PCM Out fetches its data now). */
 static void chunk_start(ksl_ac97 *d, ac97_chan *ch, uint64_t t)
 {
@@ -133,10 +128,10 @@ static void fetch_and_run(ksl_ac97 *d, ac97_chan *ch, uint64_t t)
             return;
         }
         ch->piv = (uint8_t)((ch->civ + 1u) & KSL_AC97_BDL_MASK);
-        uint32_t ctl = le32(bd + 4);
+        uint32_t ctl = ksl__ac97_le32(bd + 4);
         if (ctl & KSL_AC97_BD_LEN_MASK) {
             ch->loaded = true;
-            ch->bd_addr = le32(bd) & ~1u;
+            ch->bd_addr = ksl__ac97_le32(bd) & ~1u;
             ch->bd_ctl = ctl;
             ch->picb = (uint16_t)(ctl & KSL_AC97_BD_LEN_MASK);
             ch->sr &= (uint16_t)~KSL_AC97_SR_DCH;

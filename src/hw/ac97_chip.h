@@ -40,6 +40,12 @@
 
 enum { CH_PI = 0, CH_PO = 1, CH_MC = 2, NCHANNELS = 3 };
 
+/* A little-endian dword of a descriptor in memory. */
+static inline uint32_t ksl__ac97_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* A channel's name for messages: "PCM In", "PCM Out", "Mic In". */
 static inline const char *ksl__ac97_channel_name(unsigned ch)
 {

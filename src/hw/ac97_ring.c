@@ -16,11 +16,6 @@
 
 #include "ac97_chip.h"
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The descriptors [first, last] (ring order) the bus master is about to be allowed to fetch. */
 static void check_range(ksl_ac97 *d, const ac97_chan *ch, unsigned first, unsigned last, const char *reg)
 {
@@ -29,8 +24,8 @@ static void check_range(ksl_ac97 *d, const ac97_chan *ch, unsigned first, unsign
         uint64_t pa = (uint64_t)ch->bdbar + (uint64_t)i * KSL_AC97_BD_SIZE;
         if (ksl_physmem_dma_read(d->pm, pa, bd, sizeof bd) != 0)
             return; /* the fetch itself will report the list's address */
-        uint32_t addr = le32(bd) & ~1u;
-        uint32_t bytes = (le32(bd + 4) & KSL_AC97_BD_LEN_MASK) * 2u;
+        uint32_t addr = ksl__ac97_le32(bd) & ~1u;
+        uint32_t bytes = (ksl__ac97_le32(bd + 4) & KSL_AC97_BD_LEN_MASK) * 2u;
         int rc = bytes ? ksl_physmem_dma_probe(d->pm, addr, bytes) : 0;
         if (rc != 0) {
             const char *file;

@@ -68,6 +68,9 @@ typedef struct ksl_finding {
  * dropped), and the one that stops it. */
 #define KSL_MAX_RUN_FINDINGS 8
 
+/* Race windows a run can count (<kslab/windows.h> names them). */
+#define KSL_MAX_WINDOWS 16
+
 typedef struct ksl_stats {
     uint64_t steps;            /* scheduling points */
     uint64_t choices;          /* points where the strategy had two or more options */
@@ -81,6 +84,8 @@ typedef struct ksl_stats {
     uint64_t pool_allocs;      /* successful pool allocations */
     uint64_t pool_failed;      /* injected failures */
     uint64_t pool_peak_bytes;
+    uint32_t windows[KSL_MAX_WINDOWS]; /* times each race window (<kslab/windows.h>) was reached;
+                                        * deterministic engine only */
 } ksl_stats;
 
 /* A completed activation of a routine at raised IRQL (for budget checks of later layers). */
@@ -215,6 +220,31 @@ void ksl_trace_note(const char *what, const char *file, int line);
 ksl_engine *ksl_engine_current(void);
 /* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */
 const char *ksl_context_name(void);
+
+/*
+ * Race windows (<kslab/windows.h>), for coverage: a layer opens a span on the calling context
+ * around what it calls (Service, ReleaseMapping, a priority routine) and, when an event happens
+ * that could race it (a revoke, a cancel), asks whether a span of that kind is open on another
+ * context and counts the window as reached.  A span closes by ksl_span_close, when its context's
+ * routine (DPC, ISR, work item) returns or its thread ends, and with KSL_SPAN_UNTIL_LOCK when its
+ * context next takes a spin lock.  `isr_window` (a ksl_window_id + 1, 0 for none): an ISR that
+ * starts while the span is open, on another context (with KSL_SPAN_ISR_OTHER_CPU: on another
+ * CPU), reaches that window.  Deterministic engine only: in the threaded engine and outside a run
+ * spans are not kept and nothing is counted (ksl_span_open returns 0).  Any IRQL; none of them is
+ * a scheduling point.
+ */
+#define KSL_SPAN_UNTIL_LOCK 0x1u
+#define KSL_SPAN_ISR_OTHER_CPU 0x2u
+/* `obj` names what the span is about (a stream; NULL: nothing in particular). */
+uint32_t ksl_span_open(uint32_t kind, const void *obj, uint32_t isr_window, uint32_t flags);
+void ksl_span_close(uint32_t span);
+/* Close the caller's spans of `kind` on `obj` (NULL: on anything). */
+void ksl_span_close_mine(uint32_t kind, const void *obj);
+/* Whether a span of `kind` on `obj` (NULL: on anything) is open on a context other than the
+ * caller's. */
+bool ksl_span_open_elsewhere(uint32_t kind, const void *obj);
+/* Count one reach of window `window` (a ksl_window_id) in this run. */
+void ksl_window_hit(uint32_t window);
 
 /*
  * What a watchdog on another thread sees of the deterministic engine running in this process:

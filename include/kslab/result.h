@@ -83,6 +83,15 @@ typedef struct ksl_result_scenario {
     uint64_t pct_steps;   /* PCT's run-length estimate used for it (0: not PCT) */
 } ksl_result_scenario;
 
+/* A named race window of a campaign (<kslab/windows.h>): how often the explored executions
+ * reached it. */
+typedef struct ksl_result_window {
+    const char *name;     /* the catalog's (static: not freed with the result) */
+    const char *family;   /* "wavepci" or "stream" */
+    uint64_t executions;  /* executions that reached it at least once */
+    uint64_t hits;        /* times it was reached, in all */
+} ksl_result_window;
+
 /* A named count of one job ("bytes.played", "irps.cancelled", "entry.HwInterrupt.max_ns"). */
 typedef struct ksl_counter {
     char *name;
@@ -119,6 +128,10 @@ typedef struct ksl_result {
     size_t nscenarios;
     ksl_result_finding *findings; /* in a deterministic order */
     size_t nfindings;
+    /* A campaign (stress) with the deterministic engine: every race window of the driver's kind,
+     * in catalog order, over the executions counted (none: the threaded engine keeps no spans). */
+    ksl_result_window *windows;
+    size_t nwindows;
     /* One job (play, capture, stream, replay): */
     ksl_counter *counters;
     size_t ncounters;

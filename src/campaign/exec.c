@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <kslab/stream.h>
+#include <kslab/windows.h>
 
 #include "audio_job.h"
 #include "demo.h"
@@ -95,6 +96,15 @@ static void engine_counters(ksl__outcome *o, const ksl_stats *s, uint64_t trace_
     counter(o, "engine.work_items", s->work_items);
     counter(o, "engine.time_ns", s->time_ns);
     counter(o, "engine.trace_hash", trace_hash);
+    size_t nw;
+    const ksl_window *w = ksl_windows(&nw);
+    for (size_t i = 0; i < nw && i < KSL_MAX_WINDOWS; i++) {
+        if (!s->windows[i])
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "window.%s", w[i].name);
+        counter(o, name, s->windows[i]);
+    }
 }
 
 /* The outcome's next finding slot: the first, then the extras (NULL when out of memory). */

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <kslab/windows.h>
+
 #include "result.h"
 #include "run.h"
 #include "scenarios.h"
@@ -47,27 +49,59 @@ void ksl_stress_opts_default(ksl_stress_opts *o)
 typedef struct window {
     uint64_t prefix;          /* indices [0, prefix) are all done */
     uint64_t prefix_steps;    /* and took this many steps in all */
+    uint64_t prefix_hits[KSL_WIN_COUNT], prefix_reached[KSL_WIN_COUNT]; /* race windows, likewise */
     uint64_t steps[WINDOW];   /* steps of index i at i % WINDOW, for i in [prefix - WINDOW, next) */
+    uint32_t hits[WINDOW][KSL_WIN_COUNT]; /* its race-window counts, likewise */
     uint8_t done[WINDOW];     /* index i >= prefix done */
 } window;
 
-static void window_done(window *w, uint64_t index, uint64_t steps)
+/* The race-window counts an execution sent back (its "window.NAME" counters). */
+static void outcome_windows(const ksl__outcome *o, uint32_t hits[KSL_WIN_COUNT])
 {
-    w->steps[index % WINDOW] = steps;
+    size_t nw;
+    const ksl_window *cat = ksl_windows(&nw);
+    memset(hits, 0, KSL_WIN_COUNT * sizeof *hits);
+    for (size_t i = 0; i < o->ncounters; i++) {
+        if (strncmp(o->counters[i].name, "window.", 7) != 0)
+            continue;
+        for (size_t k = 0; k < nw && k < KSL_WIN_COUNT; k++)
+            if (strcmp(o->counters[i].name + 7, cat[k].name) == 0)
+                hits[k] = (uint32_t)o->counters[i].value;
+    }
+}
+
+static void window_done(window *w, uint64_t index, const ksl__outcome *o)
+{
+    w->steps[index % WINDOW] = o->steps;
+    outcome_windows(o, w->hits[index % WINDOW]);
     w->done[index % WINDOW] = 1;
     while (w->done[w->prefix % WINDOW]) {
-        w->done[w->prefix % WINDOW] = 0;
-        w->prefix_steps += w->steps[w->prefix % WINDOW];
+        uint64_t at = w->prefix % WINDOW;
+        w->done[at] = 0;
+        w->prefix_steps += w->steps[at];
+        for (int k = 0; k < KSL_WIN_COUNT; k++) {
+            w->prefix_hits[k] += w->hits[at][k];
+            w->prefix_reached[k] += w->hits[at][k] != 0;
+        }
         w->prefix++;
     }
 }
 
-/* Steps of indices [0, upto), once every one of them is done (upto <= prefix). */
-static uint64_t window_steps(const window *w, uint64_t upto)
+/* Steps (and race-window counts) of indices [0, upto), once every one of them is done (upto <=
+ * prefix). */
+static uint64_t window_steps(const window *w, uint64_t upto, uint64_t hits[KSL_WIN_COUNT],
+                             uint64_t reached[KSL_WIN_COUNT])
 {
     uint64_t s = w->prefix_steps;
-    for (uint64_t i = upto; i < w->prefix; i++)
+    memcpy(hits, w->prefix_hits, sizeof w->prefix_hits);
+    memcpy(reached, w->prefix_reached, sizeof w->prefix_reached);
+    for (uint64_t i = upto; i < w->prefix; i++) {
         s -= w->steps[i % WINDOW];
+        for (int k = 0; k < KSL_WIN_COUNT; k++) {
+            hits[k] -= w->hits[i % WINDOW][k];
+            reached[k] -= w->hits[i % WINDOW][k] != 0;
+        }
+    }
     return s;
 }
 
@@ -79,6 +113,7 @@ typedef struct found {
 
 typedef struct explored {
     uint64_t executions, steps;
+    uint64_t hits[KSL_WIN_COUNT], reached[KSL_WIN_COUNT]; /* race windows */
     bool interrupted;
     char fatal[600];          /* the scenario cannot run at all (the driver does not start...) */
     uint64_t fatal_index;     /* the lowest seed index that said so (UINT64_MAX: none, or no seed) */
@@ -153,7 +188,7 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         }
         if (wr != 0)
             break; /* nothing in flight: done */
-        window_done(w, tag, out.steps);
+        window_done(w, tag, &out);
         if (out.rc == 2 || out.rc == -1) {
             /* Not a verdict on a schedule: nothing can be explored.  Stop handing out work.  A
              * finding of a lower seed stands; one of a higher seed gives way. */
@@ -180,14 +215,9 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         }
         progress(c, name, w->prefix, w->prefix_steps, f->any);
     }
-    if (ex->interrupted) {
-        ex->executions = w->prefix;
-        ex->steps = w->prefix_steps;
-    } else {
-        uint64_t counted = f->any ? f->index + 1 : w->prefix;
-        ex->executions = counted;
-        ex->steps = window_steps(w, counted);
-    }
+    uint64_t counted = ex->interrupted || !f->any ? w->prefix : f->index + 1;
+    ex->executions = counted;
+    ex->steps = window_steps(w, counted, ex->hits, ex->reached);
     free(w);
 }
 
@@ -274,6 +304,19 @@ out:
     ksl__outcome_free(&best);
 }
 
+/* The race windows of `family` into the result, in catalog order. */
+static void add_windows(ksl_result *r, const char *family, const uint64_t hits[KSL_WIN_COUNT],
+                        const uint64_t reached[KSL_WIN_COUNT])
+{
+    size_t nw;
+    const ksl_window *cat = ksl_windows(&nw);
+    if (!(r->windows = calloc(nw, sizeof *r->windows)))
+        return;
+    for (size_t k = 0; k < nw; k++)
+        if (strcmp(cat[k].family, family) == 0)
+            r->windows[r->nwindows++] = (ksl_result_window){cat[k].name, cat[k].family, reached[k], hits[k]};
+}
+
 ksl_result *ksl_stress(const ksl_stress_opts *o)
 {
     ksl_result *r = ksl__result_new(o->demo ? "demo" : "stress");
@@ -323,6 +366,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     for (size_t i = 0; i < nsc; i++)
         nrun += all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
+    uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
     for (size_t i = 0; i < nsc && r->verdict == KSL_VERDICT_CLEAN; i++) {
         const ksl__scenario *sc = &all[i];
         if (sc->kind != kind || (o->scenario && strcmp(sc->name, o->scenario) != 0))
@@ -351,6 +395,10 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         rs->found = f.any;
         r->executions += ex.executions;
         r->steps += ex.steps;
+        for (int k = 0; k < KSL_WIN_COUNT; k++) {
+            hits[k] += ex.hits[k];
+            reached[k] += ex.reached[k];
+        }
         c.total_executions = r->executions;
         c.total_steps = r->steps;
         if (ex.interrupted) {
@@ -366,6 +414,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         if (f.any)
             ksl__outcome_free(&f.out);
     }
+    if (kind != KSL__SCEN_DEMO && o->run.cfg.engine == KSL_ENGINE_DETERMINISTIC)
+        add_windows(r, kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream", hits, reached);
 done:
     ksl__pool_destroy(c.pool);
     r->wall_s = now_s() - c.t0;

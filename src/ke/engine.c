@@ -230,6 +230,7 @@ _Noreturn void ksl__thread_exit(ksl_cpu *c)
         ksl__fail(c, "K.routine-irql-changed", NULL, 0, "thread returned at %s", ksl_irql_name(c->irql, ib, sizeof ib));
     c = ksl__point(c, P_THREAD_EXIT, e->cfg.step_cost_ns, NULL, 0);
     c = ksl__cur;
+    ksl__spans_end(c, false);
     ksl__big_lock(e);
     t->state = T_DONE;
     t->cpu = -1;

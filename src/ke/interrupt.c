@@ -131,6 +131,7 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
         if (i->irql <= old)
             continue;
         ksl__frame_push(c, FR_ISR, line + 1, i->name);
+        ksl__spans_isr(c);
         ksl__set_irql(c, i->irql);
         ksl__log(e, c, P_EXTERNAL, "ISR starts", NULL, 0);
         ksl__spin_take(c, i->lock, "interrupt dispatch", NULL, 0);

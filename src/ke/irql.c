@@ -47,7 +47,8 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
         ksl__fail(c, "K.hang", NULL, 0, "activations nested more than %d deep (interrupt storm?)", KSL_MAX_FRAMES);
     ksl__step_hook(c, NULL, 0); /* what ran so far belongs to the interrupted context */
     c->frames[c->nframes++] = (ksl_frame){.kind = kind, .irql_at_entry = c->irql, .locks_at_entry = (uint16_t)c->nheld,
-                                          .id = id, .name = name, .work_at_entry = c->work};
+                                          .id = id, .name = name, .work_at_entry = c->work,
+                                          .serial = ++c->e->next_serial};
     ksl__trace_slice(c, 'B', &c->frames[c->nframes - 1]);
 }
 
@@ -66,6 +67,7 @@ void ksl__frame_pop(ksl_cpu *c, const char *what)
     if (c->e->paged_fault)
         ksl__paged_report(c); /* a touch since the routine's last scheduling point is its own */
     ksl__trace_slice(c, 'E', f);
+    ksl__spans_end(c, false);
     c->nframes--;
     if (!ksl__threaded(c->e))
         ksl__watch_at(ksl__top_frame(c), true, NULL, 0); /* the routine below resumes */

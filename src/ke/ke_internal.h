@@ -43,6 +43,8 @@ enum ksl_point {
     P_THREAD_EXIT, P_EXTERNAL, P_COUNT
 };
 
+#define KSL_MAX_SPANS 32
+
 enum ksl_frame_kind { FR_IDLE = 0, FR_THREAD, FR_DPC, FR_ISR, FR_WORK };
 
 typedef struct ksl_frame {
@@ -52,6 +54,7 @@ typedef struct ksl_frame {
     uint32_t id;
     const char *name;
     uint64_t work_at_entry;   /* CPU work counter when the frame began */
+    uint32_t serial;          /* DPC / ISR: this activation's number in the run (window.c) */
 } ksl_frame;
 
 struct ksl_wait_block {
@@ -89,6 +92,7 @@ struct ksl_thread {
     /* fast mutexes held, in acquisition order */
     ksl_fast_mutex *mutexes[KSL_MAX_THREAD_MUTEXES];
     uint32_t nmutexes;
+    uint32_t activation;     /* bumped as each work item it runs starts and ends (window.c) */
 };
 
 /* A scheduling option: what one CPU may do next. */
@@ -277,6 +281,15 @@ struct ksl_engine {
     ksl_lockorder *locks;    /* lockdep (lockdep.c) */
     uint32_t next_obj_id;
 
+    /* race-window spans (window.c; deterministic engine) */
+    struct ksl_span_rec {
+        uint64_t key;        /* the context's (0: a free slot) */
+        const void *obj;
+        uint32_t kind, isr_window, flags, cpu, gen;
+    } spans[KSL_MAX_SPANS];
+    uint32_t span_gen;
+    uint32_t next_serial;
+
     /* findings */
     ksl_finding findings[KSL_MAX_RUN_FINDINGS];
     uint32_t nfindings;
@@ -398,6 +411,11 @@ bool ksl__dpc_queue_on(ksl_engine *e, ksl_dpc *dpc, uint32_t cpu);
 /* Push / pop an activation frame with accounting and the return checks. */
 void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name);
 void ksl__frame_pop(ksl_cpu *c, const char *what);
+/* Race windows (window.c): the running context's key; close its spans (all, or the
+ * KSL_SPAN_UNTIL_LOCK ones); count the ISR starting on `c` against the open spans. */
+uint64_t ksl__ctx_key(const ksl_cpu *c);
+void ksl__spans_end(ksl_cpu *c, bool lock_only);
+void ksl__spans_isr(ksl_cpu *c);
 /* Pick a CPU for a timer DPC (strategy choice in the deterministic executor). */
 uint32_t ksl__choose_cpu(ksl_engine *e);
 /* The thread currently running on c's base, or NULL. */

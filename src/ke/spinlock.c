@@ -55,6 +55,7 @@ void ksl__spin_take(ksl_cpu *c, ksl_spinlock *lock, const char *call, const char
         atomic_store_explicit(&lock->owner, me, memory_order_relaxed);
     }
     c->held[c->nheld++] = lock;
+    ksl__spans_end(c, true); /* a race window "until it takes a lock" closes */
     lock->acq_file = file;
     lock->acq_line = line;
     ksl__step_hook(c, file, line); /* the held set changed: what comes next is under the lock */

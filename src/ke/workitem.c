@@ -86,8 +86,11 @@ void ksl__worker_main(void *arg)
             void *dev = w->device_object, *ctx = w->context;
             self->frame_kind = FR_WORK;
             c->frames[0].kind = FR_WORK;
+            self->activation++; /* a new context for the race windows */
             fn(dev, ctx);
             c = ksl__cur; /* the item may have waited and resumed on another CPU */
+            ksl__spans_end(c, false);
+            self->activation++;
             if (c->irql != KSL_IRQL_PASSIVE) {
                 char ib[16];
                 ksl__fail(c, "K.routine-irql-changed", NULL, 0, "work item returned at %s; it was called at PASSIVE_LEVEL",

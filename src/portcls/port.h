@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 #include <kslab/wavepci.h>
+#include <kslab/windows.h>
 
 #include "pcl_internal.h"
 
@@ -156,6 +157,11 @@ void ksl__pcl_sink_release(pcl_sink *k);
 void ksl__pcl_stream_service(void *ctx);
 /* STOP: revoke what the miniport holds, cancel every IRP still queued.  PASSIVE_LEVEL. */
 void ksl__pcl_stream_stop(pcl_stream *s);
+/* Race windows (<kslab/windows.h>) around a port call into the miniport that may drain the
+ * stream (Service, SetState, MappingAvailable): count another context's drain still going on,
+ * and (service) open the Service span; the leave closes it and this context's drain. */
+uint32_t ksl__pcl_drain_enter(pcl_stream *s, bool service);
+void ksl__pcl_drain_leave(pcl_stream *s, uint32_t span);
 /* Free an IRP record and its buffer.  Host code or PASSIVE_LEVEL. */
 void ksl__pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p);
 

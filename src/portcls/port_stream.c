@@ -163,6 +163,10 @@ static void revoke_irp(pcl_stream *s, pcl_irp *p)
     if (!k)
         return;
     ULONG n = 0;
+    if (ksl_span_open_elsewhere(KSL_SPAN_WP_GETMAPPING_GAP, s))
+        ksl_window_hit(KSL_WIN_WP_REVOKE_IN_GETMAPPING_GAP);
+    if (ksl_span_open_elsewhere(KSL_SPAN_WP_RELEASE, s))
+        ksl_window_hit(KSL_WIN_WP_REVOKE_IN_RELEASE);
     stat_add(s, &s->f->ledger.st.revoke_calls, 1);
     ksl_trace_note("IMiniportWavePciStream::RevokeMappings", __FILE__, __LINE__);
     s->mini->lpVtbl->RevokeMappings(s->mini, first->tag, last->tag, &n);
@@ -198,7 +202,11 @@ static void cancel_routine(PDEVICE_OBJECT device, PIRP irp)
     pcl_stream *s = p->s;
     KIRQL old;
     bool fin;
+    if (ksl_span_open_elsewhere(KSL_SPAN_WP_SERVICE, s))
+        ksl_window_hit(KSL_WIN_WP_CANCEL_IN_SERVICE);
     KeAcquireSpinLock(&s->lock, &old);
+    if (s->held_count == 0 && atomic_load(&s->state) == KSSTATE_RUN)
+        ksl_window_hit(KSL_WIN_WP_CANCEL_RING_DRY);
     if (p->finishing) {
         fin = true; /* every mapping came back first: it completes with its data */
     } else {
@@ -312,14 +320,12 @@ static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_AD
     *ByteCount = m->len;
     *Flags = m->index + 1 == p->nmaps ? 1u : 0u;
     KeReleaseSpinLock(&s->lock, old);
+    ksl_span_open(KSL_SPAN_WP_GETMAPPING_GAP, s, 0, KSL_SPAN_UNTIL_LOCK);
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
+static NTSTATUS release_mapping(IPortWavePciStream *This, PVOID Tag, const char *file, int line)
 {
-    const char *file;
-    int line;
-    site(&file, &line, LOCK_FILE);
     ksl_trace_note("IPortWavePciStream::ReleaseMapping", file, line);
     ksl_require_irql(DISPATCH_LEVEL, "IPortWavePciStream::ReleaseMapping", file, line);
     pcl_stream *s = stream_of(This);
@@ -365,6 +371,21 @@ static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
     if (fin)
         finalize(s, p);
     return STATUS_SUCCESS;
+}
+
+static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
+{
+    const char *file;
+    int line;
+    site(&file, &line, LOCK_FILE);
+    pcl_stream *s = stream_of(This);
+    if (ksl_span_open_elsewhere(KSL_SPAN_WP_RELEASING, s))
+        ksl_window_hit(KSL_WIN_WP_TWO_DRAINERS);
+    ksl_span_open(KSL_SPAN_WP_RELEASING, s, 0, 0); /* until the port call it is part of returns */
+    uint32_t span = ksl_span_open(KSL_SPAN_WP_RELEASE, s, 0, 0);
+    NTSTATUS st = release_mapping(This, Tag, file, line);
+    ksl_span_close(span);
+    return st;
 }
 
 static NTSTATUS ps_terminate_packet(IPortWavePciStream *This)
@@ -458,9 +479,24 @@ void ksl__pcl_stream_service(void *ctx)
     /* As on Windows XP and later: only streams in RUN are serviced. */
     if (!atomic_load(&s->closed) && atomic_load(&s->state) == KSSTATE_RUN) {
         ksl_trace_note("IMiniportWavePciStream::Service", __FILE__, __LINE__);
+        uint32_t span = ksl__pcl_drain_enter(s, true);
         s->mini->lpVtbl->Service(s->mini);
+        ksl__pcl_drain_leave(s, span);
     }
     atomic_fetch_sub(&s->in_service, 1);
+}
+
+uint32_t ksl__pcl_drain_enter(pcl_stream *s, bool service)
+{
+    if (ksl_span_open_elsewhere(KSL_SPAN_WP_RELEASING, s))
+        ksl_window_hit(KSL_WIN_WP_TWO_DRAINERS);
+    return service ? ksl_span_open(KSL_SPAN_WP_SERVICE, s, KSL_WIN_WP_ISR_DURING_SERVICE + 1, KSL_SPAN_ISR_OTHER_CPU) : 0;
+}
+
+void ksl__pcl_drain_leave(pcl_stream *s, uint32_t span)
+{
+    ksl_span_close(span);
+    ksl_span_close_mine(KSL_SPAN_WP_RELEASING, s);
 }
 
 /* The last reference to the stream's sink: nothing can call into the stream any more. */
@@ -607,7 +643,9 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
     KeReleaseSpinLock(&s->lock, old);
     if (notify) {
         stat_add(s, &s->f->ledger.st.mapping_available_calls, 1);
+        uint32_t span = ksl__pcl_drain_enter(s, false);
         s->mini->lpVtbl->MappingAvailable(s->mini);
+        ksl__pcl_drain_leave(s, span);
     }
     return STATUS_PENDING;
 }

@@ -169,7 +169,9 @@ void ksl_wavepci_get_stats(const ksl_wavepci_filter *f, ksl_wavepci_stats *out)
 static void filter_service(void *ctx)
 {
     ksl_wavepci_filter *f = ctx;
+    uint32_t span = ksl_span_open(KSL_SPAN_WP_SERVICE, NULL, KSL_WIN_WP_ISR_DURING_SERVICE + 1, KSL_SPAN_ISR_OTHER_CPU);
     f->mini->lpVtbl->Service(f->mini);
+    ksl_span_close(span);
 }
 
 NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
@@ -292,7 +294,11 @@ NTSTATUS ksl_wavepci_set_state(ksl_wavepci_pin *s, KSSTATE to)
         return STATUS_SUCCESS;
     if ((int)to < KSSTATE_STOP || to > KSSTATE_RUN || (to != from + 1 && to + 1 != from))
         return STATUS_INVALID_DEVICE_STATE;
+    if (ksl_span_open_elsewhere(KSL_SPAN_WP_SERVICE, s))
+        ksl_window_hit(KSL_WIN_WP_STATE_CHANGE_DURING_SERVICE);
+    uint32_t span = ksl__pcl_drain_enter(s, false);
     NTSTATUS st = s->mini->lpVtbl->SetState(s->mini, to);
+    ksl__pcl_drain_leave(s, span);
     if (!NT_SUCCESS(st))
         return st;
     atomic_store(&s->state, to);

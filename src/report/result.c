@@ -42,6 +42,7 @@ void ksl_result_free(ksl_result *r)
     for (size_t i = 0; i < r->nfindings; i++)
         free_finding(&r->findings[i]);
     free(r->findings);
+    free(r->windows);
     for (size_t i = 0; i < r->ncounters; i++)
         free(r->counters[i].name);
     free(r->counters);

@@ -147,6 +147,16 @@ static json_t *result_json(const ksl_result *r)
     }
     if (r->data_check)
         set(o, "data", ksl__json_str(r->data_check));
+    if (r->nwindows) {
+        json_t *ws = json_array();
+        for (size_t i = 0; ws && i < r->nwindows; i++) {
+            const ksl_result_window *w = &r->windows[i];
+            json_array_append_new(ws, json_pack("{s:s,s:s,s:b,s:I,s:I}", "name", w->name, "family", w->family, "reached",
+                                                w->executions > 0, "executions", (json_int_t)w->executions, "hits",
+                                                (json_int_t)w->hits));
+        }
+        set(o, "coverage", json_pack("{s:o}", "windows", ws));
+    }
     return o;
 }
 

@@ -22,8 +22,10 @@ static void run_slot(ksl_stream_adapter *a, strm_prio *p, int entry)
     PVOID ctx = p->context;
     bool go = p->pending && fn;
     p->pending = false;
-    if (go)
+    if (go) {
         p->running++;
+        p->running_low += entry == KSL_STRM_E_LOW;
+    }
     pthread_mutex_unlock(&a->mu);
     if (!go)
         return;
@@ -35,6 +37,7 @@ static void run_slot(ksl_stream_adapter *a, strm_prio *p, int entry)
     ksl__strm_call_direct(&c);
     pthread_mutex_lock(&a->mu);
     p->running--;
+    p->running_low -= entry == KSL_STRM_E_LOW;
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -105,6 +108,21 @@ void ksl__strm_prio_flush(ksl_stream_adapter *a, strm_prio *p)
     pthread_mutex_unlock(&a->mu);
     if (go)
         IoQueueWorkItem(p->work, prio_work, DelayedWorkQueue, p->dpc.context);
+}
+
+static bool low_outstanding(const strm_prio *p)
+{
+    return (p->pending && p->priority == Low) || p->running_low;
+}
+
+bool ksl__strm_low_outstanding_locked(ksl_stream_adapter *a)
+{
+    if (low_outstanding(&a->prio))
+        return true;
+    for (LIST_ENTRY *l = a->streams.Flink; l != &a->streams; l = l->Flink)
+        if (low_outstanding(&CONTAINING_RECORD(l, strm_stream, link)->prio))
+            return true;
+    return false;
 }
 
 static const char *priority_name(STREAM_PRIORITY pr)

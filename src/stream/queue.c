@@ -403,10 +403,15 @@ bool ksl__strm_cancel(strm_srb *r)
     }
     r->cancel_called = true;
     r->irp.Cancel = 1;
+    bool held_for_low = ksl__strm_low_outstanding_locked(a);
     /* A synchronized minidriver signals ReadyForNext after a cancel, even if it had already. */
     r->q->grace = true;
     a->st.cancel_calls++;
     pthread_mutex_unlock(&a->mu);
+    if (ksl_span_open_elsewhere(KSL_SPAN_ST_RECEIVE, NULL))
+        ksl_window_hit(KSL_WIN_ST_CANCEL_IN_RECEIVE);
+    if (held_for_low)
+        ksl_window_hit(KSL_WIN_ST_CANCEL_HELD_FOR_LOW);
     strm_call c = {0};
     c.a = a;
     c.entry = KSL_STRM_E_CANCEL;

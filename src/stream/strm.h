@@ -36,6 +36,7 @@
 #include <pthread.h>
 
 #include <kslab/stream.h>
+#include <kslab/windows.h>
 
 #define STRM_MAGIC_ADAPTER 0x41727453u /* 'StrA' */
 #define STRM_MAGIC_STREAM 0x53727453u  /* 'StrS' */
@@ -105,6 +106,7 @@ typedef struct strm_prio {
     bool pending;            /* queued, not started */
     bool need_queue;         /* Low asked for above DISPATCH: the class DPC queues the work item */
     uint32_t running;
+    uint32_t running_low;    /* of them, Low routines */
     STREAM_PRIORITY priority;
     PHW_PRIORITY_ROUTINE routine;
     PVOID context;
@@ -344,6 +346,8 @@ NTSTATUS ksl__strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner);
 bool ksl__strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us);
 /* Queue the work items of Low routines asked for above DISPATCH.  DISPATCH (class DPC). */
 void ksl__strm_prio_flush(ksl_stream_adapter *a, strm_prio *p);
+/* Under mu: a Low routine is asked for or running on any slot (race-window coverage). */
+bool ksl__strm_low_outstanding_locked(ksl_stream_adapter *a);
 void ksl__strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner);
 /* Cancel the timer and wait for a routine in progress.  PASSIVE_LEVEL. */
 void ksl__strm_timer_drain(ksl_stream_adapter *a, strm_timer *t, uint32_t us);

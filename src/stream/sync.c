@@ -25,6 +25,24 @@ void ksl__strm_account(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t 
     ksl__strm_hook_entry(a, entry, irql, cost_ns);
 }
 
+/* The race-window spans of a routine (<kslab/windows.h>): what it opens while it runs. */
+static void open_spans(int entry, uint32_t span[2])
+{
+    span[0] = span[1] = 0;
+    switch (entry) {
+    case KSL_STRM_E_DEVICE:
+    case KSL_STRM_E_DATA:
+    case KSL_STRM_E_CONTROL: span[0] = ksl_span_open(KSL_SPAN_ST_RECEIVE, NULL, 0, 0); break;
+    case KSL_STRM_E_LOW: span[1] = ksl_span_open(KSL_SPAN_ST_LOW, NULL, 0, 0); /* fall through */
+    case KSL_STRM_E_DISPATCH: span[0] = ksl_span_open(KSL_SPAN_ST_CALLBACK, NULL, KSL_WIN_ST_ISR_DURING_CALLBACK + 1, 0); break;
+    case KSL_STRM_E_TIMER:
+        if (ksl_span_open_elsewhere(KSL_SPAN_ST_LOW, NULL))
+            ksl_window_hit(KSL_WIN_ST_TIMER_DURING_LOW);
+        break;
+    default: break;
+    }
+}
+
 /* Run the call here, at the current IRQL. */
 static void run(strm_call *c)
 {
@@ -40,10 +58,14 @@ static void run(strm_call *c)
     uint64_t t0 = ksl__strm_clock(irql);
     c->called = true;
     ksl__strm_ck_enter(a, c->entry, irql);
+    uint32_t span[2];
+    open_spans(c->entry, span);
     if (c->srb_fn)
         c->srb_fn(&c->srb->srb); /* from here on the SRB may be completed and freed */
     else
         c->ctx_fn(c->context);
+    ksl_span_close(span[0]);
+    ksl_span_close(span[1]);
     ksl__strm_ck_leave(a, c->entry, irql);
     ksl__strm_account(a, c->entry, irql, ksl__strm_elapsed(irql, t0));
 }

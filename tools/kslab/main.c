@@ -17,6 +17,8 @@
 #include <kslab/report.h>
 #include <kslab/rules.h>
 
+#include <kslab/windows.h>
+
 #include "opts.h"
 #include "print.h"
 
@@ -34,6 +36,7 @@ static void usage(FILE *f)
           "  replay TOKEN    reproduce a run from its replay token\n"
           "  demo            explore the engine's demonstration scenarios\n"
           "  rules           list every check with its id and source\n"
+          "  windows         list the named race windows `stress --coverage` counts\n"
           "  list            list the built-in scenarios and drivers\n"
           "  --version       print kslab's version\n"
           "\n"
@@ -275,6 +278,16 @@ static int cmd_rules(void)
     return 0;
 }
 
+static int cmd_windows(void)
+{
+    size_t n;
+    const ksl_window *w = ksl_windows(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n  opens    %s\n  closes   %s\n  reached  %s\n  risk     %s\n", w[i].name, w[i].opens, w[i].closes,
+               w[i].reached, w[i].why);
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_USAGE;
+}
+
 static int cmd_list(void)
 {
     size_t n;
@@ -318,6 +331,8 @@ int main(int argc, char **argv)
         code = run_command(c, argc - 2, argv + 2);
     else if (strcmp(cmd, "rules") == 0)
         code = cmd_rules();
+    else if (strcmp(cmd, "windows") == 0)
+        code = cmd_windows();
     else if (strcmp(cmd, "list") == 0)
         code = cmd_list();
     else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0)

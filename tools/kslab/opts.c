@@ -17,7 +17,7 @@ typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_JSON, F_SCENARIO,
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
-    F_CLOSE_AFTER, F_INPUT,
+    F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
 } field;
 
 typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY } kind;
@@ -52,6 +52,8 @@ static const opt_def defs[] = {
     {"--step-cpu", NULL, ALL_RUNS | CMD_REPLAY, K_SECONDS, F_STEP_CPU, 0, 0, "SEC",
      "CPU time a driver context may run without a scheduling point before it is K.hang, naming its last call "
      "(default 0.25; 1 in a sanitizer build)"},
+    {"--coverage", NULL, CMD_STRESS, K_FLAG, F_COVERAGE, 0, 0, NULL,
+     "print which named race windows the executions reached, how often, and which never (always in --json)"},
     {"--no-shrink", NULL, CMD_STRESS, K_FLAG, F_NO_SHRINK, 0, 0, NULL, "report the finding as found, not shrunk"},
     {"--threaded", NULL, EXPLORE, K_FLAG, F_THREADED, 0, 0, NULL,
      "run on the threaded engine (real threads, no replay token, no shrinking): the stress baseline"},
@@ -188,6 +190,7 @@ static void set_flag(cli_opts *o, field f)
     case F_HELP: o->help = true; break;
     case F_JSON: o->json = true; break;
     case F_NO_SHRINK: o->no_shrink = true; break;
+    case F_COVERAGE: o->coverage = true; break;
     case F_THREADED: o->threaded = true; break;
     case F_CONTIGUOUS: o->job.contiguous = true; break;
     default: break;

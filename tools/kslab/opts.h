@@ -42,6 +42,7 @@ typedef struct cli_opts {
     double time_s;
     unsigned jobs;
     bool no_shrink;
+    bool coverage;             /* print the race windows reached */
     bool threaded;
     /* jobs */
     ksl_job job;

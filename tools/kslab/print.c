@@ -197,6 +197,30 @@ static void stream_summary(FILE *f, const ksl_result *r)
             counter(r, "engine.steps"), (double)counter(r, "engine.time_ns") / 1e9, r->wall_s);
 }
 
+/* --coverage: the race windows, reached ones first as the catalog orders them, then the rest. */
+static void coverage_report(FILE *f, const ksl_result *r)
+{
+    if (!r->nwindows) {
+        fprintf(f, "  coverage no race windows are tracked %s\n",
+                r->threaded ? "on the threaded engine" : "for this run");
+        return;
+    }
+    size_t reached = 0;
+    for (size_t i = 0; i < r->nwindows; i++)
+        reached += r->windows[i].executions > 0;
+    fprintf(f, "  coverage %zu of %zu race windows reached (kslab windows: what each is)\n", reached, r->nwindows);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < r->nwindows; i++) {
+            const ksl_result_window *w = &r->windows[i];
+            if ((w->executions > 0) != (pass == 0))
+                continue;
+            if (pass == 0)
+                fprintf(f, "    %-40s %8" PRIu64 " executions %9" PRIu64 " times\n", w->name, w->executions, w->hits);
+            else
+                fprintf(f, "    %-40s never reached\n", w->name);
+        }
+}
+
 static void campaign_report(FILE *f, const cli_opts *o, const ksl_result *r)
 {
     fprintf(f, "  %" PRIu64 " executions, %" PRIu64 " scheduling points, %.2f s (%.0f executions/s)\n", r->executions,
@@ -209,6 +233,8 @@ static void campaign_report(FILE *f, const cli_opts *o, const ksl_result *r)
         fprintf(f, "  scenario %s, seed %" PRIu64 "\n", r->findings[i].scenario, r->findings[i].seed);
         print_finding(f, o, r, &r->findings[i]);
     }
+    if (o->coverage)
+        coverage_report(f, r);
     if (r->verdict == KSL_VERDICT_CLEAN)
         fprintf(f, "  result   clean\n");
 }

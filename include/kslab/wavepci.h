@@ -75,8 +75,8 @@ NTSTATUS ksl_wavepci_set_state(ksl_wavepci_pin *pin, KSSTATE state);
 KSSTATE ksl_wavepci_get_state(const ksl_wavepci_pin *pin);
 
 /* An IRP with a `bytes`-long data buffer in simulated physical memory (Irp->UserBuffer), for
- * render data to be written into or capture data to be read from.  NULL on no memory.
- * PASSIVE_LEVEL. */
+ * render data to be written into or capture data to be read from; 0 bytes is a packet with no
+ * data, which completes as soon as it is submitted.  NULL on no memory.  PASSIVE_LEVEL. */
 PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *pin, uint32_t bytes);
 /* Free an IRP that completed (or was never submitted).  PASSIVE_LEVEL. */
 void ksl_wavepci_irp_free(ksl_wavepci_pin *pin, PIRP irp);
@@ -96,6 +96,30 @@ NTSTATUS ksl_wavepci_wait_for(PIRP irp, int64_t timeout_100ns);
 bool ksl_wavepci_irp_done(PIRP irp);
 /* Bytes of the IRP the device has moved so far.  Any IRQL; not a scheduling point. */
 uint32_t ksl_wavepci_irp_transferred(PIRP irp);
+
+/* The miniport stream's GetPosition, as the audio stack polls it (a byte offset in the stream).
+ * PASSIVE_LEVEL. */
+NTSTATUS ksl_wavepci_get_position(ksl_wavepci_pin *pin, ULONGLONG *position);
+/* The miniport stream's SetFormat with `format` (the stack may call it in any state; a miniport
+ * may refuse a change while running).  PASSIVE_LEVEL. */
+NTSTATUS ksl_wavepci_set_format(ksl_wavepci_pin *pin, const WAVEFORMATEX *format);
+
+/*
+ * Port events a test client can aim at (aimed cancellation): GetMapping has just handed the
+ * miniport a mapping (it has not re-taken its lock yet); the miniport has just called
+ * ReleaseMapping; the port is about to call Service; an IRP has just been queued (the miniport
+ * has not been told: MappingAvailable comes next).  The hook runs on the context of the event,
+ * at its IRQL (DISPATCH_LEVEL or below), inside the port: it may only signal (KeSetEvent with
+ * Wait FALSE).  One per filter; NULL removes it.  Host code, before the run.
+ */
+typedef enum ksl_wavepci_event {
+    KSL_WP_EV_GETMAPPING = 1,
+    KSL_WP_EV_RELEASE,
+    KSL_WP_EV_SERVICE,
+    KSL_WP_EV_QUEUED,
+} ksl_wavepci_event;
+typedef void ksl_wavepci_event_fn(void *user, ksl_wavepci_pin *pin, ksl_wavepci_event ev);
+void ksl_wavepci_set_event_hook(ksl_wavepci_filter *f, ksl_wavepci_event_fn *fn, void *user);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #define JOB_DIRQL 5u
 #define JOB_MEMORY (64u << 20)
 #define JOB_PAUSE_MS 1
+#define DUPLEX_SKEW_US 150 /* the capture pin of a duplex run starts this close after playback */
 #define STOP_GRACE_100NS (100 * 10000) /* 100 ms: how long IRPs may take to leave after STOP */
 
 typedef struct irp_rec {
@@ -28,6 +29,17 @@ typedef struct irp_rec {
     bool submitted;
     KEVENT cancel_done; /* the canceller is finished with it */
 } irp_rec;
+
+/* The duplex run's capture pin (shape.duplex): its own client thread, IRPs of the main pin's
+ * length, its data checked against the microphone's tape. */
+typedef struct dup_state {
+    ksl_wavepci_pin *pin;
+    irp_rec *recs;
+    uint32_t n;
+    ksl_capture_sink captured;
+    KEVENT done;                /* the capture pin is closed (or never opened) */
+    bool opened;
+} dup_state;
 
 typedef struct job_state {
     const audio_job *job;
@@ -45,6 +57,11 @@ typedef struct job_state {
     bool pin_open;
     bool stopped;       /* stop_after_irps: the pin went to STOP; the pauser leaves it there */
     char client_err[200];
+    WAVEFORMATEX format;
+    KEVENT started;     /* the filter is started (or failed: f_ok false) */
+    KEVENT running;     /* the pin is being set to RUN, or will not be */
+    bool f_ok;
+    dup_state dup;
 } job_state;
 
 /* The client's set_state (its lock held): the pin's state, unless it is closed or stopped for
@@ -99,25 +116,101 @@ static void submit(job_state *js, uint32_t i)
         ksl__client_pick(&js->cl, i);
 }
 
+/* The port's events, for an aimed canceller (shape.aim). */
+static void port_event(void *user, ksl_wavepci_pin *pin, ksl_wavepci_event ev)
+{
+    job_state *js = user;
+    if (pin == js->pin)
+        ksl__client_event(&js->cl, (uint32_t)ev);
+}
+
+/* shape.query_every_ms: the audio stack polling the position (and trying SetFormat) while the
+ * pin is open; what the miniport answers is its own business, the calls' timing is the test. */
+static void querier(void *arg)
+{
+    job_state *js = arg;
+    LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->shape.query_every_ms * 10000};
+    for (uint32_t k = 0;; k++) {
+        if (KeWaitForSingleObject(&js->cl.quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
+            break;
+        ksl__client_lock(&js->cl);
+        if (js->pin_open) {
+            ULONGLONG pos;
+            ksl_wavepci_get_position(js->pin, &pos);
+            if (k % 4 == 3)
+                ksl_wavepci_set_format(js->pin, &js->format);
+        }
+        ksl__client_unlock(&js->cl);
+    }
+}
+
+/* shape.duplex: the capture pin's client. */
+static void dup_client(void *arg)
+{
+    job_state *js = arg;
+    dup_state *d = &js->dup;
+    KeWaitForSingleObject(&js->started, Executive, KernelMode, FALSE, NULL);
+    if (!js->f_ok || !NT_SUCCESS(ksl_wavepci_open(js->f, true, &js->format, &d->pin))) {
+        KeSetEvent(&d->done, IO_NO_INCREMENT, FALSE);
+        return;
+    }
+    d->opened = true;
+    ksl_wavepci_set_state(d->pin, KSSTATE_ACQUIRE);
+    ksl_wavepci_set_state(d->pin, KSSTATE_PAUSE);
+    uint32_t next = 0, done = 0;
+    for (; next < d->n && next < js->job->irps_in_flight; next++) {
+        d->recs[next].irp = ksl_wavepci_irp_alloc(d->pin, d->recs[next].len);
+        if (!d->recs[next].irp)
+            break;
+        d->recs[next].submitted = true;
+        ksl_wavepci_submit(d->pin, d->recs[next].irp);
+    }
+    /* Run a seeded 0-149 us after the playback pin: the two engines' interrupts then come close
+     * together, as for two streams started together on one clock, and meet each other's
+     * service routines. */
+    KeWaitForSingleObject(&js->running, Executive, KernelMode, FALSE, NULL);
+    uint64_t us = ksl__mix(js->job->cfg.seed ^ 0xD0D0ull) % DUPLEX_SKEW_US;
+    LARGE_INTEGER delay = {.QuadPart = -(LONGLONG)us * 10};
+    KeDelayExecutionThread(KernelMode, FALSE, &delay);
+    ksl_wavepci_set_state(d->pin, KSSTATE_RUN);
+    while (done < next) {
+        irp_rec *r = &d->recs[done++];
+        r->status = ksl_wavepci_wait(r->irp);
+        r->info = (uint32_t)r->irp->IoStatus.Information;
+        ksl_capture_sink_as_sink(&d->captured).put(&d->captured, r->irp->UserBuffer, r->info);
+        ksl_wavepci_irp_free(d->pin, r->irp);
+        r->irp = NULL;
+        if (next < d->n && (d->recs[next].irp = ksl_wavepci_irp_alloc(d->pin, d->recs[next].len)) != NULL) {
+            d->recs[next].submitted = true;
+            ksl_wavepci_submit(d->pin, d->recs[next++].irp);
+        }
+    }
+    ksl_wavepci_close(d->pin);
+    KeSetEvent(&d->done, IO_NO_INCREMENT, FALSE);
+}
+
 static void client(void *arg)
 {
     job_state *js = arg;
     const audio_job *job = js->job;
     NTSTATUS st = ksl_wavepci_start(js->f);
+    js->f_ok = NT_SUCCESS(st);
+    KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
     if (!NT_SUCCESS(st)) {
         snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
                  job->driver->name, (unsigned)st);
         ksl__client_quit(&js->cl);
         return;
     }
-    WAVEFORMATEX w = {WAVE_FORMAT_PCM, job->in->channels, job->in->rate, job->in->rate * job->in->channels * 2u,
-                      (USHORT)(job->in->channels * 2u), 16, 0};
-    st = ksl_wavepci_open(js->f, job->capture, &w, &js->pin);
+    st = ksl_wavepci_open(js->f, job->capture, &js->format, &js->pin);
     if (!NT_SUCCESS(st)) {
         snprintf(js->client_err, sizeof js->client_err,
                  "driver '%s' does not %s %u-channel 16-bit PCM at %u Hz (NTSTATUS 0x%08X)", job->driver->name,
                  job->capture ? "capture" : "play", (unsigned)job->in->channels, (unsigned)job->in->rate,
                  (unsigned)st);
+        KeSetEvent(&js->running, IO_NO_INCREMENT, FALSE);
+        if (job->shape.duplex)
+            KeWaitForSingleObject(&js->dup.done, Executive, KernelMode, FALSE, NULL);
         ksl_wavepci_stop(js->f);
         ksl__client_quit(&js->cl);
         return;
@@ -128,8 +221,10 @@ static void client(void *arg)
     uint32_t next = 0, done = 0;
     while (next < js->nrecs && next < job->irps_in_flight)
         submit(js, next++);
+    KeSetEvent(&js->running, IO_NO_INCREMENT, FALSE);
     set_state(js, KSSTATE_RUN);
-    bool stopped = false;
+    bool stopped = false, dry = false;
+    uint32_t underrun = job->shape.underrun_every;
     while (done < next) { /* next < nrecs only once stopped: every submitted IRP is waited for */
         irp_rec *r = &js->recs[done];
         if (stopped) {
@@ -154,18 +249,64 @@ static void client(void *arg)
             stop_pin(js);
             stopped = true;
         }
-        if (!stopped && next < js->nrecs)
+        if (stopped)
+            continue;
+        if (underrun && done % underrun == 0)
+            dry = true; /* let the ring run dry */
+        if (dry && done == next && next < js->nrecs) {
+            /* Everything submitted has completed: the miniport holds nothing.  Refill, and
+             * cancel the first IRP of the refill the moment it is queued, against the
+             * miniport's first GetMapping after the dry spell. */
+            dry = false;
+            js->recs[next].cancel = true; /* the client waits for the canceller before freeing it */
+            ksl__client_pick_aimed(&js->cl, next, KSL_WP_EV_QUEUED);
+            js->recs[next].cancel = false; /* picked already: submit must not pick it again */
+            submit(js, next);
+            js->recs[next++].cancel = true;
+            while (next < js->nrecs && next - done < job->irps_in_flight)
+                submit(js, next++);
+        } else if (!dry && next < js->nrecs) {
             submit(js, next++);
+        }
     }
     ksl__client_quit(&js->cl);
     ksl__client_lock(&js->cl);
     ksl_wavepci_close(js->pin);
     js->pin_open = false;
     ksl__client_unlock(&js->cl);
+    if (job->shape.duplex)
+        KeWaitForSingleObject(&js->dup.done, Executive, KernelMode, FALSE, NULL);
     ksl_wavepci_stop(js->f);
 }
 
 /* ---- the job ------------------------------------------------------------------------------ */
+
+/* IRP i's length: irp_bytes, or (shape.irp_frames_max) 1..max frames from the seed, often tiny; every
+ * shape.zero_every-th has none.  Fills `recs` (offsets and lengths) when given; returns how many
+ * IRPs carry the `in_len` bytes. */
+static uint32_t irp_layout(const audio_job *job, uint32_t irp_bytes, size_t in_len, irp_rec *recs)
+{
+    const audio_shape *sh = &job->shape;
+    uint32_t block = job->in->channels * 2u, n = 0;
+    for (size_t at = 0; at < in_len; n++) {
+        uint32_t len = irp_bytes;
+        if (sh->irp_frames_max) {
+            /* a third tiny (1-8 frames: interrupts tens of us apart), a third short, a third up to the
+             * maximum */
+            uint64_t m = ksl__mix(job->cfg.seed * 0x9E3779B1u + n);
+            uint32_t cap = m % 3 == 0 ? 8u : m % 3 == 1 ? 96u : sh->irp_frames_max;
+            len = block * (1u + (uint32_t)((m >> 8) % (cap < sh->irp_frames_max ? cap : sh->irp_frames_max)));
+        }
+        if (sh->zero_every && (n + 1) % sh->zero_every == 0)
+            len = 0;
+        if (len > in_len - at)
+            len = (uint32_t)(in_len - at);
+        if (recs)
+            recs[n] = (irp_rec){.offset = at, .len = len};
+        at += len;
+    }
+    return n;
+}
 
 void audio_job_default(audio_job *job, const ksl_pcm *in, const ksl_wavepci_driver *driver, bool capture)
 {
@@ -178,6 +319,19 @@ void audio_job_default(audio_job *job, const ksl_pcm *in, const ksl_wavepci_driv
     job->irps_in_flight = 4;
     job->scatter = true;
     job->buffer_offset = 0;
+}
+
+/* The duplex capture pin recorded the microphone's tape from its start. */
+static bool dup_ok(const job_state *js)
+{
+    ksl_hash64 h;
+    ksl_hash64_init(&h);
+    uint64_t n = js->dup.captured.hash.length;
+    if (n > js->in_len)
+        return false;
+    ksl_hash64_update(&h, js->in, (size_t)n);
+    ksl_capture_sink cap = js->dup.captured;
+    return ksl_hash64_final(&h) == ksl_hash64_final(&cap.hash) && (n > 0 || !js->dup.opened);
 }
 
 static void check_output(const job_state *js, audio_result *res)
@@ -203,6 +357,8 @@ static void check_output(const job_state *js, audio_result *res)
     uint64_t submitted = 0;
     for (uint32_t i = 0; i < js->nrecs; i++)
         submitted += js->recs[i].submitted;
+    for (uint32_t i = 0; i < js->dup.n; i++)
+        submitted += js->dup.recs[i].submitted;
     if (!res->data_ok) {
         res->check_rule = "W4.data-mismatch";
         snprintf(res->data_msg, sizeof res->data_msg,
@@ -222,8 +378,14 @@ static void check_output(const job_state *js, audio_result *res)
                  " mappings handed out, %" PRIu64 " released + %" PRIu64 " revoked",
                  st->bytes_submitted, st->bytes_transferred, st->bytes_cancelled, st->mappings_handed,
                  st->mappings_released, st->mappings_revoked);
+    } else if (js->job->shape.duplex && !dup_ok(js)) {
+        res->check_rule = "W4.data-mismatch";
+        snprintf(res->data_msg, sizeof res->data_msg,
+                 "the duplex run's capture pin recorded %" PRIu64 " bytes that differ from what the microphone heard",
+                 js->dup.captured.hash.length);
     } else {
-        snprintf(res->data_msg, sizeof res->data_msg, "output is bit-exact: the input minus the cancelled bytes");
+        snprintf(res->data_msg, sizeof res->data_msg, "output is bit-exact: the input minus the cancelled bytes%s",
+                 js->job->shape.duplex ? ", and the capture pin's recording is too" : "");
         return;
     }
     res->data_ok = false;
@@ -243,8 +405,23 @@ int audio_job_run(const audio_job *job, audio_result *res)
     uint32_t block = job->in->channels * 2u;
     uint64_t frames_per_irp = (uint64_t)job->in->rate * job->irp_ms / 1000;
     js.irp_bytes = (uint32_t)((frames_per_irp ? frames_per_irp : 1) * block);
-    js.nrecs = (uint32_t)((js.in_len + js.irp_bytes - 1) / js.irp_bytes);
+    js.nrecs = irp_layout(job, js.irp_bytes, js.in_len, NULL);
     js.recs = calloc(js.nrecs ? js.nrecs : 1, sizeof *js.recs);
+    js.format = (WAVEFORMATEX){WAVE_FORMAT_PCM, job->in->channels, job->in->rate, job->in->rate * block, (USHORT)block,
+                               16, 0};
+    KeInitializeEvent(&js.started, NotificationEvent, FALSE);
+    KeInitializeEvent(&js.running, NotificationEvent, FALSE);
+    KeInitializeEvent(&js.dup.done, NotificationEvent, FALSE);
+    ksl_capture_sink_init(&js.dup.captured, false);
+    if (job->shape.duplex) {
+        js.dup.n = (uint32_t)((js.in_len + js.irp_bytes - 1) / js.irp_bytes);
+        js.dup.recs = calloc(js.dup.n ? js.dup.n : 1, sizeof *js.dup.recs);
+        for (uint32_t i = 0; js.dup.recs && i < js.dup.n; i++) {
+            js.dup.recs[i].offset = (size_t)i * js.irp_bytes;
+            js.dup.recs[i].len = (uint32_t)(js.in_len - js.dup.recs[i].offset < js.irp_bytes
+                                                ? js.in_len - js.dup.recs[i].offset : js.irp_bytes);
+        }
+    }
     ksl_capture_sink played, *out = job->capture ? &js.captured : &played;
     ksl_capture_sink_init(&played, job->keep_output);
     ksl_capture_sink_init(&js.captured, job->keep_output);
@@ -262,15 +439,13 @@ int audio_job_run(const audio_job *job, audio_result *res)
     const ksl_device_model *model = job->device ? job->device : ksl_device_model_find(dev_name);
     void *dev = NULL;
     ksl_wavepci_filter *f = NULL;
-    if (!e || !pm || !js.recs) {
+    if (!e || !pm || !js.recs || (job->shape.duplex && !js.dup.recs)) {
         if (!res->err[0])
             snprintf(res->err, sizeof res->err, "out of memory");
         goto out;
     }
+    irp_layout(job, js.irp_bytes, js.in_len, js.recs);
     for (uint32_t i = 0; i < js.nrecs; i++) {
-        js.recs[i].offset = (size_t)i * js.irp_bytes;
-        js.recs[i].len = (uint32_t)(js.in_len - js.recs[i].offset < js.irp_bytes ? js.in_len - js.recs[i].offset
-                                                                                 : js.irp_bytes);
         js.recs[i].cancel = job->cancel_every && (i + 1) % job->cancel_every == 0;
         KeInitializeEvent(&js.recs[i].cancel_done, NotificationEvent, FALSE);
     }
@@ -303,10 +478,19 @@ int audio_job_run(const audio_job *job, audio_result *res)
     js.f = f;
     js.cl = (ksl__job_client){.seed = job->cfg.seed, .cancel_window_us = job->irp_ms * 1000u,
                               .pause_every_ms = job->pause_every_ms, .churner_name = "pauser", .job = &js,
-                              .cancel = cancel_irp, .set_state = pin_state};
+                              .cancel = cancel_irp, .set_state = pin_state, .walk = job->shape.state_walk,
+                              .aim = job->shape.aim == AUDIO_AIM_EACH ? KSL__AIM_EACH : job->shape.aim};
     ksl__client_init(&js.cl);
+    if (job->shape.aim || job->shape.underrun_every)
+        ksl_wavepci_set_event_hook(f, port_event, &js);
     ksl_thread_create(e, "client", client, &js);
     ksl__client_threads(&js.cl, e);
+    if (job->shape.duplex)
+        ksl_thread_create(e, "capture client", dup_client, &js);
+    else
+        KeSetEvent(&js.dup.done, IO_NO_INCREMENT, FALSE);
+    if (job->shape.query_every_ms)
+        ksl_thread_create(e, "position poller", querier, &js);
     int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
                             &res->choices, &res->nchoices);
     res->irps = calloc(js.nrecs ? js.nrecs : 1, sizeof *res->irps);
@@ -342,7 +526,9 @@ out:
     ksl_physmem_destroy(pm);
     ksl_capture_sink_free(&played);
     ksl_capture_sink_free(&js.captured);
+    ksl_capture_sink_free(&js.dup.captured);
     free(js.recs);
+    free(js.dup.recs);
     return res->rc;
 }
 

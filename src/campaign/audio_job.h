@@ -20,6 +20,24 @@
 #include <kslab/hw/ac97.h>
 #include <kslab/wavepci.h>
 
+/* What the built-in scenarios vary beyond a plain job (all 0 / false: a plain job). */
+enum { AUDIO_AIM_GETMAPPING = KSL_WP_EV_GETMAPPING, AUDIO_AIM_RELEASE = KSL_WP_EV_RELEASE,
+       AUDIO_AIM_SERVICE = KSL_WP_EV_SERVICE, AUDIO_AIM_EACH = 0xFF };
+typedef struct audio_shape {
+    uint8_t aim;                 /* picked IRPs are cancelled at the port's next event of this kind
+                                  * (AUDIO_AIM_EACH: the three in turn), not at a seeded moment */
+    uint32_t underrun_every;     /* after every N-th completed IRP, submit nothing until every
+                                  * submitted one has completed (the ring runs dry), then refill;
+                                  * the first IRP of each refill is cancelled at once */
+    bool duplex;                 /* play: a capture pin of the same format runs at the same time */
+    bool seeded_format;          /* rate and channels from the seed (exec.c picks the signal) */
+    uint32_t irp_frames_max;     /* IRP lengths from the seed, 1..this many frames (not irp_ms) */
+    uint32_t zero_every;         /* every N-th IRP carries no data */
+    bool state_walk;             /* the pauser walks RUN->PAUSE->ACQUIRE->PAUSE->RUN */
+    uint32_t query_every_ms;     /* a thread calls GetPosition this often while the pin is open, and
+                                  * SetFormat (the pin's own format) every 4th time */
+} audio_shape;
+
 typedef struct audio_job {
     bool capture;
     const ksl_pcm *in;
@@ -42,6 +60,7 @@ typedef struct audio_job {
                                   * recorder_event (recorder.h) for a trace file or a SARIF flow */
     void *trace_user;
     bool keep_choices;           /* copy the strategy's choice list into the result */
+    audio_shape shape;
 } audio_job;
 
 /* What became of one IRP of the job (IRP i carries IN[offset, offset + len)), in submission order. */

@@ -12,6 +12,7 @@
 #include "audio_job.h"
 #include "demo.h"
 #include "exec.h"
+#include "job_client.h"
 #include "job_run.h"
 #include "scenarios.h"
 #include "stream_job.h"
@@ -190,9 +191,22 @@ static const ksl_pcm *signal_of(const ksl_job *job)
     return p;
 }
 
+/* The AC'97's rates (it runs 8-48 kHz with variable-rate audio): a seeded format picks one. */
+static const uint32_t seeded_rates[] = {8000, 11025, 16000, 22050, 32000, 44100, 48000};
+
 static void run_audio(const ksl__driver *drv, const ksl_device_model *device, const ksl__request *rq,
-                      const ksl_job *job, const ksl_pcm *input, recorder *rec, ksl__outcome *o)
+                      const ksl_job *job_in, const audio_shape *shape, const ksl_pcm *input, recorder *rec,
+                      ksl__outcome *o)
 {
+    ksl_job seeded = *job_in;
+    const ksl_job *job = job_in;
+    if (shape && shape->seeded_format) {
+        uint64_t m = ksl__mix(rq->cfg.seed ^ 0xF0F0F0F0ull);
+        seeded.rate = seeded_rates[m % (sizeof seeded_rates / sizeof seeded_rates[0])];
+        seeded.channels = 1u + (uint32_t)(m >> 32) % 2u;
+        seeded.frames = job_in->frames * seeded.rate / job_in->rate;
+        job = &seeded;
+    }
     const ksl_pcm *in = (rq->flags & KSL__RQ_INPUT) && input ? input : signal_of(job);
     if (!in) {
         o->rc = -1;
@@ -211,6 +225,8 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
     aj.buffer_offset = job->buffer_offset;
     aj.scatter = !job->contiguous;
     aj.keep_output = (rq->flags & KSL__RQ_KEEP_OUTPUT) != 0;
+    if (shape)
+        aj.shape = *shape;
     aj.keep_choices = (rq->flags & KSL__RQ_KEEP_CHOICES) != 0;
     aj.trace_fn = rec ? recorder_event : NULL;
     aj.trace_user = rec;
@@ -400,7 +416,7 @@ void ksl__execute(const ksl__driver *drv, const ksl_device_model *device, const 
     else if (job->kind == KSL_JOB_STREAM && drv->kind == KSL__DRV_STREAM)
         run_stream(drv, device, &r, job, rec, o);
     else if ((job->kind == KSL_JOB_PLAY || job->kind == KSL_JOB_CAPTURE) && drv->kind == KSL__DRV_WAVEPCI)
-        run_audio(drv, device, &r, job, input, rec, o);
+        run_audio(drv, device, &r, job, sc ? &sc->shape : NULL, input, rec, o);
     else {
         o->rc = 2;
         snprintf(o->err, sizeof o->err, "driver '%s' is %s: it cannot run this job", drv->name,

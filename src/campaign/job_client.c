@@ -20,6 +20,9 @@ void ksl__client_init(ksl__job_client *c)
     KeInitializeEvent(&c->churner_done, NotificationEvent, FALSE);
     KeInitializeSpinLock(&c->cancel_lock);
     KeInitializeEvent(&c->state_mu, SynchronizationEvent, TRUE);
+    KeInitializeEvent(&c->aim_ev, SynchronizationEvent, FALSE);
+    KeInitializeEvent(&c->armed_ev, SynchronizationEvent, FALSE);
+    atomic_init(&c->armed, 0);
     atomic_init(&c->quit, false);
     c->head = c->tail = 0;
 }
@@ -41,13 +44,56 @@ void ksl__client_set_state(ksl__job_client *c, KSSTATE state)
     ksl__client_unlock(c);
 }
 
-void ksl__client_pick(ksl__job_client *c, uint32_t item)
+static void pick(ksl__job_client *c, uint32_t entry)
 {
     KIRQL old;
     KeAcquireSpinLock(&c->cancel_lock, &old);
-    c->queue[c->tail++ % KSL__CLIENT_QUEUE] = item;
+    c->queue[c->tail++ % KSL__CLIENT_QUEUE] = entry;
     KeReleaseSpinLock(&c->cancel_lock, old);
     KeSetEvent(&c->cancel_wake, IO_NO_INCREMENT, FALSE);
+}
+
+void ksl__client_pick(ksl__job_client *c, uint32_t item)
+{
+    pick(c, item & KSL__ITEM_MASK);
+}
+
+void ksl__client_pick_aimed(ksl__job_client *c, uint32_t item, uint32_t kind)
+{
+    pick(c, (item & KSL__ITEM_MASK) | kind << 24);
+    if (kind != KSL__AIM_NOW)
+        KeWaitForSingleObject(&c->armed_ev, Executive, KernelMode, FALSE, NULL);
+}
+
+void ksl__client_event(ksl__job_client *c, uint32_t kind)
+{
+    unsigned expect = kind;
+    if (atomic_load(&c->armed) == kind && atomic_compare_exchange_strong(&c->armed, &expect, 0u))
+        KeSetEvent(&c->aim_ev, IO_NO_INCREMENT, FALSE);
+}
+
+/* Wait for the moment to cancel item `i`: a seeded delay, or the aimed port event (for at most
+ * the cancel window, so that a stream that has gone quiet does not hold the canceller).  `aim`:
+ * the pick's (0: the client's). */
+static void cancel_moment(ksl__job_client *c, uint32_t i, uint32_t aim)
+{
+    uint64_t mix = ksl__mix(c->seed ^ (uint64_t)i * 0x100000001B3ull);
+    uint64_t us = mix % (c->cancel_window_us + 1ull);
+    LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
+    uint32_t kind = aim ? aim : c->aim == KSL__AIM_EACH ? 1u + i % 3u : c->aim;
+    if (kind == KSL__AIM_NOW)
+        return;
+    if (!kind) {
+        KeDelayExecutionThread(KernelMode, FALSE, &d);
+        return;
+    }
+    d.QuadPart = -(LONGLONG)c->cancel_window_us * 10;
+    KeClearEvent(&c->aim_ev);
+    atomic_store(&c->armed, kind);
+    if (aim)
+        KeSetEvent(&c->armed_ev, IO_NO_INCREMENT, FALSE); /* the picker goes on */
+    KeWaitForSingleObject(&c->aim_ev, Executive, KernelMode, FALSE, &d);
+    atomic_store(&c->armed, 0u);
 }
 
 static void canceller(void *arg)
@@ -63,11 +109,8 @@ static void canceller(void *arg)
             KeReleaseSpinLock(&c->cancel_lock, old);
             if (!have)
                 break;
-            /* somewhere inside the window, from the seed */
-            uint64_t us = ksl__mix(c->seed ^ (uint64_t)i * 0x100000001B3ull) % (c->cancel_window_us + 1ull);
-            LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
-            KeDelayExecutionThread(KernelMode, FALSE, &d);
-            c->cancel(c->job, i);
+            cancel_moment(c, i & KSL__ITEM_MASK, i >> 24);
+            c->cancel(c->job, i & KSL__ITEM_MASK);
         }
         if (atomic_load(&c->quit))
             return;
@@ -86,8 +129,12 @@ static void churner(void *arg)
         if (KeWaitForSingleObject(&c->quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
             break;
         ksl__client_set_state(c, KSSTATE_PAUSE);
+        if (c->walk)
+            ksl__client_set_state(c, KSSTATE_ACQUIRE);
         if (KeWaitForSingleObject(&c->quit_ev, Executive, KernelMode, FALSE, &pause) == STATUS_SUCCESS)
             break;
+        if (c->walk)
+            ksl__client_set_state(c, KSSTATE_PAUSE);
         ksl__client_set_state(c, KSSTATE_RUN);
     }
     if (c->gated)

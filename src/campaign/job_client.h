@@ -16,6 +16,9 @@
 #include <kslab/wdk/ks.h>
 
 #define KSL__CLIENT_QUEUE 256u /* items picked and not yet cancelled, at most */
+#define KSL__AIM_EACH 0xFFu
+#define KSL__AIM_NOW 0x7Fu      /* a pick's aim: cancel at once */
+#define KSL__ITEM_MASK 0xFFFFFFu /* a queue entry: item | aim << 24 (0: the client's `aim`) */
 
 typedef struct ksl__job_client {
     /* Set by the job before ksl__client_init. */
@@ -24,13 +27,19 @@ typedef struct ksl__job_client {
     uint32_t pause_every_ms;    /* 0: no churner */
     const char *churner_name;   /* its thread's name */
     bool gated;                 /* the churner waits for ksl__client_started, and says when it is done */
+    bool walk;                  /* the churner walks RUN->PAUSE->ACQUIRE->PAUSE->RUN, not RUN->PAUSE->RUN */
+    uint32_t aim;               /* 0: cancel at seeded moments; else at the next port event (ksl__client_event)
+                                 * of kind `aim`, or with KSL__AIM_EACH kinds 1..3 in turn */
     void *job;
     void (*cancel)(void *job, uint32_t item);        /* cancel item `item` (IoCancelIrp, ...) */
     void (*set_state)(void *job, KSSTATE state);     /* change the pin's state; the lock is held */
     /* The client's. */
     KEVENT cancel_wake;
     KSPIN_LOCK cancel_lock;
-    uint32_t queue[KSL__CLIENT_QUEUE];
+    uint32_t queue[KSL__CLIENT_QUEUE]; /* item | aim << 24 */
+    KEVENT aim_ev;              /* the aimed event happened */
+    KEVENT armed_ev;            /* the canceller is armed for a ksl__client_pick_aimed */
+    atomic_uint armed;          /* the event kind the canceller waits for (0: none) */
     uint32_t head, tail;
     atomic_bool quit;           /* read by the canceller while the client sets it */
     KEVENT quit_ev;             /* set with quit: the churner stops at once, not after its period */
@@ -42,8 +51,16 @@ typedef struct ksl__job_client {
 void ksl__client_init(ksl__job_client *c);
 /* Create the canceller and (pause_every_ms) the churner threads (host code, before the run). */
 void ksl__client_threads(ksl__job_client *c, ksl_engine *e);
-/* Hand item `item` to the canceller.  PASSIVE_LEVEL. */
+/* Hand item `item` (below 2^24) to the canceller, to cancel at a seeded moment or at the
+ * client's aimed event.  PASSIVE_LEVEL. */
 void ksl__client_pick(ksl__job_client *c, uint32_t item);
+/* The same, to cancel at the next port event of kind `kind` (1..126; KSL__AIM_NOW: at once).
+ * With an event, returns once the canceller is armed for it, so that the event the caller makes
+ * next is the one it meets.  PASSIVE_LEVEL. */
+void ksl__client_pick_aimed(ksl__job_client *c, uint32_t item, uint32_t kind);
+/* A port event of kind `kind` (1..3) happened: an armed canceller aiming at it goes.  Any IRQL up
+ * to DISPATCH_LEVEL. */
+void ksl__client_event(ksl__job_client *c, uint32_t kind);
 /* Change the pin's state under the lock.  PASSIVE_LEVEL. */
 void ksl__client_set_state(ksl__job_client *c, KSSTATE state);
 /* Take / drop the state lock (to open or close the pin meanwhile).  PASSIVE_LEVEL. */

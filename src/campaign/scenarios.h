@@ -9,6 +9,8 @@
 
 #include <kslab/campaign.h>
 
+#include "audio_job.h"
+
 typedef enum ksl__scen_kind { KSL__SCEN_WAVEPCI = 0, KSL__SCEN_STREAM = 1, KSL__SCEN_DEMO = 2 } ksl__scen_kind;
 
 typedef struct ksl__scenario {
@@ -18,6 +20,7 @@ typedef struct ksl__scenario {
     ksl_job job;             /* WavePci and stream class scenarios */
     int demo;                /* demonstrations: the index in demo.h's list */
     bool buggy;              /* demonstrations: broken on purpose */
+    audio_shape shape;       /* WavePci: what it varies beyond the job */
 } ksl__scenario;
 
 /* Every scenario, in the order ksl_scenarios lists them. */

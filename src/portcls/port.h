@@ -131,6 +131,8 @@ struct ksl_wavepci_filter {
     pcl_ledger ledger;
     DEVICE_OBJECT device;
     pcl_stream *pins[8];     /* open pins, freed by ksl_wavepci_destroy if a run stopped early */
+    ksl_wavepci_event_fn *event_fn; /* a test client's aim (ksl_wavepci_set_event_hook) */
+    void *event_user;
 };
 
 /* Ledger (ledger.c). */
@@ -161,6 +163,8 @@ void ksl__pcl_stream_stop(pcl_stream *s);
  * stream (Service, SetState, MappingAvailable): count another context's drain still going on,
  * and (service) open the Service span; the leave closes it and this context's drain. */
 uint32_t ksl__pcl_drain_enter(pcl_stream *s, bool service);
+/* Tell the client's event hook (ksl_wavepci_set_event_hook) about `ev` on `s`. */
+void ksl__pcl_event(pcl_stream *s, ksl_wavepci_event ev);
 void ksl__pcl_drain_leave(pcl_stream *s, uint32_t span);
 /* Free an IRP record and its buffer.  Host code or PASSIVE_LEVEL. */
 void ksl__pcl_irp_destroy(ksl_wavepci_filter *f, pcl_irp *p);

@@ -321,6 +321,7 @@ static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_AD
     *Flags = m->index + 1 == p->nmaps ? 1u : 0u;
     KeReleaseSpinLock(&s->lock, old);
     ksl_span_open(KSL_SPAN_WP_GETMAPPING_GAP, s, 0, KSL_SPAN_UNTIL_LOCK);
+    ksl__pcl_event(s, KSL_WP_EV_GETMAPPING);
     return STATUS_SUCCESS;
 }
 
@@ -383,6 +384,7 @@ static NTSTATUS ps_release_mapping(IPortWavePciStream *This, PVOID Tag)
         ksl_window_hit(KSL_WIN_WP_TWO_DRAINERS);
     ksl_span_open(KSL_SPAN_WP_RELEASING, s, 0, 0); /* until the port call it is part of returns */
     uint32_t span = ksl_span_open(KSL_SPAN_WP_RELEASE, s, 0, 0);
+    ksl__pcl_event(s, KSL_WP_EV_RELEASE);
     NTSTATUS st = release_mapping(This, Tag, file, line);
     ksl_span_close(span);
     return st;
@@ -480,6 +482,7 @@ void ksl__pcl_stream_service(void *ctx)
     if (!atomic_load(&s->closed) && atomic_load(&s->state) == KSSTATE_RUN) {
         ksl_trace_note("IMiniportWavePciStream::Service", __FILE__, __LINE__);
         uint32_t span = ksl__pcl_drain_enter(s, true);
+        ksl__pcl_event(s, KSL_WP_EV_SERVICE);
         s->mini->lpVtbl->Service(s->mini);
         ksl__pcl_drain_leave(s, span);
     }
@@ -491,6 +494,18 @@ uint32_t ksl__pcl_drain_enter(pcl_stream *s, bool service)
     if (ksl_span_open_elsewhere(KSL_SPAN_WP_RELEASING, s))
         ksl_window_hit(KSL_WIN_WP_TWO_DRAINERS);
     return service ? ksl_span_open(KSL_SPAN_WP_SERVICE, s, KSL_WIN_WP_ISR_DURING_SERVICE + 1, KSL_SPAN_ISR_OTHER_CPU) : 0;
+}
+
+void ksl__pcl_event(pcl_stream *s, ksl_wavepci_event ev)
+{
+    if (s->f->event_fn)
+        s->f->event_fn(s->f->event_user, s, ev);
+}
+
+void ksl_wavepci_set_event_hook(ksl_wavepci_filter *f, ksl_wavepci_event_fn *fn, void *user)
+{
+    f->event_fn = fn;
+    f->event_user = user;
 }
 
 void ksl__pcl_drain_leave(pcl_stream *s, uint32_t span)
@@ -537,15 +552,13 @@ NTSTATUS ksl__pcl_stream_init(pcl_stream *s, ksl_wavepci_filter *f, bool capture
 PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *s, uint32_t bytes)
 {
     ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_irp_alloc", __FILE__, __LINE__);
-    if (!bytes)
-        return NULL;
     ksl_wavepci_filter *f = s->f;
     pcl_irp *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     uint32_t off = f->buffer_offset;
-    p->nmaps = (uint32_t)((off + (uint64_t)bytes + KSL_PAGE_SIZE - 1) / KSL_PAGE_SIZE);
-    p->maps = calloc(p->nmaps, sizeof *p->maps);
+    p->nmaps = bytes ? (uint32_t)((off + (uint64_t)bytes + KSL_PAGE_SIZE - 1) / KSL_PAGE_SIZE) : 0;
+    p->maps = calloc(p->nmaps ? p->nmaps : 1, sizeof *p->maps);
     p->irp = p->maps ? IoAllocateIrp(1, FALSE) : NULL;
     if (!p->irp || ksl__pcl_ledger_add(&f->ledger, p) != 0) {
         if (p->irp)
@@ -554,7 +567,8 @@ PIRP ksl_wavepci_irp_alloc(ksl_wavepci_pin *s, uint32_t bytes)
         free(p);
         return NULL;
     }
-    p->buf = ksl_physmem_alloc(f->pm, bytes, off, false, p->id);
+    p->buf = ksl_physmem_alloc(f->pm, bytes ? bytes : 4u, off, false, p->id); /* a packet with no data
+                                                                                * still has a buffer */
     if (!p->buf) {
         ksl__pcl_ledger_remove(&f->ledger, p);
         IoFreeIrp(p->irp);
@@ -625,6 +639,13 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
     stat_add(s, &s->f->ledger.st.irps_submitted, 1);
     stat_add(s, &s->f->ledger.st.bytes_submitted, p->len);
     IoMarkIrpPending(irp);
+    if (!p->nmaps) {
+        /* no data: nothing to map, it completes at once */
+        p->finishing = true;
+        KeReleaseSpinLock(&s->lock, old);
+        finalize(s, p);
+        return STATUS_PENDING;
+    }
     IoSetCancelRoutine(irp, cancel_routine);
     if (irp->Cancel && IoSetCancelRoutine(irp, NULL) != NULL) {
         /* cancelled before it was queued: nothing was handed out */
@@ -641,6 +662,7 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
     bool notify = s->out_of_mappings;
     s->out_of_mappings = false;
     KeReleaseSpinLock(&s->lock, old);
+    ksl__pcl_event(s, KSL_WP_EV_QUEUED);
     if (notify) {
         stat_add(s, &s->f->ledger.st.mapping_available_calls, 1);
         uint32_t span = ksl__pcl_drain_enter(s, false);

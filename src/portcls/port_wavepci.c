@@ -233,6 +233,31 @@ static bool range_accepts(const KSDATARANGE *r, const WAVEFORMATEX *w)
            w->nSamplesPerSec <= a->MaximumSampleFrequency;
 }
 
+/* The KS data format of a PCM wave format. */
+static KSDATAFORMAT_WAVEFORMATEX wave_format(const WAVEFORMATEX *w)
+{
+    KSDATAFORMAT_WAVEFORMATEX fmt = {
+        .DataFormat = {.FormatSize = sizeof fmt, .SampleSize = w->nBlockAlign, .MajorFormat = KSDATAFORMAT_TYPE_AUDIO,
+                       .SubFormat = KSDATAFORMAT_SUBTYPE_PCM, .Specifier = KSDATAFORMAT_SPECIFIER_WAVEFORMATEX},
+        .WaveFormatEx = *w};
+    return fmt;
+}
+
+NTSTATUS ksl_wavepci_get_position(ksl_wavepci_pin *s, ULONGLONG *position)
+{
+    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_get_position", __FILE__, __LINE__);
+    ksl_trace_note("IMiniportWavePciStream::GetPosition", __FILE__, __LINE__);
+    return s->mini->lpVtbl->GetPosition(s->mini, position);
+}
+
+NTSTATUS ksl_wavepci_set_format(ksl_wavepci_pin *s, const WAVEFORMATEX *w)
+{
+    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_set_format", __FILE__, __LINE__);
+    ksl_trace_note("IMiniportWavePciStream::SetFormat", __FILE__, __LINE__);
+    KSDATAFORMAT_WAVEFORMATEX fmt = wave_format(w);
+    return s->mini->lpVtbl->SetFormat(s->mini, &fmt.DataFormat);
+}
+
 NTSTATUS ksl_wavepci_open(ksl_wavepci_filter *f, bool capture, const WAVEFORMATEX *w, ksl_wavepci_pin **out)
 {
     ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_open", __FILE__, __LINE__);
@@ -264,10 +289,7 @@ NTSTATUS ksl_wavepci_open(ksl_wavepci_filter *f, bool capture, const WAVEFORMATE
     if (!s)
         return STATUS_INSUFFICIENT_RESOURCES;
     ksl__pcl_stream_init(s, f, capture, w->nBlockAlign);
-    KSDATAFORMAT_WAVEFORMATEX fmt = {
-        .DataFormat = {.FormatSize = sizeof fmt, .SampleSize = w->nBlockAlign, .MajorFormat = KSDATAFORMAT_TYPE_AUDIO,
-                       .SubFormat = KSDATAFORMAT_SUBTYPE_PCM, .Specifier = KSDATAFORMAT_SPECIFIER_WAVEFORMATEX},
-        .WaveFormatEx = *w};
+    KSDATAFORMAT_WAVEFORMATEX fmt = wave_format(w);
     NTSTATUS st = f->mini->lpVtbl->NewStream(f->mini, &s->mini, NULL, NonPagedPool, &s->port_stream.iface, pin,
                                              capture, &fmt.DataFormat, &s->dma, &s->group);
     if (!NT_SUCCESS(st) || !s->mini) {

@@ -105,6 +105,13 @@ NTSTATUS ksl_wavepci_get_position(ksl_wavepci_pin *pin, ULONGLONG *position);
 NTSTATUS ksl_wavepci_set_format(ksl_wavepci_pin *pin, const WAVEFORMATEX *format);
 
 /*
+ * A device power change, as PortCls makes it: leaving D0, the port pauses every running pin, then
+ * tells the miniport and each open stream that answer QueryInterface(IID_IPowerNotify); back in
+ * D0, it tells them, then sets the paused pins running again.  PASSIVE_LEVEL.
+ */
+NTSTATUS ksl_wavepci_set_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state);
+
+/*
  * Port events a test client can aim at (aimed cancellation): GetMapping has just handed the
  * miniport a mapping (it has not re-taken its lock yet); the miniport has just called
  * ReleaseMapping; the port is about to call Service; an IRP has just been queued (the miniport

@@ -72,6 +72,8 @@ typedef struct ac97_stream {
 
 struct ac97_miniport {
     IMiniportWavePci iface;
+    IPowerNotify power_iface;   /* the same object's IPowerNotify */
+    DEVICE_POWER_STATE power;   /* cached by PowerChangeNotify; D0 from the start */
     LONG refs;
     PPORTWAVEPCI port;
     PINTERRUPTSYNC isync;
@@ -82,6 +84,8 @@ struct ac97_miniport {
 /* Stream object (stream.c).  PASSIVE_LEVEL. */
 NTSTATUS ac97_stream_create(ac97_miniport *mp, PPORTWAVEPCISTREAM ps, BOOLEAN capture, const WAVEFORMATEX *w,
                             ac97_stream **out);
+/* Program the stream's format into the codec again (after a power-up).  PASSIVE_LEVEL. */
+void ac97_stream_restore(ac97_stream *s);
 /* Is the format one this hardware plays (format.c)?  Any IRQL. */
 BOOLEAN ac97_format_ok(const WAVEFORMATEX *w);
 

@@ -69,6 +69,11 @@ static NTSTATUS mp_query_interface(IMiniportWavePci *This, REFIID iid, PVOID *ou
         This->lpVtbl->AddRef(This);
         return STATUS_SUCCESS;
     }
+    if (IsEqualGUID(iid, &IID_IPowerNotify)) {
+        *out = &((ac97_miniport *)This)->power_iface;
+        This->lpVtbl->AddRef(This);
+        return STATUS_SUCCESS;
+    }
     *out = NULL;
     return STATUS_NOINTERFACE;
 }
@@ -185,6 +190,45 @@ static void mp_service(IMiniportWavePci *This)
     (void)This; /* nothing at the filter level */
 }
 
+/* ---- IPowerNotify ------------------------------------------------------------------------- */
+
+static ac97_miniport *power_owner(IPowerNotify *This)
+{
+    return CONTAINING_RECORD(This, ac97_miniport, power_iface);
+}
+
+static NTSTATUS pn_query_interface(IPowerNotify *This, REFIID iid, PVOID *out)
+{
+    return mp_query_interface(&power_owner(This)->iface, iid, out);
+}
+
+static ULONG pn_add_ref(IPowerNotify *This)
+{
+    return mp_add_ref(&power_owner(This)->iface);
+}
+
+static ULONG pn_release(IPowerNotify *This)
+{
+    return power_owner(This)->iface.lpVtbl->Release(&power_owner(This)->iface);
+}
+
+/* PASSIVE_LEVEL.  Going down, the port has paused the streams (their engines are halted) before
+ * this call: only the cached state changes.  Coming up, the codec may have lost its settings
+ * while off: each stream's rate is programmed again before the port restarts it. */
+static void pn_power_change_notify(IPowerNotify *This, POWER_STATE PowerState)
+{
+    PAGED_CODE();
+    ac97_miniport *mp = power_owner(This);
+    DEVICE_POWER_STATE from = mp->power;
+    mp->power = PowerState.DeviceState;
+    if (PowerState.DeviceState == PowerDeviceD0 && from != PowerDeviceD0)
+        for (int ch = 0; ch < 2; ch++)
+            if (mp->streams[ch])
+                ac97_stream_restore(mp->streams[ch]);
+}
+
+static const IPowerNotifyVtbl pn_vtbl = {pn_query_interface, pn_add_ref, pn_release, pn_power_change_notify};
+
 static const IMiniportWavePciVtbl mp_vtbl = {mp_query_interface, mp_add_ref,           mp_release,
                                              mp_get_description, mp_data_range_intersection,
                                              mp_init,            mp_new_stream,        mp_service};
@@ -196,6 +240,8 @@ static NTSTATUS new_miniport(PMINIPORTWAVEPCI *Miniport)
         return STATUS_INSUFFICIENT_RESOURCES;
     RtlZeroMemory(mp, sizeof *mp);
     mp->iface.lpVtbl = &mp_vtbl;
+    mp->power_iface.lpVtbl = &pn_vtbl;
+    mp->power = PowerDeviceD0;
     mp->refs = 1;
     *Miniport = &mp->iface;
     return STATUS_SUCCESS;

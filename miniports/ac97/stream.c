@@ -321,6 +321,13 @@ static NTSTATUS program_format(ac97_stream *s, const WAVEFORMATEX *w)
     return STATUS_SUCCESS;
 }
 
+void ac97_stream_restore(ac97_stream *s)
+{
+    WAVEFORMATEX w = {WAVE_FORMAT_PCM, (USHORT)s->channels, s->rate, s->rate * s->channels * 2u,
+                      (USHORT)(s->channels * 2u), 16, 0};
+    program_format(s, &w);
+}
+
 static NTSTATUS st_set_format(IMiniportWavePciStream *This, PKSDATAFORMAT DataFormat)
 {
     ac97_stream *s = stream_of(This);

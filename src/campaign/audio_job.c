@@ -73,6 +73,23 @@ static void pin_state(void *job, KSSTATE to)
         ksl_wavepci_set_state(js->pin, to);
 }
 
+/* The client's power change (its lock held): D3 or back to D0, once the filter is started. */
+static void filter_power(void *job, bool on)
+{
+    job_state *js = job;
+    if (js->f_ok)
+        ksl_wavepci_set_power(js->f, on ? PowerDeviceD0 : PowerDeviceD3);
+}
+
+/* Stop the filter under the client's lock: a power change of the pauser's is not half done. */
+static void stop_filter(job_state *js)
+{
+    ksl__client_lock(&js->cl);
+    js->f_ok = false;
+    ksl__client_unlock(&js->cl);
+    ksl_wavepci_stop(js->f);
+}
+
 /* The client's cancel: IRP `i`, and say the canceller is done with it. */
 static void cancel_irp(void *job, uint32_t i)
 {
@@ -211,7 +228,7 @@ static void client(void *arg)
         KeSetEvent(&js->running, IO_NO_INCREMENT, FALSE);
         if (job->shape.duplex)
             KeWaitForSingleObject(&js->dup.done, Executive, KernelMode, FALSE, NULL);
-        ksl_wavepci_stop(js->f);
+        stop_filter(js);
         ksl__client_quit(&js->cl);
         return;
     }
@@ -276,7 +293,7 @@ static void client(void *arg)
     ksl__client_unlock(&js->cl);
     if (job->shape.duplex)
         KeWaitForSingleObject(&js->dup.done, Executive, KernelMode, FALSE, NULL);
-    ksl_wavepci_stop(js->f);
+    stop_filter(js);
 }
 
 /* ---- the job ------------------------------------------------------------------------------ */
@@ -479,6 +496,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
     js.cl = (ksl__job_client){.seed = job->cfg.seed, .cancel_window_us = job->irp_ms * 1000u,
                               .pause_every_ms = job->pause_every_ms, .churner_name = "pauser", .job = &js,
                               .cancel = cancel_irp, .set_state = pin_state, .walk = job->shape.state_walk,
+                              .set_power = job->shape.power_cycle ? filter_power : NULL,
                               .aim = job->shape.aim == AUDIO_AIM_EACH ? KSL__AIM_EACH : job->shape.aim};
     ksl__client_init(&js.cl);
     if (job->shape.aim || job->shape.underrun_every)

@@ -34,6 +34,7 @@ typedef struct audio_shape {
     uint32_t irp_frames_max;     /* IRP lengths from the seed, 1..this many frames (not irp_ms) */
     uint32_t zero_every;         /* every N-th IRP carries no data */
     bool state_walk;             /* the pauser walks RUN->PAUSE->ACQUIRE->PAUSE->RUN */
+    bool power_cycle;            /* the pauser powers the device down (D3) for its pause instead */
     uint32_t query_every_ms;     /* a thread calls GetPosition this often while the pin is open, and
                                   * SetFormat (the pin's own format) every 4th time */
 } audio_shape;

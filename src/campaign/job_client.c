@@ -101,6 +101,10 @@ static void canceller(void *arg)
     ksl__job_client *c = arg;
     for (;;) {
         KeWaitForSingleObject(&c->cancel_wake, Executive, KernelMode, FALSE, NULL);
+        /* Read before the queue: every pick the client made before it quit is drained below
+         * (read after, a pick could land between the last look at the queue and the exit, and
+         * the client would wait for that cancel forever). */
+        bool quit = atomic_load(&c->quit);
         for (;;) {
             KIRQL old;
             KeAcquireSpinLock(&c->cancel_lock, &old);
@@ -112,7 +116,7 @@ static void canceller(void *arg)
             cancel_moment(c, i & KSL__ITEM_MASK, i >> 24);
             c->cancel(c->job, i & KSL__ITEM_MASK);
         }
-        if (atomic_load(&c->quit))
+        if (quit)
             return;
     }
 }
@@ -128,6 +132,17 @@ static void churner(void *arg)
     for (;;) {
         if (KeWaitForSingleObject(&c->quit_ev, Executive, KernelMode, FALSE, &period) == STATUS_SUCCESS)
             break;
+        if (c->set_power) {
+            /* as PortCls, power and state changes exclude each other */
+            ksl__client_lock(c);
+            c->set_power(c->job, false);
+            NTSTATUS st = KeWaitForSingleObject(&c->quit_ev, Executive, KernelMode, FALSE, &pause);
+            c->set_power(c->job, true);
+            ksl__client_unlock(c);
+            if (st == STATUS_SUCCESS)
+                break;
+            continue;
+        }
         ksl__client_set_state(c, KSSTATE_PAUSE);
         if (c->walk)
             ksl__client_set_state(c, KSSTATE_ACQUIRE);

@@ -28,6 +28,8 @@ typedef struct ksl__job_client {
     const char *churner_name;   /* its thread's name */
     bool gated;                 /* the churner waits for ksl__client_started, and says when it is done */
     bool walk;                  /* the churner walks RUN->PAUSE->ACQUIRE->PAUSE->RUN, not RUN->PAUSE->RUN */
+    void (*set_power)(void *job, bool on); /* non-NULL: the churner powers the device down for its
+                                            * pause instead (holding the state lock throughout) */
     uint32_t aim;               /* 0: cancel at seeded moments; else at the next port event (ksl__client_event)
                                  * of kind `aim`, or with KSL__AIM_EACH kinds 1..3 in turn */
     void *job;

@@ -110,6 +110,7 @@ struct ksl_wavepci_pin {
     KTIMER timer;
     KDPC timer_dpc;
     bool timer_running;
+    bool power_paused;       /* paused by a power-down, to run again at power-up */
     _Atomic int closed;      /* set by close: no more service calls into the miniport */
     _Atomic int in_service;  /* service calls into the miniport in progress */
 };
@@ -132,6 +133,7 @@ struct ksl_wavepci_filter {
     DEVICE_OBJECT device;
     pcl_stream *pins[8];     /* open pins, freed by ksl_wavepci_destroy if a run stopped early */
     ksl_wavepci_event_fn *event_fn; /* a test client's aim (ksl_wavepci_set_event_hook) */
+    DEVICE_POWER_STATE power;      /* PowerDeviceUnspecified until the first change: D0 */
     void *event_user;
 };
 

@@ -243,6 +243,63 @@ static KSDATAFORMAT_WAVEFORMATEX wave_format(const WAVEFORMATEX *w)
     return fmt;
 }
 
+/* Tell `unk`'s IPowerNotify, if it has one, about `state`. */
+static void power_notify(PUNKNOWN unk, DEVICE_POWER_STATE state)
+{
+    PVOID out = NULL;
+    if (!unk || !NT_SUCCESS(unk->lpVtbl->QueryInterface(unk, &IID_IPowerNotify, &out)) || !out)
+        return;
+    PPOWERNOTIFY pn = out;
+    POWER_STATE ps = {.DeviceState = state};
+    ksl_trace_note("IPowerNotify::PowerChangeNotify", __FILE__, __LINE__);
+    IPowerNotify_PowerChangeNotify(pn, ps);
+    IPowerNotify_Release(pn);
+}
+
+static void power_notify_all(ksl_wavepci_filter *f, DEVICE_POWER_STATE state)
+{
+    power_notify((PUNKNOWN)f->mini, state);
+    for (size_t i = 0; i < sizeof f->pins / sizeof f->pins[0]; i++)
+        if (f->pins[i])
+            power_notify((PUNKNOWN)f->pins[i]->mini, state);
+}
+
+NTSTATUS ksl_wavepci_set_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state)
+{
+    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_set_power", __FILE__, __LINE__);
+    if (state < PowerDeviceD0 || state > PowerDeviceD3 || !f->mini)
+        return STATUS_INVALID_PARAMETER;
+    DEVICE_POWER_STATE from = f->power ? f->power : PowerDeviceD0;
+    if (state == from)
+        return STATUS_SUCCESS;
+    if (from == PowerDeviceD0) {
+        /* leaving D0: pause what runs, then tell the miniport */
+        for (size_t i = 0; i < sizeof f->pins / sizeof f->pins[0]; i++) {
+            pcl_stream *s = f->pins[i];
+            if (!s || ksl_wavepci_get_state(s) != KSSTATE_RUN)
+                continue;
+            ksl_window_hit(KSL_WIN_WP_POWER_DOWN_DURING_DMA);
+            s->power_paused = NT_SUCCESS(ksl_wavepci_set_state(s, KSSTATE_PAUSE));
+        }
+        power_notify_all(f, state);
+    } else if (state == PowerDeviceD0) {
+        /* back in D0: tell the miniport, then run what the power-down paused */
+        power_notify_all(f, state);
+        for (size_t i = 0; i < sizeof f->pins / sizeof f->pins[0]; i++) {
+            pcl_stream *s = f->pins[i];
+            if (s && s->power_paused) {
+                s->power_paused = false;
+                if (ksl_wavepci_get_state(s) == KSSTATE_PAUSE)
+                    ksl_wavepci_set_state(s, KSSTATE_RUN);
+            }
+        }
+    } else {
+        power_notify_all(f, state); /* between low-power states */
+    }
+    f->power = state;
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS ksl_wavepci_get_position(ksl_wavepci_pin *s, ULONGLONG *position)
 {
     ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_get_position", __FILE__, __LINE__);

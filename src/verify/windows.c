@@ -30,9 +30,10 @@ static const ksl_window windows[KSL_WIN_COUNT] = {
          "another context enters Service, SetState or MappingAvailable of that stream, or calls ReleaseMapping on it",
          "two paths (the service DPC and a state change, say) release from the same list at once"},
     [KSL_WIN_WP_POWER_DOWN_DURING_DMA] =
-        {"wavepci.power-down-during-dma", "wavepci", "the bus master runs", "the bus master stops",
-         "the device is asked to leave D0",
-         "the miniport powers the codec down under a running DMA engine"},
+        {"wavepci.power-down-during-dma", "wavepci", "a pin runs (its bus master moves data)", "the pin leaves RUN",
+         "the device is asked to leave D0 (the port pauses the pin, then calls PowerChangeNotify)",
+         "the pause races the service DPC and the ISR, and the miniport saves or powers down a codec that is "
+         "still in use"},
     [KSL_WIN_WP_STATE_CHANGE_DURING_SERVICE] =
         {"wavepci.state-change-during-service", "wavepci", "the port calls IMiniportWavePciStream::Service",
          "Service returns", "the port calls SetState on another context",

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include <kslab/campaign.h>
+#include <kslab/windows.h>
 #include <kslab/report.h>
 
 #ifndef KSLAB_BUILD_DIR
@@ -70,11 +71,117 @@ static void test_reference_clean(void **state)
     assert_string_equal(r->driver.name, "ac97");
     assert_string_equal(r->driver.kind, "wavepci");
     assert_false(r->driver.plugin);
-    assert_int_equal(r->nscenarios, 6);
-    assert_int_equal(r->executions, 6 * 20);
+    assert_int_equal(r->nscenarios, 12);
+    assert_int_equal(r->executions, 12 * 20);
     assert_int_equal(r->nfindings, 0);
     assert_int_equal(s.starts, 1);
-    assert_int_equal(s.scenarios, 6);
+    assert_int_equal(s.scenarios, 12);
+    ksl_result_free(r);
+}
+
+/* The race windows a campaign reached: every WavePci window listed in catalog order, the aimed
+ * cancels reaching the revoke windows, the counts the same whatever the number of workers. */
+static void test_window_coverage(void **state)
+{
+    (void)state;
+    ksl_result *r[2];
+    for (int k = 0; k < 2; k++) {
+        ksl_stress_opts o;
+        ksl_stress_opts_default(&o);
+        o.run.driver = "ac97";
+        o.scenario = "cancel-aimed";
+        o.schedules = 60;
+        o.jobs = k ? 2 : 1;
+        r[k] = ksl_stress(&o);
+        assert_non_null(r[k]);
+        assert_int_equal(r[k]->verdict, KSL_VERDICT_CLEAN);
+    }
+    size_t nw;
+    const ksl_window *cat = ksl_windows(&nw);
+    assert_int_equal(nw, KSL_WIN_COUNT);
+    assert_int_equal(r[0]->nwindows, 8); /* the WavePci ones */
+    for (size_t i = 0; i < r[0]->nwindows; i++) {
+        assert_string_equal(r[0]->windows[i].name, cat[i].name);
+        assert_string_equal(r[0]->windows[i].family, "wavepci");
+        assert_true(r[0]->windows[i].executions <= r[0]->windows[i].hits);
+        assert_true(r[0]->windows[i].executions <= 60);
+        assert_int_equal(r[0]->windows[i].executions, r[1]->windows[i].executions);
+        assert_int_equal(r[0]->windows[i].hits, r[1]->windows[i].hits);
+    }
+    assert_true(r[0]->windows[KSL_WIN_WP_REVOKE_IN_GETMAPPING_GAP].executions > 0);
+    assert_true(r[0]->windows[KSL_WIN_WP_REVOKE_IN_RELEASE].executions > 0);
+    assert_true(r[0]->windows[KSL_WIN_WP_CANCEL_IN_SERVICE].executions > 0);
+    assert_int_equal(r[0]->windows[KSL_WIN_WP_POWER_DOWN_DURING_DMA].executions, 0); /* no power events here */
+    ksl_result_free(r[0]);
+    ksl_result_free(r[1]);
+    /* The threaded engine keeps no spans: no windows at all. */
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = "ac97";
+    o.scenario = "steady";
+    o.schedules = 2;
+    o.run.cfg.engine = KSL_ENGINE_THREADED;
+    o.shrink = false;
+    ksl_result *t = ksl_stress(&o);
+    assert_non_null(t);
+    assert_int_equal(t->nwindows, 0);
+    ksl_result_free(t);
+}
+
+/* The scenarios that vary more than the job: each runs the reference clean (its output checked
+ * bit for bit, the duplex capture too) and reaches the windows it is made for. */
+static ksl_result *stress_one(const char *scenario, uint64_t schedules)
+{
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = "ac97";
+    o.scenario = scenario;
+    o.schedules = schedules;
+    o.jobs = 2;
+    ksl_result *r = ksl_stress(&o);
+    assert_non_null(r);
+    if (r->verdict != KSL_VERDICT_CLEAN && r->nfindings)
+        fprintf(stderr, "%s: %s: %s\n", scenario, r->findings[0].rule, r->findings[0].message);
+    assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
+    assert_int_equal(r->executions, schedules);
+    assert_int_equal(r->nwindows, 8);
+    return r;
+}
+
+static void test_scenario_shapes(void **state)
+{
+    (void)state;
+    ksl_result *r = stress_one("underrun", 40);
+    assert_true(r->windows[KSL_WIN_WP_CANCEL_RING_DRY].executions > 0); /* a cancel finds the ring dry */
+    ksl_result_free(r);
+    r = stress_one("power-cycle", 20);
+    assert_int_equal(r->windows[KSL_WIN_WP_POWER_DOWN_DURING_DMA].executions, 20); /* every run powers down playing */
+    ksl_result_free(r);
+    r = stress_one("state-walk", 20);
+    assert_true(r->windows[KSL_WIN_WP_STATE_CHANGE_DURING_SERVICE].executions > 0);
+    ksl_result_free(r);
+    ksl_result_free(stress_one("duplex", 20));
+    ksl_result_free(stress_one("formats", 40));
+}
+
+/* A kslab false positive, fixed: the job client's canceller read `quit` after its last look at
+ * its queue, so a cancel picked just before the client quit was never made and the client
+ * waited for it forever (K.deadlock on the valid filter minidriver, 1 CPU, PCT, seed 48). */
+static void test_canceller_drains_before_quit(void **state)
+{
+    (void)state;
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = "filter";
+    o.scenario = "close-outstanding";
+    o.schedules = 60;
+    o.run.cfg.cpus = 1;
+    o.run.cfg.strategy = KSL_STRATEGY_PCT;
+    o.run.cfg.pct_depth = 3;
+    ksl_result *r = ksl_stress(&o);
+    assert_non_null(r);
+    assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
+    assert_int_equal(r->executions, 60);
     ksl_result_free(r);
 }
 
@@ -219,6 +326,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_clean),
+        cmocka_unit_test(test_window_coverage),
+        cmocka_unit_test(test_canceller_drains_before_quit),
+        cmocka_unit_test(test_scenario_shapes),
         cmocka_unit_test(test_broken_caught_and_replayed),
         cmocka_unit_test(test_play_job),
         cmocka_unit_test(test_refusals_and_stop),

@@ -130,6 +130,7 @@ enum scenario {
     SC_SERVICE_TIMER,
     SC_TERMINATE,
     SC_OPEN_FORMATS,
+    SC_ZERO_LENGTH,
     SC_IRQL_RAISE,
     SC_IRQL_SYNC,
     SC_SUBMIT_STOP_RACE,
@@ -1462,6 +1463,24 @@ static void sc_terminate(pt_state *t)
     finish(t);
 }
 
+/* A packet with no data among two with data: it completes at once, empty, and is never mapped. */
+static void sc_zero_length(pt_state *t)
+{
+    if (!open_pin(t, false, KSSTATE_RUN))
+        return;
+    int a = submit(t, PAGE), z = submit(t, 0), b = submit(t, PAGE);
+    t->v[0] = done(t, z);                            /* done as soon as submitted */
+    t->v[1] = done(t, a);
+    t->st[0] = get(t, 1), t->st[1] = get(t, 2);      /* A's mapping, then B's: nothing for Z */
+    t->st[2] = get(t, 3);                            /* none left */
+    play(t, 1, PAGE), play(t, 2, PAGE);
+    rel(t, 1), rel(t, 2);
+    wait_all(t);
+    ksl_wavepci_get_stats(t->f, &t->mid);
+    (void)a, (void)b;
+    finish(t);
+}
+
 static void sc_open_formats(pt_state *t)
 {
     t->st_start = ksl_wavepci_start(t->f);
@@ -1519,6 +1538,7 @@ static void client_main(void *arg)
     case SC_SERVICE_TIMER: sc_service_timer(t); break;
     case SC_TERMINATE: sc_terminate(t); break;
     case SC_OPEN_FORMATS: sc_open_formats(t); break;
+    case SC_ZERO_LENGTH: sc_zero_length(t); break;
     case SC_IRQL_RAISE:
     case SC_IRQL_SYNC: sc_irql(t); break;
     case SC_SUBMIT_STOP_RACE: sc_submit_stop_race(t); break;
@@ -2525,6 +2545,30 @@ static void test_open_formats(void **state)
     free(t);
 }
 
+static void test_zero_length_irp(void **state)
+{
+    (void)state;
+    pt_state *t = pt_new(SC_ZERO_LENGTH);
+    run_out o = pt_run(t, 37, 1);
+    assert_clean(o);
+    assert_int_equal(t->v[0], 1);
+    assert_int_equal(t->v[1], 0);
+    assert_int_equal(t->st[0], STATUS_SUCCESS);
+    assert_int_equal(t->st[1], STATUS_SUCCESS);
+    assert_int_equal(t->st[2], STATUS_NOT_FOUND);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(t->sub_st[i], STATUS_PENDING);
+        assert_int_equal(t->wait_st[i], STATUS_SUCCESS);
+        assert_int_equal(t->info[i], i == 1 ? 0 : PAGE);
+    }
+    assert_int_equal(t->mid.irps_submitted, 3);
+    assert_int_equal(t->mid.irps_completed, 3);
+    assert_int_equal(t->mid.mappings_handed, 2);
+    assert_int_equal(t->mid.bytes_submitted, 2 * PAGE);
+    run_out_free(&o);
+    free(t);
+}
+
 /* ---- IRQL ----------------------------------------------------------------------------------- */
 
 static void test_get_mapping_above_dispatch(void **state)
@@ -2569,6 +2613,7 @@ int main(void)
         cmocka_unit_test(test_service_timer),
         cmocka_unit_test(test_terminate_packet),
         cmocka_unit_test(test_open_formats),
+        cmocka_unit_test(test_zero_length_irp),
         cmocka_unit_test(test_get_mapping_above_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

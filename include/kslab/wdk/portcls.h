@@ -55,6 +55,7 @@ extern const IID IID_IMiniportWavePci;
 extern const IID IID_IMiniportWavePciStream;
 extern const IID IID_IServiceSink;
 extern const IID IID_IServiceGroup;
+extern const IID IID_IPowerNotify;
 extern const IID IID_IInterruptSync;
 extern const IID IID_IDmaChannel;
 extern const IID IID_IResourceList;
@@ -214,6 +215,20 @@ struct IServiceGroup {
 #define IServiceGroup_SupportDelayedService(This) (This)->lpVtbl->SupportDelayedService(This)
 #define IServiceGroup_RequestDelayedService(This, Delay) (This)->lpVtbl->RequestDelayedService((This), (Delay))
 #define IServiceGroup_CancelDelayedService(This) (This)->lpVtbl->CancelDelayedService(This)
+
+/* IPowerNotify: a miniport or stream object that answers QueryInterface(IID_IPowerNotify) is
+ * told of device power changes.  Going down, the port pauses the running streams first; coming
+ * up, it restarts them after.  PASSIVE_LEVEL. */
+typedef struct IPowerNotify IPowerNotify, *PPOWERNOTIFY;
+typedef struct IPowerNotifyVtbl {
+    KSL_IUNKNOWN_METHODS(IPowerNotify);
+    void (*PowerChangeNotify)(IPowerNotify *This, POWER_STATE PowerState); /* PASSIVE_LEVEL */
+} IPowerNotifyVtbl;
+struct IPowerNotify {
+    const IPowerNotifyVtbl *lpVtbl;
+};
+#define IPowerNotify_Release(This) (This)->lpVtbl->Release(This)
+#define IPowerNotify_PowerChangeNotify(This, State) (This)->lpVtbl->PowerChangeNotify((This), (State))
 
 /* Create a service group (reference count 1).  PASSIVE_LEVEL. */
 NTSTATUS PcNewServiceGroup(PSERVICEGROUP *OutServiceGroup, PUNKNOWN OuterUnknown);

@@ -267,6 +267,19 @@ typedef ksl_fast_mutex FAST_MUTEX, *PFAST_MUTEX;
 /* ---- pool ------------------------------------------------------------------------------- */
 
 typedef enum _POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 } POOL_TYPE;
+
+/* Power states (wdm.h's values). */
+typedef enum _SYSTEM_POWER_STATE {
+    PowerSystemUnspecified = 0, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2,
+    PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, PowerSystemMaximum
+} SYSTEM_POWER_STATE;
+typedef enum _DEVICE_POWER_STATE {
+    PowerDeviceUnspecified = 0, PowerDeviceD0, PowerDeviceD1, PowerDeviceD2, PowerDeviceD3, PowerDeviceMaximum
+} DEVICE_POWER_STATE;
+typedef union _POWER_STATE {
+    SYSTEM_POWER_STATE SystemState;
+    DEVICE_POWER_STATE DeviceState;
+} POWER_STATE;
 /* IRQL <= DISPATCH_LEVEL (PagedPool: <= APC_LEVEL).  NULL when fault injection fails it. */
 #define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag) \
     ksl_pool_alloc((PoolType) == PagedPool ? KSL_POOL_PAGED : KSL_POOL_NONPAGED, (NumberOfBytes), (Tag), __FILE__, __LINE__)

@@ -9,7 +9,8 @@
 # matrix), JOBS worker processes (default: the machine's cores).  Prints one line per driver x
 # strategy x CPU count (every scenario of the driver in one campaign), then the total: findings,
 # executions, wall time.  Exit 0 when every combination is clean, 1 when any has a finding, 2
-# when kslab could not run.  A smaller matrix (the suite's slice) is tests/soak/soak_slice.sh.
+# when kslab could not run.  The test suite runs a slice of it (ctest label `soak`:
+# `bench/soak.sh BUILD 200 100 2`).
 set -uo pipefail
 build=${1:-build/default}
 n2=${2:-100000}

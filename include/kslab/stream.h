@@ -109,6 +109,16 @@ ksl_stream_adapter *ksl_stream_create(ksl_engine *e, ksl_stream_driver_entry *en
                                       const ksl_stream_options *opt, char *err, size_t errlen);
 /* Free the adapter and everything left of it (after the run).  Host code. */
 void ksl_stream_destroy(ksl_stream_adapter *a);
+/*
+ * Class events a test client can aim at (aimed cancellation): an SRB is about to go to a
+ * receive-packet routine; a Low priority routine has just been asked for.  The hook runs on the context
+ * of the event at PASSIVE_LEVEL or DISPATCH_LEVEL (never at DIRQL: a receive reached from an
+ * interrupt is not reported), inside the class: it may only signal (KeSetEvent with Wait FALSE).
+ * One per adapter; NULL removes it.  Host code, before the run.
+ */
+typedef enum ksl_stream_event { KSL_STRM_EV_RECEIVE = 1, KSL_STRM_EV_LOW } ksl_stream_event;
+typedef void ksl_stream_event_fn(void *user, ksl_stream_event ev);
+void ksl_stream_set_event_hook(ksl_stream_adapter *a, ksl_stream_event_fn *fn, void *user);
 /* Counters.  Host code, or a client thread. */
 void ksl_stream_get_stats(const ksl_stream_adapter *a, ksl_stream_stats *out);
 /* The registration as the minidriver gave it.  Any context. */

@@ -268,7 +268,7 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
 }
 
 static void run_stream(const ksl__driver *drv, const ksl_device_model *device, const ksl__request *rq,
-                       const ksl_job *job, recorder *rec, ksl__outcome *o)
+                       const ksl_job *job, const audio_shape *shape, recorder *rec, ksl__outcome *o)
 {
     stream_job sj;
     stream_job_default(&sj, drv->stream);
@@ -281,6 +281,7 @@ static void run_stream(const ksl__driver *drv, const ksl_device_model *device, c
     sj.close_after = job->close_after;
     sj.wait_ms = job->wait_ms;
     sj.keep_choices = (rq->flags & KSL__RQ_KEEP_CHOICES) != 0;
+    sj.aim = shape ? shape->aim : 0;
     sj.trace_fn = rec ? recorder_event : NULL;
     sj.trace_user = rec;
     stream_result r;
@@ -414,7 +415,7 @@ void ksl__execute(const ksl__driver *drv, const ksl_device_model *device, const 
     if (sc && sc->kind == KSL__SCEN_DEMO)
         run_demo(&r, sc->demo, rec, o);
     else if (job->kind == KSL_JOB_STREAM && drv->kind == KSL__DRV_STREAM)
-        run_stream(drv, device, &r, job, rec, o);
+        run_stream(drv, device, &r, job, sc ? &sc->shape : NULL, rec, o);
     else if ((job->kind == KSL_JOB_PLAY || job->kind == KSL_JOB_CAPTURE) && drv->kind == KSL__DRV_WAVEPCI)
         run_audio(drv, device, &r, job, sc ? &sc->shape : NULL, input, rec, o);
     else {

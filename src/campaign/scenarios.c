@@ -2,6 +2,8 @@
 /* The built-in scenarios (see scenarios.h). */
 #include <string.h>
 
+#include <kslab/stream.h>
+
 #include "demo.h"
 #include "scenarios.h"
 
@@ -68,6 +70,13 @@ static const ksl__scenario scenarios[] = {
      ST(8, 4, 3, 2, 0), 0, false, PLAIN},
     {KSL__SCEN_STREAM, "close-outstanding", "STOP and close after 3 SRBs with 4 still outstanding, every 2nd cancelled",
      ST(8, 4, 2, 0, 3), 0, false, PLAIN},
+    {KSL__SCEN_STREAM, "cancel-aimed",
+     "every 2nd SRB cancelled as it goes to the receive routine, or when a Low routine starts (in turn)",
+     ST(8, 4, 2, 0, 0), 0, false, {.aim = AUDIO_AIM_EACH}},
+    {KSL__SCEN_STREAM, "long-run",
+     "90 read SRBs (past every-64-frame housekeeping), paused every 9 ms, every 4th cancelled when a Low routine "
+     "is next asked for",
+     ST(90, 4, 4, 9, 0), 0, false, {.aim = KSL_STRM_EV_LOW}},
     {KSL__SCEN_DEMO, "counter", "device interrupts, a DPC and two threads share a counter under a spin lock", {0}, 0,
      false, PLAIN},
     {KSL__SCEN_DEMO, "lock-order", "the DPC takes lock B then A, the threads A then B", {0}, 1, true, PLAIN},

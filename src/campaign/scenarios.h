@@ -20,7 +20,8 @@ typedef struct ksl__scenario {
     ksl_job job;             /* WavePci and stream class scenarios */
     int demo;                /* demonstrations: the index in demo.h's list */
     bool buggy;              /* demonstrations: broken on purpose */
-    audio_shape shape;       /* WavePci: what it varies beyond the job */
+    audio_shape shape;       /* what it varies beyond the job (stream class scenarios: only `aim`,
+                              * a KSL_STRM_EV_* kind or AUDIO_AIM_EACH) */
 } ksl__scenario;
 
 /* Every scenario, in the order ksl_scenarios lists them. */

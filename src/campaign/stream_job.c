@@ -37,6 +37,13 @@ typedef struct job_state {
     char client_err[200];
 } job_state;
 
+/* The class's events, for an aimed canceller. */
+static void class_event(void *user, ksl_stream_event ev)
+{
+    job_state *js = user;
+    ksl__client_event(&js->cl, (uint32_t)ev);
+}
+
 /* The client's set_state (its lock held): the stream's state while it is open. */
 static void pin_state(void *job, KSSTATE to)
 {
@@ -72,7 +79,12 @@ static bool submit(job_state *js, uint32_t i)
      * nothing to cancel. */
     if (r->cancel) {
         js->res->srbs_picked++;
-        ksl__client_pick(&js->cl, i);
+        if (js->job->aim) /* armed before the submission makes the event */
+            ksl__client_pick_aimed(&js->cl, i,
+                                   js->job->aim == KSL__AIM_EACH ? 1u + (uint32_t)(js->res->srbs_picked % 2u)
+                                                                 : js->job->aim);
+        else
+            ksl__client_pick(&js->cl, i);
     }
     NTSTATUS st = ksl_stream_srb_submit(r->srb);
     r->submitted = true;
@@ -310,6 +322,8 @@ int stream_job_run(const stream_job *job, stream_result *res)
                               .pause_every_ms = job->pause_every_ms, .churner_name = "churner", .gated = true,
                               .job = &js, .cancel = cancel_srb, .set_state = pin_state};
     ksl__client_init(&js.cl);
+    if (job->aim)
+        ksl_stream_set_event_hook(a, class_event, &js);
     ksl_thread_create(e, "reader", reader, &js);
     ksl__client_threads(&js.cl, e);
     int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,

@@ -42,6 +42,8 @@ typedef struct stream_job {
     ksl_trace_fn *trace_fn;    /* every event of the run to this hook (e.g. recorder_event) */
     void *trace_user;
     bool keep_choices;
+    uint8_t aim;               /* picked SRBs are cancelled at the class's next event of this kind
+                                * (KSL_STRM_EV_*; 0xFF: receive and Low in turn), not at a seeded moment */
 } stream_job;
 
 typedef struct stream_result {

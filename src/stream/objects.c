@@ -118,3 +118,17 @@ uint64_t ksl__strm_elapsed(uint8_t irql, uint64_t t0)
     uint64_t t1 = ksl__strm_clock(irql);
     return t1 > t0 ? t1 - t0 : 0;
 }
+
+/* ---- the client's event hook ------------------------------------------------------------ */
+
+void ksl__strm_event(ksl_stream_adapter *a, ksl_stream_event ev)
+{
+    if (a->event_fn && KeGetCurrentIrql() <= DISPATCH_LEVEL)
+        a->event_fn(a->event_user, ev);
+}
+
+void ksl_stream_set_event_hook(ksl_stream_adapter *a, ksl_stream_event_fn *fn, void *user)
+{
+    a->event_fn = fn;
+    a->event_user = user;
+}

@@ -188,6 +188,8 @@ VOID ksl_strm_call_at_new_priority(PHW_STREAM_OBJECT StreamObject, PVOID HwDevic
     if (defer)
         p->need_queue = true;
     pthread_mutex_unlock(&a->mu);
+    if (Priority == Low)
+        ksl__strm_event(a, KSL_STRM_EV_LOW); /* from the caller's context: pending from here on */
     if (Priority == Dispatch)
         KeInsertQueueDpc(&p->dpc, NULL, NULL);
     else if (defer)

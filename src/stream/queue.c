@@ -175,6 +175,7 @@ NTSTATUS ksl__strm_submit(strm_srb *r)
     strm_call c = call_for(r);
     pthread_mutex_unlock(&a->mu);
     ksl__strm_hook_srb(a, r->id, r->srb.Command, SRB_ST_IDLE, SRB_ST_MINI, NULL, 0);
+    ksl__strm_event(a, KSL_STRM_EV_RECEIVE);
     ksl__strm_call_direct(&c);
     return STATUS_PENDING;
 }
@@ -214,6 +215,7 @@ void ksl__strm_kick(ksl_stream_adapter *a)
         SRB_COMMAND cmd = r->srb.Command;
         pthread_mutex_unlock(&a->mu);
         ksl__strm_hook_srb(a, id, cmd, SRB_ST_QUEUED, SRB_ST_MINI, NULL, 0);
+        ksl__strm_event(a, KSL_STRM_EV_RECEIVE);
         ksl__strm_call_sync(&c);
     }
 }

@@ -249,6 +249,8 @@ struct ksl_stream_adapter {
     uint32_t n_outstanding;
     ksl_stream_stats st;
     strm_checks ck;
+    ksl_stream_event_fn *event_fn; /* a test client's aim (ksl_stream_set_event_hook) */
+    void *event_user;
 };
 
 
@@ -346,6 +348,8 @@ NTSTATUS ksl__strm_prio_init(ksl_stream_adapter *a, strm_prio *p, void *owner);
 bool ksl__strm_prio_drain(ksl_stream_adapter *a, strm_prio *p, uint32_t us);
 /* Queue the work items of Low routines asked for above DISPATCH.  DISPATCH (class DPC). */
 void ksl__strm_prio_flush(ksl_stream_adapter *a, strm_prio *p);
+/* Tell the client's event hook about `ev`, when the IRQL allows it.  Not under mu. */
+void ksl__strm_event(ksl_stream_adapter *a, ksl_stream_event ev);
 /* Under mu: a Low routine is asked for or running on any slot (race-window coverage). */
 bool ksl__strm_low_outstanding_locked(ksl_stream_adapter *a);
 void ksl__strm_timer_init(ksl_stream_adapter *a, strm_timer *t, void *owner);

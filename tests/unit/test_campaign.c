@@ -164,6 +164,42 @@ static void test_scenario_shapes(void **state)
     ksl_result_free(stress_one("formats", 40));
 }
 
+/* The stream class windows, on the references whose design can reach them: the stream family's
+ * four, the aimed cancels landing inside a receive routine, a Low routine's cancels and timers. */
+static ksl_result *stress_stream(const char *driver, const char *scenario, uint64_t schedules)
+{
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = driver;
+    o.scenario = scenario;
+    o.schedules = schedules;
+    o.jobs = 2;
+    ksl_result *r = ksl_stress(&o);
+    assert_non_null(r);
+    assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
+    assert_int_equal(r->nwindows, 4);
+    for (size_t i = 0; i < r->nwindows; i++)
+        assert_string_equal(r->windows[i].family, "stream");
+    return r;
+}
+
+static void test_stream_windows(void **state)
+{
+    (void)state;
+    /* in catalog order: isr-during-callback, cancel-in-receive-packet, cancel-srb-held-for-low, timer-during-low */
+    ksl_result *r = stress_stream("filter", "cancel-aimed", 30);
+    assert_true(r->windows[1].executions > 0);
+    assert_int_equal(r->windows[0].executions, 0); /* no ISR, no priority routines */
+    assert_int_equal(r->windows[2].executions, 0);
+    ksl_result_free(r);
+    r = stress_stream("no-isr-dispatch", "long-run", 10);
+    assert_string_equal(r->windows[2].name, "stream.cancel-srb-held-for-low");
+    assert_int_equal(r->windows[2].executions, 10);
+    assert_true(r->windows[3].executions > 0);
+    assert_int_equal(r->windows[0].executions, 0); /* no ISR */
+    ksl_result_free(r);
+}
+
 /* A kslab false positive, fixed: the job client's canceller read `quit` after its last look at
  * its queue, so a cancel picked just before the client quit was never made and the client
  * waited for it forever (K.deadlock on the valid filter minidriver, 1 CPU, PCT, seed 48). */
@@ -329,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_window_coverage),
         cmocka_unit_test(test_canceller_drains_before_quit),
         cmocka_unit_test(test_scenario_shapes),
+        cmocka_unit_test(test_stream_windows),
         cmocka_unit_test(test_broken_caught_and_replayed),
         cmocka_unit_test(test_play_job),
         cmocka_unit_test(test_refusals_and_stop),

@@ -269,8 +269,12 @@ static VOID STREAMAPI ReceiveData(PHW_STREAM_REQUEST_BLOCK srb)
     }
     dx->Count++;
     InsertTailList(&dx->Held, &x->Link);
-    /* A cancel that came before the SRB was on the list found nothing: the IRP says so. */
+    /* A cancel that came before the SRB was on the list found nothing: the IRP says so (read
+     * under the cancel spin lock, which the canceller holds while it sets the flag). */
+    KIRQL cancel_irql;
+    IoAcquireCancelSpinLock(&cancel_irql);
     x->CancelRequested = srb->Irp && srb->Irp->Cancel;
+    IoReleaseCancelSpinLock(cancel_irql);
     BOOLEAN now = FALSE, cancelled = FALSE;
     if (x->CancelRequested) {
         RemoveEntryList(&x->Link);

@@ -48,7 +48,7 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
     ksl__step_hook(c, NULL, 0); /* what ran so far belongs to the interrupted context */
     c->frames[c->nframes++] = (ksl_frame){.kind = kind, .irql_at_entry = c->irql, .locks_at_entry = (uint16_t)c->nheld,
                                           .id = id, .name = name, .work_at_entry = c->work,
-                                          .serial = ++c->e->next_serial};
+                                          .serial = ksl__threaded(c->e) ? 0 : ++c->e->next_serial}; /* spans: deterministic only */
     ksl__trace_slice(c, 'B', &c->frames[c->nframes - 1]);
 }
 

@@ -404,12 +404,17 @@ bool ksl__strm_cancel(strm_srb *r)
         return false;
     }
     r->cancel_called = true;
-    r->irp.Cancel = 1;
     bool held_for_low = ksl__strm_low_outstanding_locked(a);
     /* A synchronized minidriver signals ReadyForNext after a cancel, even if it had already. */
     r->q->grace = true;
     a->st.cancel_calls++;
     pthread_mutex_unlock(&a->mu);
+    /* As IoCancelIrp: Irp->Cancel is set holding the cancel spin lock, under which a minidriver
+     * may look at it (the SRB stays allocated while the class may still call into it). */
+    KIRQL cancel_irql;
+    IoAcquireCancelSpinLock(&cancel_irql);
+    r->irp.Cancel = 1;
+    IoReleaseCancelSpinLock(cancel_irql);
     if (ksl_span_open_elsewhere(KSL_SPAN_ST_RECEIVE, NULL))
         ksl_window_hit(KSL_WIN_ST_CANCEL_IN_RECEIVE);
     if (held_for_low)

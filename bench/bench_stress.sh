@@ -24,8 +24,12 @@ k=$build/kslab
 [ -x "$k" ] || { echo "bench_stress: no $k (build the default preset first)" >&2; exit 2; }
 
 now() { date +%s.%N; }
-field() { sed -n "s/.*\"$1\":\\([0-9]*\\).*/\\1/p"; }
-sfield() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p"; }
+# a top-level field of the JSON result on stdin ("" when absent; the result has nested keys of
+# the same names, e.g. the coverage windows' "executions", so it is parsed, not matched)
+field() { python3 -c 'import json,sys
+try: print(json.load(sys.stdin).get(sys.argv[1], ""))
+except Exception: print("")' "$1"; }
+sfield() { field "$1"; }
 calc() { awk "BEGIN { print $1 }"; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 

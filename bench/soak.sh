@@ -3,10 +3,11 @@
 # strategies x 1, 2, 4 and 8 CPUs, with the deterministic engine.  Every combination must be
 # clean: a finding on a reference driver is a bug in the driver or in kslab, either way a bug.
 #
-#   bench/soak.sh [BUILD_DIR] [SCHEDULES_2CPU] [SCHEDULES_OTHER] [JOBS]
+#   bench/soak.sh [BUILD_DIR] [SCHEDULES_2CPU] [SCHEDULES_OTHER] [JOBS] [DRIVERS]
 #
 # Defaults: 100000 schedules per combination with 2 CPUs, 10000 with 1, 4 and 8 (the issue's
-# matrix), JOBS worker processes (default: the machine's cores).  Prints one line per driver x
+# matrix), JOBS worker processes (default: the machine's cores), DRIVERS a space-separated list
+# (default: every reference).  Prints one line per driver x
 # strategy x CPU count (every scenario of the driver in one campaign), then the total: findings,
 # executions, wall time.  Exit 0 when every combination is clean, 1 when any has a finding, 2
 # when kslab could not run.  The test suite runs a slice of it (ctest label `soak`:
@@ -19,7 +20,7 @@ jobs=${4:-$(nproc 2>/dev/null || echo 2)}
 k=$build/kslab
 [ -x "$k" ] || { echo "soak: no $k (build the default preset first)" >&2; exit 2; }
 
-drivers=(ac97 isr-regs isr-dpc-pio no-isr-dispatch filter bus)
+read -r -a drivers <<<"${5:-ac97 isr-regs isr-dpc-pio no-isr-dispatch filter bus}"
 t0=$(date +%s.%N)
 findings=0 executions=0 combos=0 errors=0
 for d in "${drivers[@]}"; do

@@ -5,7 +5,11 @@
  * it runs.  The deterministic engine runs one context at a time, so the table needs no lock; the
  * threaded engine keeps none.
  */
+#include <kslab/windows.h>
+
 #include "ke_internal.h"
+
+_Static_assert(KSL_WIN_COUNT <= KSL_MAX_WINDOWS, "ksl_stats.windows has a slot per window");
 
 #define KEY_ROUTINE (2ull << 62)
 #define KEY_THREAD (1ull << 62)
@@ -46,12 +50,11 @@ uint32_t ksl_span_open(uint32_t kind, const void *obj, uint32_t isr_window, uint
         if (!s->key && free_slot == KSL_MAX_SPANS)
             free_slot = i;
     }
-    for (uint32_t i = free_slot; i < KSL_MAX_SPANS; i++) {
-        struct ksl_span_rec *s = &e->spans[i];
-        *s = (struct ksl_span_rec){key, obj, kind, isr_window, flags, c->index, ++e->span_gen};
-        return (s->gen & 0xFFFFFFu) << 8 | (i + 1);
-    }
-    return 0; /* full: the window goes uncounted, nothing else changes */
+    if (free_slot == KSL_MAX_SPANS)
+        return 0; /* full: the window goes uncounted, nothing else changes */
+    struct ksl_span_rec *s = &e->spans[free_slot];
+    *s = (struct ksl_span_rec){key, obj, kind, isr_window, flags, c->index, ++e->span_gen};
+    return (s->gen & 0xFFFFFFu) << 8 | (free_slot + 1);
 }
 
 void ksl_span_close(uint32_t span)

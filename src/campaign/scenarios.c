@@ -33,7 +33,8 @@
 #define PLAIN {.aim = 0} /* nothing beyond the job */
 
 static const ksl__scenario scenarios[] = {
-    {KSL__SCEN_WAVEPCI, "steady", "steady playback: 60 ms in 10 ms IRPs, 4 in flight", WP(0, 60, 10, 4, 0, 0, 0, 3072), 0, false, PLAIN},
+    {KSL__SCEN_WAVEPCI, "steady", "steady playback: 60 ms in 10 ms IRPs, 4 in flight", WP(0, 60, 10, 4, 0, 0, 0, 3072), 0,
+     false, PLAIN},
     {KSL__SCEN_WAVEPCI, "cancel-storm", "playback with every IRP cancelled at a seeded moment of its playing time",
      WP(0, 60, 10, 4, 1, 0, 0, 3072), 0, false, PLAIN},
     {KSL__SCEN_WAVEPCI, "pause-churn", "playback paused for 1 ms every 5 ms, every 3rd IRP cancelled",
@@ -49,7 +50,8 @@ static const ksl__scenario scenarios[] = {
      "every 2nd IRP cancelled the moment the port hands out a mapping, takes one back, or calls Service (in turn)",
      WP(0, 60, 2, 4, 2, 0, 0, 4000), 0, false, {.aim = AUDIO_AIM_EACH}},
     {KSL__SCEN_WAVEPCI, "underrun",
-     "the client lets the ring run dry after every 3rd IRP, then refills, cancelling the refill's first IRP at once",
+     "the client lets the ring run dry after every 3rd IRP, then refills, cancelling the refill's first IRP as it "
+     "is queued",
      WP(0, 60, 5, 3, 0, 0, 0, 3072), 0, false, {.underrun_every = 3}},
     {KSL__SCEN_WAVEPCI, "duplex", "playback and capture pins running at once on one device, every 3rd IRP cancelled",
      WP(0, 60, 10, 4, 3, 0, 0, 3072), 0, false, {.duplex = true}},
@@ -71,7 +73,7 @@ static const ksl__scenario scenarios[] = {
     {KSL__SCEN_STREAM, "close-outstanding", "STOP and close after 3 SRBs with 4 still outstanding, every 2nd cancelled",
      ST(8, 4, 2, 0, 3), 0, false, PLAIN},
     {KSL__SCEN_STREAM, "cancel-aimed",
-     "every 2nd SRB cancelled as it goes to the receive routine, or when a Low routine starts (in turn)",
+     "every 2nd SRB cancelled as it goes to the receive routine, or when a Low routine is asked for (in turn)",
      ST(8, 4, 2, 0, 0), 0, false, {.aim = AUDIO_AIM_EACH}},
     {KSL__SCEN_STREAM, "long-run",
      "90 read SRBs (past every-64-frame housekeeping), paused every 9 ms, every 4th cancelled when a Low routine "

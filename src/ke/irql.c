@@ -46,9 +46,9 @@ void ksl__frame_push(ksl_cpu *c, uint8_t kind, uint32_t id, const char *name)
     if (c->nframes >= KSL_MAX_FRAMES)
         ksl__fail(c, "K.hang", NULL, 0, "activations nested more than %d deep (interrupt storm?)", KSL_MAX_FRAMES);
     ksl__step_hook(c, NULL, 0); /* what ran so far belongs to the interrupted context */
+    uint32_t serial = ksl__threaded(c->e) ? 0 : ++c->e->next_serial; /* spans: deterministic engine only */
     c->frames[c->nframes++] = (ksl_frame){.kind = kind, .irql_at_entry = c->irql, .locks_at_entry = (uint16_t)c->nheld,
-                                          .id = id, .name = name, .work_at_entry = c->work,
-                                          .serial = ksl__threaded(c->e) ? 0 : ++c->e->next_serial}; /* spans: deterministic only */
+                                          .id = id, .name = name, .work_at_entry = c->work, .serial = serial};
     ksl__trace_slice(c, 'B', &c->frames[c->nframes - 1]);
 }
 

@@ -493,7 +493,9 @@ uint32_t ksl__pcl_drain_enter(pcl_stream *s, bool service)
 {
     if (ksl_span_open_elsewhere(KSL_SPAN_WP_RELEASING, s))
         ksl_window_hit(KSL_WIN_WP_TWO_DRAINERS);
-    return service ? ksl_span_open(KSL_SPAN_WP_SERVICE, s, KSL_WIN_WP_ISR_DURING_SERVICE + 1, KSL_SPAN_ISR_OTHER_CPU) : 0;
+    if (!service)
+        return 0;
+    return ksl_span_open(KSL_SPAN_WP_SERVICE, s, KSL_WIN_WP_ISR_DURING_SERVICE + 1, KSL_SPAN_ISR_OTHER_CPU);
 }
 
 void ksl__pcl_event(pcl_stream *s, ksl_wavepci_event ev)

@@ -151,9 +151,9 @@ static json_t *result_json(const ksl_result *r)
         json_t *ws = json_array();
         for (size_t i = 0; ws && i < r->nwindows; i++) {
             const ksl_result_window *w = &r->windows[i];
-            json_array_append_new(ws, json_pack("{s:s,s:s,s:b,s:I,s:I}", "name", w->name, "family", w->family, "reached",
-                                                w->executions > 0, "executions", (json_int_t)w->executions, "hits",
-                                                (json_int_t)w->hits));
+            json_array_append_new(ws, json_pack("{s:s,s:s,s:b,s:I,s:I}", "name", w->name, "family", w->family,
+                                                "reached", w->executions > 0, "executions",
+                                                (json_int_t)w->executions, "hits", (json_int_t)w->hits));
         }
         set(o, "coverage", json_pack("{s:o}", "windows", ws));
     }

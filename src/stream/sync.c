@@ -34,7 +34,9 @@ static void open_spans(int entry, uint32_t span[2])
     case KSL_STRM_E_DATA:
     case KSL_STRM_E_CONTROL: span[0] = ksl_span_open(KSL_SPAN_ST_RECEIVE, NULL, 0, 0); break;
     case KSL_STRM_E_LOW: span[1] = ksl_span_open(KSL_SPAN_ST_LOW, NULL, 0, 0); /* fall through */
-    case KSL_STRM_E_DISPATCH: span[0] = ksl_span_open(KSL_SPAN_ST_CALLBACK, NULL, KSL_WIN_ST_ISR_DURING_CALLBACK + 1, 0); break;
+    case KSL_STRM_E_DISPATCH:
+        span[0] = ksl_span_open(KSL_SPAN_ST_CALLBACK, NULL, KSL_WIN_ST_ISR_DURING_CALLBACK + 1, 0);
+        break;
     case KSL_STRM_E_TIMER:
         if (ksl_span_open_elsewhere(KSL_SPAN_ST_LOW, NULL))
             ksl_window_hit(KSL_WIN_ST_TIMER_DURING_LOW);

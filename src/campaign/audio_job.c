@@ -298,12 +298,15 @@ static void client(void *arg)
 
 /* ---- the job ------------------------------------------------------------------------------ */
 
-/* IRP i's length: irp_bytes, or (shape.irp_frames_max) 1..max frames from the seed, often tiny; every
- * shape.zero_every-th has none.  Fills `recs` (offsets and lengths) when given; returns how many
- * IRPs carry the `in_len` bytes. */
-static uint32_t irp_layout(const audio_job *job, uint32_t irp_bytes, size_t in_len, irp_rec *recs)
+/* IRP i's length: irp_bytes, or (sh->irp_frames_max) 1..max frames from the seed, often tiny;
+ * every sh->zero_every-th has none (sh NULL: all irp_bytes).  Fills `recs` (offsets and lengths)
+ * when given; returns how many IRPs carry the `in_len` bytes. */
+static uint32_t irp_layout(const audio_job *job, const audio_shape *sh, uint32_t irp_bytes, size_t in_len,
+                           irp_rec *recs)
 {
-    const audio_shape *sh = &job->shape;
+    static const audio_shape plain;
+    if (!sh)
+        sh = &plain;
     uint32_t block = job->in->channels * 2u, n = 0;
     for (size_t at = 0; at < in_len; n++) {
         uint32_t len = irp_bytes;
@@ -422,7 +425,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
     uint32_t block = job->in->channels * 2u;
     uint64_t frames_per_irp = (uint64_t)job->in->rate * job->irp_ms / 1000;
     js.irp_bytes = (uint32_t)((frames_per_irp ? frames_per_irp : 1) * block);
-    js.nrecs = irp_layout(job, js.irp_bytes, js.in_len, NULL);
+    js.nrecs = irp_layout(job, &job->shape, js.irp_bytes, js.in_len, NULL);
     js.recs = calloc(js.nrecs ? js.nrecs : 1, sizeof *js.recs);
     js.format = (WAVEFORMATEX){WAVE_FORMAT_PCM, job->in->channels, job->in->rate, job->in->rate * block, (USHORT)block,
                                16, 0};
@@ -431,13 +434,9 @@ int audio_job_run(const audio_job *job, audio_result *res)
     KeInitializeEvent(&js.dup.done, NotificationEvent, FALSE);
     ksl_capture_sink_init(&js.dup.captured, false);
     if (job->shape.duplex) {
-        js.dup.n = (uint32_t)((js.in_len + js.irp_bytes - 1) / js.irp_bytes);
-        js.dup.recs = calloc(js.dup.n ? js.dup.n : 1, sizeof *js.dup.recs);
-        for (uint32_t i = 0; js.dup.recs && i < js.dup.n; i++) {
-            js.dup.recs[i].offset = (size_t)i * js.irp_bytes;
-            js.dup.recs[i].len = (uint32_t)(js.in_len - js.dup.recs[i].offset < js.irp_bytes
-                                                ? js.in_len - js.dup.recs[i].offset : js.irp_bytes);
-        }
+        js.dup.n = irp_layout(job, NULL, js.irp_bytes, js.in_len, NULL);
+        if ((js.dup.recs = calloc(js.dup.n ? js.dup.n : 1, sizeof *js.dup.recs)) != NULL)
+            irp_layout(job, NULL, js.irp_bytes, js.in_len, js.dup.recs);
     }
     ksl_capture_sink played, *out = job->capture ? &js.captured : &played;
     ksl_capture_sink_init(&played, job->keep_output);
@@ -461,7 +460,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
             snprintf(res->err, sizeof res->err, "out of memory");
         goto out;
     }
-    irp_layout(job, js.irp_bytes, js.in_len, js.recs);
+    irp_layout(job, &job->shape, js.irp_bytes, js.in_len, js.recs);
     for (uint32_t i = 0; i < js.nrecs; i++) {
         js.recs[i].cancel = job->cancel_every && (i + 1) % job->cancel_every == 0;
         KeInitializeEvent(&js.recs[i].cancel_done, NotificationEvent, FALSE);
@@ -497,7 +496,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
                               .pause_every_ms = job->pause_every_ms, .churner_name = "pauser", .job = &js,
                               .cancel = cancel_irp, .set_state = pin_state, .walk = job->shape.state_walk,
                               .set_power = job->shape.power_cycle ? filter_power : NULL,
-                              .aim = job->shape.aim == AUDIO_AIM_EACH ? KSL__AIM_EACH : job->shape.aim};
+                              .aim = job->shape.aim};
     ksl__client_init(&js.cl);
     if (job->shape.aim || job->shape.underrun_every)
         ksl_wavepci_set_event_hook(f, port_event, &js);

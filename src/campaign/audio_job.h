@@ -20,9 +20,11 @@
 #include <kslab/hw/ac97.h>
 #include <kslab/wavepci.h>
 
+#include "job_client.h"
+
 /* What the built-in scenarios vary beyond a plain job (all 0 / false: a plain job). */
 enum { AUDIO_AIM_GETMAPPING = KSL_WP_EV_GETMAPPING, AUDIO_AIM_RELEASE = KSL_WP_EV_RELEASE,
-       AUDIO_AIM_SERVICE = KSL_WP_EV_SERVICE, AUDIO_AIM_EACH = 0xFF };
+       AUDIO_AIM_SERVICE = KSL_WP_EV_SERVICE, AUDIO_AIM_EACH = KSL__AIM_EACH };
 typedef struct audio_shape {
     uint8_t aim;                 /* picked IRPs are cancelled at the port's next event of this kind
                                   * (AUDIO_AIM_EACH: the three in turn), not at a seeded moment */

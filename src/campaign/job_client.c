@@ -61,8 +61,7 @@ void ksl__client_pick(ksl__job_client *c, uint32_t item)
 void ksl__client_pick_aimed(ksl__job_client *c, uint32_t item, uint32_t kind)
 {
     pick(c, (item & KSL__ITEM_MASK) | kind << 24);
-    if (kind != KSL__AIM_NOW)
-        KeWaitForSingleObject(&c->armed_ev, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&c->armed_ev, Executive, KernelMode, FALSE, NULL);
 }
 
 void ksl__client_event(ksl__job_client *c, uint32_t kind)
@@ -81,8 +80,6 @@ static void cancel_moment(ksl__job_client *c, uint32_t i, uint32_t aim)
     uint64_t us = mix % (c->cancel_window_us + 1ull);
     LARGE_INTEGER d = {.QuadPart = -(LONGLONG)(us * 10)};
     uint32_t kind = aim ? aim : c->aim == KSL__AIM_EACH ? 1u + i % 3u : c->aim;
-    if (kind == KSL__AIM_NOW)
-        return;
     if (!kind) {
         KeDelayExecutionThread(KernelMode, FALSE, &d);
         return;

@@ -17,7 +17,6 @@
 
 #define KSL__CLIENT_QUEUE 256u /* items picked and not yet cancelled, at most */
 #define KSL__AIM_EACH 0xFFu
-#define KSL__AIM_NOW 0x7Fu      /* a pick's aim: cancel at once */
 #define KSL__ITEM_MASK 0xFFFFFFu /* a queue entry: item | aim << 24 (0: the client's `aim`) */
 
 typedef struct ksl__job_client {
@@ -56,9 +55,8 @@ void ksl__client_threads(ksl__job_client *c, ksl_engine *e);
 /* Hand item `item` (below 2^24) to the canceller, to cancel at a seeded moment or at the
  * client's aimed event.  PASSIVE_LEVEL. */
 void ksl__client_pick(ksl__job_client *c, uint32_t item);
-/* The same, to cancel at the next port event of kind `kind` (1..126; KSL__AIM_NOW: at once).
- * With an event, returns once the canceller is armed for it, so that the event the caller makes
- * next is the one it meets.  PASSIVE_LEVEL. */
+/* The same, to cancel at the next port event of kind `kind` (1..127).  Returns once the canceller
+ * is armed for it, so that the event the caller makes next is the one it meets.  PASSIVE_LEVEL. */
 void ksl__client_pick_aimed(ksl__job_client *c, uint32_t item, uint32_t kind);
 /* A port event of kind `kind` (1..3) happened: an armed canceller aiming at it goes.  Any IRQL up
  * to DISPATCH_LEVEL. */

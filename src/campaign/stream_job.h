@@ -43,7 +43,7 @@ typedef struct stream_job {
     void *trace_user;
     bool keep_choices;
     uint8_t aim;               /* picked SRBs are cancelled at the class's next event of this kind
-                                * (KSL_STRM_EV_*; 0xFF: receive and Low in turn), not at a seeded moment */
+                                * (KSL_STRM_EV_*; KSL__AIM_EACH: receive and Low in turn), not at a seeded moment */
 } stream_job;
 
 typedef struct stream_result {

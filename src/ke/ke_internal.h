@@ -287,6 +287,7 @@ struct ksl_engine {
         const void *obj;
         uint32_t kind, isr_window, flags, cpu, gen;
     } spans[KSL_MAX_SPANS];
+    uint32_t span_used;      /* bit i: spans[i] is open (so that a lock taken with none open costs a test) */
     uint32_t span_gen;
     uint32_t next_serial;
 

@@ -10,6 +10,14 @@
 #include "ke_internal.h"
 
 _Static_assert(KSL_WIN_COUNT <= KSL_MAX_WINDOWS, "ksl_stats.windows has a slot per window");
+_Static_assert(KSL_MAX_SPANS <= 32, "span_used has a bit per span");
+
+/* Close span i. */
+static void drop(ksl_engine *e, uint32_t i)
+{
+    e->spans[i].key = 0;
+    e->span_used &= ~(1u << i);
+}
 
 #define KEY_ROUTINE (2ull << 62)
 #define KEY_THREAD (1ull << 62)
@@ -54,6 +62,7 @@ uint32_t ksl_span_open(uint32_t kind, const void *obj, uint32_t isr_window, uint
         return 0; /* full: the window goes uncounted, nothing else changes */
     struct ksl_span_rec *s = &e->spans[free_slot];
     *s = (struct ksl_span_rec){key, obj, kind, isr_window, flags, c->index, ++e->span_gen};
+    e->span_used |= 1u << free_slot;
     return (s->gen & 0xFFFFFFu) << 8 | (free_slot + 1);
 }
 
@@ -65,7 +74,7 @@ void ksl_span_close(uint32_t span)
         return;
     struct ksl_span_rec *s = &c->e->spans[i];
     if (s->key && (s->gen & 0xFFFFFFu) == span >> 8)
-        s->key = 0;
+        drop(c->e, i);
 }
 
 void ksl_span_close_mine(uint32_t kind, const void *obj)
@@ -77,7 +86,7 @@ void ksl_span_close_mine(uint32_t kind, const void *obj)
     for (uint32_t i = 0; i < KSL_MAX_SPANS; i++) {
         struct ksl_span_rec *s = &c->e->spans[i];
         if (s->key == me && s->kind == kind && (!obj || s->obj == obj))
-            s->key = 0;
+            drop(c->e, i);
     }
 }
 
@@ -104,7 +113,7 @@ void ksl_window_hit(uint32_t window)
 
 void ksl__spans_end(ksl_cpu *c, bool lock_only)
 {
-    if (ksl__threaded(c->e))
+    if (ksl__threaded(c->e) || !c->e->span_used)
         return;
     uint64_t me = ksl__ctx_key(c);
     if (!me)
@@ -112,14 +121,14 @@ void ksl__spans_end(ksl_cpu *c, bool lock_only)
     for (uint32_t i = 0; i < KSL_MAX_SPANS; i++) {
         struct ksl_span_rec *s = &c->e->spans[i];
         if (s->key == me && (!lock_only || (s->flags & KSL_SPAN_UNTIL_LOCK)))
-            s->key = 0;
+            drop(c->e, i);
     }
 }
 
 void ksl__spans_isr(ksl_cpu *c)
 {
     ksl_engine *e = c->e;
-    if (ksl__threaded(e))
+    if (ksl__threaded(e) || !e->span_used)
         return;
     uint64_t me = ksl__ctx_key(c);
     uint32_t counted = 0; /* each window once per ISR */

@@ -130,43 +130,8 @@ static void test_window_coverage(void **state)
 
 /* The scenarios that vary more than the job: each runs the reference clean (its output checked
  * bit for bit, the duplex capture too) and reaches the windows it is made for. */
-static ksl_result *stress_one(const char *scenario, uint64_t schedules)
-{
-    ksl_stress_opts o;
-    ksl_stress_opts_default(&o);
-    o.run.driver = "ac97";
-    o.scenario = scenario;
-    o.schedules = schedules;
-    o.jobs = 2;
-    ksl_result *r = ksl_stress(&o);
-    assert_non_null(r);
-    if (r->verdict != KSL_VERDICT_CLEAN && r->nfindings)
-        fprintf(stderr, "%s: %s: %s\n", scenario, r->findings[0].rule, r->findings[0].message);
-    assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
-    assert_int_equal(r->executions, schedules);
-    assert_int_equal(r->nwindows, 8);
-    return r;
-}
-
-static void test_scenario_shapes(void **state)
-{
-    (void)state;
-    ksl_result *r = stress_one("underrun", 40);
-    assert_true(r->windows[KSL_WIN_WP_CANCEL_RING_DRY].executions > 0); /* a cancel finds the ring dry */
-    ksl_result_free(r);
-    r = stress_one("power-cycle", 20);
-    assert_int_equal(r->windows[KSL_WIN_WP_POWER_DOWN_DURING_DMA].executions, 20); /* every run powers down playing */
-    ksl_result_free(r);
-    r = stress_one("state-walk", 20);
-    assert_true(r->windows[KSL_WIN_WP_STATE_CHANGE_DURING_SERVICE].executions > 0);
-    ksl_result_free(r);
-    ksl_result_free(stress_one("duplex", 20));
-    ksl_result_free(stress_one("formats", 40));
-}
-
-/* The stream class windows, on the references whose design can reach them: the stream family's
- * four, the aimed cancels landing inside a receive routine, a Low routine's cancels and timers. */
-static ksl_result *stress_stream(const char *driver, const char *scenario, uint64_t schedules)
+static ksl_result *stress_clean(const char *driver, const char *scenario, uint64_t schedules, const char *family,
+                                size_t nwindows)
 {
     ksl_stress_opts o;
     ksl_stress_opts_default(&o);
@@ -176,23 +141,44 @@ static ksl_result *stress_stream(const char *driver, const char *scenario, uint6
     o.jobs = 2;
     ksl_result *r = ksl_stress(&o);
     assert_non_null(r);
+    if (r->verdict != KSL_VERDICT_CLEAN && r->nfindings)
+        fprintf(stderr, "%s: %s: %s\n", scenario, r->findings[0].rule, r->findings[0].message);
     assert_int_equal(r->verdict, KSL_VERDICT_CLEAN);
-    assert_int_equal(r->nwindows, 4);
+    assert_int_equal(r->executions, schedules);
+    assert_int_equal(r->nwindows, nwindows);
     for (size_t i = 0; i < r->nwindows; i++)
-        assert_string_equal(r->windows[i].family, "stream");
+        assert_string_equal(r->windows[i].family, family);
     return r;
 }
 
+static void test_scenario_shapes(void **state)
+{
+    (void)state;
+    ksl_result *r = stress_clean("ac97", "underrun", 40, "wavepci", 8);
+    assert_true(r->windows[KSL_WIN_WP_CANCEL_RING_DRY].executions > 0); /* a cancel finds the ring dry */
+    ksl_result_free(r);
+    r = stress_clean("ac97", "power-cycle", 20, "wavepci", 8);
+    assert_int_equal(r->windows[KSL_WIN_WP_POWER_DOWN_DURING_DMA].executions, 20); /* every run powers down playing */
+    ksl_result_free(r);
+    r = stress_clean("ac97", "state-walk", 20, "wavepci", 8);
+    assert_true(r->windows[KSL_WIN_WP_STATE_CHANGE_DURING_SERVICE].executions > 0);
+    ksl_result_free(r);
+    ksl_result_free(stress_clean("ac97", "duplex", 20, "wavepci", 8));
+    ksl_result_free(stress_clean("ac97", "formats", 40, "wavepci", 8));
+}
+
+/* The stream class windows, on the references whose design can reach them: the stream family's
+ * four, the aimed cancels landing inside a receive routine, a Low routine's cancels and timers. */
 static void test_stream_windows(void **state)
 {
     (void)state;
     /* in catalog order: isr-during-callback, cancel-in-receive-packet, cancel-srb-held-for-low, timer-during-low */
-    ksl_result *r = stress_stream("filter", "cancel-aimed", 30);
+    ksl_result *r = stress_clean("filter", "cancel-aimed", 30, "stream", 4);
     assert_true(r->windows[1].executions > 0);
     assert_int_equal(r->windows[0].executions, 0); /* no ISR, no priority routines */
     assert_int_equal(r->windows[2].executions, 0);
     ksl_result_free(r);
-    r = stress_stream("no-isr-dispatch", "long-run", 10);
+    r = stress_clean("no-isr-dispatch", "long-run", 10, "stream", 4);
     assert_string_equal(r->windows[2].name, "stream.cancel-srb-held-for-low");
     assert_int_equal(r->windows[2].executions, 10);
     assert_true(r->windows[3].executions > 0);

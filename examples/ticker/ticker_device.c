@@ -2,7 +2,7 @@
 /*
  * The ticker device model (ticker.h), on kslab's public device API (<kslab/device.h>): a port
  * range, a device event per frame, a level-triggered interrupt line, counters, and one fault
- * ("lost-interrupt": the next frame does not raise the line).  Built as a device plugin.
+ * ("lost-interrupt": the next frame does not raise the line; the one after it does).  Built as a device plugin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +34,11 @@ static void drive_line(ticker *t)
 {
     bool up = (t->control & TICKER_CTL_IE) && (t->status & TICKER_ST_READY);
     if (up && t->lose_next) {
-        t->lose_next = false; /* this frame's interrupt is lost */
+        t->lose_next = false; /* this frame's interrupt is lost: the cause is there, the line is not */
+        ksl_irq_line_latent(t->e, t->line, true);
         return;
     }
+    ksl_irq_line_latent(t->e, t->line, false);
     if (up == t->line_up)
         return;
     t->line_up = up;
@@ -55,6 +57,7 @@ static void tick(void *dev, uint64_t cookie, uint64_t now)
         t->dropped++;
         t->number++;
         t->status |= TICKER_ST_OVERRUN;
+        drive_line(t); /* a new cause: a lost interrupt does not outlive it */
     } else {
         ksl_frame_fill(TICKER_MAGIC, t->seed, t->number++, t->frame, sizeof t->frame);
         t->next_word = 0;

@@ -77,8 +77,8 @@ static VOID TakeFrame(TICKER_EXT *dx)
 static BOOLEAN STREAMAPI Isr(PVOID DeviceExtension)
 {
     TICKER_EXT *dx = DeviceExtension;
-    if (!(READ_PORT_ULONG(dx->Port + TICKER_STATUS) & TICKER_ST_READY))
-        return FALSE;
+    if (!dx->Port || !(READ_PORT_ULONG(dx->Port + TICKER_STATUS) & TICKER_ST_READY))
+        return FALSE; /* not initialized yet (a shared line's interrupt), or not ours */
     TakeFrame(dx);
     return TRUE;
 }

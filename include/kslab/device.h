@@ -83,10 +83,37 @@ void ksl_port_unobserve(ksl_engine *e, ksl_port_observer *fn, void *user);
 void ksl_device_access_site(const char **file, int *line);
 /* From a device callback: run `event` with `cookie` at absolute virtual time `at_ns`. */
 void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie);
+/* From a CPU (a driver or a client thread) during a run, or host code before it: run the device's
+ * `event` with `cookie` `delay_ns` after the caller's current virtual time.  Any IRQL; not a
+ * scheduling point. */
+void ksl_device_post(ksl_device *d, uint64_t delay_ns, uint64_t cookie);
 /* From a device callback: cancel every scheduled event of this device with `cookie`. */
 void ksl_device_unschedule(ksl_device *d, uint64_t cookie);
 /* From a device callback: drive an interrupt line (level-triggered) high or low. */
 void ksl_irq_line_set(ksl_engine *e, uint32_t line, bool asserted);
+/*
+ * From a device callback: a spurious interrupt on `line`, as a glitch or a misrouted message
+ * shows one: the line is seen asserted once, though no device drives it (a device already
+ * driving it makes it a real one).  An ISR that claims it is K.isr-claimed-spurious.
+ */
+void ksl_irq_line_pulse(ksl_engine *e, uint32_t line);
+/* From a device callback: the device has an interrupt cause pending that it does not signal (an
+ * injected lost interrupt holds its line low), so an ISR finding it on a spurious pulse is right
+ * to claim it.  A model that can hold its line low with a cause pending must say so here, or a
+ * correct ISR is reported K.isr-claimed-spurious when a spurious pulse finds that cause. */
+void ksl_irq_line_latent(ksl_engine *e, uint32_t line, bool latent);
+/*
+ * From a device callback (a device model's inject hook, or the fault injector that called it):
+ * fault `fault` of device `device` happened now.  Every finding recorded after it names it (the
+ * latest in the message, the first eight with their times in the detail), so a driver that
+ * mishandles a fault is told which one.
+ */
+void ksl_fault_injected(ksl_engine *e, const char *device, const char *fault);
+/* Append to `msg` (of size `n`) the note the findings of `e` carry about injected faults
+ * (" [after injected fault ...]"; nothing when none was injected), cutting msg's own text rather
+ * than the note if it must: for checks made outside the engine (a job's data check after the
+ * run).  Host code. */
+void ksl_fault_note_append(const ksl_engine *e, char *msg, size_t n);
 /* Current virtual time of the engine (for device code). */
 uint64_t ksl_engine_now(const ksl_engine *e);
 

@@ -43,7 +43,14 @@ typedef struct ksl_config {
     uint32_t worker_threads;    /* system worker threads for work items, default 2 */
     uint64_t fail_alloc_nth;    /* fault injection: fail the N-th pool allocation (0 = off) */
     uint32_t event_log;         /* events kept for reports, default 64 */
+    /* Seeded jitter, as real machines show it, drawn from the seed apart from the schedule (0: off,
+     * the default; at most KSL_MAX_JITTER_NS).  Never charged to a routine's measured time. */
+    uint32_t jitter_ns;         /* device events (frame arrival, interrupt latency) come up to
+                                 * this much later than their device scheduled them */
+    uint32_t timer_jitter_ns;   /* timers expire (and queue their DPCs) up to this much late */
 } ksl_config;
+
+#define KSL_MAX_JITTER_NS 20000000u
 
 /* Fill `cfg` with defaults.  Host code. */
 void ksl_config_default(ksl_config *cfg);
@@ -212,6 +219,19 @@ void ksl_engine_set_atomic_hook(ksl_engine *e, ksl_atomic_hook *fn, void *user);
  * 0 outside a run.
  */
 uint32_t ksl_held_spinlocks(const struct ksl_spinlock **out, uint32_t max);
+/*
+ * The locks the calling thread holds that put it to sleep rather than spin: fast mutexes it owns,
+ * and synchronization events it uses as locks (one whose wait it satisfied and that it has not
+ * set since: a binary semaphore, as drivers gate PASSIVE_LEVEL paths with one).  Up to `max`
+ * object addresses into `out`; returns how many are held.  Any IRQL; not a scheduling point; 0
+ * outside a thread (a DPC, an ISR).
+ */
+uint32_t ksl_held_sleeplocks(const void **out, uint32_t max);
+/* Name another context (as ksl_context_name gives it) that the finding about to be reported
+ * involves, e.g. the other side of a race: its events then show those two contexts' steps among
+ * every event the run's log keeps, from the start of the window, rather than the last 16 of any.
+ * Call right before ksl_report / ksl_report_continue.  Any IRQL; deterministic engine only. */
+void ksl_report_involves(const char *context);
 /* Note an event in the run's log and trace (e.g. "IPortWavePciStream::GetMapping" at the
  * driver's call site); `what` must outlive the run (a string literal).  Any IRQL; not a
  * scheduling point; nothing outside a run. */

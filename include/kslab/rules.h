@@ -16,6 +16,19 @@ typedef struct ksl_rule {
     const char *summary;  /* one line */
 } ksl_rule;
 
+/* A fault a built-in device can show (the `faults` scenarios inject them at seeded moments), and
+ * what a correct driver does about it. */
+typedef struct ksl_fault_info {
+    const char *device;   /* "ac97", "fifocap", "polldev", "lowerbus", or "any" (any device with an
+                           * interrupt line: the fault injector shows it) */
+    const char *name;     /* e.g. "lost-interrupt" */
+    const char *what;     /* what the device does */
+    const char *correct;  /* what a correct driver does, and what kslab reports otherwise */
+} ksl_fault_info;
+
+/* Every fault of the built-in devices, device by device.  Any context. */
+const ksl_fault_info *ksl_fault_catalog(size_t *n);
+
 /* All rules, in catalog order.  Any context. */
 const ksl_rule *ksl_rules(size_t *n);
 /* The rule with this id, or NULL.  Any context. */

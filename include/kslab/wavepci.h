@@ -94,6 +94,11 @@ NTSTATUS ksl_wavepci_wait(PIRP irp);
 NTSTATUS ksl_wavepci_wait_for(PIRP irp, int64_t timeout_100ns);
 /* True once the IRP has completed.  Any IRQL; not a scheduling point. */
 bool ksl_wavepci_irp_done(PIRP irp);
+/* The IRP's place in its pin's queue (1 for the first queued, 2, ...): the order its data plays
+ * in when several threads submit to one pin; 0 when it was never queued (refused, empty, or
+ * cancelled before it was queued).  Any IRQL after the submission returned; not a scheduling
+ * point. */
+uint64_t ksl_wavepci_irp_sequence(PIRP irp);
 /* Bytes of the IRP the device has moved so far.  Any IRQL; not a scheduling point. */
 uint32_t ksl_wavepci_irp_transferred(PIRP irp);
 

@@ -16,6 +16,12 @@
  *    nor counts it; a mapping being acquired while a revoke runs is counted by the revoke and
  *    dropped by its acquirer.
  * The ISR only acknowledges the interrupt and calls Notify.
+ *
+ * Device faults (`kslab rules` lists them): the ISR acknowledges every status bit it finds,
+ * FIFOE included, and claims only interrupts its GLOB_STA shows; Service releases every entry
+ * the hardware finished by CIV, never by counting interrupts, so a lost one costs nothing;
+ * Service restarts an engine a bus-master error halted (DCH without CELV); the reset poll gives
+ * up after AC97_RESET_POLLS.
  */
 #ifndef KSLAB_MINIPORT_AC97_H
 #define KSLAB_MINIPORT_AC97_H

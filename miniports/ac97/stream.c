@@ -11,7 +11,7 @@
 #include "ac97_miniport.h"
 
 #define REG(s, r) ((s)->regs + (r))
-#define CR_IE (KSL_AC97_CR_IOCE | KSL_AC97_CR_LVBIE)
+#define CR_IE (KSL_AC97_CR_IOCE | KSL_AC97_CR_LVBIE | KSL_AC97_CR_FEIE)
 
 static ac97_stream *stream_of(IMiniportWavePciStream *This)
 {
@@ -439,11 +439,29 @@ static void st_mapping_available(IMiniportWavePciStream *This)
     get_new_mappings(s);
 }
 
+/* A bus-master error halts the engine mid-buffer (SR.DCH without CELV while it should run; the
+ * FIFOE interrupt brought us here): clear and set RPBM, which resumes where it stopped.  An LVI
+ * write would not restart it. */
+static void recover_engine(ac97_stream *s)
+{
+    KIRQL old;
+    KeAcquireSpinLock(&s->MapLock, &old);
+    if (s->engine == AC97_DMA_ON && s->count) {
+        USHORT sr = READ_PORT_USHORT(REG(s, KSL_AC97_SR));
+        if ((sr & KSL_AC97_SR_DCH) && !(sr & KSL_AC97_SR_CELV)) {
+            WRITE_PORT_UCHAR(REG(s, KSL_AC97_CR), CR_IE);
+            engine_start(s);
+        }
+    }
+    KeReleaseSpinLock(&s->MapLock, old);
+}
+
 static void st_service(IMiniportWavePciStream *This)
 {
     ac97_stream *s = stream_of(This);
     release_used_mappings(s);
     get_new_mappings(s);
+    recover_engine(s);
 }
 
 static const IMiniportWavePciStreamVtbl st_vtbl = {

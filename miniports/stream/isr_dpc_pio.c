@@ -92,6 +92,8 @@ static VOID STREAMAPI PioCopy(PVOID Context)
 static BOOLEAN STREAMAPI Isr(PVOID DeviceExtension)
 {
     DPIO_EXT *dx = DeviceExtension;
+    if (!dx->Port)
+        return FALSE; /* before SRB_INITIALIZE_DEVICE: a shared line's interrupt, not ours */
     ULONG st = READ_PORT_ULONG(dx->Port + KSL_FIFOCAP_STATUS);
     if (!(st & KSL_FIFOCAP_ST_W1C))
         return FALSE; /* not ours */

@@ -42,6 +42,8 @@ static VOID MoveOneFrame(REGS_EXT *dx)
 static BOOLEAN STREAMAPI Isr(PVOID DeviceExtension)
 {
     REGS_EXT *dx = DeviceExtension;
+    if (!dx->Port)
+        return FALSE; /* before SRB_INITIALIZE_DEVICE: a shared line's interrupt, not ours */
     ULONG st = READ_PORT_ULONG(dx->Port + KSL_FIFOCAP_STATUS);
     if (!(st & KSL_FIFOCAP_ST_W1C))
         return FALSE;

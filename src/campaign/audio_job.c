@@ -7,6 +7,7 @@
 #include <kslab/wdk/wdm.h>
 
 #include "audio_job.h"
+#include "faults.h"
 #include "job_client.h"
 #include "job_run.h"
 
@@ -27,6 +28,7 @@ typedef struct irp_rec {
     uint32_t info;
     bool cancel;        /* picked for cancellation */
     bool submitted;
+    uint64_t seq;       /* its place in the pin's queue (ksl_wavepci_irp_sequence) */
     KEVENT cancel_done; /* the canceller is finished with it */
 } irp_rec;
 
@@ -62,6 +64,9 @@ typedef struct job_state {
     KEVENT running;     /* the pin is being set to RUN, or will not be */
     bool f_ok;
     dup_state dup;
+    volatile LONG taken;        /* shape.submitters: IRPs the feeders have taken, in turn */
+    ksl__faults *faults;        /* shape.faults: told of every completed IRP */
+    KEVENT feeder_done;         /* the second feeder is finished (or never ran) */
 } job_state;
 
 /* The client's set_state (its lock held): the pin's state, unless it is closed or stopped for
@@ -131,6 +136,62 @@ static void submit(job_state *js, uint32_t i)
     ksl_wavepci_submit(js->pin, r->irp);
     if (r->cancel)
         ksl__client_pick(&js->cl, i);
+}
+
+/* A completed IRP of the main pin: what became of it, its data (capture), and it is freed. */
+static void reap(job_state *js, irp_rec *r, NTSTATUS status)
+{
+    r->status = status;
+    r->info = (uint32_t)r->irp->IoStatus.Information;
+    r->seq = ksl_wavepci_irp_sequence(r->irp);
+    ksl__faults_progress(js->faults);
+    if (r->cancel)
+        KeWaitForSingleObject(&r->cancel_done, Executive, KernelMode, FALSE, NULL);
+    if (js->job->capture)
+        js->captured_sink.put(js->captured_sink.ctx, r->irp->UserBuffer, r->info);
+    ksl_wavepci_irp_free(js->pin, r->irp);
+    r->irp = NULL;
+}
+
+/* shape.submitters == 2: one of two threads feeding the playback pin.  Each takes the next IRP in
+ * turn, fills it (a seeded time) and keeps half the in-flight count queued, so the two race to
+ * the port's queue: the order they reach it is the order their data plays in (the check sorts
+ * by it). */
+#define FEED_MAX 16u
+static void feed_half(job_state *js)
+{
+    uint32_t quota = js->job->irps_in_flight / 2u, ring[FEED_MAX], head = 0, n = 0;
+    quota = quota < 1u ? 1u : quota > FEED_MAX ? FEED_MAX : quota;
+    for (;;) {
+        while (n < quota) {
+            uint32_t i = (uint32_t)(InterlockedIncrement(&js->taken) - 1);
+            if (i >= js->nrecs)
+                break;
+            /* Filling the buffer takes a seeded 0-999 us: the other feeder may take a later IRP
+             * meanwhile and queue it first. */
+            LARGE_INTEGER fill = {.QuadPart = -(LONGLONG)(ksl__mix(js->job->cfg.seed ^ (0xF11Lu << 32) ^ i) % 1000u) * 10};
+            KeDelayExecutionThread(KernelMode, FALSE, &fill);
+            submit(js, i);
+            ring[(head + n++) % FEED_MAX] = i;
+        }
+        if (!n)
+            return;
+        irp_rec *r = &js->recs[ring[head]];
+        head = (head + 1) % FEED_MAX;
+        n--;
+        reap(js, r, ksl_wavepci_wait(r->irp));
+    }
+}
+
+static void feeder2(void *arg)
+{
+    job_state *js = arg;
+    KeWaitForSingleObject(&js->started, Executive, KernelMode, FALSE, NULL);
+    if (js->f_ok)
+        KeWaitForSingleObject(&js->running, Executive, KernelMode, FALSE, NULL); /* set either way */
+    if (js->pin_open)
+        feed_half(js);
+    KeSetEvent(&js->feeder_done, IO_NO_INCREMENT, FALSE);
 }
 
 /* The port's events, for an aimed canceller (shape.aim). */
@@ -235,6 +296,13 @@ static void client(void *arg)
     js->pin_open = true;
     set_state(js, KSSTATE_ACQUIRE);
     set_state(js, KSSTATE_PAUSE);
+    if (job->shape.submitters == 2) {
+        KeSetEvent(&js->running, IO_NO_INCREMENT, FALSE);
+        set_state(js, KSSTATE_RUN);
+        feed_half(js);
+        KeWaitForSingleObject(&js->feeder_done, Executive, KernelMode, FALSE, NULL);
+        goto close;
+    }
     uint32_t next = 0, done = 0;
     while (next < js->nrecs && next < job->irps_in_flight)
         submit(js, next++);
@@ -254,13 +322,7 @@ static void client(void *arg)
         } else {
             r->status = ksl_wavepci_wait(r->irp);
         }
-        r->info = (uint32_t)r->irp->IoStatus.Information;
-        if (r->cancel)
-            KeWaitForSingleObject(&r->cancel_done, Executive, KernelMode, FALSE, NULL);
-        if (job->capture)
-            js->captured_sink.put(js->captured_sink.ctx, r->irp->UserBuffer, r->info);
-        ksl_wavepci_irp_free(js->pin, r->irp);
-        r->irp = NULL;
+        reap(js, r, r->status);
         done++;
         if (job->stop_after_irps && done == job->stop_after_irps) {
             stop_pin(js);
@@ -286,6 +348,7 @@ static void client(void *arg)
             submit(js, next++);
         }
     }
+close:
     ksl__client_quit(&js->cl);
     ksl__client_lock(&js->cl);
     ksl_wavepci_close(js->pin);
@@ -316,6 +379,10 @@ static uint32_t irp_layout(const audio_job *job, const audio_shape *sh, uint32_t
             uint64_t m = ksl__mix(job->cfg.seed * 0x9E3779B1u + n);
             uint32_t cap = m % 3 == 0 ? 8u : m % 3 == 1 ? 96u : sh->irp_frames_max;
             len = block * (1u + (uint32_t)((m >> 8) % (cap < sh->irp_frames_max ? cap : sh->irp_frames_max)));
+            /* every other one a sample longer: in stereo a frame then straddles two IRPs (the
+             * device moves 16-bit words, so whole samples are the unit that must survive) */
+            if ((m >> 40) & 1)
+                len += 2u;
         }
         if (sh->zero_every && (n + 1) % sh->zero_every == 0)
             len = 0;
@@ -354,14 +421,33 @@ static bool dup_ok(const job_state *js)
     return ksl_hash64_final(&h) == ksl_hash64_final(&cap.hash) && (n > 0 || !js->dup.opened);
 }
 
+/* Playback with two feeders: the IRPs in the order the port queued them (never-queued ones carry
+ * no data), malloc'd; NULL: in submission order (one feeder, or capture). */
+static uint32_t *play_order(const job_state *js)
+{
+    if (js->job->capture || js->job->shape.submitters != 2)
+        return NULL;
+    uint32_t *order = malloc((js->nrecs ? js->nrecs : 1) * sizeof *order);
+    if (!order)
+        return NULL;
+    for (uint32_t i = 0; i < js->nrecs; i++) { /* insertion sort: stable, and nearly sorted already */
+        uint32_t k = i;
+        for (; k > 0 && js->recs[order[k - 1]].seq > js->recs[i].seq; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+    return order;
+}
+
 static void check_output(const job_state *js, audio_result *res)
 {
     /* What must have come out: each IRP's transferred bytes, in order. */
     ksl_hash64 h;
     ksl_hash64_init(&h);
     uint64_t len = 0, cap_at = 0;
-    for (uint32_t i = 0; i < js->nrecs; i++) {
-        const irp_rec *r = &js->recs[i];
+    uint32_t *order = play_order(js);
+    for (uint32_t k = 0; k < js->nrecs; k++) {
+        const irp_rec *r = &js->recs[order ? order[k] : k];
         if (js->job->capture) {
             ksl_hash64_update(&h, js->in + cap_at, r->info); /* the tape advances only as captured */
             cap_at += r->info;
@@ -370,6 +456,7 @@ static void check_output(const job_state *js, audio_result *res)
         }
         len += r->info;
     }
+    free(order);
     res->expected_len = len;
     res->expected_hash = ksl_hash64_final(&h);
     res->data_ok = res->expected_len == res->out_len && res->expected_hash == res->out_hash;
@@ -432,6 +519,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
     KeInitializeEvent(&js.started, NotificationEvent, FALSE);
     KeInitializeEvent(&js.running, NotificationEvent, FALSE);
     KeInitializeEvent(&js.dup.done, NotificationEvent, FALSE);
+    KeInitializeEvent(&js.feeder_done, NotificationEvent, FALSE);
     ksl_capture_sink_init(&js.dup.captured, false);
     if (job->shape.duplex) {
         js.dup.n = irp_layout(job, NULL, js.irp_bytes, js.in_len, NULL);
@@ -455,6 +543,7 @@ int audio_job_run(const audio_job *job, audio_result *res)
     const ksl_device_model *model = job->device ? job->device : ksl_device_model_find(dev_name);
     void *dev = NULL;
     ksl_wavepci_filter *f = NULL;
+    ksl__faults faults;
     if (!e || !pm || !js.recs || (job->shape.duplex && !js.dup.recs)) {
         if (!res->err[0])
             snprintf(res->err, sizeof res->err, "out of memory");
@@ -491,7 +580,14 @@ int audio_job_run(const audio_job *job, audio_result *res)
     f = ksl_wavepci_create(e, job->driver, pm, resources, nres, job->buffer_offset, res->err, sizeof res->err);
     if (!f)
         goto out;
+    /* Faults come within the first 70 % of the IRPs: the rest lets the driver show it recovered. */
+    if (ksl__faults_arm(&faults, e, model, dev, &dres, cfg.seed, job->shape.faults, job->shape.fault,
+                        js.nrecs * 7u / 10u, res->err, sizeof res->err)) {
+        res->rc = 2;
+        goto out;
+    }
     js.f = f;
+    js.faults = &faults;
     js.cl = (ksl__job_client){.seed = job->cfg.seed, .cancel_window_us = job->irp_ms * 1000u,
                               .pause_every_ms = job->pause_every_ms, .churner_name = "pauser", .job = &js,
                               .cancel = cancel_irp, .set_state = pin_state, .walk = job->shape.state_walk,
@@ -501,6 +597,8 @@ int audio_job_run(const audio_job *job, audio_result *res)
     if (job->shape.aim || job->shape.underrun_every)
         ksl_wavepci_set_event_hook(f, port_event, &js);
     ksl_thread_create(e, "client", client, &js);
+    if (job->shape.submitters == 2)
+        ksl_thread_create(e, "submitter 2", feeder2, &js);
     ksl__client_threads(&js.cl, e);
     if (job->shape.duplex)
         ksl_thread_create(e, "capture client", dup_client, &js);
@@ -514,9 +612,10 @@ int audio_job_run(const audio_job *job, audio_result *res)
     if (res->irps) {
         res->nirps = js.nrecs;
         for (uint32_t i = 0; i < js.nrecs; i++)
-            res->irps[i] = (audio_irp){js.recs[i].offset, js.recs[i].len, js.recs[i].info, js.recs[i].status,
-                                       js.recs[i].submitted, js.recs[i].cancel};
+            res->irps[i] = (audio_irp){js.recs[i].offset,    js.recs[i].len,    js.recs[i].info, js.recs[i].status,
+                                       js.recs[i].submitted, js.recs[i].cancel, js.recs[i].seq};
     }
+    res->faults_injected = faults.injected;
     ksl_wavepci_get_stats(f, &res->port);
     res->dev = (ksl_ac97_stats){.interrupts = ksl_device_counter_of(model, dev, "interrupts"),
                                 .buffers_completed = ksl_device_counter_of(model, dev, "buffers"),
@@ -534,6 +633,8 @@ int audio_job_run(const audio_job *job, audio_result *res)
     res->rc = job_verdict(e, rc, js.client_err, res->findings, &res->nfindings, res->err, sizeof res->err);
     if ((res->checked = job_checkable(res->rc, res->findings, res->nfindings)))
         check_output(&js, res);
+    if (res->checked && !res->data_ok)
+        ksl_fault_note_append(e, res->data_msg, sizeof res->data_msg);
 out:
     ksl_wavepci_destroy(f);
     if (e)

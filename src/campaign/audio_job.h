@@ -33,12 +33,21 @@ typedef struct audio_shape {
                                   * the first IRP of each refill is cancelled at once */
     bool duplex;                 /* play: a capture pin of the same format runs at the same time */
     bool seeded_format;          /* rate and channels from the seed (exec.c picks the signal) */
-    uint32_t irp_frames_max;     /* IRP lengths from the seed, 1..this many frames (not irp_ms) */
+    uint32_t irp_frames_max;     /* IRP lengths from the seed, 1..this many frames (not irp_ms), every
+                                  * other one a sample (2 bytes) longer: not a whole number of frames
+                                  * in stereo, of pages ever */
     uint32_t zero_every;         /* every N-th IRP carries no data */
     bool state_walk;             /* the pauser walks RUN->PAUSE->ACQUIRE->PAUSE->RUN */
     bool power_cycle;            /* the pauser powers the device down (D3) for its pause instead */
     uint32_t query_every_ms;     /* a thread calls GetPosition this often while the pin is open, and
                                   * SetFormat (the pin's own format) every 4th time */
+    uint32_t submitters;         /* 2: two client threads feed the (playback) pin, each keeping half
+                                  * the IRPs in flight; the output is checked in the order the port
+                                  * queued them */
+    uint32_t faults;             /* device faults shown at seeded moments of the audio (faults.h) */
+    uint32_t jitter_ns;          /* the engine's seeded jitter (ksl_config): device events ... */
+    uint32_t timer_jitter_ns;    /* ... and timer expiries */
+    const char *fault;           /* ...each this one; NULL: each picked by the seed */
 } audio_shape;
 
 typedef struct audio_job {
@@ -76,6 +85,7 @@ typedef struct audio_irp {
     int32_t status;              /* IoStatus.Status (STATUS_SUCCESS or STATUS_CANCELLED) */
     bool submitted;              /* false: never submitted (after stop_after_irps, or a failed run) */
     bool cancel;                 /* picked for cancellation by cancel_every */
+    uint64_t seq;                /* its place in the pin's queue (ksl_wavepci_irp_sequence) */
 } audio_irp;
 
 typedef struct audio_result {
@@ -98,6 +108,7 @@ typedef struct audio_result {
     uint64_t out_hash;
     uint64_t expected_len;       /* what the output must be, from IN and the cancellations */
     uint64_t expected_hash;
+    uint32_t faults_injected;    /* device faults shown (shape.faults) */
     bool data_ok;                /* the output equals the expected bytes, and the port's counters
                                   * balance (every IRP completed once, every byte accounted for) */
     const char *check_rule;      /* when !data_ok after a clean run: the rule id the check breaks */

@@ -225,8 +225,11 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
     aj.buffer_offset = job->buffer_offset;
     aj.scatter = !job->contiguous;
     aj.keep_output = (rq->flags & KSL__RQ_KEEP_OUTPUT) != 0;
-    if (shape)
+    if (shape) {
         aj.shape = *shape;
+        aj.cfg.jitter_ns = shape->jitter_ns;
+        aj.cfg.timer_jitter_ns = shape->timer_jitter_ns;
+    }
     aj.keep_choices = (rq->flags & KSL__RQ_KEEP_CHOICES) != 0;
     aj.trace_fn = rec ? recorder_event : NULL;
     aj.trace_user = rec;
@@ -243,6 +246,7 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
         counter(o, "irps.submitted", p->irps_submitted);
         counter(o, "irps.completed", p->irps_completed);
         counter(o, "irps.cancelled", p->irps_cancelled);
+        counter(o, "faults.injected", r.faults_injected);
         counter(o, "mappings.handed", p->mappings_handed);
         counter(o, "mappings.released", p->mappings_released);
         counter(o, "mappings.revoked", p->mappings_revoked);
@@ -282,6 +286,11 @@ static void run_stream(const ksl__driver *drv, const ksl_device_model *device, c
     sj.wait_ms = job->wait_ms;
     sj.keep_choices = (rq->flags & KSL__RQ_KEEP_CHOICES) != 0;
     sj.aim = shape ? shape->aim : 0;
+    sj.faults = shape ? shape->faults : 0;
+    sj.query_every_ms = shape ? shape->query_every_ms : 0;
+    sj.cfg.jitter_ns = shape ? shape->jitter_ns : 0;
+    sj.cfg.timer_jitter_ns = shape ? shape->timer_jitter_ns : 0;
+    sj.fault = shape ? shape->fault : NULL;
     sj.trace_fn = rec ? recorder_event : NULL;
     sj.trace_user = rec;
     stream_result r;
@@ -298,6 +307,8 @@ static void run_stream(const ksl__driver *drv, const ksl_device_model *device, c
         counter(o, "srbs.submitted", r.srbs_submitted);
         counter(o, "srbs.completed", r.srbs_ok);
         counter(o, "srbs.cancelled", r.srbs_cancelled);
+        counter(o, "srbs.state_queries", r.state_queries);
+        counter(o, "faults.injected", r.faults_injected);
         counter(o, "srbs.picked", r.srbs_picked);
         counter(o, "srbs.failed", r.srbs_failed);
         counter(o, "srbs.timed_out", r.srbs_timed_out);

@@ -31,6 +31,9 @@
      .close_after = (close), .wait_ms = 1000}
 
 #define PLAIN {.aim = 0} /* nothing beyond the job */
+/* Seeded lateness as real machines show: interrupt latency and device timing of tens of us,
+ * timers late by up to a millisecond (a clock tick without high-resolution timers is more). */
+#define JITTER {.jitter_ns = 20000, .timer_jitter_ns = 1000000}
 
 static const ksl__scenario scenarios[] = {
     {KSL__SCEN_WAVEPCI, "steady", "steady playback: 60 ms in 10 ms IRPs, 4 in flight", WP(0, 60, 10, 4, 0, 0, 0, 3072), 0,
@@ -56,7 +59,8 @@ static const ksl__scenario scenarios[] = {
     {KSL__SCEN_WAVEPCI, "duplex", "playback and capture pins running at once on one device, every 3rd IRP cancelled",
      WP(0, 60, 10, 4, 3, 0, 0, 3072), 0, false, {.duplex = true}},
     {KSL__SCEN_WAVEPCI, "formats",
-     "a rate and channel count from the seed (8-48 kHz, mono or stereo), IRPs of 1-700 frames, every 5th empty",
+     "a rate and channel count from the seed (8-48 kHz, mono or stereo), IRPs of 1-700 frames, every other one a "
+     "sample longer (frames straddle IRPs), every 5th empty",
      WP(0, 60, 10, 4, 4, 0, 0, 1024), 0, false, {.seeded_format = true, .irp_frames_max = 700, .zero_every = 5}},
     {KSL__SCEN_WAVEPCI, "state-walk",
      "every 4 ms RUN->PAUSE->ACQUIRE->PAUSE->RUN, GetPosition every ms and SetFormat while running",
@@ -64,6 +68,17 @@ static const ksl__scenario scenarios[] = {
     {KSL__SCEN_WAVEPCI, "power-cycle",
      "the device powered down (D3) for 1 ms every 6 ms while it plays, every 3rd IRP cancelled",
      WP(0, 60, 10, 4, 3, 6, 0, 3072), 0, false, {.power_cycle = true}},
+    {KSL__SCEN_WAVEPCI, "faults",
+     "playback and capture at once while the device shows 4 faults the seed picks (FIFO errors, a lost or spurious "
+     "interrupt, a storm, a stuck reset bit, a bus-master error), every 3rd IRP cancelled",
+     WP(0, 60, 10, 4, 3, 0, 0, 3072), 0, false, {.duplex = true, .faults = 4}},
+    {KSL__SCEN_WAVEPCI, "two-submitters",
+     "two client threads feed one pin 2 ms IRPs at once, every 3rd cancelled: the queue order is theirs to race",
+     WP(0, 60, 2, 4, 3, 0, 0, 4000), 0, false, {.submitters = 2}},
+    {KSL__SCEN_WAVEPCI, "jitter",
+     "2 ms IRPs, paused every 5 ms, every 2nd cancelled, with device events (interrupt latency) up to 20 us and "
+     "timers up to 1 ms late, drawn from the seed",
+     WP(0, 60, 2, 4, 2, 5, 0, 4000), 0, false, JITTER},
     {KSL__SCEN_STREAM, "steady", "steady capture: 8 read SRBs, 4 in flight, no cancels or pauses", ST(8, 4, 0, 0, 0), 0,
      false, PLAIN},
     {KSL__SCEN_STREAM, "cancel-storm", "capture with every SRB cancelled at a seeded moment 0-3 ms into its life",
@@ -79,6 +94,18 @@ static const ksl__scenario scenarios[] = {
      "90 read SRBs (past every-64-frame housekeeping), paused every 9 ms, every 4th cancelled when a Low routine "
      "is next asked for",
      ST(90, 4, 4, 9, 0), 0, false, {.aim = KSL_STRM_EV_LOW}},
+    {KSL__SCEN_STREAM, "faults",
+     "capture of 16 SRBs while the device shows 3 faults the seed picks (a dropped frame, a lost or spurious "
+     "interrupt, a storm, a late frame or bus completion), every 3rd SRB cancelled",
+     ST(16, 4, 3, 0, 0), 0, false, {.faults = 3}},
+    {KSL__SCEN_STREAM, "two-clients",
+     "a second PASSIVE client asks the pin its state every ms while the reader's 16 SRBs run, paused every 3 ms, "
+     "every 3rd cancelled",
+     ST(16, 4, 3, 3, 0), 0, false, {.query_every_ms = 1}},
+    {KSL__SCEN_STREAM, "jitter",
+     "16 SRBs, paused every 3 ms, every 3rd cancelled, with frame arrival and interrupt latency up to 20 us and timers "
+     "(polls, bus completions) up to 1 ms late, drawn from the seed",
+     ST(16, 4, 3, 3, 0), 0, false, JITTER},
     {KSL__SCEN_DEMO, "counter", "device interrupts, a DPC and two threads share a counter under a spin lock", {0}, 0,
      false, PLAIN},
     {KSL__SCEN_DEMO, "lock-order", "the DPC takes lock B then A, the threads A then B", {0}, 1, true, PLAIN},

@@ -10,6 +10,7 @@
 #include <kslab/wdk/wdm.h>
 #include <stream_refs.h>
 
+#include "faults.h"
 #include "job_client.h"
 #include "job_run.h"
 #include "stream_job.h"
@@ -35,6 +36,7 @@ typedef struct job_state {
     ksl__job_client cl;  /* the canceller, the churner, the state lock */
     bool pin_open;
     char client_err[200];
+    ksl__faults *faults;        /* job->faults: told of every completed SRB */
 } job_state;
 
 /* The class's events, for an aimed canceller. */
@@ -101,6 +103,7 @@ static bool submit(job_state *js, uint32_t i)
 static void account(job_state *js, srb_rec *r, NTSTATUS st)
 {
     stream_result *res = js->res;
+    ksl__faults_progress(js->faults);
     if (st == STATUS_SUCCESS) {
         res->srbs_ok++;
         uint32_t used = r->srb->CommandData.DataBufferArray->DataUsed;
@@ -146,6 +149,21 @@ static void closed_outstanding(job_state *js, srb_rec *r)
         account(js, r, st);
     ksl_stream_srb_free(r->srb);
     r->srb = NULL;
+}
+
+/* job->query_every_ms: a second PASSIVE client of the pin, asking its state over the control
+ * queue while the reader's data requests are in flight. */
+static void state_poller(void *arg)
+{
+    job_state *js = arg;
+    LARGE_INTEGER period = {.QuadPart = -(LONGLONG)js->job->query_every_ms * 10000};
+    while (KeWaitForSingleObject(&js->cl.quit_ev, Executive, KernelMode, FALSE, &period) != STATUS_SUCCESS) {
+        ksl__client_lock(&js->cl);
+        KSSTATE state;
+        if (js->pin_open && NT_SUCCESS(ksl_stream_get_state(js->pin, &state)))
+            js->res->state_queries++;
+        ksl__client_unlock(&js->cl);
+    }
 }
 
 static void reader(void *arg)
@@ -288,6 +306,7 @@ int stream_job_run(const stream_job *job, stream_result *res)
     ksl_engine *e = ksl_engine_create(&cfg, res->err, sizeof res->err);
     void *hw = NULL;
     ksl_stream_adapter *a = NULL;
+    ksl__faults faults;
     if (!e || !js.recs) {
         if (!res->err[0])
             snprintf(res->err, sizeof res->err, "out of memory");
@@ -309,6 +328,17 @@ int stream_job_run(const stream_job *job, stream_result *res)
                                     .port_size = dres.nports ? dres.ports[0].size : 0,
                                     .has_interrupt = dres.has_interrupt, .irq_line = dres.irq_line,
                                     .irql = dres.irql, .lower_device = dres.lower_device};
+        /* Faults come within the first half of the SRBs, while the stream surely still runs. */
+        if (ksl__faults_arm(&faults, e, model, hw, &dres, job->cfg.seed, job->faults, job->fault, job->frames / 2u,
+                            res->err, sizeof res->err)) {
+            res->rc = 2;
+            goto out;
+        }
+    } else if (job->fault) {
+        snprintf(res->err, sizeof res->err, "driver '%s' has no device to show fault '%s'", job->driver->name,
+                 job->fault);
+        res->rc = 2;
+        goto out;
     }
     char cerr[200];
     a = ksl_stream_create(e, job->driver->DriverEntry, &rs, NULL, cerr, sizeof cerr);
@@ -318,6 +348,7 @@ int stream_job_run(const stream_job *job, stream_result *res)
         goto out;
     }
     js.a = a;
+    js.faults = none ? NULL : &faults;
     js.cl = (ksl__job_client){.seed = job->cfg.seed, .cancel_window_us = CANCEL_WINDOW_US,
                               .pause_every_ms = job->pause_every_ms, .churner_name = "churner", .gated = true,
                               .job = &js, .cancel = cancel_srb, .set_state = pin_state};
@@ -325,10 +356,13 @@ int stream_job_run(const stream_job *job, stream_result *res)
     if (job->aim)
         ksl_stream_set_event_hook(a, class_event, &js);
     ksl_thread_create(e, "reader", reader, &js);
+    if (job->query_every_ms)
+        ksl_thread_create(e, "state poller", state_poller, &js);
     ksl__client_threads(&js.cl, e);
     int rc = job_run_engine(e, job->trace_fn, job->trace_user, job->keep_choices, &res->engine, &res->trace_hash,
                             &res->choices, &res->nchoices);
     ksl_stream_get_stats(a, &res->cls);
+    res->faults_injected = none ? 0 : faults.injected;
     if (hw) {
         res->dev_frames = ksl_device_counter_of(model, hw, "frames");
         res->dev_dropped = ksl_device_counter_of(model, hw, "dropped");
@@ -337,6 +371,8 @@ int stream_job_run(const stream_job *job, stream_result *res)
     res->rc = job_verdict(e, rc, js.client_err, res->findings, &res->nfindings, res->err, sizeof res->err);
     if ((res->checked = job_checkable(res->rc, res->findings, res->nfindings)))
         check(&js, res);
+    if (res->checked && !res->data_ok)
+        ksl_fault_note_append(e, res->data_msg, sizeof res->data_msg);
 out:
     ksl_stream_destroy(a);
     if (e)

@@ -42,6 +42,10 @@ typedef struct stream_job {
     ksl_trace_fn *trace_fn;    /* every event of the run to this hook (e.g. recorder_event) */
     void *trace_user;
     bool keep_choices;
+    uint32_t faults;           /* device faults shown at seeded moments of the run (faults.h) */
+    const char *fault;         /* ...each this one; NULL: each picked by the seed */
+    uint32_t query_every_ms;   /* a second PASSIVE client asks the pin its state (SRB_GET_STREAM_STATE)
+                                * this often while it is open (0: none) */
     uint8_t aim;               /* picked SRBs are cancelled at the class's next event of this kind
                                 * (KSL_STRM_EV_*; KSL__AIM_EACH: receive and Low in turn), not at a seeded moment */
 } stream_job;
@@ -64,6 +68,8 @@ typedef struct stream_result {
     uint64_t srbs_cancelled;   /* completed STATUS_CANCELLED */
     uint64_t srbs_failed;      /* completed with another status */
     uint64_t srbs_timed_out;   /* not completed within wait_ms (then cancelled) */
+    uint64_t state_queries;    /* query_every_ms: SRB_GET_STREAM_STATE requests that succeeded */
+    uint32_t faults_injected;  /* device faults shown (faults) */
     uint64_t srbs_picked;      /* picked for cancellation */
     uint64_t frames_delivered; /* good frames */
     uint64_t frames_missing;   /* gaps in the frame numbers (frames the device dropped) */

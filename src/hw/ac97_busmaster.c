@@ -176,6 +176,14 @@ static void chunk_end(ksl_ac97 *d, ac97_chan *ch, uint64_t t)
     ch->loaded = false;
     if (ch->bd_ctl & KSL_AC97_BD_IOC)
         ch->sr |= KSL_AC97_SR_BCIS;
+    if (d->losing) {
+        d->losing = false; /* the completion after a lost interrupt raises the line again */
+    } else if (d->lose_next && !d->irq && (ch->bd_ctl & KSL_AC97_BD_IOC) && ch->civ != ch->lvi) {
+        d->lose_next = false;
+        d->losing = true;
+        for (unsigned i = 0; i < NCHANNELS; i++)
+            d->lost_sr[i] = d->ch[i].sr & KSL_AC97_SR_W1C;
+    }
     if (ch->civ == ch->lvi) {
         ch->bup = (ch->bd_ctl & KSL_AC97_BD_BUP) != 0;
         ch->sr |= KSL_AC97_SR_LVBCI | KSL_AC97_SR_CELV;
@@ -187,6 +195,30 @@ static void chunk_end(ksl_ac97 *d, ac97_chan *ch, uint64_t t)
     ch->civ = (uint8_t)((ch->civ + 1u) & KSL_AC97_BDL_MASK);
     ksl__ac97_update_irq(d);
     fetch_and_run(d, ch, t);
+}
+
+void ksl__ac97_stall(ksl_ac97 *d, ac97_chan *ch, uint64_t ns)
+{
+    if (!(ch->cr & KSL_AC97_CR_RPBM) || ch->index == CH_MC)
+        return;
+    ch->sr |= KSL_AC97_SR_FIFOE;
+    if (!ch->scheduled)
+        return;
+    ksl_device_unschedule(d->nabm, chan_cookie(ch));
+    ch->chunk_end += ns;
+    ch->clock_ns += ns; /* later chunks keep their spacing after the stall */
+    ksl_device_schedule(d->nabm, ch->chunk_end, chan_cookie(ch));
+}
+
+void ksl__ac97_bus_error(ksl_ac97 *d, ac97_chan *ch, uint64_t now)
+{
+    if (!(ch->cr & KSL_AC97_CR_RPBM) || (ch->sr & KSL_AC97_SR_DCH) || ch->index == CH_MC)
+        return;
+    /* The chunk in flight is dropped, not completed: PCM Out fetched it already (its PICB and
+     * address moved on), PCM In had not written it (they did not); `loaded` stays, so RPBM
+     * 0 -> 1 resumes exactly at the position. */
+    chan_halt(d, ch, now);
+    ch->sr |= KSL_AC97_SR_FIFOE;
 }
 
 void ksl__ac97_nabm_event(void *dev, uint64_t cookie, uint64_t now)
@@ -263,12 +295,13 @@ static void chan_reset(ksl_ac97 *d, ac97_chan *ch, uint64_t now)
     ch->index = index;
     ch->cr = ie;
     ch->sr = KSL_AC97_SR_DCH;
-    ch->rr_until = now + KSL_AC97_RESET_NS;
+    ch->rr_until = d->reset_stuck ? UINT64_MAX : now + KSL_AC97_RESET_NS;
 }
 
 void ksl__ac97_cr_write(ksl_ac97 *d, ac97_chan *ch, uint8_t v, uint64_t now)
 {
     v &= KSL_AC97_CR_RPBM | KSL_AC97_CR_RR | KSL_AC97_CR_IE_MASK;
+    d->losing = false;
     if (v & KSL_AC97_CR_RR) {
         chan_reset(d, ch, now);
     } else {
@@ -288,6 +321,8 @@ void ksl__ac97_lvi_write(ksl_ac97 *d, ac97_chan *ch, uint8_t v, uint64_t now)
     ch->lvi = (uint8_t)(v & KSL_AC97_BDL_MASK);
     if (ch->index == CH_MC || !(ch->cr & KSL_AC97_CR_RPBM) || !(ch->sr & KSL_AC97_SR_DCH))
         return;
+    if (ch->loaded)
+        return; /* halted mid-buffer by a bus-master error: only RPBM 0 -> 1 resumes it */
     /* Halted in RUN (end of the list, or a DMA error): a new LVI revives the engine at CIV+1. */
     if (!advance_past_done(ch))
         return;

@@ -111,6 +111,11 @@ struct ksl_ac97 {
     uint32_t glob_cnt;
     uint8_t cas;
     ac97_chan ch[NCHANNELS];
+    /* Injected faults (ksl_ac97_inject). */
+    bool lose_next;          /* lose the next completion's interrupt */
+    bool losing;             /* the line is held low until the next completion or a new cause */
+    uint16_t lost_sr[NCHANNELS]; /* the status bits set when the interrupt was lost */
+    bool reset_stuck;        /* CR.RR no longer clears itself */
     ksl_ac97_stats st;
     uint8_t buf[CHUNK_BYTES];
 };
@@ -155,6 +160,10 @@ uint64_t ksl__ac97_words_in(uint64_t ns, uint32_t wps);
 /* A write of CR / LVI with its effects on the engine. */
 void ksl__ac97_cr_write(ksl_ac97 *d, ac97_chan *ch, uint8_t v, uint64_t now);
 void ksl__ac97_lvi_write(ksl_ac97 *d, ac97_chan *ch, uint8_t v, uint64_t now);
+/* Injected faults: the channel's transfer stalls `ns` (FIFOE set); the running channel halts
+ * mid-buffer, keeping its position (FIFOE and DCH set). */
+void ksl__ac97_stall(ksl_ac97 *d, ac97_chan *ch, uint64_t ns);
+void ksl__ac97_bus_error(ksl_ac97 *d, ac97_chan *ch, uint64_t now);
 /* The NABM range's device event: the chunk in flight of channel cookie - 1 ends. */
 void ksl__ac97_nabm_event(void *dev, uint64_t cookie, uint64_t now);
 

@@ -18,8 +18,14 @@ bool ksl__ac97_chan_pending(const ac97_chan *ch)
 void ksl__ac97_update_irq(ksl_ac97 *d)
 {
     bool level = false;
-    for (unsigned i = 0; i < NCHANNELS; i++)
+    for (unsigned i = 0; i < NCHANNELS; i++) {
         level = level || ksl__ac97_chan_pending(&d->ch[i]);
+        if (d->ch[i].sr & KSL_AC97_SR_W1C & ~d->lost_sr[i])
+            d->losing = false; /* a cause the lost interrupt did not have raises the line */
+    }
+    ksl_irq_line_latent(d->e, d->line, d->losing && level);
+    if (d->losing)
+        level = false; /* an injected lost interrupt */
     if (level == d->irq)
         return;
     d->irq = level;

@@ -106,6 +106,7 @@ static void reg_write(ksl_ac97 *d, const reg_ref *r, uint32_t v, uint32_t mask, 
         break;
     case R_SR:
         ch->sr &= (uint16_t)~(v & mask & KSL_AC97_SR_W1C);
+        d->losing = false;
         ksl__ac97_update_irq(d);
         break;
     case R_CR:

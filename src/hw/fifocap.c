@@ -32,6 +32,10 @@ struct ksl_fifocap {
     uint64_t run_start;
     uint64_t run_frames;    /* frames since RUN was set */
     bool irq;               /* the level we drive */
+    /* Injected faults (ksl_fifocap_inject). */
+    bool drop_next;         /* the next frame is lost as if the FIFO were full */
+    bool lose_next;         /* the next frame's interrupt is lost */
+    bool losing;            /* the line is held low until the next frame or an INT_ACK */
     ksl_fifocap_observer *observer;
     void *observer_user;
     ksl_fifocap_stats st;
@@ -56,6 +60,9 @@ static bool frame_size_ok(uint32_t bytes, uint32_t fifo_bytes)
 static void update_irq(ksl_fifocap *d)
 {
     bool want = (d->status & ((d->control & KSL_FIFOCAP_CTL_IE_MASK) >> 1)) != 0;
+    ksl_irq_line_latent(d->e, d->cfg.line, d->losing && want);
+    if (d->losing)
+        want = false; /* an injected lost interrupt */
     if (want == d->irq)
         return;
     d->irq = want;
@@ -86,12 +93,19 @@ static void fifocap_event(void *dev, uint64_t cookie, uint64_t now)
     uint32_t number = (uint32_t)d->st.frames_produced++;
     d->run_frames++;
     d->st.last_frame_ns = now;
-    if (d->cfg.fifo_bytes - d->level >= d->frame_bytes) {
+    if (d->losing) {
+        d->losing = false; /* the frame after a lost interrupt raises the line again */
+    } else if (d->lose_next && !d->irq) {
+        d->lose_next = false;
+        d->losing = true;
+    }
+    if (d->cfg.fifo_bytes - d->level >= d->frame_bytes && !d->drop_next) {
         ksl_frame_fill(KSL_FIFOCAP_MAGIC, d->cfg.seed, number, d->scratch, d->frame_bytes);
         fifo_push(d, d->scratch, d->frame_bytes);
         d->st.frames_captured++;
         d->status |= KSL_FIFOCAP_ST_FRAME;
     } else {
+        d->drop_next = false;
         d->st.frames_dropped++;
         d->status |= KSL_FIFOCAP_ST_OVERRUN;
     }
@@ -201,6 +215,7 @@ static void fifocap_write(void *dev, uint32_t off, unsigned width, uint32_t valu
         break;
     case KSL_FIFOCAP_INT_ACK:
         d->status &= ~(v & KSL_FIFOCAP_ST_W1C);
+        d->losing = false;
         update_irq(d);
         break;
     case KSL_FIFOCAP_FRAME_SIZE: {
@@ -283,6 +298,18 @@ void ksl_fifocap_set_observer(ksl_fifocap *d, ksl_fifocap_observer *fn, void *us
 {
     d->observer = fn;
     d->observer_user = user;
+}
+
+bool ksl_fifocap_inject(ksl_fifocap *d, const char *fault, uint64_t arg)
+{
+    (void)arg;
+    if (strcmp(fault, "overrun") == 0)
+        d->drop_next = true;
+    else if (strcmp(fault, "lost-interrupt") == 0)
+        d->lose_next = true;
+    else
+        return false;
+    return true;
 }
 
 void ksl_fifocap_get_stats(const ksl_fifocap *d, ksl_fifocap_stats *out)

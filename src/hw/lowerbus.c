@@ -7,6 +7,7 @@
  * held twice and its second completion is found.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct ksl_lowerbus {
     uint32_t n;
     uint64_t seq;          /* submissions accepted: the next frame number */
     uint64_t last_due_ns;  /* completions stay in submission order */
+    _Atomic uint64_t delay_next_ns; /* an injected slow completion for the next submission */
     ksl_lowerbus_stats st;
 };
 
@@ -193,6 +195,14 @@ void ksl_lowerbus_destroy(ksl_lowerbus *bus)
     free(bus);
 }
 
+bool ksl_lowerbus_inject(ksl_lowerbus *bus, const char *fault, uint64_t arg)
+{
+    if (strcmp(fault, "slow-completion") != 0)
+        return false;
+    atomic_store(&bus->delay_next_ns, arg ? arg * 1000u : KSL_LOWERBUS_SLOW_NS);
+    return true;
+}
+
 void ksl_lowerbus_get_stats(const ksl_lowerbus *bus, ksl_lowerbus_stats *out)
 {
     *out = bus->st;
@@ -263,7 +273,7 @@ ksl_status ksl_lowerbus_submit_at(ksl_lowerbus *bus, ksl_lowerbus_req *req, cons
     }
     uint64_t now = ksl_time_now();
     bus_entry en = {req, 0, (uint32_t)bus->seq, now, 0, false};
-    en.due_ns = round_up_unit(now + latency_of(bus, bus->seq));
+    en.due_ns = round_up_unit(now + latency_of(bus, bus->seq) + atomic_exchange(&bus->delay_next_ns, 0));
     if (en.due_ns < bus->last_due_ns)
         en.due_ns = bus->last_due_ns;
     bus->last_due_ns = en.due_ns;

@@ -66,7 +66,8 @@ static bool ac97_inject(void *dev, const char *fault, uint64_t arg)
     return ksl_ac97_inject(dev, fault, arg);
 }
 
-static const char *const ac97_faults[] = {"fifo-error", NULL};
+static const char *const ac97_faults[] = {"fifo-error",  "underrun",        "overrun", "lost-interrupt",
+                                          "stuck-reset", "busmaster-error", NULL};
 
 static const ksl_device_model ac97_model = {KSL_DEVICE_MODEL_VERSION,
                                             "ac97",
@@ -114,6 +115,13 @@ static uint32_t fifocap_counters(void *dev, ksl_device_counter *out, uint32_t ma
     return n;
 }
 
+static bool fifocap_inject(void *dev, const char *fault, uint64_t arg)
+{
+    return ksl_fifocap_inject(dev, fault, arg);
+}
+
+static const char *const fifocap_faults[] = {"overrun", "lost-interrupt", NULL};
+
 static const ksl_device_model fifocap_model = {KSL_DEVICE_MODEL_VERSION,
                                                "fifocap",
                                                "frames into a PIO FIFO, a level-triggered interrupt per frame",
@@ -122,8 +130,8 @@ static const ksl_device_model fifocap_model = {KSL_DEVICE_MODEL_VERSION,
                                                fifocap_create,
                                                fifocap_destroy,
                                                fifocap_counters,
-                                               NULL,
-                                               NULL};
+                                               fifocap_faults,
+                                               fifocap_inject};
 
 /* ---- polldev -------------------------------------------------------------------------------- */
 
@@ -157,6 +165,13 @@ static uint32_t polldev_counters(void *dev, ksl_device_counter *out, uint32_t ma
     return n;
 }
 
+static bool polldev_inject(void *dev, const char *fault, uint64_t arg)
+{
+    return ksl_polldev_inject(dev, fault, arg);
+}
+
+static const char *const polldev_faults[] = {"stall", NULL};
+
 static const ksl_device_model polldev_model = {KSL_DEVICE_MODEL_VERSION,
                                                "polldev",
                                                "no interrupt: a ready bit and a one-frame window to poll",
@@ -165,8 +180,8 @@ static const ksl_device_model polldev_model = {KSL_DEVICE_MODEL_VERSION,
                                                polldev_create,
                                                polldev_destroy,
                                                polldev_counters,
-                                               NULL,
-                                               NULL};
+                                               polldev_faults,
+                                               polldev_inject};
 
 /* ---- lowerbus ------------------------------------------------------------------------------- */
 
@@ -200,6 +215,13 @@ static uint32_t lowerbus_counters(void *dev, ksl_device_counter *out, uint32_t m
     return n;
 }
 
+static bool lowerbus_inject(void *dev, const char *fault, uint64_t arg)
+{
+    return ksl_lowerbus_inject(dev, fault, arg);
+}
+
+static const char *const lowerbus_faults[] = {"slow-completion", NULL};
+
 static const ksl_device_model lowerbus_model = {KSL_DEVICE_MODEL_VERSION,
                                                 "lowerbus",
                                                 "a USB/1394-like lower device: requests at PASSIVE, completions at DISPATCH",
@@ -208,8 +230,8 @@ static const ksl_device_model lowerbus_model = {KSL_DEVICE_MODEL_VERSION,
                                                 lowerbus_create,
                                                 lowerbus_destroy,
                                                 lowerbus_counters,
-                                                NULL,
-                                                NULL};
+                                                lowerbus_faults,
+                                                lowerbus_inject};
 
 /* ---- the table ------------------------------------------------------------------------------ */
 

@@ -66,6 +66,18 @@ static void polldev_event(void *dev, uint64_t cookie, uint64_t now)
     schedule_next(d);
 }
 
+bool ksl_polldev_inject(ksl_polldev *d, const char *fault, uint64_t arg)
+{
+    if (strcmp(fault, "stall") != 0)
+        return false;
+    if (d->control & KSL_POLLDEV_CTL_RUN) {
+        ksl_device_unschedule(d->dev, COOKIE_FRAME);
+        d->run_start += arg ? arg * 1000u : KSL_POLLDEV_STALL_NS; /* every later frame moves too */
+        schedule_next(d);
+    }
+    return true;
+}
+
 static uint32_t reg_value(const ksl_polldev *d, uint32_t reg)
 {
     switch (reg) {

@@ -121,7 +121,18 @@ void ksl_device_access_site(const char **file, int *line)
 
 void ksl_device_schedule(ksl_device *d, uint64_t at_ns, uint64_t cookie)
 {
-    ksl__heap_push(d->e, at_ns, EV_DEVICE, d, cookie);
+    ksl__heap_push(d->e, at_ns + ksl__jitter(d->e, d->e->cfg.jitter_ns), EV_DEVICE, d, cookie);
+}
+
+void ksl_device_post(ksl_device *d, uint64_t delay_ns, uint64_t cookie)
+{
+    ksl_engine *e = d->e;
+    ksl__big_lock(e);
+    uint64_t now = ksl__cur ? ksl__cur->clock : ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
+    ksl__heap_push(e, now + delay_ns + ksl__jitter(e, e->cfg.jitter_ns), EV_DEVICE, d, cookie);
+    ksl__big_unlock(e);
+    for (uint32_t i = 0; i < e->ncpus; i++)
+        ksl__kick(e, i);
 }
 
 void ksl_device_unschedule(ksl_device *d, uint64_t cookie)

@@ -60,10 +60,34 @@ void ksl__wait_timeout(ksl_engine *e, ksl_thread *t)
     wake(e, t, KSL_STATUS_TIMEOUT);
 }
 
+/* A thread that satisfied a wait on a synchronization event holds it as a lock until it sets it. */
+static void evlock_take(ksl_thread *t, const ksl_dispatcher_header *h)
+{
+    if (!t || h->type != KSL_OBJ_SYNCHRONIZATION_EVENT || t->nevlocks >= KSL_MAX_THREAD_EVLOCKS)
+        return;
+    for (uint32_t i = 0; i < t->nevlocks; i++)
+        if (t->evlocks[i] == h)
+            return;
+    t->evlocks[t->nevlocks++] = h;
+}
+
+static void evlock_drop(ksl_thread *t, const ksl_dispatcher_header *h)
+{
+    for (uint32_t i = 0; t && i < t->nevlocks; i++)
+        if (t->evlocks[i] == h) {
+            t->evlocks[i] = t->evlocks[--t->nevlocks];
+            return;
+        }
+}
+
 int32_t ksl_event_set(ksl_event *ev, const char *file, int line)
 {
     ksl_cpu *c = ksl__cur;
     ksl_engine *e = c ? c->e : ksl__eng;
+    if (c) {
+        ksl__step_hook(c, file, line); /* what ran holding it as a lock is booked with it held */
+        evlock_drop(ksl__cur_thread(c), &ev->header);
+    }
     if (ev->header.magic != KSL_MAGIC_EVENT)
         ksl__fail(c, "K.object-uninitialized", file, line, "KeSetEvent on an event that was never initialized");
     ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeSetEvent", file, line);
@@ -154,6 +178,7 @@ ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const cha
     if (atomic_load(&h->signaled)) {
         if (auto_reset(h))
             atomic_store(&h->signaled, 0);
+        evlock_take(ksl__cur_thread(c), h);
         ksl__big_unlock(e);
         return KSL_STATUS_SUCCESS;
     }
@@ -161,7 +186,10 @@ ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const cha
         ksl__big_unlock(e);
         return KSL_STATUS_TIMEOUT;
     }
-    return block_on(c, h, h->magic == KSL_MAGIC_TIMER ? "timer" : "event", timeout_100ns, file, line);
+    ksl_status st = block_on(c, h, h->magic == KSL_MAGIC_TIMER ? "timer" : "event", timeout_100ns, file, line);
+    if (st == KSL_STATUS_SUCCESS)
+        evlock_take(ksl__cur ? ksl__cur_thread(ksl__cur) : NULL, h);
+    return st;
 }
 
 ksl_status ksl_delay(int64_t interval_100ns, const char *file, int line)
@@ -268,6 +296,7 @@ void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line)
         return;
     ksl_engine *e = c->e;
     ksl_thread *t = ksl__cur_thread(c);
+    ksl__step_hook(c, file, line); /* what ran under the mutex is booked with it held */
     if (!t || m->owner != t)
         ksl__fail(c, "K.mutex-release-not-owner", file, line, "ExReleaseFastMutex on '%s', owned by %s%s%s",
                   m->name ? m->name : "?", m->owner ? "thread '" : "nobody", m->owner ? m->owner->name : "",

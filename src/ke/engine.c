@@ -47,6 +47,8 @@ ksl_engine *ksl_engine_create(const ksl_config *in, char *err, size_t errlen)
         cfg.stack_size = 64 * 1024;
     if (cfg.worker_threads < 1)
         cfg.worker_threads = 1;
+    if (cfg.jitter_ns > KSL_MAX_JITTER_NS || cfg.timer_jitter_ns > KSL_MAX_JITTER_NS)
+        BAD("jitter must be at most %u ns", KSL_MAX_JITTER_NS);
 #undef BAD
     ksl_engine *e = calloc(1, sizeof *e);
     if (!e) {
@@ -55,6 +57,7 @@ ksl_engine *ksl_engine_create(const ksl_config *in, char *err, size_t errlen)
         return NULL;
     }
     e->cfg = cfg;
+    e->jitter_state = cfg.seed ^ 0x6a69747465720000ull; /* "jitter": apart from the schedule's draws */
     if (cfg.nchoices) {
         e->choices_copy = malloc(cfg.nchoices * sizeof *e->choices_copy);
         if (!e->choices_copy) {
@@ -378,6 +381,22 @@ uint32_t ksl_held_spinlocks(const ksl_spinlock **out, uint32_t max)
     for (uint32_t i = 0; i < c->nheld && i < max; i++)
         out[i] = c->held[i];
     return c->nheld;
+}
+
+uint32_t ksl_held_sleeplocks(const void **out, uint32_t max)
+{
+    ksl_cpu *c = ksl__cur;
+    ksl_thread *t = c ? ksl__cur_thread(c) : NULL;
+    if (!t)
+        return 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->nmutexes; i++, n++)
+        if (n < max)
+            out[n] = t->mutexes[i];
+    for (uint32_t i = 0; i < t->nevlocks; i++, n++)
+        if (n < max)
+            out[n] = t->evlocks[i];
+    return n;
 }
 
 ksl_engine *ksl_engine_current(void)

@@ -42,6 +42,18 @@ const char *ksl_irql_name(uint8_t irql, char *buf, size_t len)
     }
 }
 
+/* A context as findings name it, from its frame's kind and name. */
+static void describe_frame(uint8_t kind, const char *name, char *buf, size_t len)
+{
+    switch (kind) {
+    case FR_THREAD: snprintf(buf, len, "thread '%s'", name ? name : "?"); break;
+    case FR_DPC: snprintf(buf, len, "DPC '%s'", name ? name : "?"); break;
+    case FR_ISR: snprintf(buf, len, "ISR '%s'", name ? name : "?"); break;
+    case FR_WORK: snprintf(buf, len, "work item on '%s'", name ? name : "?"); break;
+    default: snprintf(buf, len, "idle"); break;
+    }
+}
+
 void ksl__describe(const ksl_cpu *c, char *buf, size_t len)
 {
     if (!c) {
@@ -49,13 +61,15 @@ void ksl__describe(const ksl_cpu *c, char *buf, size_t len)
         return;
     }
     const ksl_frame *f = &c->frames[c->nframes ? c->nframes - 1 : 0];
-    switch (f->kind) {
-    case FR_THREAD: snprintf(buf, len, "thread '%s'", f->name ? f->name : "?"); break;
-    case FR_DPC: snprintf(buf, len, "DPC '%s'", f->name ? f->name : "?"); break;
-    case FR_ISR: snprintf(buf, len, "ISR '%s'", f->name ? f->name : "?"); break;
-    case FR_WORK: snprintf(buf, len, "work item on '%s'", f->name ? f->name : "?"); break;
-    default: snprintf(buf, len, "idle"); break;
-    }
+    describe_frame(f->kind, f->name, buf, len);
+}
+
+void ksl_report_involves(const char *context)
+{
+    ksl_engine *e = ksl__cur ? ksl__cur->e : ksl__eng;
+    if (!e || ksl__threaded(e) || !context)
+        return;
+    snprintf(e->involved, sizeof e->involved, "%s", context);
 }
 
 void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line)
@@ -79,6 +93,9 @@ void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const 
     l->file = file;
     l->line = line;
     l->what = what;
+    const ksl_frame *f = c ? &c->frames[c->nframes ? c->nframes - 1 : 0] : NULL;
+    l->ctx_kind = f ? f->kind : FR_IDLE;
+    l->ctx_name = f ? f->name : NULL;
 }
 
 void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f)
@@ -123,19 +140,39 @@ static const char *short_path(const char *file)
     return file;
 }
 
-static void append_events(ksl_engine *e, ksl_finding *f)
+/* Whether log entry l was made by the context named `who`. */
+static bool made_by(const ksl_log_entry *l, const char *who)
+{
+    if (!who[0] || l->cpu == 0xFF)
+        return false;
+    char d[64];
+    describe_frame(l->ctx_kind, l->ctx_name, d, sizeof d);
+    return strcmp(d, who) == 0;
+}
+
+/* The events before the finding: with another context involved (a race), those of the two
+ * contexts among every event the log keeps, so the window shows from its start; else the last
+ * 16 of any context. */
+static void append_events(ksl_engine *e, ksl_finding *f, const char *who, const char *other)
 {
     if (!e->log || !e->nlog)
         return;
     uint32_t cap = e->cfg.event_log;
     uint32_t n = e->nlog < cap ? e->nlog : cap;
-    uint32_t show = n < 16 ? n : 16;
+    uint32_t pick[KSL_EVENTS_SHOWN_MAX], npick = 0, limit = other[0] ? KSL_EVENTS_SHOWN_MAX : 16;
+    for (uint32_t i = e->nlog; i-- > e->nlog - n && npick < limit;)
+        if (!other[0] || made_by(&e->log[i % cap], who) || made_by(&e->log[i % cap], other))
+            pick[npick++] = i;
     char *d = f->detail;
     size_t used = strlen(d);
-    used += (size_t)snprintf(d + used, used < sizeof f->detail ? sizeof f->detail - used : 0,
-                             "  events leading to it (last %u):\n", show);
-    for (uint32_t i = e->nlog - show; i < e->nlog && used < sizeof f->detail; i++) {
-        const ksl_log_entry *l = &e->log[i % cap];
+    if (other[0])
+        used += (size_t)snprintf(d + used, used < sizeof f->detail ? sizeof f->detail - used : 0,
+                                 "  events of %s and %s (their last %u):\n", who, other, npick);
+    else
+        used += (size_t)snprintf(d + used, used < sizeof f->detail ? sizeof f->detail - used : 0,
+                                 "  events leading to it (last %u):\n", npick);
+    while (npick && used < sizeof f->detail) {
+        const ksl_log_entry *l = &e->log[pick[--npick] % cap];
         char ib[16];
         const char *what = l->what ? l->what : (l->kind < P_COUNT && point_names[l->kind] ? point_names[l->kind] : "?");
         if (l->cpu == 0xFF)
@@ -147,6 +184,58 @@ static void append_events(ksl_engine *e, ksl_finding *f)
                                      l->cpu, ksl_irql_name(l->irql, ib, sizeof ib), what, short_path(l->file),
                                      l->line);
     }
+}
+
+/* " [after injected fault ac97: lost-interrupt at 1234 ns]" when faults were injected (the last
+ * one, and how many before it), else "". */
+static void fault_note(const ksl_engine *e, char *out, size_t n)
+{
+    out[0] = 0;
+    if (!e->nfaults)
+        return;
+    uint32_t last = (e->nfaults < KSL__MAX_FAULT_NOTES ? e->nfaults : KSL__MAX_FAULT_NOTES) - 1;
+    if (e->nfaults > 1)
+        snprintf(out, n, " [after injected fault %s at %" PRIu64 " ns, and %u before it]", e->faults[last].what,
+                 e->faults[last].time, e->nfaults - 1);
+    else
+        snprintf(out, n, " [after injected fault %s at %" PRIu64 " ns]", e->faults[last].what, e->faults[last].time);
+}
+
+void ksl_fault_note_append(const ksl_engine *e, char *msg, size_t n)
+{
+    char note[160];
+    fault_note(e, note, sizeof note);
+    size_t len = strlen(msg), k = strlen(note);
+    if (!k || k >= n)
+        return;
+    if (len + k >= n)
+        len = n - 1 - k;
+    memcpy(msg + len, note, k + 1);
+}
+
+/* Every injected fault the run remembers, in the detail. */
+static void append_faults(const ksl_engine *e, ksl_finding *f)
+{
+    uint32_t kept = e->nfaults < KSL__MAX_FAULT_NOTES ? e->nfaults : KSL__MAX_FAULT_NOTES;
+    size_t used = strlen(f->detail);
+    if (kept && used < sizeof f->detail)
+        used += (size_t)snprintf(f->detail + used, sizeof f->detail - used, "  faults injected (%u):\n", e->nfaults);
+    for (uint32_t i = 0; i < kept && used < sizeof f->detail; i++)
+        used += (size_t)snprintf(f->detail + used, sizeof f->detail - used, "    t=%" PRIu64 "ns %s\n",
+                                 e->faults[i].time, e->faults[i].what);
+}
+
+void ksl_fault_injected(ksl_engine *e, const char *device, const char *fault)
+{
+    pthread_mutex_lock(&e->finding_mu);
+    if (e->nfaults < KSL__MAX_FAULT_NOTES) {
+        snprintf(e->faults[e->nfaults].what, sizeof e->faults[0].what, "%s: %s", device ? device : "device", fault);
+        e->faults[e->nfaults].time = ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
+    }
+    e->nfaults++;
+    const char *what = e->nfaults <= KSL__MAX_FAULT_NOTES ? e->faults[e->nfaults - 1].what : "fault injected";
+    pthread_mutex_unlock(&e->finding_mu);
+    ksl__log(e, NULL, P_EXTERNAL, what, NULL, 0);
 }
 
 /* Whether a finding the run survives repeats one already recorded (same rule, same site). */
@@ -197,11 +286,14 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
                      ksl_irql_name(c->irql, ib, sizeof ib), text);
         else
             snprintf(f->message, sizeof f->message, "%s", text);
+        ksl_fault_note_append(e, f->message, sizeof f->message);
         memcpy(f->detail, e->pending, sizeof f->detail);
-        append_events(e, f);
+        append_faults(e, f);
+        append_events(e, f, ctx, e->involved);
         atomic_store(&e->has_finding, 1);
     }
     e->pending[0] = 0;
+    e->involved[0] = 0;
     if (ends) {
         e->ended = true;
         atomic_store(&e->stop, 1);

@@ -101,7 +101,7 @@ void ksl__line_update(ksl_engine *e, uint32_t line)
         if (i->irql > irql)
             irql = i->irql;
     l->irql = irql;
-    if (l->asserted && !l->in_service && l->chain)
+    if ((l->asserted || l->pulse) && !l->in_service && l->chain)
         e->pending_lines |= 1ull << line;
     else
         e->pending_lines &= ~(1ull << line);
@@ -114,11 +114,47 @@ void ksl_irq_line_set(ksl_engine *e, uint32_t line, bool asserted)
     ksl_irq_line *l = &e->lines[line];
     if (!l->asserted && asserted)
         l->since = ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
+    if (!asserted)
+        l->storm = 0;
+    else
+        l->caused = 1;
     l->asserted = asserted;
     ksl__line_update(e, line);
     if (asserted)
         for (uint32_t i = 0; i < e->ncpus; i++)
             ksl__kick(e, i);
+}
+
+void ksl_irq_line_latent(ksl_engine *e, uint32_t line, bool latent)
+{
+    if (line >= KSL_MAX_LINES)
+        return;
+    e->lines[line].latent = latent;
+    if (latent)
+        e->lines[line].caused = 1;
+}
+
+void ksl_irq_line_pulse(ksl_engine *e, uint32_t line)
+{
+    if (line >= KSL_MAX_LINES)
+        return;
+    ksl_irq_line *l = &e->lines[line];
+    if (!l->asserted && !l->pulse)
+        l->since = ksl__threaded(e) ? atomic_load(&e->tclock) : e->now;
+    l->pulse = 1;
+    ksl__line_update(e, line);
+    for (uint32_t i = 0; i < e->ncpus; i++)
+        ksl__kick(e, i);
+}
+
+/* Whether a device raised the line (or had a latent cause) since a pulse was taken: a cause that
+ * arose while its ISR ran is a real one to claim. */
+static bool caused(ksl_engine *e, const ksl_irq_line *l)
+{
+    ksl__big_lock(e);
+    bool r = l->caused;
+    ksl__big_unlock(e);
+    return r;
 }
 
 void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
@@ -127,6 +163,14 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     ksl_irq_line *l = &e->lines[line];
     uint8_t old = c->irql;
     c->st.interrupts++;
+    /* Taken with no device driving the line: only a spurious pulse raised it. */
+    ksl__big_lock(e);
+    bool spurious = l->pulse && !l->asserted && !l->latent;
+    const char *last = "?";
+    l->pulse = 0;
+    if (spurious)
+        l->caused = 0;
+    ksl__big_unlock(e);
     for (ksl_interrupt *i = l->chain; i; i = i->next) {
         if (i->irql <= old)
             continue;
@@ -141,14 +185,22 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
             ksl__fail(c, "K.isr-irql-changed", NULL, 0, "ISR '%s' returned at %s; it was called at %s", i->name,
                       ksl_irql_name(c->irql, a, sizeof a), ksl_irql_name(i->irql, b, sizeof b));
         }
+        if (mine && spurious && !caused(e, l))
+            ksl__note(c, "K.isr-claimed-spurious", NULL, 0,
+                      "it claimed an interrupt on line %u that no device raised (a spurious interrupt): an ISR "
+                      "must return FALSE unless its own device's status shows an interrupt",
+                      line);
         ksl__spin_drop(c, i->lock, "interrupt dispatch", NULL, 0);
         ksl__frame_pop(c, "ISR");
         ksl__set_irql(c, old);
+        last = i->name;
         if (mine)
             break;
     }
     ksl__big_lock(e);
     l->in_service = 0;
+    /* A level-triggered line no ISR lowers is taken again at once, forever. */
+    bool storm = l->asserted && ++l->storm >= KSL__STORM_DELIVERIES;
     ksl__line_update(e, line);
     for (ksl_wait_block *w = l->disconnecting, *next; w; w = next) {
         next = w->next;
@@ -157,6 +209,11 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     }
     l->disconnecting = NULL;
     ksl__big_unlock(e);
+    if (storm)
+        ksl__fail(c, "K.interrupt-storm", NULL, 0,
+                  "interrupt line %u stayed asserted through %u ISR runs in a row (the last by ISR '%s'): no ISR "
+                  "on it clears its device's interrupt cause",
+                  line, KSL__STORM_DELIVERIES, last ? last : "?");
 }
 
 bool ksl_interrupt_sync(ksl_interrupt *intr, ksl_sync_fn *fn, void *context, const char *file, int line)

@@ -25,6 +25,7 @@
 #define KSL_MAX_HELD 16
 #define KSL_MAX_LINES 64
 #define KSL_MAX_THREAD_MUTEXES 8
+#define KSL_MAX_THREAD_EVLOCKS 4 /* synchronization events a thread holds as locks */
 #define KSL_DBG_TEXT 96
 #define KSL_OPTS_PER_CPU (KSL_MAX_LINES + 2)
 
@@ -92,6 +93,9 @@ struct ksl_thread {
     /* fast mutexes held, in acquisition order */
     ksl_fast_mutex *mutexes[KSL_MAX_THREAD_MUTEXES];
     uint32_t nmutexes;
+    /* synchronization events whose wait it satisfied and that it has not set since (as locks) */
+    const void *evlocks[KSL_MAX_THREAD_EVLOCKS];
+    uint32_t nevlocks;
     uint32_t activation;     /* bumped as each work item it runs starts and ends (window.c) */
 };
 
@@ -132,10 +136,22 @@ typedef struct ksl_cpu {
     int host_started;
 } ksl_cpu;
 
+/* Events a finding about a race shows: those of its two contexts, at most this many. */
+#define KSL_EVENTS_SHOWN_MAX 24u
+/* Injected faults a run remembers for its findings (later ones are counted, not named). */
+#define KSL__MAX_FAULT_NOTES 8
+/* Deliveries in a row that leave a level-triggered line asserted: K.interrupt-storm. */
+#define KSL__STORM_DELIVERIES 1000u
+
 typedef struct ksl_irq_line {
     uint8_t asserted;
     uint8_t in_service;      /* a CPU has taken it: in its ISRs, or spinning to enter one */
     uint8_t irql;            /* highest IRQL of its chain: it is deliverable to CPUs below it */
+    uint8_t pulse;           /* a spurious interrupt (ksl_irq_line_pulse) waits to be taken */
+    uint8_t latent;          /* a device has a cause it does not signal (ksl_irq_line_latent) */
+    uint8_t caused;          /* a device raised it, or had a latent cause, since the last pulse
+                              * was taken: an ISR then may find a real cause */
+    uint32_t storm;          /* deliveries in a row after which the line was still asserted */
     uint64_t since;
     ksl_interrupt *chain;
     ksl_wait_block *disconnecting; /* threads in IoDisconnectInterrupt waiting for the delivery
@@ -215,6 +231,8 @@ typedef struct ksl_log_entry {
     const char *file;
     int line;
     const char *what;
+    uint8_t ctx_kind;        /* the context that made it: its frame kind and name (FR_IDLE, NULL: */
+    const char *ctx_name;    /* a device, or host code) */
 } ksl_log_entry;
 
 
@@ -244,6 +262,7 @@ struct ksl_engine {
     uint64_t steps;
     uint64_t hash;
     uint64_t now;
+    uint64_t jitter_state;   /* ksl__jitter's generator (big lock) */
 
     /* events */
     ksl_ev *heap;
@@ -296,6 +315,12 @@ struct ksl_engine {
     uint32_t nfindings;
     bool ended;              /* a finding stopped the run: nothing more is recorded */
     char pending[2048];      /* detail written for the next finding (ksl__detail) */
+    char involved[64];       /* another context the next finding involves (ksl_report_involves) */
+    struct {                 /* faults injected so far (ksl_fault_injected), named by findings */
+        char what[64];       /* "device: fault" */
+        uint64_t time;
+    } faults[KSL__MAX_FAULT_NOTES];
+    uint32_t nfaults;
     pthread_mutex_t finding_mu; /* the findings and the pending detail */
     _Atomic int has_finding;
     _Atomic int stop;
@@ -430,6 +455,8 @@ void ksl__wait_timeout(ksl_engine *e, ksl_thread *t);
 uint64_t ksl__due_time(const ksl_engine *e, const ksl_cpu *c, int64_t due_100ns);
 /* A strategy-chosen number below n, recorded for replay (deterministic executor). */
 uint32_t ksl__det_below(ksl_engine *e, uint32_t n);
+/* A delay in [0, max] from the engine's jitter generator (seeded; big lock held).  0 when max is 0. */
+uint64_t ksl__jitter(ksl_engine *e, uint32_t max);
 /* Requeue a periodic timer, signal it, queue its DPC. */
 void ksl__timer_expire(ksl_engine *e, ksl_timer *t);
 /* Wake waiters of a signalled dispatcher object (big lock held). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ke_internal.h"
+#include "../explore/rng.h"
 
 static int ev_less(const ksl_ev *a, const ksl_ev *b)
 {
@@ -91,15 +92,22 @@ uint32_t ksl__choose_cpu(ksl_engine *e)
     return ksl__det_below(e, e->ncpus);
 }
 
+uint64_t ksl__jitter(ksl_engine *e, uint32_t max)
+{
+    if (!max)
+        return 0;
+    return ksl_splitmix64(&e->jitter_state) % ((uint64_t)max + 1);
+}
+
 void ksl__timer_expire(ksl_engine *e, ksl_timer *t)
 {
     t->armed = 0;
     atomic_store(&t->header.signaled, 1);
     ksl__object_signal(e, &t->header);
     if (t->period_ns) {
-        t->due_ns += t->period_ns;
+        t->due_ns += t->period_ns; /* the period runs from the due time, not from a late expiry */
         t->armed = 1;
-        ksl__heap_push(e, t->due_ns, EV_TIMER, t, 0);
+        ksl__heap_push(e, t->due_ns + ksl__jitter(e, e->cfg.timer_jitter_ns), EV_TIMER, t, 0);
     }
     if (t->dpc) {
         ksl__dpc_queue_on(e, t->dpc, ksl__choose_cpu(e));
@@ -177,7 +185,7 @@ bool ksl_timer_set(ksl_timer *t, int64_t due_100ns, uint32_t period_ms, ksl_dpc 
     t->period_ns = (uint64_t)period_ms * 1000000u;
     t->dpc = dpc;
     t->armed = 1;
-    ksl__heap_push(e, t->due_ns, EV_TIMER, t, 0);
+    ksl__heap_push(e, t->due_ns + ksl__jitter(e, e->cfg.timer_jitter_ns), EV_TIMER, t, 0);
     ksl__big_unlock(e);
     if (c)
         c = ksl__point(c, P_TIMER_SET, e->cfg.step_cost_ns, file, line);

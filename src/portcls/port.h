@@ -60,6 +60,7 @@ struct pcl_irp {
     bool cancelled;        /* its cancel routine ran, or STOP cancelled it */
     bool finishing;        /* taken off the queue; whoever set this completes it */
     bool completed;
+    uint64_t seq;          /* its place in the pin's queue (1, 2, ...); 0: never queued */
     LIST_ENTRY link;
     KEVENT done;
 };
@@ -97,6 +98,7 @@ struct ksl_wavepci_pin {
     KSPIN_LOCK lock;
     _Atomic int state;       /* KSSTATE; read by the service DPC without the lock */
     LIST_ENTRY irps;         /* in submission order */
+    uint64_t queued;         /* IRPs queued so far (under lock): the next one's sequence - 1 */
     bool out_of_mappings;    /* a GetMapping was refused since the last MappingAvailable */
     uint64_t next_seq;
     pcl_mapping **held;      /* FIFO of held mappings in acquisition order */

@@ -661,6 +661,7 @@ NTSTATUS ksl_wavepci_submit(ksl_wavepci_pin *s, PIRP irp)
     }
     InsertTailList(&s->irps, &p->link);
     p->queued = true;
+    p->seq = ++s->queued;
     bool notify = s->out_of_mappings;
     s->out_of_mappings = false;
     KeReleaseSpinLock(&s->lock, old);
@@ -698,6 +699,12 @@ bool ksl_wavepci_irp_done(PIRP irp)
 {
     pcl_irp *p = irp_rec(irp);
     return p && ksl_event_read(&p->done) != 0;
+}
+
+uint64_t ksl_wavepci_irp_sequence(PIRP irp)
+{
+    pcl_irp *p = irp_rec(irp);
+    return p ? p->seq : 0;
 }
 
 uint32_t ksl_wavepci_irp_transferred(PIRP irp)

@@ -339,6 +339,7 @@ bool ksl__strm_ck_create(ksl_stream_adapter *a)
         ksl_engine_set_irql_refiner(a->e, irql_refine, a);
     ksl_engine_set_deadlock_describer(a->e, describe_stall, a);
     ksl__strm_ss_create(a);
+    ksl__strm_self_create(a);
     if (!a->res.port_size)
         return true;
     a->ck.regs = calloc(STRM_CK_REGS, sizeof *a->ck.regs);
@@ -358,6 +359,7 @@ bool ksl__strm_ck_create(ksl_stream_adapter *a)
 void ksl__strm_ck_destroy(ksl_stream_adapter *a)
 {
     ksl__strm_ss_destroy(a);
+    ksl__strm_self_destroy(a);
     free(a->ck.regs);
     a->ck.regs = NULL;
 }

@@ -37,8 +37,8 @@
  * them.  Not seen: reads (a routine that only reads state changing under it shows as wrong data,
  * S1.data-mismatch, rather than here), the SRB and filter instance extensions, stream extensions
  * past the first STRM_SS_REGIONS - 1 streams, and streams opened while a routine runs.  Off with
- * synchronization off (everything is unsynchronized there; the driver's own locks are the lock
- * checks' business) and in the threaded engine (it never calls the step hook).
+ * synchronization off (every context is unsynchronized there: selfsync.c checks the extensions
+ * with the driver's own locks, S8) and in the threaded engine (it never calls the step hook).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +302,7 @@ static void report(const ss_conflict *c, const strm_ss_site *mine, const strm_ss
     else
         snprintf(where, sizeof where, "stream %u's extension", c->stream);
     bool low = c->entry == KSL_STRM_E_LOW;
+    ksl_report_involves(strcmp(mine->ctx, ksl_context_name()) == 0 ? other->ctx : mine->ctx);
     ksl_report_continue(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, mine->file, mine->line,
                "byte +0x%x of %s written by a %s (%s, before %s:%d) and meanwhile by %s (%s, before %s:%d), no lock "
                "in common: %s",

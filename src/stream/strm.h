@@ -188,6 +188,31 @@ typedef struct strm_shared {
     strm_ss_site sites[STRM_SS_SITES];
     uint32_t nsites;
 } strm_shared;
+/* S8 (selfsync.c): with class synchronization off, Eraser's lockset over extension bytes. */
+#define STRM_SELF_LOCKS 30 /* locks with a lockset bit (bit 30: any lock past them; 31: atomic) */
+#define STRM_SELF_CTX 32   /* writer contexts told apart (past them: one shared index) */
+typedef struct strm_self_region {
+    uint8_t *mem;          /* the extension */
+    uint32_t size, cap, stream; /* stream: UINT32_MAX for the device extension */
+    const void *owner_obj; /* the stream object it belongs to (NULL: the device extension) */
+    uint8_t *shadow;       /* its bytes at the last booking */
+    uint8_t *skip;         /* per byte: inside a kernel object */
+    uint8_t *state;        /* per byte: 0 untouched, 1 one writer so far, 2 shared */
+    uint8_t *owner;        /* per byte: the latest writer's context index */
+    uint32_t *ls;          /* per byte, shared: the locks every writer since held */
+    uint16_t *site, *other_site; /* per byte: the latest write, the latest by another context */
+} strm_self_region;
+typedef struct strm_self {
+    bool enabled;          /* synchronization off, deterministic engine */
+    strm_self_region regions[STRM_SS_REGIONS];
+    uint32_t nregions;
+    const void *locks[STRM_SELF_LOCKS];
+    uint32_t nlocks;
+    char ctx[STRM_SELF_CTX][64];
+    uint32_t nctx;
+    strm_ss_site sites[STRM_SS_SITES];
+    uint32_t nsites;
+} strm_self;
 typedef struct strm_checks {
     /* Routines running at >= DISPATCH_LEVEL on each CPU (nothing switches a CPU away from them
      * but interrupts, which nest), innermost last. */
@@ -206,6 +231,7 @@ typedef struct strm_checks {
     bool s7_reported;      /* S7.sync-on-long-requests recorded: the window stops judging */
     strm_reg_ck *regs;     /* S4, STRM_CK_REGS of them (NULL: no port range) */
     strm_shared ss;        /* S5, S4 over extension memory */
+    strm_self self;        /* S8 over extension memory (synchronization off) */
 } strm_checks;
 
 struct ksl_stream_adapter {
@@ -386,6 +412,10 @@ void ksl__strm_ss_synchronizes(ksl_stream_adapter *a);
 /* Install the step hook (synchronization on, deterministic engine) / free the shadows.  Host
  * code. */
 void ksl__strm_ss_create(ksl_stream_adapter *a);
+/* S8 (selfsync.c): with synchronization off, watch the extensions from the start of the run;
+ * free what it keeps. */
+void ksl__strm_self_create(ksl_stream_adapter *a);
+void ksl__strm_self_destroy(ksl_stream_adapter *a);
 void ksl__strm_ss_destroy(ksl_stream_adapter *a);
 
 /* Set up / tear down the checks (the S4 port watcher over the adapter's range).  Host code. */
@@ -415,5 +445,6 @@ void ksl__strm_hook_service(ksl_stream_adapter *a, const char *what, const char 
 #define STRM_F_ISR_SHARED "S4.unsynchronized-isr-shared-access"
 #define STRM_F_PASSIVE_SERVICE "S7.passive-service-with-sync-on"
 #define STRM_F_LOW_STATE "S5.low-routine-unsynchronized-state"
+#define STRM_F_SELF_SYNC "S8.unsynchronized-shared-state"
 
 #endif

@@ -48,6 +48,12 @@ static const ksl_rule rules[] = {
      "the driver crashed (a fatal signal: NULL dereference, abort, ...): the execution's worker process died"},
     {"K.driver-exit", "kernel", "a driver must never end its process (the host's bug check)",
      "the driver called exit() or _exit(): the execution's worker process ended while the driver ran"},
+    {"K.interrupt-storm", "kernel", "the HAL's interrupt storm detection (bug check 0xF2 HARDWARE_INTERRUPT_STORM)",
+     "a level-triggered interrupt line stayed asserted through 1 000 ISR runs in a row: no ISR clears its device's "
+     "interrupt cause"},
+    {"K.isr-claimed-spurious", "kernel", "KSERVICE_ROUTINE / InterruptService documentation (shared lines)",
+     "an ISR returned TRUE for an interrupt no device raised; it must return FALSE unless its device's status "
+     "shows one"},
     {"K.hang", "kernel", "the engine",
      "the run exceeded its bound of scheduling points (livelock, interrupt storm), or a context ran past its "
      "CPU-time budget (--step-cpu) or the wall time (--timeout) without one (a loop that never calls the kernel)"},
@@ -125,6 +131,10 @@ static const ksl_rule rules[] = {
      "Eraser's lockset over the extensions, writes attributed per scheduling step (deterministic engine)",
      "extension memory written by a Low routine and, while it ran, by a request, the ISR or another routine, with no "
      "lock in common (state the Low routine relied on changed under it)"},
+    {"S8.unsynchronized-shared-state", "S8",
+     "Eraser's lockset over the extensions with synchronization off (spin locks, fast mutexes, events used as "
+     "locks)",
+     "with class synchronization off, two contexts wrote the same extension bytes with no lock in common"},
     {"S1.data-mismatch", "S1", "the stream job's frame check after the run",
      "frames delivered damaged, repeated or out of order (checked bit for bit against the device's data)"},
     {"S1.srb-lost", "S1", "the stream job's books after the run",

@@ -48,7 +48,7 @@ grep -q "frames   delivered [1-9]" stream.txt || fail "no frame was delivered"
 grep -q "device   frames [1-9][0-9]* .* interrupts [1-9]" stream.txt || fail "the device's counters are missing"
 run 0 stress.json "$k" stress "$drv" --device "$dev" --schedules 100 --jobs 2 --json
 [ "$(field stress.json result)" = clean ] || fail "stress is not clean"
-[ "$(field stress.json executions)" = 600 ] || fail "not 100 executions in each of the 6 stream scenarios"
+[ "$(field stress.json executions)" = 900 ] || fail "not 100 executions in each of the 9 stream scenarios"
 
 run 1 bug.json "$k" stress "$bug" --device "$dev" --schedules 50 --json
 [ "$(field bug.json rule)" = S1.data-mismatch ] || fail "the buggy driver gave $(field bug.json rule)"

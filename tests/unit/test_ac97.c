@@ -1139,6 +1139,116 @@ static void test_model_and_fault_hook(void **state)
     fx_free(&f);
 }
 
+/* busmaster-error at 0.5 ms into two 4 800-sample buffers (50 ms each at 48 kHz stereo): the
+ * engine halts mid-buffer with RPBM still set; an LVI write does not revive it; RPBM 0 -> 1 does,
+ * and the output is still both buffers exactly. */
+static void body_bus_error(fx *f)
+{
+    codec_up();
+    program(KSL_AC97_PO_BASE, f->bdl_pa, 1);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_FEIE | KSL_AC97_CR_RPBM);
+    f->v[9] = wait_sr(KSL_AC97_PO_BASE, KSL_AC97_SR_DCH, 2000000);
+    f->v[0] = READ_PORT_USHORT(PO_REG(KSL_AC97_SR));
+    f->v[1] = READ_PORT_UCHAR(PO_REG(KSL_AC97_CR));
+    f->outlen[0] = f->out.len;
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_LVI), 1);
+    delay_us(2000);
+    f->v[2] = READ_PORT_USHORT(PO_REG(KSL_AC97_SR));
+    f->outlen[1] = f->out.len;
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_FEIE);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_FEIE | KSL_AC97_CR_RPBM);
+    f->v[3] = wait_sr(KSL_AC97_PO_BASE, HALTED, 2000000);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), 0);
+}
+
+/* lost-interrupt: the completion of buffer 0 (IOC) sets BCIS without an interrupt; buffer 1's
+ * completion raises the line, and the ISR sees both buffers' bits at once. */
+static void body_lost_interrupt(fx *f)
+{
+    codec_up();
+    program(KSL_AC97_PO_BASE, f->bdl_pa, 2);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_IOCE | KSL_AC97_CR_RPBM);
+    while (READ_PORT_UCHAR(PO_REG(KSL_AC97_CIV)) == 0)
+        delay_us(20);
+    f->v[0] = READ_PORT_USHORT(PO_REG(KSL_AC97_SR)); /* BCIS set, yet ... */
+    f->v[1] = (uint32_t)f->isr_runs;                  /* ... no ISR ran */
+    while (READ_PORT_UCHAR(PO_REG(KSL_AC97_CIV)) == 1)
+        delay_us(20);
+    delay_us(100);
+    f->v[2] = (uint32_t)f->isr_runs;
+    wait_sr(KSL_AC97_PO_BASE, HALTED, 2000000);
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), 0);
+}
+
+/* stuck-reset: RR reads 1 for good after the reset it interrupts and every later one; the reset
+ * itself still happens (CIV 0). */
+static void body_stuck_reset(fx *f)
+{
+    codec_up();
+    program(KSL_AC97_PO_BASE, f->bdl_pa, 0);
+    delay_us(600); /* past the injection at 0.5 ms */
+    WRITE_PORT_UCHAR(PO_REG(KSL_AC97_CR), KSL_AC97_CR_RR);
+    delay_us(1000); /* 500 times the reset time */
+    f->v[0] = READ_PORT_UCHAR(PO_REG(KSL_AC97_CR));
+    f->v[1] = READ_PORT_UCHAR(PO_REG(KSL_AC97_CIV));
+    f->v[2] = READ_PORT_ULONG(PO_REG(KSL_AC97_BDBAR));
+}
+
+static void run_fault(fx *f, const char *fault)
+{
+    g_inject = (injector){.model = ksl_device_model_find("ac97"), .fault = fault};
+    ksl_config c = cfg_with(1, 2);
+    f->o = run_scenario_td(&c, setup_with_injector, fx_teardown, f);
+    assert_clean(f->o);
+    assert_true(g_inject.took);
+}
+
+static void test_fault_busmaster_error(void **state)
+{
+    (void)state;
+    fx f = {.body = body_bus_error, .nbuf = 2, .len = {4800, 4800}, .flags = {0, 0}, .isr = ISR_ACK};
+    run_fault(&f, "busmaster-error");
+    assert_true(f.v[9]);
+    assert_int_equal(f.v[0] & (KSL_AC97_SR_DCH | KSL_AC97_SR_CELV), KSL_AC97_SR_DCH);
+    assert_true(f.sr_seen[1] & KSL_AC97_SR_FIFOE); /* FEIE: the ISR saw it */
+    assert_true(f.v[1] & KSL_AC97_CR_RPBM);
+    assert_true(f.v[2] & KSL_AC97_SR_DCH);          /* LVI did not revive it ... */
+    assert_int_equal(f.outlen[1], f.outlen[0]);     /* ... nothing moved meanwhile */
+    assert_true(f.outlen[0] > 0 && f.outlen[0] < 9600);
+    assert_true(f.v[3]);
+    assert_int_equal(f.out.len, 2u * 9600u);         /* resumed where it stopped: nothing lost ... */
+    assert_memory_equal(f.out.data, f.buf[0], 9600); /* ... or repeated */
+    assert_memory_equal(f.out.data + 9600, f.buf[1], 9600);
+    fx_free(&f);
+}
+
+static void test_fault_lost_interrupt(void **state)
+{
+    (void)state;
+    fx f = {.body = body_lost_interrupt,
+            .nbuf = 3,
+            .len = {96, 96, 96},
+            .flags = {KSL_AC97_BD_IOC, KSL_AC97_BD_IOC, KSL_AC97_BD_IOC},
+            .isr = ISR_ACK};
+    run_fault(&f, "lost-interrupt");
+    assert_true(f.v[0] & KSL_AC97_SR_BCIS);
+    assert_int_equal(f.v[1], 0);
+    assert_true(f.v[2] >= 1);
+    assert_true(f.sr_seen[1] & KSL_AC97_SR_BCIS);
+    fx_free(&f);
+}
+
+static void test_fault_stuck_reset(void **state)
+{
+    (void)state;
+    fx f = {.body = body_stuck_reset, .nbuf = 1, .len = {96}, .flags = {0}, .isr = ISR_NONE};
+    run_fault(&f, "stuck-reset");
+    assert_true(f.v[0] & KSL_AC97_CR_RR);
+    assert_int_equal(f.v[1], 0);
+    assert_int_equal(f.v[2], 0); /* the reset cleared BDBAR */
+    fx_free(&f);
+}
+
 /* ---- engines ------------------------------------------------------------------------------ */
 
 static void test_deterministic_runs(void **state)
@@ -1239,6 +1349,9 @@ int main(void)
         cmocka_unit_test(test_lvi_write_exposes_dead_descriptor),
         cmocka_unit_test(test_glob_sta_mirrors),
         cmocka_unit_test(test_model_and_fault_hook),
+        cmocka_unit_test(test_fault_busmaster_error),
+        cmocka_unit_test(test_fault_lost_interrupt),
+        cmocka_unit_test(test_fault_stuck_reset),
         cmocka_unit_test(test_deterministic_runs),
         cmocka_unit_test(test_threaded_playback),
     };

@@ -981,6 +981,114 @@ static void test_paged_code_at_raised_irql_clean(void **state)
 }
 
 /* ======================================================================================== */
+/* K.isr-claimed-spurious: a fault injector pulses the line 1 ms in with no device cause; the */
+/* ISR that claims without looking at its device is reported, with the fault it followed.   */
+
+static ksl_device *g_pulser;
+
+static void pulse_event(void *dev, uint64_t cookie, uint64_t now)
+{
+    (void)dev;
+    (void)cookie;
+    (void)now;
+    ksl_fault_injected(g_st.e, "test", "spurious-interrupt");
+    ksl_irq_line_pulse(g_st.e, DEV_LINE);
+}
+
+static const ksl_device_ops pulser_ops = {KSL_DEVICE_OPS_VERSION, "pulser", NULL, NULL, pulse_event, 0};
+
+static BOOLEAN isr_spurious(PKINTERRUPT intr, PVOID ctx)
+{
+    (void)intr;
+    kst *s = ctx;
+    InterlockedIncrement(&s->isr_runs);
+    if (s->bug) /* bug: claims whatever its device says */
+        return TRUE;
+    if (!READ_PORT_ULONG(DEV_BASE + KSL_IRQDEV_STATUS))
+        return FALSE;
+    WRITE_PORT_ULONG(DEV_BASE + KSL_IRQDEV_STATUS, 1);
+    return TRUE;
+}
+
+static void th_sleep_2ms(void *arg)
+{
+    (void)arg;
+    LARGE_INTEGER iv = rel_us(2000);
+    KeDelayExecutionThread(KernelMode, FALSE, &iv);
+}
+
+static void sc_spurious(ksl_engine *e, void *arg)
+{
+    kst *s = arg;
+    setup_common(e, s);
+    s->e = e;
+    ksl_irqdev_attach(&s->dev, e, DEV_BASE, DEV_LINE, DEV_PERIOD_NS);
+    g_pulser = ksl_device_attach(e, &pulser_ops, NULL, 0, 0);
+    ksl_device_schedule(g_pulser, 1000000, 1);
+    s->connect_status = IoConnectInterrupt(&s->intr, isr_spurious, s, NULL, DEV_LINE, DEV_IRQL, DEV_IRQL,
+                                           LevelSensitive, FALSE, 0, FALSE);
+    ksl_thread_create(e, "sleeper", th_sleep_2ms, s);
+}
+
+static void test_isr_claimed_spurious(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_spurious, 1, seed, NULL);
+        ASSERT_RULE(o, "K.isr-claimed-spurious");
+        assert_int_equal(g_st.isr_runs, 1);
+        assert_non_null(strstr(o.message, "ISR"));
+        assert_non_null(strstr(o.message, "[after injected fault test: spurious-interrupt at 1000000 ns]"));
+        assert_non_null(strstr(o.detail, "faults injected (1):"));
+        run_out_free(&o);
+        o = run_k(sc_spurious, 0, seed, NULL); /* turned away: clean */
+        ASSERT_CLEAN(o);
+        assert_int_equal(g_st.isr_runs, 1);
+        run_out_free(&o);
+    }
+}
+
+/* K.interrupt-storm: the device raises its line once; the buggy ISR claims without acknowledging
+ * it, so the level-triggered line is taken again and again. */
+static BOOLEAN isr_no_ack(PKINTERRUPT intr, PVOID ctx)
+{
+    (void)intr;
+    kst *s = ctx;
+    InterlockedIncrement(&s->isr_runs);
+    if (!READ_PORT_ULONG(DEV_BASE + KSL_IRQDEV_STATUS))
+        return FALSE;
+    if (!s->bug)
+        WRITE_PORT_ULONG(DEV_BASE + KSL_IRQDEV_STATUS, 1);
+    return TRUE;
+}
+
+static void sc_storm(ksl_engine *e, void *arg)
+{
+    kst *s = arg;
+    setup_common(e, s);
+    ksl_irqdev_attach(&s->dev, e, DEV_BASE, DEV_LINE, DEV_PERIOD_NS);
+    s->connect_status = IoConnectInterrupt(&s->intr, isr_no_ack, s, NULL, DEV_LINE, DEV_IRQL, DEV_IRQL,
+                                           LevelSensitive, FALSE, 0, FALSE);
+    ksl_thread_create(e, "client", th_device, s);
+}
+
+static void test_interrupt_storm(void **state)
+{
+    (void)state;
+    FOR_SEEDS(seed) {
+        run_out o = run_k(sc_storm, 1, seed, NULL);
+        ASSERT_RULE(o, "K.interrupt-storm");
+        assert_int_equal(g_st.isr_runs, 1000);
+        assert_non_null(strstr(o.message, "line 7 stayed asserted through 1000 ISR runs"));
+        run_out_free(&o);
+        o = run_k(sc_storm, 0, seed, NULL);
+        ASSERT_CLEAN(o);
+        assert_int_equal(g_st.isr_runs, 1);
+        run_out_free(&o);
+    }
+}
+
+/* ======================================================================================== */
 /* K.isr-irql-changed: the ISR raises and does not lower back.                              */
 
 static void isr_body_raise(kst *s)
@@ -1926,6 +2034,8 @@ static const char *const tested_rules[] = {
     "K.irp-complete-holding-spinlock",
     "K.driver-assert",
     "K.deadlock",
+    "K.interrupt-storm",
+    "K.isr-claimed-spurious",
     "K.hang",
     "K.driver-crash", /* needs a process to die: tests/buggy (crash.patch) through kslab stress */
     "K.driver-exit",  /* the same: tests/misbehave (exit) through every command */
@@ -2023,6 +2133,8 @@ int main(void)
         cmocka_unit_test(test_paged_touch_at_raised_irql_clean),
         cmocka_unit_test(test_paged_code_at_raised_irql_fires),
         cmocka_unit_test(test_paged_code_at_raised_irql_clean),
+        cmocka_unit_test(test_isr_claimed_spurious),
+        cmocka_unit_test(test_interrupt_storm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1168,6 +1168,41 @@ static void test_timer_periodic(void **state)
     }
 }
 
+/* Timer jitter: each expiry of a periodic timer comes up to timer_jitter_ns after its due time,
+ * never before, without accumulating (the period runs from the due time); the lateness comes
+ * from the seed: the same seed, the same times; the seeds differ among themselves. */
+static void test_timer_jitter(void **state)
+{
+    (void)state;
+    const ULONGLONG jitter_100ns = 5000; /* 500 us */
+    ULONGLONG first[NSEEDS + 1];
+    bool differ = false;
+    for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
+        for (int again = 0; again < 2; again++) {
+            timer_state s;
+            memset(&s, 0, sizeof s);
+            s.want = 4;
+            timer_case c = {&s, timer_periodic_thread};
+            ksl_config cfg = cfg_with(seed, 2);
+            cfg.timer_jitter_ns = (uint32_t)jitter_100ns * 100u;
+            run_out o = run_scenario(&cfg, timer_setup, &c);
+            assert_clean(o);
+            assert_true(s.fires >= 4);
+            for (int k = 0; k < 4; k++) {
+                ULONGLONG due = s.set_time + 10000u + (ULONGLONG)k * 20000u;
+                assert_true(s.dpc_time[k] >= due);
+                assert_true(s.dpc_time[k] <= due + jitter_100ns + 10u); /* + the DPC's own few steps */
+            }
+            if (again)
+                assert_true(s.dpc_time[0] == first[seed]);
+            first[seed] = s.dpc_time[0];
+            run_out_free(&o);
+        }
+        differ |= seed > 1 && first[seed] != first[seed - 1];
+    }
+    assert_true(differ);
+}
+
 static void test_timer_cancel(void **state)
 {
     (void)state;
@@ -2281,6 +2316,7 @@ int main(void)
         cmocka_unit_test(test_work_items),
         cmocka_unit_test(test_timer_relative_due),
         cmocka_unit_test(test_timer_periodic),
+        cmocka_unit_test(test_timer_jitter),
         cmocka_unit_test(test_timer_cancel),
         cmocka_unit_test(test_wait_on_timer),
         cmocka_unit_test(test_stall_and_clocks),

@@ -476,6 +476,13 @@ static void test_low_shared_under_lock(void **state)
                 assert_rule(o, "S5.low-routine-unsynchronized-state");
                 assert_msg(o, "written by a Low priority routine");
                 assert_msg(o, "and meanwhile by ReceiveDataPacket");
+                /* both racing contexts' events, from the start of what the log keeps */
+                const char *ev = strstr(o.detail, "  events of ");
+                assert_non_null(ev);
+                const char *eol = strchr(ev, '\n');
+                if (!eol || !strstr(ev, "thread 'client0'") || strstr(ev, "thread 'client0'") > eol ||
+                    !strstr(ev, " (their last ") || strstr(ev, " (their last ") > eol)
+                    fail_msg("not the two racing contexts' events: %s", ev);
             }
             run_out_free(&o);
         }

@@ -275,7 +275,12 @@ static int cmd_rules(void)
     const ksl_rule *r = ksl_rules(&n);
     for (size_t i = 0; i < n; i++)
         printf("%-36s %-8s %s  [%s]\n", r[i].id, r[i].rule, r[i].summary, r[i].modelled);
-    return 0;
+    const ksl_fault_info *f = ksl_fault_catalog(&n);
+    printf("\nDevice faults (scenario 'faults' shows them at seeded moments; a finding after one names it):\n");
+    for (size_t i = 0; i < n; i++)
+        printf("%-8s %-19s %s\n         %-19s correct driver: %s\n", f[i].device, f[i].name, f[i].what, "",
+               f[i].correct);
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_USAGE;
 }
 
 static int cmd_windows(void)

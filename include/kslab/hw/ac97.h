@@ -109,6 +109,7 @@ extern "C" {
 #define KSL_AC97_ACCESS_NS 300u     /* one register access on the PCI bus */
 #define KSL_AC97_CHUNK_SAMPLES 256u /* samples moved per device event */
 #define KSL_AC97_RESET_NS 2000u     /* CR.RR reads 1 this long after it is written */
+#define KSL_AC97_STALL_NS 100000u   /* an injected under-run or over-run stalls the transfer this long */
 
 /* ---- the model ---------------------------------------------------------------------------- */
 
@@ -135,10 +136,24 @@ ksl_ac97 *ksl_ac97_create(ksl_engine *e, ksl_physmem *pm, uintptr_t nam_base, ui
 /* Free the model (after the engine's run).  Host code. */
 void ksl_ac97_destroy(ksl_ac97 *d);
 /*
- * Faults the model can show (<kslab/device.h>'s inject hook), in device context:
- *   "fifo-error"  SR.FIFOE on every running channel (an interrupt when CR.FEIE is set), as when
- *                 the FIFO under-runs (PCM Out) or over-runs (PCM In) on the bus.
- * false for a fault it does not know.
+ * Faults the model can show (<kslab/device.h>'s inject hook), in device context.  Each leaves the
+ * audio data intact; what changes is what the driver sees and when:
+ *   "fifo-error"       SR.FIFOE on every running channel (an interrupt when CR.FEIE is set).
+ *   "underrun"         PCM Out's FIFO runs empty: its transfer stalls for `arg` µs (0: 100) and
+ *                      SR.FIFOE is set.
+ *   "overrun"          the same on PCM In (its FIFO fills while the bus is busy).
+ *   "lost-interrupt"   the next buffer completion that would raise the line (IOC, and not the
+ *                      last valid buffer) sets its status bits but leaves the line low until the
+ *                      following completion, a status bit it did not have, or software writes
+ *                      SR or CR.
+ *   "stuck-reset"      from now on CR.RR never clears itself after a reset (the reset still
+ *                      happens): a driver that polls it must give up after a bounded time.
+ *   "busmaster-error"  every running channel halts mid-buffer as after a failed PCI transfer:
+ *                      SR.DCH and SR.FIFOE set, RPBM still 1, the position kept.  An LVI write
+ *                      does not revive it; clearing and setting RPBM again resumes the transfer
+ *                      where it stopped.
+ * The fault injector of the jobs adds "spurious-interrupt" and "interrupt-storm" to every model
+ * with an interrupt.  false for a fault it does not know.
  */
 bool ksl_ac97_inject(ksl_ac97 *d, const char *fault, uint64_t arg);
 /* Counters.  Host code while the engine still exists (a starvation still going on counts up to

@@ -112,6 +112,15 @@ void ksl_fifocap_destroy(ksl_fifocap *d);
 void ksl_fifocap_set_observer(ksl_fifocap *d, ksl_fifocap_observer *fn, void *user);
 /* Counters.  Host code, or device code of this model. */
 void ksl_fifocap_get_stats(const ksl_fifocap *d, ksl_fifocap_stats *out);
+/*
+ * Faults the device can show (<kslab/device.h>'s inject hook), in device context:
+ *   "overrun"         the next frame is dropped as if the FIFO were full (STATUS.OVERRUN, an
+ *                     interrupt when IE_OVERRUN is set, DROP_COUNT counts it);
+ *   "lost-interrupt"  the next frame latches STATUS.FRAME but leaves the line low until the
+ *                     frame after it or an INT_ACK write.
+ * false for a fault it does not know.
+ */
+bool ksl_fifocap_inject(ksl_fifocap *d, const char *fault, uint64_t arg);
 /* The configuration the device was created with.  Any context. */
 const ksl_fifocap_config *ksl_fifocap_config_of(const ksl_fifocap *d);
 

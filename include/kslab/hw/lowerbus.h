@@ -92,6 +92,15 @@ ksl_lowerbus *ksl_lowerbus_create(ksl_engine *e, const ksl_lowerbus_config *cfg,
 void ksl_lowerbus_destroy(ksl_lowerbus *bus);
 /* Counters.  Host code, outside a run. */
 void ksl_lowerbus_get_stats(const ksl_lowerbus *bus, ksl_lowerbus_stats *out);
+#define KSL_LOWERBUS_SLOW_NS 3000000u
+/*
+ * Faults the bus can show (<kslab/device.h>'s inject hook), in device context:
+ *   "slow-completion"  the next request submitted completes `arg` µs (0: KSL_LOWERBUS_SLOW_NS)
+ *                      later than its latency; completions stay in order, so the ones queued
+ *                      behind it wait too.
+ * false for a fault it does not know.
+ */
+bool ksl_lowerbus_inject(ksl_lowerbus *bus, const char *fault, uint64_t arg);
 /* Requests submitted and not yet completed.  Host code, outside a run. */
 uint32_t ksl_lowerbus_pending(const ksl_lowerbus *bus);
 

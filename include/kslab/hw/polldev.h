@@ -81,6 +81,15 @@ ksl_polldev *ksl_polldev_create(ksl_engine *e, uintptr_t base, const ksl_polldev
 void ksl_polldev_destroy(ksl_polldev *d);
 /* Counters.  Host code, or device code of this model. */
 void ksl_polldev_get_stats(const ksl_polldev *d, ksl_polldev_stats *out);
+/* An injected "stall" holds the next frame back (and the ones after it) `arg` µs.  */
+#define KSL_POLLDEV_STALL_NS 2000000u
+/*
+ * Faults the device can show (<kslab/device.h>'s inject hook), in device context:
+ *   "stall"  the sensor pauses: the next frame, and every one after it, comes `arg` µs later
+ *            (0: KSL_POLLDEV_STALL_NS), so polls find nothing ready meanwhile.
+ * false for a fault it does not know.
+ */
+bool ksl_polldev_inject(ksl_polldev *d, const char *fault, uint64_t arg);
 
 /* Check one frame read from the device (see ksl_frame_check).  Any context. */
 static inline ksl_frame_result ksl_polldev_check_frame(const void *buf, size_t len, uint32_t *frame_no)

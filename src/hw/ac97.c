@@ -69,7 +69,6 @@ ksl_ac97 *ksl_ac97_create(ksl_engine *e, ksl_physmem *pm, uintptr_t nam_base, ui
 
 bool ksl_ac97_inject(ksl_ac97 *d, const char *fault, uint64_t arg)
 {
-    uint64_t now = ksl_engine_now(d->e);
     uint64_t stall = arg ? arg * 1000u : KSL_AC97_STALL_NS;
     if (strcmp(fault, "fifo-error") == 0) {
         for (unsigned i = 0; i < NCHANNELS; i++)
@@ -82,11 +81,13 @@ bool ksl_ac97_inject(ksl_ac97 *d, const char *fault, uint64_t arg)
     } else if (strcmp(fault, "lost-interrupt") == 0) {
         d->lose_next = true;
     } else if (strcmp(fault, "stuck-reset") == 0) {
+        uint64_t now = ksl_engine_now(d->e);
         d->reset_stuck = true;
         for (unsigned i = 0; i < NCHANNELS; i++)
             if (d->ch[i].rr_until > now)
                 d->ch[i].rr_until = UINT64_MAX; /* a reset in progress never finishes either */
     } else if (strcmp(fault, "busmaster-error") == 0) {
+        uint64_t now = ksl_engine_now(d->e);
         for (unsigned i = 0; i < NCHANNELS; i++)
             ksl__ac97_bus_error(d, &d->ch[i], now);
     } else {

@@ -228,7 +228,10 @@ static void mutex_checks(ksl_cpu *c, ksl_fast_mutex *m, const char *call, const 
     ksl__require_irql(c, KSL_IRQL_APC, call, file, line);
     if (!ksl__cur_thread(c))
         ksl__fail(c, "K.irql-too-high", file, line, "%s outside a thread", call);
-    if (m->owner == c->thread)
+    ksl__big_lock(c->e); /* the owner changes under it (threaded engine) */
+    bool mine = m->owner == c->thread;
+    ksl__big_unlock(c->e);
+    if (mine)
         ksl__fail(c, "K.mutex-recursive", file, line, "%s on '%s', which this thread already owns: self-deadlock",
                   call, m->name ? m->name : "?");
 }
@@ -317,8 +320,7 @@ void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line)
         m->owner = w;
         if (w->nmutexes < KSL_MAX_THREAD_MUTEXES)
             w->mutexes[w->nmutexes++] = m;
-        w->waiting_on = NULL;
-        w->irql = KSL_IRQL_APC;
+        w->waiting_on = NULL; /* its IRQL (APC_LEVEL) it saved itself as it blocked */
         ksl__ready(e, w);
     } else {
         m->owner = NULL;

@@ -19,6 +19,7 @@
 #define JOB_PAUSE_MS 1
 #define DUPLEX_SKEW_US 150 /* the capture pin of a duplex run starts this close after playback */
 #define STOP_GRACE_100NS (100 * 10000) /* 100 ms: how long IRPs may take to leave after STOP */
+#define STOP_RETRY_100NS 1000           /* 100 us: a submission refused in STOP is tried again */
 
 typedef struct irp_rec {
     PIRP irp;
@@ -133,7 +134,12 @@ static void submit(job_state *js, uint32_t i)
     if (!js->job->capture)
         memcpy(r->irp->UserBuffer, js->in + r->offset, r->len);
     r->submitted = true;
-    ksl_wavepci_submit(js->pin, r->irp);
+    /* The walk through STOP (shape.state_walk) refuses submissions for its 1 ms there: the
+     * client, as an audio stack would, submits again once the pin has left STOP. */
+    LARGE_INTEGER later = {.QuadPart = -STOP_RETRY_100NS};
+    while (ksl_wavepci_submit(js->pin, r->irp) == STATUS_INVALID_DEVICE_STATE &&
+           js->job->shape.state_walk == KSL__WALK_STOP)
+        KeDelayExecutionThread(KernelMode, FALSE, &later);
     if (r->cancel)
         ksl__client_pick(&js->cl, i);
 }

@@ -37,7 +37,9 @@ typedef struct audio_shape {
                                   * other one a sample (2 bytes) longer: not a whole number of frames
                                   * in stereo, of pages ever */
     uint32_t zero_every;         /* every N-th IRP carries no data */
-    bool state_walk;             /* the pauser walks RUN->PAUSE->ACQUIRE->PAUSE->RUN */
+    uint8_t state_walk;          /* the pauser walks RUN->PAUSE->ACQUIRE->PAUSE->RUN (KSL__WALK_ACQUIRE),
+                                  * or through STOP and back (KSL__WALK_STOP: the port cancels what
+                                  * is queued; a submission refused in STOP is made again after) */
     bool power_cycle;            /* the pauser powers the device down (D3) for its pause instead */
     uint32_t query_every_ms;     /* a thread calls GetPosition this often while the pin is open, and
                                   * SetFormat (the pin's own format) every 4th time */

@@ -143,8 +143,12 @@ static void churner(void *arg)
         ksl__client_set_state(c, KSSTATE_PAUSE);
         if (c->walk)
             ksl__client_set_state(c, KSSTATE_ACQUIRE);
+        if (c->walk == KSL__WALK_STOP)
+            ksl__client_set_state(c, KSSTATE_STOP);
         if (KeWaitForSingleObject(&c->quit_ev, Executive, KernelMode, FALSE, &pause) == STATUS_SUCCESS)
             break;
+        if (c->walk == KSL__WALK_STOP)
+            ksl__client_set_state(c, KSSTATE_ACQUIRE);
         if (c->walk)
             ksl__client_set_state(c, KSSTATE_PAUSE);
         ksl__client_set_state(c, KSSTATE_RUN);

@@ -19,6 +19,8 @@
 #define KSL__AIM_EACH 0xFFu
 #define KSL__ITEM_MASK 0xFFFFFFu /* a queue entry: item | aim << 24 (0: the client's `aim`) */
 
+enum { KSL__WALK_ACQUIRE = 1, KSL__WALK_STOP = 2 };
+
 typedef struct ksl__job_client {
     /* Set by the job before ksl__client_init. */
     uint64_t seed;
@@ -26,7 +28,9 @@ typedef struct ksl__job_client {
     uint32_t pause_every_ms;    /* 0: no churner */
     const char *churner_name;   /* its thread's name */
     bool gated;                 /* the churner waits for ksl__client_started, and says when it is done */
-    bool walk;                  /* the churner walks RUN->PAUSE->ACQUIRE->PAUSE->RUN, not RUN->PAUSE->RUN */
+    uint8_t walk;               /* the churner walks RUN->PAUSE->ACQUIRE->PAUSE->RUN (KSL__WALK_ACQUIRE)
+                                 * or RUN->PAUSE->ACQUIRE->STOP->ACQUIRE->PAUSE->RUN (KSL__WALK_STOP),
+                                 * not RUN->PAUSE->RUN (0) */
     void (*set_power)(void *job, bool on); /* non-NULL: the churner powers the device down for its
                                             * pause instead (holding the state lock throughout) */
     uint32_t aim;               /* 0: cancel at seeded moments; else at the next port event (ksl__client_event)

@@ -64,7 +64,11 @@ static const ksl__scenario scenarios[] = {
      WP(0, 60, 10, 4, 4, 0, 0, 1024), 0, false, {.seeded_format = true, .irp_frames_max = 700, .zero_every = 5}},
     {KSL__SCEN_WAVEPCI, "state-walk",
      "every 4 ms RUN->PAUSE->ACQUIRE->PAUSE->RUN, GetPosition every ms and SetFormat while running",
-     WP(0, 60, 10, 4, 3, 4, 0, 3072), 0, false, {.state_walk = true, .query_every_ms = 1}},
+     WP(0, 60, 10, 4, 3, 4, 0, 3072), 0, false, {.state_walk = KSL__WALK_ACQUIRE, .query_every_ms = 1}},
+    {KSL__SCEN_WAVEPCI, "stop-walk",
+     "every 5 ms RUN->PAUSE->ACQUIRE->STOP, 1 ms there (the port cancels what is queued), then ACQUIRE->PAUSE->RUN, "
+     "every 3rd IRP cancelled",
+     WP(0, 60, 5, 4, 3, 5, 0, 3072), 0, false, {.state_walk = KSL__WALK_STOP}},
     {KSL__SCEN_WAVEPCI, "power-cycle",
      "the device powered down (D3) for 1 ms every 6 ms while it plays, every 3rd IRP cancelled",
      WP(0, 60, 10, 4, 3, 6, 0, 3072), 0, false, {.power_cycle = true}},

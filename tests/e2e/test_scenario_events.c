@@ -2,8 +2,8 @@
 /*
  * The scenario events of the verdicts issue, end to end on the reference drivers: every fault
  * each built-in device can show (forced, so each is tested rather than left to the seed's pick),
- * two threads feeding one WavePci pin, a second PASSIVE client of a stream pin, and seeded
- * jitter.  Each case checks what came out (the bytes, the frames, the counts), not only that no
+ * two threads feeding one WavePci pin, a second PASSIVE client of a stream pin, seeded jitter,
+ * and the state walk through STOP.  Each case checks what came out (the bytes, the frames, the counts), not only that no
  * finding was made.
  */
 #include "harness.h"
@@ -186,6 +186,35 @@ static void test_second_stream_client(void **state)
     }
 }
 
+/* The walk through STOP: the port cancels what is queued each time (no IRP is picked for
+ * cancellation here, yet some complete cancelled), the client's submissions refused in STOP are
+ * made again after it, and the output is still IN minus exactly the cancelled bytes. */
+static void test_stop_walk(void **state)
+{
+    (void)state;
+    ksl_pcm in = e2e_signal(48000, 2, 48 * 60, 4);
+    uint64_t cancelled = 0;
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        audio_job job;
+        e2e_job(&job, &in, false);
+        job.cfg.seed = seed;
+        job.irp_ms = 5;
+        job.pause_every_ms = 5;
+        job.shape = (audio_shape){.state_walk = KSL__WALK_STOP};
+        audio_result res;
+        audio_clean(&job, &res, "stop walk");
+        for (uint32_t i = 0; i < res.nirps; i++) {
+            assert_true(res.irps[i].submitted);
+            assert_false(res.irps[i].cancel);
+            cancelled += res.irps[i].status == STATUS_CANCELLED;
+        }
+        assert_int_equal(res.port.irps_completed + res.port.irps_cancelled, res.nirps);
+        audio_result_free(&res);
+    }
+    assert_true(cancelled > 0); /* STOP found IRPs queued */
+    ksl_pcm_free(&in);
+}
+
 /* Jitter comes from the seed: the same seed gives the same run, another seed another one, and
  * the reference stays clean with its output intact. */
 static void test_jitter_seeded(void **state)
@@ -218,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_ac97_every_fault),     cmocka_unit_test(test_unknown_fault_refused),
         cmocka_unit_test(test_stream_every_fault),   cmocka_unit_test(test_two_submitters),
         cmocka_unit_test(test_second_stream_client), cmocka_unit_test(test_jitter_seeded),
+        cmocka_unit_test(test_stop_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,11 +71,11 @@ static void test_reference_clean(void **state)
     assert_string_equal(r->driver.name, "ac97");
     assert_string_equal(r->driver.kind, "wavepci");
     assert_false(r->driver.plugin);
-    assert_int_equal(r->nscenarios, 15);
-    assert_int_equal(r->executions, 15 * 20);
+    assert_int_equal(r->nscenarios, 16);
+    assert_int_equal(r->executions, 16 * 20);
     assert_int_equal(r->nfindings, 0);
     assert_int_equal(s.starts, 1);
-    assert_int_equal(s.scenarios, 15);
+    assert_int_equal(s.scenarios, 16);
     ksl_result_free(r);
 }
 

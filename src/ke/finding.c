@@ -98,6 +98,23 @@ void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const 
     l->ctx_name = f ? f->name : NULL;
 }
 
+bool ksl__log_first_site(const ksl_engine *e, uint32_t cpu, uint64_t since, const char **file, int *line)
+{
+    if (!e->log)
+        return false;
+    uint32_t cap = e->cfg.event_log;
+    uint64_t from = e->nlog > cap && since < e->nlog - cap ? e->nlog - cap : since;
+    for (uint64_t i = from; i < e->nlog; i++) {
+        const ksl_log_entry *l = &e->log[i % cap];
+        if (l->cpu == cpu && l->file) {
+            *file = l->file;
+            *line = l->line;
+            return true;
+        }
+    }
+    return false;
+}
+
 void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f)
 {
     ksl_engine *e = c->e;

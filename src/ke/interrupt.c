@@ -167,6 +167,7 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     ksl__big_lock(e);
     bool spurious = l->pulse && !l->asserted && !l->latent;
     const char *last = "?";
+    uint64_t last_began = 0;
     l->pulse = 0;
     if (spurious)
         l->caused = 0;
@@ -178,6 +179,7 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
         ksl__spans_isr(c);
         ksl__set_irql(c, i->irql);
         ksl__log(e, c, P_EXTERNAL, "ISR starts", NULL, 0);
+        uint64_t began = e->nlog;
         ksl__spin_take(c, i->lock, "interrupt dispatch", NULL, 0);
         bool mine = i->isr(i, i->context);
         if (c->irql != i->irql) {
@@ -185,15 +187,21 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
             ksl__fail(c, "K.isr-irql-changed", NULL, 0, "ISR '%s' returned at %s; it was called at %s", i->name,
                       ksl_irql_name(c->irql, a, sizeof a), ksl_irql_name(i->irql, b, sizeof b));
         }
-        if (mine && spurious && !caused(e, l))
-            ksl__note(c, "K.isr-claimed-spurious", NULL, 0,
+        const char *site = NULL;
+        int site_line = 0;
+        if (mine && spurious && !caused(e, l)) {
+            /* at the ISR's first access: where it read the status it decided on */
+            ksl__log_first_site(e, c->index, began, &site, &site_line);
+            ksl__note(c, "K.isr-claimed-spurious", site, site_line,
                       "it claimed an interrupt on line %u that no device raised (a spurious interrupt): an ISR "
                       "must return FALSE unless its own device's status shows an interrupt",
                       line);
+        }
         ksl__spin_drop(c, i->lock, "interrupt dispatch", NULL, 0);
         ksl__frame_pop(c, "ISR");
         ksl__set_irql(c, old);
         last = i->name;
+        last_began = began;
         if (mine)
             break;
     }
@@ -209,8 +217,12 @@ void ksl__deliver_irq(ksl_cpu *c, uint32_t line)
     }
     l->disconnecting = NULL;
     ksl__big_unlock(e);
+    const char *site = NULL;
+    int site_line = 0;
+    if (storm) /* at the last ISR's first access: the status it read and left standing */
+        ksl__log_first_site(e, c->index, last_began, &site, &site_line);
     if (storm)
-        ksl__fail(c, "K.interrupt-storm", NULL, 0,
+        ksl__fail(c, "K.interrupt-storm", site, site_line,
                   "interrupt line %u stayed asserted through %u ISR runs in a row (the last by ISR '%s'): no ISR "
                   "on it clears its device's interrupt cause",
                   line, KSL__STORM_DELIVERIES, last ? last : "?");

@@ -464,6 +464,10 @@ void ksl__object_signal(ksl_engine *e, ksl_dispatcher_header *h);
 
 /* Event log and trace hash. */
 void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line);
+/* The first call site CPU `cpu` logged from log entry `since` (an e->nlog value) on, still in the
+ * log (deterministic engine): where a routine that began there first called the kernel or touched
+ * its device.  false when there is none. */
+bool ksl__log_first_site(const ksl_engine *e, uint32_t cpu, uint64_t since, const char **file, int *line);
 /* Tell the trace hook a context begins ('B') or ends ('E') running on c. */
 void ksl__trace_slice(ksl_cpu *c, char phase, const ksl_frame *f);
 static inline void ksl__hash(ksl_engine *e, uint64_t v)

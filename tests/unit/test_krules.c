@@ -1040,6 +1040,7 @@ static void test_isr_claimed_spurious(void **state)
         assert_non_null(strstr(o.message, "ISR"));
         assert_non_null(strstr(o.message, "[after injected fault test: spurious-interrupt at 1000000 ns]"));
         assert_non_null(strstr(o.detail, "faults injected (1):"));
+        assert_true(o.line > 0); /* the ISR's first access, in this file */
         run_out_free(&o);
         o = run_k(sc_spurious, 0, seed, NULL); /* turned away: clean */
         ASSERT_CLEAN(o);
@@ -1080,6 +1081,7 @@ static void test_interrupt_storm(void **state)
         ASSERT_RULE(o, "K.interrupt-storm");
         assert_int_equal(g_st.isr_runs, 1000);
         assert_non_null(strstr(o.message, "line 7 stayed asserted through 1000 ISR runs"));
+        assert_true(o.line > 0); /* the last ISR's first access: the status it read */
         run_out_free(&o);
         o = run_k(sc_storm, 0, seed, NULL);
         ASSERT_CLEAN(o);

@@ -33,6 +33,12 @@ static bool enqueue(ksl_engine *e, ksl_dpc *dpc, uint32_t cpu, void *a1, void *a
     dpc->arg2 = a2;
     dpc->next = NULL;
     ksl_cpu *c = &e->cpus[cpu];
+    if (!c->dpc_head && e->cfg.jitter_ns && !ksl__threaded(e)) {
+        /* the CPU's DPC interrupt comes a seeded while late (the queue waits with it) */
+        uint64_t now = ksl__cur ? ksl__cur->clock : e->now;
+        c->dpc_not_before = now + ksl__jitter(e, e->cfg.jitter_ns);
+        ksl__heap_push(e, c->dpc_not_before, EV_TICK, NULL, 0);
+    }
     if (c->dpc_tail)
         c->dpc_tail->next = dpc;
     else

@@ -122,6 +122,7 @@ typedef struct ksl_cpu {
     uint32_t nheld;
     ksl_spinlock *spin_on;   /* spinning for this lock */
     ksl_dpc *dpc_head, *dpc_tail;
+    uint64_t dpc_not_before;  /* seeded jitter: its DPC queue is not serviced before (det engine) */
     ksl_thread *thread;      /* base thread, NULL when idle */
     ksl_coro *owner;         /* coroutine executing this CPU */
     ksl_coro idle;
@@ -172,7 +173,7 @@ struct ksl_interrupt {
 };
 
 /* The event heap: timers, wait timeouts and device events, ordered by (time, sequence). */
-enum ksl_ev_kind { EV_TIMER = 1, EV_DEVICE, EV_WAIT };
+enum ksl_ev_kind { EV_TIMER = 1, EV_DEVICE, EV_WAIT, EV_TICK /* nothing: time reaches it (a late DPC) */ };
 typedef struct ksl_ev {
     uint64_t time;
     uint64_t seq;

@@ -30,7 +30,8 @@ static int can_continue(const ksl_cpu *c)
 
 static int dpc_due(const ksl_cpu *c)
 {
-    return c->irql < KSL_IRQL_DISPATCH && c->dpc_head != NULL;
+    return c->irql < KSL_IRQL_DISPATCH && c->dpc_head != NULL &&
+           (c->dpc_not_before <= c->clock || c->dpc_not_before <= c->e->now);
 }
 
 static void switch_to(ksl_engine *e, ksl_cpu *target, ksl_coro *to)

@@ -414,6 +414,34 @@ static void test_dpc_insert_twice_runs_once(void **state)
     }
 }
 
+/* DPC jitter: with jitter_ns the queuing CPU's DPC interrupt comes up to that late — here the DPC
+ * then runs after KeLowerIrql has returned, at most jitter_ns (and its own few steps) after the
+ * insert; how late comes from the seed, the same for the same seed. */
+static void test_dpc_jitter(void **state)
+{
+    (void)state;
+    bool late = false;
+    for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
+        uint64_t ran_at[2];
+        for (int k = 0; k < 2; k++) {
+            dpc_state s;
+            memset(&s, 0, sizeof s);
+            ksl_config cfg = cfg_with(seed, 2);
+            cfg.jitter_ns = 50000;
+            run_out o = run_scenario(&cfg, dpc_setup, &s);
+            assert_clean(o);
+            assert_int_equal(s.runs, 1);
+            assert_int_equal(s.dpc_irql, DISPATCH_LEVEL);
+            late |= s.runs_after_lower == 0;
+            ran_at[k] = o.stats.time_ns;
+            run_out_free(&o);
+        }
+        assert_true(ran_at[0] == ran_at[1]);
+        assert_true(ran_at[0] <= 5000u + 50000u + 2000u); /* the stall, the jitter, a few steps */
+    }
+    assert_true(late);
+}
+
 static void dpc_remove_thread(void *arg)
 {
     dpc_state *s = arg;
@@ -2317,6 +2345,7 @@ int main(void)
         cmocka_unit_test(test_timer_relative_due),
         cmocka_unit_test(test_timer_periodic),
         cmocka_unit_test(test_timer_jitter),
+        cmocka_unit_test(test_dpc_jitter),
         cmocka_unit_test(test_timer_cancel),
         cmocka_unit_test(test_wait_on_timer),
         cmocka_unit_test(test_stall_and_clocks),

@@ -46,9 +46,9 @@ typedef struct ksl_config {
     /* Seeded jitter, as real machines show it, drawn from the seed apart from the schedule (0: off,
      * the default; at most KSL_MAX_JITTER_NS).  Never charged to a routine's measured time. */
     uint32_t jitter_ns;         /* device events (frame arrival, interrupt latency) come up to
-                                 * this much later than their device scheduled them, and a CPU's
-                                 * DPC queue is serviced up to this much after a DPC lands in it
-                                 * empty (deterministic engine) */
+                                 * this much later than their device scheduled them; a CPU's DPC
+                                 * queue is serviced, and a work item reaches the workers, up to
+                                 * this much late (deterministic engine) */
     uint32_t timer_jitter_ns;   /* timers expire (and queue their DPCs) up to this much late */
 } ksl_config;
 

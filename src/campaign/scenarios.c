@@ -80,8 +80,8 @@ static const ksl__scenario scenarios[] = {
      "two client threads feed one pin 2 ms IRPs at once, every 3rd cancelled: the queue order is theirs to race",
      WP(0, 60, 2, 4, 3, 0, 0, 4000), 0, false, {.submitters = 2}},
     {KSL__SCEN_WAVEPCI, "jitter",
-     "2 ms IRPs, paused every 5 ms, every 2nd cancelled, with device events (interrupt latency) and DPCs up to 20 us "
-     "and timers up to 1 ms late, drawn from the seed",
+     "2 ms IRPs, paused every 5 ms, every 2nd cancelled, with device events (interrupt latency), DPCs and work items up "
+     "to 20 us and timers up to 1 ms late, drawn from the seed",
      WP(0, 60, 2, 4, 2, 5, 0, 4000), 0, false, JITTER},
     {KSL__SCEN_STREAM, "steady", "steady capture: 8 read SRBs, 4 in flight, no cancels or pauses", ST(8, 4, 0, 0, 0), 0,
      false, PLAIN},
@@ -107,8 +107,8 @@ static const ksl__scenario scenarios[] = {
      "every 3rd cancelled",
      ST(16, 4, 3, 3, 0), 0, false, {.query_every_ms = 1}},
     {KSL__SCEN_STREAM, "jitter",
-     "16 SRBs, paused every 3 ms, every 3rd cancelled, with frame arrival, interrupt latency and DPCs up to 20 us and "
-     "timers (polls, bus completions) up to 1 ms late, drawn from the seed",
+     "16 SRBs, paused every 3 ms, every 3rd cancelled, with frame arrival, interrupt latency, DPCs and deferred "
+     "callbacks up to 20 us and timers (polls, bus completions) up to 1 ms late, drawn from the seed",
      ST(16, 4, 3, 3, 0), 0, false, JITTER},
     {KSL__SCEN_DEMO, "counter", "device interrupts, a DPC and two threads share a counter under a spin lock", {0}, 0,
      false, PLAIN},

@@ -173,7 +173,13 @@ struct ksl_interrupt {
 };
 
 /* The event heap: timers, wait timeouts and device events, ordered by (time, sequence). */
-enum ksl_ev_kind { EV_TIMER = 1, EV_DEVICE, EV_WAIT, EV_TICK /* nothing: time reaches it (a late DPC) */ };
+enum ksl_ev_kind {
+    EV_TIMER = 1,
+    EV_DEVICE,
+    EV_WAIT,
+    EV_TICK, /* nothing: time reaches it (a late DPC) */
+    EV_WORK  /* a late work item reaches the workers' queue */
+};
 typedef struct ksl_ev {
     uint64_t time;
     uint64_t seq;
@@ -458,6 +464,8 @@ uint64_t ksl__due_time(const ksl_engine *e, const ksl_cpu *c, int64_t due_100ns)
 uint32_t ksl__det_below(ksl_engine *e, uint32_t n);
 /* A delay in [0, max] from the engine's jitter generator (seeded; big lock held).  0 when max is 0. */
 uint64_t ksl__jitter(ksl_engine *e, uint32_t max);
+/* Put a queued work item on the workers' queue and wake one (big lock held). */
+void ksl__work_append(ksl_engine *e, ksl_work_item *w);
 /* Requeue a periodic timer, signal it, queue its DPC. */
 void ksl__timer_expire(ksl_engine *e, ksl_timer *t);
 /* Wake waiters of a signalled dispatcher object (big lock held). */

@@ -132,6 +132,9 @@ void ksl__fire_due(ksl_engine *e, uint64_t now)
                 ksl__wait_timeout(e, t);
             break;
         }
+        case EV_WORK:
+            ksl__work_append(e, ev.obj);
+            break;
         case EV_DEVICE: {
             ksl_device *d = ev.obj;
             ksl__in_device = DEV_EVENT;

@@ -42,6 +42,18 @@ void ksl_work_queue(ksl_work_item *w, ksl_work_fn *fn, void *context, const char
     w->queue_file = file;
     w->queue_line = line;
     w->next = NULL;
+    /* Seeded jitter: the item reaches the workers' queue a while later (still "queued" meanwhile,
+     * for the requeue and free checks). */
+    uint64_t late = ksl__threaded(e) ? 0 : ksl__jitter(e, e->cfg.jitter_ns);
+    if (late)
+        ksl__heap_push(e, (c ? c->clock : e->now) + late, EV_WORK, w, 0);
+    else
+        ksl__work_append(e, w);
+    ksl__big_unlock(e);
+}
+
+void ksl__work_append(ksl_engine *e, ksl_work_item *w)
+{
     if (e->work_tail)
         e->work_tail->next = w;
     else
@@ -49,7 +61,6 @@ void ksl_work_queue(ksl_work_item *w, ksl_work_fn *fn, void *context, const char
     e->work_tail = w;
     atomic_store(&e->work_event.header.signaled, 1);
     ksl__object_signal(e, &e->work_event.header);
-    ksl__big_unlock(e);
 }
 
 void ksl_work_free(ksl_work_item *w, const char *file, int line)

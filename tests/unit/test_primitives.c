@@ -1042,6 +1042,33 @@ static void test_work_items(void **state)
     }
 }
 
+/* Work-item jitter: the same two items run, each reaching the workers up to jitter_ns late; the run
+ * is the same for the same seed and lasts longer for some seed than without jitter. */
+static void test_work_item_jitter(void **state)
+{
+    (void)state;
+    bool later = false;
+    for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
+        uint64_t t[3];
+        for (int k = 0; k < 3; k++) {
+            work_state s;
+            memset(&s, 0, sizeof s);
+            ksl_config cfg = cfg_with(seed, 2);
+            cfg.jitter_ns = k < 2 ? 200000u : 0u;
+            run_out o = run_scenario(&cfg, work_setup, &s);
+            assert_clean(o);
+            assert_int_equal(o.stats.work_items, 2);
+            assert_int_equal(s.runs[0] + s.runs[1], 2);
+            t[k] = o.stats.time_ns;
+            run_out_free(&o);
+        }
+        assert_true(t[0] == t[1]);
+        assert_true(t[0] <= t[2] + 3u * 200000u); /* two items and a DPC, each at most jitter_ns late */
+        later |= t[0] > t[2] + 1000u;
+    }
+    assert_true(later);
+}
+
 /* ---- timers and time ---------------------------------------------------------------------- */
 
 #define TIMER_MAX_FIRES 16
@@ -2346,6 +2373,7 @@ int main(void)
         cmocka_unit_test(test_timer_periodic),
         cmocka_unit_test(test_timer_jitter),
         cmocka_unit_test(test_dpc_jitter),
+        cmocka_unit_test(test_work_item_jitter),
         cmocka_unit_test(test_timer_cancel),
         cmocka_unit_test(test_wait_on_timer),
         cmocka_unit_test(test_stall_and_clocks),

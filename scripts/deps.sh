@@ -7,9 +7,10 @@ set -euo pipefail
 # (libjansson-dev: JSON results and SARIF; libdw-dev (elfutils): symbolized backtraces of a crashing
 # driver; patch: tests/buggy applies its broken variants of the
 # reference miniport with it; python3:
-# the stream stress tests read kslab's JSON, SARIF and trace output with it.)
+# the stream stress tests read kslab's JSON, SARIF and trace output with it; python3-jsonschema:
+# the SARIF kslab writes is checked against the official schema.)
 PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev libjansson-dev libdw-dev clang patch
-      python3)
+      python3 python3-jsonschema)
 
 missing=()
 for p in "${PKGS[@]}"; do

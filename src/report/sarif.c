@@ -5,9 +5,10 @@
  *
  *  - runs[0].tool.driver: name "kslab", version, and every rule of the catalog (ksl_rules()),
  *    in catalog order: id, shortDescription (the summary), fullDescription (summary, what it is
- *    modelled on, its RULES.md number), defaultConfiguration.level "error", properties.rule;
+ *    modelled on, its RULES.md number), defaultConfiguration.level (ksl_rule_level: "warning" for
+ *    budgets, the S7 ratio and lock order, else "error"), properties.rule;
  *  - invocations[0]: executionSuccessful (false when the run could not be made) and exitCode;
- *  - results: one per finding: ruleId, ruleIndex, level "error", message.text, locations[0] (the
+ *  - results: one per finding: ruleId, ruleIndex, level (its rule's), message.text, locations[0] (the
  *    call site, relative to %SRCROOT% when under the source root), a fingerprint, properties
  *    (replay token, context, CPU, IRQL, step, virtual time, detail, scenario, seed) and
  *    codeFlows[0]: the finding's events as one thread flow per context (thread, DPC, ISR, work
@@ -21,7 +22,9 @@
  * without a call site is placed at the previous step of its flow that has one.  URIs: a file
  * under the source root (or whose real path is) becomes relative to it; another relative file
  * stays as it is; another absolute file becomes a file:// URI.  Characters outside
- * [A-Za-z0-9-._~/] are percent-encoded.
+ * [A-Za-z0-9-._~/] are percent-encoded.  Messages, event texts and details name files by absolute
+ * path: the source root (its spelling and its real path) is dropped from them, so a file written
+ * with `--srcroot` set to the checkout carries no path of the build machine.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <limits.h>
@@ -125,6 +128,41 @@ static json_t *text(const char *s)
     return json_pack("{s:o}", "text", ksl__json_str(s));
 }
 
+/* Drop every "ROOT/" of the source root (its spelling and its real path) from `s`: messages and
+ * details name files by absolute path, and the SARIF file must not carry the build machine's. */
+static void strip_root(char *s, const char *root, size_t n)
+{
+    if (!n || n == 1) /* "/" as the root: nothing to strip */
+        return;
+    for (char *p = s; (p = strstr(p, root)) != NULL;) {
+        if (p[n] != '/') {
+            p += n;
+            continue;
+        }
+        memmove(p, p + n + 1, strlen(p + n + 1) + 1);
+    }
+}
+
+static json_t *rel_str(const srcroot *w, const char *s)
+{
+    if (!s || !w->have)
+        return ksl__json_str(s);
+    char *copy = strdup(s);
+    if (!copy)
+        return ksl__json_str(s);
+    strip_root(copy, w->root, w->len);
+    if (w->real)
+        strip_root(copy, w->real, w->real_len);
+    json_t *j = ksl__json_str(copy);
+    free(copy);
+    return j;
+}
+
+static json_t *rel_text(const srcroot *w, const char *s)
+{
+    return json_pack("{s:o}", "text", rel_str(w, s));
+}
+
 static json_t *physical_location(const srcroot *w, site s)
 {
     char uri[URI_MAX];
@@ -153,7 +191,8 @@ static json_t *rules_json(void)
                      r[i].rule);
         json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:{s:s},s:{s:s}}", "id", r[i].id, "shortDescription",
                                            text(r[i].summary), "fullDescription", text(full),
-                                           "defaultConfiguration", "level", "error", "properties", "rule", r[i].rule));
+                                           "defaultConfiguration", "level", ksl_rule_level(&r[i]), "properties",
+                                           "rule", r[i].rule));
     }
     return a;
 }
@@ -268,7 +307,7 @@ static json_t *code_flow(const srcroot *w, const ksl_result_finding *f, site pri
             if (!anchored && s.file)
                 last = s;
             json_t *loc = s.file ? physical_location(w, s) : json_object();
-            json_object_set_new(loc, "message", text(msg));
+            json_object_set_new(loc, "message", rel_text(w, msg));
             json_t *tfl = json_pack("{s:o,s:I}", "location", loc, "executionOrder", (json_int_t)(i + 1));
             if (kinds)
                 json_object_set_new(tfl, "kinds", kinds);
@@ -306,7 +345,8 @@ static json_t *result_of(const srcroot *w, const ksl_result *r, const ksl_result
              fallback && primary.file ? " (no call site was recorded: shown at the last event before the finding that "
                                         "has one)"
                                       : "");
-    json_t *res = json_pack("{s:o,s:s,s:o}", "ruleId", ksl__json_str(f->rule), "level", "error", "message", text(msg));
+    json_t *res = json_pack("{s:o,s:s,s:o}", "ruleId", ksl__json_str(f->rule), "level",
+                            index != SIZE_MAX ? ksl_rule_level(&rules[index]) : "error", "message", rel_text(w, msg));
     if (index != SIZE_MAX)
         json_object_set_new(res, "ruleIndex", json_integer((json_int_t)index));
     if (primary.file) {
@@ -331,7 +371,7 @@ static json_t *result_of(const srcroot *w, const ksl_result *r, const ksl_result
     char ib[16];
     json_t *props = json_pack("{s:o,s:i,s:s,s:I,s:I,s:o,s:o,s:I}", "context", ksl__json_str(f->context), "cpu",
                               (int)f->cpu, "irql", ksl_irql_name(f->irql, ib, sizeof ib), "step", (json_int_t)f->steps,
-                              "timeNs", (json_int_t)f->time_ns, "detail", ksl__json_str(f->detail), "scenario",
+                              "timeNs", (json_int_t)f->time_ns, "detail", rel_str(w, f->detail), "scenario",
                               ksl__json_str(f->scenario), "seed", (json_int_t)f->seed);
     if (f->token)
         json_object_set_new(props, "replay", ksl__json_str(f->token));

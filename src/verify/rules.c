@@ -152,6 +152,16 @@ const ksl_rule *ksl_rules(size_t *n)
     return rules;
 }
 
+const char *ksl_rule_level(const ksl_rule *r)
+{
+    static const char *const warnings[] = {"K.lock-order-cycle", "S1.dirql-over-budget", "S6.dispatch-over-budget",
+                                           "S3.dispatch-callback-over-budget", "S7.sync-on-long-requests"};
+    for (size_t i = 0; r && i < sizeof warnings / sizeof warnings[0]; i++)
+        if (strcmp(r->id, warnings[i]) == 0)
+            return "warning";
+    return "error";
+}
+
 const ksl_rule *ksl_rule_find(const char *id)
 {
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)

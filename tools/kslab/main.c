@@ -201,7 +201,7 @@ static int write_outputs(const cli_opts *o, const ksl_result *r)
 {
     char err[600];
     int code = 0;
-    if (o->sarif && ksl_write_sarif(r, o->sarif, NULL, err, sizeof err) != 0)
+    if (o->sarif && ksl_write_sarif(r, o->sarif, o->srcroot, err, sizeof err) != 0)
         code = fail(o->cmd, err);
     else if (o->sarif && !o->json)
         printf("  wrote    %s (SARIF, %s)\n", o->sarif, r->nfindings ? r->findings[0].rule : "no finding");

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "opts.h"
 
@@ -14,7 +15,8 @@
 #define OUTPUTS (CMD_STRESS | CMD_PLAY | CMD_CAPTURE | CMD_STREAM | CMD_REPLAY)
 
 typedef enum field {
-    F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_JSON, F_SCENARIO,
+    F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
+    F_JSON, F_SCENARIO,
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
@@ -80,6 +82,9 @@ static const opt_def defs[] = {
     {"--trace", NULL, OUTPUTS, K_STR, F_TRACE, 0, 0, "FILE",
      "write the run (stress: the finding's run) as Chrome Trace Event JSON (opens in Perfetto)"},
     {"--sarif", NULL, OUTPUTS, K_STR, F_SARIF, 0, 0, "FILE", "write the result as SARIF 2.1.0 (GitHub code scanning)"},
+    {"--srcroot", NULL, OUTPUTS, K_STR, F_SRCROOT, 0, 0, "DIR",
+     "SARIF: file locations relative to DIR (%SRCROOT%), its paths dropped from messages (default: the working "
+     "directory)"},
     {"--json", NULL, OUTPUTS | CMD_DEMO, K_FLAG, F_JSON, 0, 0, NULL,
      "print the result as one JSON document on stdout instead of the report"},
     {"--help", "-h", ~0u, K_FLAG, F_HELP, 0, 0, NULL, "this help"},
@@ -180,6 +185,7 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_INPUT: o->input = v; break;
     case F_TRACE: o->trace = v; break;
     case F_SARIF: o->sarif = v; break;
+    case F_SRCROOT: o->srcroot = v; break;
     default: break;
     }
 }
@@ -315,6 +321,11 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
     }
     if (o->help)
         return 0;
+    struct stat st;
+    if (o->srcroot && (stat(o->srcroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        snprintf(err, errlen, "--srcroot %s: not a directory", o->srcroot);
+        return -1;
+    }
     if (cmd == CMD_STRESS)
         o->driver = o->driver ? o->driver : stress_driver;
     if (cmd == CMD_STRESS && !o->driver) {

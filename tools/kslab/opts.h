@@ -51,6 +51,7 @@ typedef struct cli_opts {
     const char *output;        /* -o */
     const char *trace;
     const char *sarif;
+    const char *srcroot;
     bool json;
 } cli_opts;
 

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Every SARIF file kslab writes is valid SARIF 2.1.0 (the official schema, tests/schemas/) and
+# carries no absolute path of the build machine when --srcroot names the checkout:
+#
+#   sarif_schema_test.sh KSLAB SOURCE_DIR BUILD_DIR
+#
+# Cases: a clean stress run, a WavePci violation (W2, with its code flow), a stream class
+# violation (S8), a play job.  Each is validated with python3-jsonschema (Draft 4, the schema's
+# own); rule levels are "error" or "warning" (some of each) and each result's level is its rule's.
+set -uo pipefail
+kslab=$1 src=$2 build=$3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-sarif.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL (sarif): $*" >&2; exit 1; }
+
+# A python3 that has jsonschema (Debian's python3-jsonschema is for /usr/bin/python3).
+py=
+for p in python3 /usr/bin/python3; do
+  if "$p" -c 'import jsonschema' 2>/dev/null; then py=$p; break; fi
+done
+[ -n "$py" ] || fail "no python3 with jsonschema (install python3-jsonschema: scripts/deps.sh)"
+
+run() { # expected-exit name args...
+  local want=$1 name=$2; shift 2
+  "$kslab" "$@" --sarif "$tmp/$name.sarif" --srcroot "$src" >"$tmp/$name.out" 2>&1
+  local got=$?
+  [ "$got" -eq "$want" ] || { cat "$tmp/$name.out" >&2; fail "$name: kslab exited $got, expected $want"; }
+}
+
+run 0 clean stress ac97 --scenario steady --schedules 5
+run 1 wavepci stress "$build/drivers/buggy-isr-touches-ring.so" --scenario steady --schedules 20
+run 1 stream stress "$build/drivers/buggy-stream-filter-drain-unlocked.so" --scenario long-run --schedules 20
+run 0 play play --seconds 1 --cancel-every 3
+
+"$py" - "$src/tests/schemas/sarif-2.1.0-rtm.5.json" "$src" "$tmp"/*.sarif <<'PY' || fail "a SARIF file is not what it should be"
+import json, os, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+src = sys.argv[2]
+roots = {src.rstrip('/'), os.path.realpath(src).rstrip('/')}
+validator = jsonschema.Draft4Validator(schema)
+ok = True
+for path in sys.argv[3:]:
+    name = os.path.basename(path)
+    text = open(path).read()
+    doc = json.loads(text)
+    for e in validator.iter_errors(doc):
+        print(f"{name}: schema: {e.message[:200]} at {list(e.absolute_path)}")
+        ok = False
+    for r in roots:
+        if r and r != '/' and r in text:
+            print(f"{name}: holds the build machine's path {r}")
+            ok = False
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
+    if set(levels.values()) != {"error", "warning"}:
+        print(f"{name}: rule levels {sorted(set(levels.values()))}, expected error and warning")
+        ok = False
+    for res in run["results"]:
+        if res["level"] != levels.get(res["ruleId"]):
+            print(f"{name}: result {res['ruleId']} at level {res['level']}, its rule's is {levels.get(res['ruleId'])}")
+            ok = False
+    want = {"clean.sarif": 0, "play.sarif": 0}.get(name)
+    if want is not None and len(run["results"]) != want:
+        print(f"{name}: {len(run['results'])} results, expected none")
+        ok = False
+    if name == "wavepci.sarif" and not any(r["ruleId"] == "W2.hw-queue-unlocked" and "codeFlows" in r for r in run["results"]):
+        print(f"{name}: no W2 result with its code flow")
+        ok = False
+    if name == "stream.sarif" and not any(r["ruleId"] == "S8.unsynchronized-shared-state" for r in run["results"]):
+        print(f"{name}: no S8 result")
+        ok = False
+    for res in run["results"]:
+        for loc in res.get("locations", []):
+            art = loc["physicalLocation"]["artifactLocation"]
+            if art.get("uriBaseId") != "%SRCROOT%" or art["uri"].startswith("file:"):
+                print(f"{name}: {res['ruleId']} located at {art} (not under %SRCROOT%)")
+                ok = False
+sys.exit(0 if ok else 1)
+PY
+echo "ok: 4 SARIF files valid against the official schema, no build-machine path, levels per rule"

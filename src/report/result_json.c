@@ -12,6 +12,7 @@
 
 #include <kslab/audio.h>
 #include <kslab/report.h>
+#include <kslab/rules.h>
 
 #include "../util/afile.h"
 #include "jsonw.h"
@@ -64,6 +65,7 @@ static json_t *finding_json(const ksl_result_finding *f)
     json_t *o = json_object();
     char ib[16];
     set(o, "rule", ksl__json_str(f->rule));
+    set(o, "level", json_string(ksl_rule_level(ksl_rule_find(f->rule))));
     set(o, "message", ksl__json_str(f->message));
     set(o, "context", ksl__json_str(f->context));
     set(o, "cpu", json_integer(f->cpu));
@@ -136,11 +138,14 @@ static json_t *result_json(const ksl_result *r)
         set(o, "message", json_string(""));
         set(o, "scenario", ksl__json_str(r->nscenarios == 1 ? r->scenarios[0].name : ""));
         set(o, "replay", json_string(""));
+        set(o, "seed", json_null()); /* the same keys as a result with a finding */
+        set(o, "shrunk", json_null());
     }
     if (r->ncounters) {
         json_t *c = json_object();
         for (size_t i = 0; c && i < r->ncounters; i++)
-            set(c, r->counters[i].name, json_integer((json_int_t)r->counters[i].value));
+            if (strcmp(r->counters[i].name, "engine.trace_hash") != 0) /* a hash, not a count: trace_hash */
+                set(c, r->counters[i].name, json_integer((json_int_t)r->counters[i].value));
         set(o, "counters", c);
         uint64_t th = ksl_result_counter(r, "engine.trace_hash", 0);
         set(o, "trace_hash", hex64(th));

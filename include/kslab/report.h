@@ -37,6 +37,12 @@ int ksl_write_json(const ksl_result *r, const char *path, char *err, size_t errl
  * relative to it (uriBaseId %SRCROOT%); `srcroot` NULL or "": the current directory.
  */
 int ksl_write_sarif(const ksl_result *r, const char *path, const char *srcroot, char *err, size_t errlen);
+/*
+ * Write the result as JUnit XML (Jenkins, GitLab, Azure Pipelines): one test case per scenario
+ * (a job: one), a failure per finding under its scenario's test case with the rule id, the
+ * message, the call site and the replay command; a run that could not be made, an error.
+ */
+int ksl_write_junit(const ksl_result *r, const char *path, char *err, size_t errlen);
 /* Write the result's output samples (ksl_job_opts.keep_output) as a 16-bit PCM WAV file. */
 int ksl_write_wav(const ksl_result *r, const char *path, char *err, size_t errlen);
 /*

@@ -205,6 +205,10 @@ static int write_outputs(const cli_opts *o, const ksl_result *r)
         code = fail(o->cmd, err);
     else if (o->sarif && !o->json)
         printf("  wrote    %s (SARIF, %s)\n", o->sarif, r->nfindings ? r->findings[0].rule : "no finding");
+    if (o->junit && ksl_write_junit(r, o->junit, err, sizeof err) != 0)
+        code = fail(o->cmd, err);
+    else if (o->junit && !o->json)
+        printf("  wrote    %s (JUnit XML, %zu failure(s))\n", o->junit, r->nfindings);
     if (o->output && r->verdict == KSL_VERDICT_CLEAN) {
         if (ksl_write_wav(r, o->output, err, sizeof err) != 0)
             code = fail(o->cmd, err);
@@ -227,7 +231,7 @@ static int run_command(unsigned cmd, int argc, char **argv)
         command_usage(stdout, cmd);
         return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_USAGE;
     }
-    const char *outs[] = {o.output, o.sarif, o.trace};
+    const char *outs[] = {o.output, o.sarif, o.trace, o.junit};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (outs[i] && ksl_check_output_path(outs[i], err, sizeof err) != 0)
             return fail(cmd, err);

@@ -16,7 +16,7 @@
 
 typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
-    F_JSON, F_SCENARIO,
+    F_JUNIT, F_JSON, F_SCENARIO,
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
@@ -82,6 +82,8 @@ static const opt_def defs[] = {
     {"--trace", NULL, OUTPUTS, K_STR, F_TRACE, 0, 0, "FILE",
      "write the run (stress: the finding's run) as Chrome Trace Event JSON (opens in Perfetto)"},
     {"--sarif", NULL, OUTPUTS, K_STR, F_SARIF, 0, 0, "FILE", "write the result as SARIF 2.1.0 (GitHub code scanning)"},
+    {"--junit", NULL, OUTPUTS, K_STR, F_JUNIT, 0, 0, "FILE",
+     "write the result as JUnit XML: a test case per scenario, a failure per finding (Jenkins, GitLab, Azure)"},
     {"--srcroot", NULL, OUTPUTS, K_STR, F_SRCROOT, 0, 0, "DIR",
      "SARIF: file locations relative to DIR (%SRCROOT%), its paths dropped from messages (default: the working "
      "directory)"},
@@ -186,6 +188,7 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_TRACE: o->trace = v; break;
     case F_SARIF: o->sarif = v; break;
     case F_SRCROOT: o->srcroot = v; break;
+    case F_JUNIT: o->junit = v; break;
     default: break;
     }
 }

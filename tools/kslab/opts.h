@@ -52,6 +52,7 @@ typedef struct cli_opts {
     const char *trace;
     const char *sarif;
     const char *srcroot;
+    const char *junit;
     bool json;
 } cli_opts;
 

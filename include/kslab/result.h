@@ -61,6 +61,9 @@ typedef struct ksl_result_finding {
     uint8_t irql;
     char *file;           /* the call site (the driver's line when kslab knows it); NULL: unknown */
     int line;
+    char *function;       /* the function that line is in (from the module's DWARF); NULL: unknown */
+    char *fingerprint;    /* 16 hex digits from the rule, the call site's file name and function: the
+                           * same finding keeps it when unrelated lines move */
     char *detail;         /* multi-line: the wait-for picture, a lock cycle, the last events */
     char *scenario;       /* the scenario or job it was found in ("cancel-race", "play", ...) */
     uint64_t seed;        /* the seed of the execution that found it */

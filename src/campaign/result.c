@@ -102,6 +102,7 @@ ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o
     f->irql = k->irql;
     f->file = file ? ksl__text(file) : NULL;
     f->line = file ? k->line : 0;
+    ksl__finding_identify(f, r->driver.plugin ? r->driver.arg : NULL);
     f->detail = ksl__text(k->detail);
     ksl__finding_events(f, ev, nev);
     f->scenario = ksl__text(scenario);

@@ -19,6 +19,9 @@ void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg);
 /* A new finding from the `which`-th finding of an outcome (rc 1; ksl__outcome_finding): its
  * strings cleaned to UTF-8, the events the outcome recorded for it, the driver's output.  NULL
  * when out of memory.  The verdict becomes FOUND. */
+/* Fill f->function (from the DWARF of `plugin_path`, else of libkslab) and f->fingerprint
+ * (fingerprint.c). */
+void ksl__finding_identify(ksl_result_finding *f, const char *plugin_path);
 ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, size_t which, const char *scenario,
                                             uint64_t seed);
 /* The events a record run gave (oldest first), as the finding's, when it has none yet. */

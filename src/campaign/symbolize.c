@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Naming the code at a crash with libdw (see symbolize.h). */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,43 @@ static Dwfl_Module *module_of(ksl__symbolizer *s, const char *path)
     m->mod = dwfl_report_elf(m->dwfl, path, path, -1, 0, false);
     dwfl_report_end(m->dwfl, NULL, NULL);
     return m->mod;
+}
+
+int ksl__symbolize_site(ksl__symbolizer *s, const char *path, const char *file, int line, char *fn, size_t n)
+{
+    fn[0] = 0;
+    Dwfl_Module *mod = path && path[0] && file && line > 0 ? module_of(s, path) : NULL;
+    if (!mod)
+        return -1;
+    Dwfl_Line **srcs = NULL;
+    size_t nsrcs = 0;
+    if (dwfl_module_getsrc_file(mod, file, line, 0, &srcs, &nsrcs) != 0 || !nsrcs) {
+        free(srcs);
+        return -1;
+    }
+    Dwarf_Addr a = 0;
+    const char *src = dwfl_lineinfo(srcs[0], &a, NULL, NULL, NULL, NULL);
+    free(srcs);
+    if (!src)
+        return -1;
+    /* The innermost function there, an inlined one included (its symbol is its caller's). */
+    const char *name = NULL;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, a, &bias);
+    Dwarf_Die *scopes = NULL;
+    int nscopes = cu ? dwarf_getscopes(cu, a - bias, &scopes) : 0;
+    for (int i = 0; i < nscopes && !name; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        Dwarf_Attribute at;
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+            name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &at));
+    }
+    if (!name)
+        name = dwfl_module_addrname(mod, a);
+    if (name)
+        snprintf(fn, n, "%s", name);
+    free(scopes);
+    return name ? 0 : -1;
 }
 
 int ksl__symbolize(ksl__symbolizer *s, const char *path, uint64_t offset, bool return_address, ksl__sym *out)

@@ -29,5 +29,9 @@ void ksl__symbolizer_free(ksl__symbolizer *s);
  * address (a caller's frame), so the call itself is what is named.  Returns 0, or -1 when the
  * module cannot be read (out is then empty). */
 int ksl__symbolize(ksl__symbolizer *s, const char *path, uint64_t offset, bool return_address, ksl__sym *out);
+/* The function whose code line `line` of source `file` is, in the module at `path` (its DWARF
+ * line table, then its symbol table), into fn[0, n).  0, or -1 when the module cannot be read or
+ * has no code for that line (fn is then ""). */
+int ksl__symbolize_site(ksl__symbolizer *s, const char *path, const char *file, int line, char *fn, size_t n);
 
 #endif

@@ -11,6 +11,8 @@ static void free_finding(ksl_result_finding *f)
     free(f->message);
     free(f->context);
     free(f->file);
+    free(f->function);
+    free(f->fingerprint);
     free(f->detail);
     free(f->scenario);
     free(f->token);

@@ -72,6 +72,8 @@ static json_t *finding_json(const ksl_result_finding *f)
     set(o, "irql", ksl__json_str(ksl_irql_name(f->irql, ib, sizeof ib)));
     set(o, "file", f->file ? ksl__json_str(f->file) : json_null());
     set(o, "line", json_integer(f->line));
+    set(o, "function", f->function ? ksl__json_str(f->function) : json_null());
+    set(o, "fingerprint", f->fingerprint ? ksl__json_str(f->fingerprint) : json_null());
     set(o, "scenario", ksl__json_str(f->scenario));
     set(o, "seed", json_integer((json_int_t)f->seed));
     set(o, "steps", json_integer((json_int_t)f->steps));

@@ -9,7 +9,8 @@
  *    budgets, the S7 ratio and lock order, else "error"), properties.rule;
  *  - invocations[0]: executionSuccessful (false when the run could not be made) and exitCode;
  *  - results: one per finding: ruleId, ruleIndex, level (its rule's), message.text, locations[0] (the
- *    call site, relative to %SRCROOT% when under the source root), a fingerprint, properties
+ *    call site, relative to %SRCROOT% when under the source root), partialFingerprints
+ *    "kslab/v1" (the finding's fingerprint: rule, call site file name and function), properties
  *    (replay token, context, CPU, IRQL, step, virtual time, detail, scenario, seed) and
  *    codeFlows[0]: the finding's events as one thread flow per context (thread, DPC, ISR, work
  *    item, "idle on CPU n", "device") in order of first appearance, each event a
@@ -208,15 +209,6 @@ static void flow_key(char *buf, size_t len, int32_t cpu, const char *context)
         snprintf(buf, len, "%s", context);
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
-
 /* Where the result is: the finding's call site; else the last event with one, on its CPU first;
  * else the driver's own file. */
 static site finding_site(const ksl_result_finding *f, const char *driver_file, bool *fallback)
@@ -349,20 +341,12 @@ static json_t *result_of(const srcroot *w, const ksl_result *r, const ksl_result
                             index != SIZE_MAX ? ksl_rule_level(&rules[index]) : "error", "message", rel_text(w, msg));
     if (index != SIZE_MAX)
         json_object_set_new(res, "ruleIndex", json_integer((json_int_t)index));
-    if (primary.file) {
+    if (primary.file)
         json_object_set_new(res, "locations", json_pack("[o]", physical_location(w, primary)));
-        /* The same bug is the same alert from run to run: rule, repository-relative file, line. */
-        char uri[URI_MAX], line[16], fp[40];
-        bool relative;
-        make_uri(w, primary.file, uri, sizeof uri, &relative);
-        snprintf(line, sizeof line, "%d", primary.line);
-        uint64_t h = 0xCBF29CE484222325ull;
-        h = fnv1a(h, f->rule, strlen(f->rule) + 1);
-        h = fnv1a(h, uri, strlen(uri) + 1);
-        h = fnv1a(h, line, strlen(line));
-        snprintf(fp, sizeof fp, "%016llx:1", (unsigned long long)h);
-        json_object_set_new(res, "partialFingerprints", json_pack("{s:s}", "primaryLocationLineHash", fp));
-    }
+    /* The same bug is the same alert from run to run, whatever lines move around it: kslab's own
+     * key (rule, call site file name and function); primaryLocationLineHash is GitHub's to add. */
+    if (f->fingerprint)
+        json_object_set_new(res, "partialFingerprints", json_pack("{s:s}", "kslab/v1", f->fingerprint));
     if (f->nevents || primary.file) {
         json_t *cf = code_flow(w, f, primary);
         if (cf)

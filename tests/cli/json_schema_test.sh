@@ -62,6 +62,15 @@ if found["result"] != "violation" or not found["findings"] or found["findings"][
 if docs["stream-found"]["findings"][0]["rule"] != "S8.unsynchronized-shared-state":
     print("stream-found: not the S8 finding")
     ok = False
+# the function of the call site, from the plugin's DWARF (an inlined helper by its own name)
+for name, fn in (("stress-found", "engine_pause"), ("stream-found", "DrainLocked"), ("replay", "engine_pause")):
+    f = docs[name]["findings"][0]
+    if f["function"] != fn or not f["fingerprint"]:
+        print(f"{name}: function {f['function']!r} (want {fn}), fingerprint {f['fingerprint']!r}")
+        ok = False
+if docs["replay"]["findings"][0]["fingerprint"] != found["findings"][0]["fingerprint"]:
+    print("replay: another fingerprint than the stress run's finding")
+    ok = False
 if clean["seed"] is not None or clean["shrunk"] is not None or clean["findings"]:
     print("stress-clean: a finding's fields are not empty")
     ok = False

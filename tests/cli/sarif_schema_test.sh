@@ -72,6 +72,10 @@ for path in sys.argv[3:]:
         print(f"{name}: no S8 result")
         ok = False
     for res in run["results"]:
+        fp = res.get("partialFingerprints", {})
+        if "primaryLocationLineHash" in fp or len(fp.get("kslab/v1", "")) != 16:
+            print(f"{name}: {res['ruleId']} fingerprints {fp}: want kslab/v1 only (GitHub adds its line hash)")
+            ok = False
         for loc in res.get("locations", []):
             art = loc["physicalLocation"]["artifactLocation"]
             if art.get("uriBaseId") != "%SRCROOT%" or art["uri"].startswith("file:"):

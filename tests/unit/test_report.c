@@ -950,8 +950,10 @@ static void test_sarif_finding(void **state)
     assert_string_equal(jstr(jget(pl, "artifactLocation"), "uri"), "drv/b.c");
     assert_string_equal(jstr(jget(pl, "artifactLocation"), "uriBaseId"), "%SRCROOT%");
     assert_int_equal((int)jnum(jget(pl, "region"), "startLine"), 42);
-    const char *fp = jstr(jget(res, "partialFingerprints"), "primaryLocationLineHash");
+    assert_null(jget(jget(res, "partialFingerprints"), "primaryLocationLineHash")); /* GitHub's to add */
+    const char *fp = jstr(jget(res, "partialFingerprints"), "kslab/v1");
     assert_non_null(fp);
+    assert_int_equal(strlen(fp), 16);
     char fp1[64];
     snprintf(fp1, sizeof fp1, "%s", fp);
     assert_string_equal(jstr(jget(res, "properties"), "replay"), "ksl1-TOKEN");
@@ -979,21 +981,77 @@ static void test_sarif_finding(void **state)
     assert_true(dbg);
     jfree(root);
 
-    /* the same finding again: the same fingerprint; another line: another one */
+    /* the same finding again: the same fingerprint; moved to another line (of the same function:
+     * the file has no code kslab can read, so no function either way): the same; in another
+     * file: another one */
     assert_int_equal(sarif_write(path, &f, e, n, NULL, "/src/root", err, sizeof err), 0);
     root = read_json(path);
     res = JPATH(root, "runs", "0", "results", "0");
-    assert_string_equal(jstr(jget(res, "partialFingerprints"), "primaryLocationLineHash"), fp1);
+    assert_string_equal(jstr(jget(res, "partialFingerprints"), "kslab/v1"), fp1);
     assert_null(jget(JPATH(root, "runs", "0"), "properties")); /* no token */
     jfree(root);
     f.line = 43;
     assert_int_equal(sarif_write(path, &f, e, n, NULL, "/src/root", err, sizeof err), 0);
     root = read_json(path);
     res = JPATH(root, "runs", "0", "results", "0");
-    assert_string_not_equal(jstr(jget(res, "partialFingerprints"), "primaryLocationLineHash"), fp1);
+    assert_string_equal(jstr(jget(res, "partialFingerprints"), "kslab/v1"), fp1);
+    jfree(root);
+    f.file = "/src/root/drv/c.c";
+    assert_int_equal(sarif_write(path, &f, e, n, NULL, "/src/root", err, sizeof err), 0);
+    root = read_json(path);
+    res = JPATH(root, "runs", "0", "results", "0");
+    assert_string_not_equal(jstr(jget(res, "partialFingerprints"), "kslab/v1"), fp1);
     jfree(root);
     recorder_free(r);
     empty_dir(g_dir);
+}
+
+/* The line of `source` `skip` lines after the first one starting with `start`, 0 if none. */
+static int line_after(const char *source, const char *start, int skip)
+{
+    FILE *fp = fopen(source, "r");
+    assert_non_null(fp);
+    char buf[512];
+    int n = 0, found = 0;
+    while (fgets(buf, sizeof buf, fp)) {
+        n++;
+        if (!found && strncmp(buf, start, strlen(start)) == 0)
+            found = n;
+    }
+    fclose(fp);
+    return found ? found + skip : 0;
+}
+
+/* A finding's function comes from the DWARF of the code its call site is in (here the reference
+ * miniport, linked into this test), inlined helpers by their own name; its fingerprint stays when
+ * the line moves within the function, and changes in another function or for another rule. */
+static void test_finding_function_and_fingerprint(void **state)
+{
+    (void)state;
+    const char *src = PROJECT_SOURCE_DIR "/miniports/ac97/stream.c";
+    int reset1 = line_after(src, "static void engine_reset(", 2), reset2 = line_after(src, "static void engine_reset(", 3);
+    int start1 = line_after(src, "static void engine_start(", 2);
+    assert_true(reset1 > 0 && start1 > 0);
+    ksl_result_finding a = {.rule = "W2.hw-queue-unlocked", .file = (char *)src, .line = reset1};
+    ksl_result_finding b = a, c = a, d = a;
+    b.line = reset2;
+    c.line = start1;
+    d.rule = "W5.ring-exposes-dead-mapping";
+    ksl__finding_identify(&a, NULL);
+    ksl__finding_identify(&b, NULL);
+    ksl__finding_identify(&c, NULL);
+    ksl__finding_identify(&d, NULL);
+    assert_non_null(a.function);
+    assert_string_equal(a.function, "engine_reset");
+    assert_string_equal(c.function, "engine_start");
+    assert_string_equal(a.fingerprint, b.fingerprint); /* moved within the function */
+    assert_string_not_equal(a.fingerprint, c.fingerprint);
+    assert_string_not_equal(a.fingerprint, d.fingerprint);
+    ksl_result_finding *all[] = {&a, &b, &c, &d};
+    for (size_t i = 0; i < 4; i++) {
+        free(all[i]->function);
+        free(all[i]->fingerprint);
+    }
 }
 
 static void test_sarif_locations(void **state)
@@ -1264,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_trace_write_error),
         cmocka_unit_test(test_sarif_finding),
         cmocka_unit_test(test_sarif_locations),
+        cmocka_unit_test(test_finding_function_and_fingerprint),
         cmocka_unit_test(test_sarif_clean_and_atomic),
         cmocka_unit_test(test_real_audio_job),
         cmocka_unit_test(test_real_finding),

@@ -33,6 +33,9 @@ const ksl_fault_info *ksl_fault_catalog(size_t *n);
 const ksl_rule *ksl_rules(size_t *n);
 /* The rule with this id, or NULL.  Any context. */
 const ksl_rule *ksl_rule_find(const char *id);
+/* How to fix what the rule reports, in a few sentences (by its RULES.md rule; the kernel checks
+ * share one).  Any context. */
+const char *ksl_rule_fix(const ksl_rule *r);
 /* Its SARIF level: "warning" for what is a risk rather than a broken state — a time budget, the
  * S7 ratio, a lock order that could deadlock — else "error".  Any context. */
 const char *ksl_rule_level(const ksl_rule *r);

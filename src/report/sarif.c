@@ -190,10 +190,16 @@ static json_t *rules_json(void)
         else
             snprintf(full, sizeof full, "%s. Modelled on %s. Rule %s of RULES.md.", r[i].summary, r[i].modelled,
                      r[i].rule);
-        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:{s:s},s:{s:s}}", "id", r[i].id, "shortDescription",
-                                           text(r[i].summary), "fullDescription", text(full),
-                                           "defaultConfiguration", "level", ksl_rule_level(&r[i]), "properties",
-                                           "rule", r[i].rule));
+        char help[2048], md[2048];
+        snprintf(help, sizeof help, "%s. How to fix: %s", full, ksl_rule_fix(&r[i]));
+        snprintf(md, sizeof md, "**%s** (`%s`)\n\n%s.\n\nModelled on %s.\n\n**How to fix:** %s\n\n"
+                 "`kslab replay TOKEN` reproduces a finding exactly; `kslab rules` lists every check.",
+                 r[i].id, strcmp(r[i].rule, "kernel") == 0 ? "kernel check" : r[i].rule, r[i].summary, r[i].modelled,
+                 ksl_rule_fix(&r[i]));
+        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:{s:s,s:s},s:{s:s},s:{s:s}}", "id", r[i].id,
+                                           "shortDescription", text(r[i].summary), "fullDescription", text(full),
+                                           "help", "text", help, "markdown", md, "defaultConfiguration", "level",
+                                           ksl_rule_level(&r[i]), "properties", "rule", r[i].rule));
     }
     return a;
 }

@@ -152,6 +152,48 @@ const ksl_rule *ksl_rules(size_t *n)
     return rules;
 }
 
+const char *ksl_rule_fix(const ksl_rule *r)
+{
+    static const struct {
+        const char *rule, *fix;
+    } fixes[] = {
+        {"W1", "Keep every mapping GetMapping handed out in one list under your lock until exactly one of "
+               "ReleaseMapping (after the hardware is done with it) or RevokeMappings (counted in its out "
+               "parameter) takes it out; release in the order you got them; complete nothing twice."},
+        {"W2", "Change the hardware queue (descriptor list, LVI, CR, BDBAR) only under the spin lock every "
+               "other writer of it holds; an ISR that must touch it does so through a synchronized routine."},
+        {"W3", "Drop your own spin lock before GetMapping / ReleaseMapping and take it again after: the port "
+               "may call RevokeMappings under its lock meanwhile, and the two orders deadlock."},
+        {"W4", "After re-taking the lock, re-read every index or pointer into the mapping list: what you read "
+               "before the unlocked window may have been revoked or reused."},
+        {"W5", "In RevokeMappings, stop the DMA engine, take the revoked mappings out of the hardware queue as "
+               "well as your list, and restart it on the survivors; never let the queue expose a dead mapping."},
+        {"W6", "Take a mapping off your list before you release it, under the lock, so that a racing revoke "
+               "neither finds nor counts it: exactly one path removes each mapping."},
+        {"S1", "Complete each request once, only the ones you own, with valid notifications; keep the "
+               "routines the class calls at the DIRQL to register work of a few microseconds."},
+        {"S3", "Move longer work out of the synchronized routines with StreamClassCallAtNewPriority(Dispatch), "
+               "one request at a time, and keep that under about a millisecond."},
+        {"S4", "State shared with the ISR is touched only under the interrupt lock: from a High priority "
+               "(LowToHigh) routine, or a synchronized routine."},
+        {"S5", "Give a Low priority routine a snapshot of what it needs and publish its results through a "
+               "LowToHigh routine; share nothing with it without a common lock."},
+        {"S6", "Without an ISR the entry points run at DISPATCH_LEVEL: keep them under about a millisecond and "
+               "move longer or PASSIVE_LEVEL work to a Low priority routine."},
+        {"S7", "A driver whose requests often need more than a millisecond, or PASSIVE_LEVEL services, turns "
+               "class synchronization off and synchronizes itself; bus-type requests stay pending until the "
+               "bus completes them."},
+        {"S8", "With synchronization off, every piece of state two contexts write is guarded by one lock both "
+               "take (a spin lock at DISPATCH_LEVEL and above, a fast mutex at PASSIVE_LEVEL)."},
+        {"kernel", "Follow the documented IRQL and lock contract of the service named in the message; Driver "
+                   "Verifier bug-checks for the same, and the message says which call broke it and where."},
+    };
+    for (size_t i = 0; r && i < sizeof fixes / sizeof fixes[0]; i++)
+        if (strcmp(r->rule, fixes[i].rule) == 0)
+            return fixes[i].fix;
+    return "";
+}
+
 const char *ksl_rule_level(const ksl_rule *r)
 {
     static const char *const warnings[] = {"K.lock-order-cycle", "S1.dirql-over-budget", "S6.dispatch-over-budget",

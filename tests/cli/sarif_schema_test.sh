@@ -54,6 +54,11 @@ for path in sys.argv[3:]:
     run = doc["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
+    for r in rules:
+        h = r.get("help", {})
+        if "How to fix: " not in h.get("text", "") or "**How to fix:**" not in h.get("markdown", ""):
+            print(f"{name}: rule {r['id']} has no help text and markdown with how to fix it")
+            ok = False
     if set(levels.values()) != {"error", "warning"}:
         print(f"{name}: rule levels {sorted(set(levels.values()))}, expected error and warning")
         ok = False

@@ -146,10 +146,16 @@ typedef struct ksl_stress_opts {
     unsigned jobs;            /* worker processes, 1..KSL_MAX_JOBS (default 1) */
     bool shrink;              /* shrink the finding's schedule (default true) */
     bool demo;                /* run the engine's demonstration scenarios (no driver) */
+    bool keep_going;          /* explore every scenario's whole budget and report each distinct
+                               * finding once (the lowest seed that has it, shrunk, with its own
+                               * token), in seed order; not with time_s (default false) */
+    uint32_t max_findings;    /* keep_going: stop once this many distinct findings are reported
+                               * (0: no limit) */
 } ksl_stress_opts;
 
 void ksl_stress_opts_default(ksl_stress_opts *o);
-/* Explore the driver's scenarios until a rule breaks.  Never NULL but when out of memory. */
+/* Explore the driver's scenarios until a rule breaks (keep_going: to the end of the budget).
+ * Never NULL but when out of memory. */
 ksl_result *ksl_stress(const ksl_stress_opts *o);
 
 /* ---- one job: `kslab play`, `capture`, `stream` ------------------------------------------------ */

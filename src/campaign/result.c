@@ -115,6 +115,15 @@ ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o
     return f;
 }
 
+bool ksl__result_seen_fingerprint(const ksl_result *r, size_t i)
+{
+    const char *fp = i < r->nfindings ? r->findings[i].fingerprint : NULL;
+    for (size_t k = 0; fp && k < i; k++)
+        if (r->findings[k].fingerprint && strcmp(r->findings[k].fingerprint, fp) == 0)
+            return true;
+    return false;
+}
+
 void ksl__finding_events(ksl_result_finding *f, const recorder_entry *ev, size_t n)
 {
     if (!n || f->nevents || !(f->events = calloc(n, sizeof *f->events)))

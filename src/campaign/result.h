@@ -24,6 +24,9 @@ void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg);
 void ksl__finding_identify(ksl_result_finding *f, const char *plugin_path);
 ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, size_t which, const char *scenario,
                                             uint64_t seed);
+/* Whether finding `i`'s fingerprint is that of a finding before it (ksl__result_drop_findings,
+ * src/report/result_own.h, drops the repeat). */
+bool ksl__result_seen_fingerprint(const ksl_result *r, size_t i);
 /* The events a record run gave (oldest first), as the finding's, when it has none yet. */
 void ksl__finding_events(ksl_result_finding *f, const recorder_entry *ev, size_t n);
 /* The job's counters, data check, output and driver output of outcome `o` (one job's result). */

@@ -18,6 +18,7 @@
 
 #include <kslab/windows.h>
 
+#include "../report/result_own.h"
 #include "result.h"
 #include "run.h"
 #include "scenarios.h"
@@ -111,6 +112,45 @@ typedef struct found {
     ksl__outcome out;
 } found;
 
+/* keep_going: the distinct findings of a scenario, each with the lowest seed that has it.  Two
+ * outcomes are the same finding when their first findings have the same rule at the same call
+ * site (the report merges those the fingerprint says are one more: the same function). */
+#define MAX_DISTINCT 64u
+typedef struct distinct {
+    found f[MAX_DISTINCT];
+    uint32_t n;
+    bool full;                /* more distinct ones than MAX_DISTINCT were seen */
+} distinct;
+
+static bool same_finding(const ksl__outcome *a, const ksl__outcome *b)
+{
+    return strcmp(a->finding.rule, b->finding.rule) == 0 && a->finding.line == b->finding.line &&
+           strcmp(a->file, b->file) == 0;
+}
+
+/* Keep `out` (taking it) when it is a new finding or a lower seed of a known one; else free it. */
+static void distinct_add(distinct *d, uint64_t tag, ksl__outcome *out)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        if (!same_finding(&d->f[i].out, out))
+            continue;
+        if (tag < d->f[i].index) {
+            ksl__outcome_free(&d->f[i].out);
+            d->f[i].index = tag;
+            d->f[i].out = *out;
+        } else {
+            ksl__outcome_free(out);
+        }
+        return;
+    }
+    if (d->n == MAX_DISTINCT) {
+        d->full = true;
+        ksl__outcome_free(out);
+        return;
+    }
+    d->f[d->n++] = (found){true, tag, *out};
+}
+
 typedef struct explored {
     uint64_t executions, steps;
     uint64_t hits[KSL_WIN_COUNT], reached[KSL_WIN_COUNT]; /* race windows */
@@ -126,6 +166,7 @@ typedef struct campaign {
     double t0;
     double last_progress;
     uint64_t total_executions, total_steps; /* of the scenarios before this one */
+    uint32_t reported;        /* keep_going: distinct findings reported so far */
 } campaign;
 
 static void progress(campaign *c, const char *scenario, uint64_t executions, uint64_t steps, bool any)
@@ -156,7 +197,7 @@ static uint64_t pct_length(campaign *c, const ksl__request *base)
 }
 
 static void explore(campaign *c, const ksl__request *base, const char *name, uint64_t limit, double deadline,
-                    found *f, explored *ex)
+                    found *f, distinct *all, explored *ex)
 {
     window *w = calloc(1, sizeof *w);
     if (!w) {
@@ -204,6 +245,11 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
             limit = next;
             continue;
         }
+        if (all && out.rc == 1 && tag < ex->fatal_index) {
+            distinct_add(all, tag, &out);
+            progress(c, name, w->prefix, w->prefix_steps, all->n > 0);
+            continue;
+        }
         if (out.rc == 1 && (!f->any || tag < f->index) && tag < ex->fatal_index) {
             if (f->any)
                 ksl__outcome_free(&f->out);
@@ -215,15 +261,18 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         }
         progress(c, name, w->prefix, w->prefix_steps, f->any);
     }
-    uint64_t counted = ex->interrupted || !f->any ? w->prefix : f->index + 1;
+    uint64_t counted = ex->interrupted || !f->any ? w->prefix : f->index + 1; /* keep_going: f is unused */
     ex->executions = counted;
     ex->steps = window_steps(w, counted, ex->hits, ex->reached);
     free(w);
 }
 
-/* The finding of scenario `sc`: shrink it, make its token, record its events; into the result. */
-static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__request *base, found *f)
+/* The finding of scenario `sc`: shrink it, make its token, record its events; into the result.
+ * `dedupe` (keep_going): when its fingerprint is one a finding reported before already has, it is
+ * dropped instead (false). */
+static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__request *base, found *f, bool dedupe)
 {
+    bool kept = true;
     ksl__run *run = &c->run;
     const char *rule = f->out.finding.rule;
     bool ended = strcmp(rule, "K.driver-crash") == 0 || strcmp(rule, "K.hang") == 0 ||
@@ -266,6 +315,11 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         rf->token = token ? strdup(token) : NULL;
         rf->shrink = info;
     }
+    if (dedupe && nf && ksl__result_seen_fingerprint(run->r, first)) {
+        ksl__result_drop_findings(run->r, first);
+        kept = false;
+        goto out;
+    }
     /* One more run of the final schedule records the events (and writes the trace).  A crash,
      * an exit or a hang does not finish: it has no events to give. */
     if (det && !ended && run->r->verdict != KSL_VERDICT_INTERRUPTED) {
@@ -302,6 +356,31 @@ static void report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
 out:
     free(token);
     ksl__outcome_free(&best);
+    return kept;
+}
+
+/* Whether the finding of outcome `o` has the fingerprint of one the result already reports: then
+ * shrinking and recording it again would only make a duplicate. */
+static bool already_reported(const ksl_result *r, const ksl__outcome *o)
+{
+    const char *file = NULL;
+    const recorder_entry *ev;
+    size_t nev;
+    const ksl_finding *k = ksl__outcome_finding(o, 0, &file, &ev, &nev);
+    ksl_result_finding t = {.rule = (char *)k->rule, .file = (char *)file, .line = file ? k->line : 0};
+    ksl__finding_identify(&t, r->driver.plugin ? r->driver.arg : NULL);
+    bool seen = false;
+    for (size_t i = 0; i < r->nfindings && t.fingerprint && !seen; i++)
+        seen = r->findings[i].fingerprint && strcmp(r->findings[i].fingerprint, t.fingerprint) == 0;
+    free(t.function);
+    free(t.fingerprint);
+    return seen;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    uint64_t x = ((const found *)a)->index, y = ((const found *)b)->index;
+    return (x > y) - (x < y);
 }
 
 /* The race windows of `family` into the result, in catalog order. */
@@ -367,7 +446,10 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         nrun += all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
     uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
-    for (size_t i = 0; i < nsc && r->verdict == KSL_VERDICT_CLEAN; i++) {
+    bool enough = false; /* keep_going: max_findings reported */
+    for (size_t i = 0; i < nsc && !enough &&
+                       (r->verdict == KSL_VERDICT_CLEAN || (o->keep_going && r->verdict == KSL_VERDICT_FOUND));
+         i++) {
         const ksl__scenario *sc = &all[i];
         if (sc->kind != kind || (o->scenario && strcmp(sc->name, o->scenario) != 0))
             continue;
@@ -389,10 +471,15 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         memset(&f, 0, sizeof f);
         explored ex;
         memset(&ex, 0, sizeof ex);
-        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : o->schedules, sc_deadline, &f, &ex);
+        distinct *dist = o->keep_going ? calloc(1, sizeof *dist) : NULL;
+        if (o->keep_going && !dist) {
+            ksl__result_error(r, "out of memory");
+            break;
+        }
+        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : o->schedules, sc_deadline, &f, dist, &ex);
         rs->executions = ex.executions;
         rs->steps = ex.steps;
-        rs->found = f.any;
+        rs->found = f.any || (dist && dist->n);
         r->executions += ex.executions;
         r->steps += ex.steps;
         for (int k = 0; k < KSL_WIN_COUNT; k++) {
@@ -407,12 +494,28 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
             ksl__result_error(r, "scenario %s cannot run: %s", sc->name, ex.fatal);
         } else {
             if (f.any)
-                report_finding(&c, sc, &base, &f);
+                report_finding(&c, sc, &base, &f, false);
+            if (dist) { /* in seed order: the same run reports the same way */
+                qsort(dist->f, dist->n, sizeof dist->f[0], by_index);
+                for (uint32_t k = 0; k < dist->n && !enough &&
+                                     (r->verdict == KSL_VERDICT_CLEAN || r->verdict == KSL_VERDICT_FOUND);
+                     k++) {
+                    if (!already_reported(r, &dist->f[k].out))
+                        c.reported += report_finding(&c, sc, &base, &dist->f[k], true);
+                    enough = o->max_findings && c.reported >= o->max_findings;
+                }
+                if (dist->full)
+                    ksl__result_warn(r, "scenario %s: more than %u distinct findings; the rest not reported",
+                                     sc->name, MAX_DISTINCT);
+            }
             if (o->run.on_scenario)
                 o->run.on_scenario(o->run.user, rs);
         }
         if (f.any)
             ksl__outcome_free(&f.out);
+        for (uint32_t k = 0; dist && k < dist->n; k++)
+            ksl__outcome_free(&dist->f[k].out);
+        free(dist);
     }
     if (kind != KSL__SCEN_DEMO && o->run.cfg.engine == KSL_ENGINE_DETERMINISTIC)
         add_windows(r, kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream", hits, reached);

@@ -5,6 +5,8 @@
 
 #include <kslab/result.h>
 
+#include "result_own.h"
+
 static void free_finding(ksl_result_finding *f)
 {
     free(f->rule);
@@ -23,6 +25,14 @@ static void free_finding(ksl_result_finding *f)
         free(f->events[i].file);
     }
     free(f->events);
+}
+
+void ksl__result_drop_findings(ksl_result *r, size_t first)
+{
+    for (size_t i = first; i < r->nfindings; i++)
+        free_finding(&r->findings[i]);
+    if (first < r->nfindings)
+        r->nfindings = first;
 }
 
 void ksl_result_free(ksl_result *r)

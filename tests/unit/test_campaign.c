@@ -277,6 +277,52 @@ static void test_broken_caught_and_replayed(void **state)
     ksl_result_free(r);
 }
 
+/* --keep-going: every scenario runs its whole budget after the finding; each distinct finding is
+ * reported once (the lowest seed that has it), the same with 1 and 2 workers; max_findings stops
+ * the campaign at the scenario that reached it. */
+static ksl_result *keep_going(unsigned jobs, uint32_t max)
+{
+    ksl_stress_opts o;
+    ksl_stress_opts_default(&o);
+    o.run.driver = BROKEN;
+    o.schedules = 40;
+    o.jobs = jobs;
+    o.keep_going = true;
+    o.max_findings = max;
+    ksl_result *r = ksl_stress(&o);
+    assert_non_null(r);
+    return r;
+}
+
+static void test_keep_going(void **state)
+{
+    (void)state;
+    ksl_result *one = keep_going(1, 0), *two = keep_going(2, 0);
+    assert_int_equal(one->verdict, KSL_VERDICT_FOUND);
+    assert_int_equal(one->nscenarios, 16); /* every scenario, not only up to the finding's */
+    for (size_t i = 0; i < one->nscenarios; i++)
+        assert_int_equal(one->scenarios[i].executions, 40);
+    assert_int_equal(one->executions, 16 * 40);
+    assert_true(one->nfindings >= 1);
+    assert_int_equal(one->nfindings, two->nfindings);
+    for (size_t i = 0; i < one->nfindings; i++) {
+        assert_string_equal(one->findings[i].rule, two->findings[i].rule);
+        assert_string_equal(one->findings[i].token, two->findings[i].token);
+        assert_int_equal(one->findings[i].seed, two->findings[i].seed);
+        for (size_t k = 0; k < i; k++) /* distinct */
+            assert_string_not_equal(one->findings[i].fingerprint, one->findings[k].fingerprint);
+    }
+    ksl_result_free(two);
+    /* Stopped after the first: fewer scenarios ran. */
+    ksl_result *capped = keep_going(1, 1);
+    assert_int_equal(capped->verdict, KSL_VERDICT_FOUND);
+    assert_int_equal(capped->nfindings, 1);
+    assert_string_equal(capped->findings[0].rule, one->findings[0].rule);
+    assert_true(capped->nscenarios < 16);
+    ksl_result_free(capped);
+    ksl_result_free(one);
+}
+
 static void test_play_job(void **state)
 {
     (void)state;
@@ -353,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_scenario_shapes),
         cmocka_unit_test(test_stream_windows),
         cmocka_unit_test(test_broken_caught_and_replayed),
+        cmocka_unit_test(test_keep_going),
         cmocka_unit_test(test_play_job),
         cmocka_unit_test(test_refusals_and_stop),
     };

@@ -174,6 +174,8 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
         so.time_s = o->time_s;
         so.jobs = o->jobs;
         so.shrink = !o->no_shrink && !o->threaded;
+        so.keep_going = o->keep_going;
+        so.max_findings = (uint32_t)o->max_findings;
         so.demo = o->cmd == CMD_DEMO;
         if (so.demo)
             so.run.driver = NULL;

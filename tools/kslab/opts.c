@@ -17,7 +17,7 @@
 typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
     F_JUNIT, F_JSON, F_SCENARIO,
-    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
+    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
 } field;
@@ -57,6 +57,11 @@ static const opt_def defs[] = {
     {"--coverage", NULL, CMD_STRESS, K_FLAG, F_COVERAGE, 0, 0, NULL,
      "print which named race windows the executions reached, how often, and which never (always in --json)"},
     {"--no-shrink", NULL, CMD_STRESS, K_FLAG, F_NO_SHRINK, 0, 0, NULL, "report the finding as found, not shrunk"},
+    {"--keep-going", NULL, CMD_STRESS, K_FLAG, F_KEEP_GOING, 0, 0, NULL,
+     "explore the whole budget and report each distinct finding once (the lowest seed that has it, shrunk, "
+     "with its own token), in seed order"},
+    {"--max-findings", NULL, CMD_STRESS, K_NUM, F_MAX_FINDINGS, 1, 1000000, "N",
+     "with --keep-going: stop after N distinct findings"},
     {"--threaded", NULL, EXPLORE, K_FLAG, F_THREADED, 0, 0, NULL,
      "run on the threaded engine (real threads, no replay token, no shrinking): the stress baseline"},
     {"--output", "-o", AUDIO, K_STR, F_OUTPUT, 0, 0, "OUT.wav",
@@ -173,6 +178,7 @@ static void set_num(cli_opts *o, field f, uint64_t v)
     case F_RATE: o->job.rate = (uint32_t)v; break;
     case F_CHANNELS: o->job.channels = (uint32_t)v; break;
     case F_SECONDS: o->seconds = v; break;
+    case F_MAX_FINDINGS: o->max_findings = v; break;
     default: break;
     }
 }
@@ -199,6 +205,7 @@ static void set_flag(cli_opts *o, field f)
     case F_HELP: o->help = true; break;
     case F_JSON: o->json = true; break;
     case F_NO_SHRINK: o->no_shrink = true; break;
+    case F_KEEP_GOING: o->keep_going = true; break;
     case F_COVERAGE: o->coverage = true; break;
     case F_THREADED: o->threaded = true; break;
     case F_CONTIGUOUS: o->job.contiguous = true; break;
@@ -324,6 +331,10 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
     }
     if (o->help)
         return 0;
+    if (o->max_findings && !o->keep_going) {
+        snprintf(err, errlen, "--max-findings needs --keep-going");
+        return -1;
+    }
     struct stat st;
     if (o->srcroot && (stat(o->srcroot, &st) != 0 || !S_ISDIR(st.st_mode))) {
         snprintf(err, errlen, "--srcroot %s: not a directory", o->srcroot);

@@ -42,6 +42,8 @@ typedef struct cli_opts {
     double time_s;
     unsigned jobs;
     bool no_shrink;
+    bool keep_going;
+    uint64_t max_findings;
     bool coverage;             /* print the race windows reached */
     bool threaded;
     /* jobs */

@@ -151,6 +151,12 @@ typedef struct ksl_stress_opts {
                                * token), in seed order; not with time_s (default false) */
     uint32_t max_findings;    /* keep_going: stop once this many distinct findings are reported
                                * (0: no limit) */
+    const char *baseline;     /* a previous result (JSON or SARIF, by kslab): its findings, by
+                               * fingerprint, are known and do not fail the run; implies
+                               * keep_going (NULL: none) */
+    const char *suppressions; /* a JSON suppression file (docs/CI.md): findings it matches, each
+                               * with a justification, do not fail the run; unused entries are a
+                               * warning (NULL: none) */
 } ksl_stress_opts;
 
 void ksl_stress_opts_default(ksl_stress_opts *o);

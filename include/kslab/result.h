@@ -53,6 +53,9 @@ typedef struct ksl_shrink_info {
 } ksl_shrink_info;
 
 /* A rule broken. */
+/* Whether a finding is new (it fails the run) or known (ksl_stress_opts.baseline, .suppressions). */
+typedef enum ksl_known { KSL_KNOWN_NEW = 0, KSL_KNOWN_BASELINE = 1, KSL_KNOWN_SUPPRESSED = 2 } ksl_known;
+
 typedef struct ksl_result_finding {
     char *rule;           /* stable id, e.g. "W6.removed-twice" (`kslab rules`) */
     char *message;        /* one line */
@@ -75,6 +78,8 @@ typedef struct ksl_result_finding {
     size_t nevents;
     char *driver_output;  /* what the driver wrote to stdout/stderr in that execution, bounded
                            * (head and tail kept); NULL: nothing */
+    ksl_known known;      /* new, or known: in the baseline, or suppressed */
+    char *justification;  /* KSL_KNOWN_SUPPRESSED: the suppression's; else NULL */
 } ksl_result_finding;
 
 /* One scenario of a campaign. */
@@ -150,7 +155,8 @@ typedef struct ksl_result {
 void ksl_result_free(ksl_result *r);
 /* The value of counter `name`, or `otherwise` when the result has none of that name.  Host code. */
 uint64_t ksl_result_counter(const ksl_result *r, const char *name, uint64_t otherwise);
-/* The command line's exit status for a result: 0, 1, 2, or 128 + signal.  Host code. */
+/* The command line's exit status for a result: 0, 1 (a new finding: one with findings that are all
+ * in the baseline or suppressed is 0), 2, or 128 + signal.  Host code. */
 int ksl_result_exit_status(const ksl_result *r);
 /* "clean", "violation", "error", "interrupted".  Host code. */
 const char *ksl_verdict_name(ksl_verdict v);

@@ -19,6 +19,7 @@
 #include <kslab/windows.h>
 
 #include "../report/result_own.h"
+#include "known.h"
 #include "result.h"
 #include "run.h"
 #include "scenarios.h"
@@ -422,6 +423,12 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         ksl__result_error(r, "--jobs %u: must be 1..%u", o->jobs, KSL_MAX_JOBS);
         goto done;
     }
+    char kwarn[300], kerr[600];
+    if ((o->baseline || o->suppressions) &&
+        ksl__known_apply(r, o->baseline, o->suppressions, kwarn, sizeof kwarn, kerr, sizeof kerr) != 0) {
+        ksl__result_error(r, "%s", kerr); /* bad input costs nothing: checked before the campaign */
+        goto done;
+    }
     if (ksl__run_begin(&c.run, r, &o->run, o->demo ? NULL : o->run.driver, KSL__DRV_NONE) != 0)
         goto done;
     ksl__scen_kind kind = o->demo ? KSL__SCEN_DEMO
@@ -447,8 +454,9 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
     uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
     bool enough = false; /* keep_going: max_findings reported */
+    bool going = o->keep_going || o->baseline; /* a baseline needs every finding */
     for (size_t i = 0; i < nsc && !enough &&
-                       (r->verdict == KSL_VERDICT_CLEAN || (o->keep_going && r->verdict == KSL_VERDICT_FOUND));
+                       (r->verdict == KSL_VERDICT_CLEAN || (going && r->verdict == KSL_VERDICT_FOUND));
          i++) {
         const ksl__scenario *sc = &all[i];
         if (sc->kind != kind || (o->scenario && strcmp(sc->name, o->scenario) != 0))
@@ -471,8 +479,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         memset(&f, 0, sizeof f);
         explored ex;
         memset(&ex, 0, sizeof ex);
-        distinct *dist = o->keep_going ? calloc(1, sizeof *dist) : NULL;
-        if (o->keep_going && !dist) {
+        distinct *dist = going ? calloc(1, sizeof *dist) : NULL;
+        if (going && !dist) {
             ksl__result_error(r, "out of memory");
             break;
         }
@@ -519,6 +527,13 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     }
     if (kind != KSL__SCEN_DEMO && o->run.cfg.engine == KSL_ENGINE_DETERMINISTIC)
         add_windows(r, kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream", hits, reached);
+    if ((o->baseline || o->suppressions) &&
+        (r->verdict == KSL_VERDICT_CLEAN || r->verdict == KSL_VERDICT_FOUND)) {
+        if (ksl__known_apply(r, o->baseline, o->suppressions, kwarn, sizeof kwarn, kerr, sizeof kerr) != 0)
+            ksl__result_error(r, "%s", kerr);
+        else if (kwarn[0])
+            ksl__result_warn(r, "%s", kwarn);
+    }
 done:
     ksl__pool_destroy(c.pool);
     r->wall_s = now_s() - c.t0;

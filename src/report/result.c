@@ -19,6 +19,7 @@ static void free_finding(ksl_result_finding *f)
     free(f->scenario);
     free(f->token);
     free(f->driver_output);
+    free(f->justification);
     for (size_t i = 0; i < f->nevents; i++) {
         free(f->events[i].what);
         free(f->events[i].context);
@@ -78,7 +79,11 @@ int ksl_result_exit_status(const ksl_result *r)
         return 2;
     switch (r->verdict) {
     case KSL_VERDICT_CLEAN: return 0;
-    case KSL_VERDICT_FOUND: return 1;
+    case KSL_VERDICT_FOUND:
+        for (size_t i = 0; i < r->nfindings; i++)
+            if (r->findings[i].known == KSL_KNOWN_NEW)
+                return 1;
+        return 0; /* every finding is in the baseline or suppressed */
     case KSL_VERDICT_INTERRUPTED: return 128 + r->signal;
     default: return 2;
     }

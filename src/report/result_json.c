@@ -74,6 +74,9 @@ static json_t *finding_json(const ksl_result_finding *f)
     set(o, "line", json_integer(f->line));
     set(o, "function", f->function ? ksl__json_str(f->function) : json_null());
     set(o, "fingerprint", f->fingerprint ? ksl__json_str(f->fingerprint) : json_null());
+    static const char *const known[] = {"new", "baseline", "suppressed"};
+    set(o, "known", json_string(known[f->known <= KSL_KNOWN_SUPPRESSED ? f->known : 0]));
+    set(o, "justification", f->justification ? ksl__json_str(f->justification) : json_null());
     set(o, "scenario", ksl__json_str(f->scenario));
     set(o, "seed", json_integer((json_int_t)f->seed));
     set(o, "steps", json_integer((json_int_t)f->steps));
@@ -127,6 +130,10 @@ static json_t *result_json(const ksl_result *r)
     for (size_t i = 0; fs && i < r->nfindings; i++)
         json_array_append_new(fs, finding_json(&r->findings[i]));
     set(o, "findings", fs);
+    size_t fresh = 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        fresh += r->findings[i].known == KSL_KNOWN_NEW;
+    set(o, "new_findings", json_integer((json_int_t)fresh));
     if (r->nfindings) {
         const ksl_result_finding *f = &r->findings[0];
         set(o, "rule", ksl__json_str(f->rule));

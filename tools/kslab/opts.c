@@ -17,7 +17,8 @@
 typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
     F_JUNIT, F_JSON, F_SCENARIO,
-    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
+    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_BASELINE,
+    F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
 } field;
@@ -62,6 +63,12 @@ static const opt_def defs[] = {
      "with its own token), in seed order"},
     {"--max-findings", NULL, CMD_STRESS, K_NUM, F_MAX_FINDINGS, 1, 1000000, "N",
      "with --keep-going: stop after N distinct findings"},
+    {"--baseline", NULL, CMD_STRESS, K_STR, F_BASELINE, 0, 0, "FILE",
+     "a previous --json or --sarif result: its findings (by fingerprint) do not fail the run, new ones do "
+     "(implies --keep-going)"},
+    {"--suppressions", NULL, CMD_STRESS, K_STR, F_SUPPRESSIONS, 0, 0, "FILE",
+     "a JSON file of suppressions (rule, file, function, justification; docs/CI.md): the findings they "
+     "match do not fail the run"},
     {"--threaded", NULL, EXPLORE, K_FLAG, F_THREADED, 0, 0, NULL,
      "run on the threaded engine (real threads, no replay token, no shrinking): the stress baseline"},
     {"--output", "-o", AUDIO, K_STR, F_OUTPUT, 0, 0, "OUT.wav",
@@ -195,6 +202,8 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_SARIF: o->sarif = v; break;
     case F_SRCROOT: o->srcroot = v; break;
     case F_JUNIT: o->junit = v; break;
+    case F_BASELINE: o->baseline = v; break;
+    case F_SUPPRESSIONS: o->suppressions = v; break;
     default: break;
     }
 }
@@ -331,7 +340,7 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
     }
     if (o->help)
         return 0;
-    if (o->max_findings && !o->keep_going) {
+    if (o->max_findings && !o->keep_going && !o->baseline) {
         snprintf(err, errlen, "--max-findings needs --keep-going");
         return -1;
     }

@@ -43,6 +43,8 @@ typedef struct cli_opts {
     unsigned jobs;
     bool no_shrink;
     bool keep_going;
+    const char *baseline;
+    const char *suppressions;
     uint64_t max_findings;
     bool coverage;             /* print the race windows reached */
     bool threaded;

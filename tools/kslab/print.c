@@ -97,7 +97,12 @@ static void shell_word(FILE *f, const char *s)
 
 static void print_finding(FILE *f, const cli_opts *o, const ksl_result *r, const ksl_result_finding *x)
 {
-    fprintf(f, "  finding  %s\n", x->rule);
+    if (x->known == KSL_KNOWN_BASELINE)
+        fprintf(f, "  finding  %s (known: in the baseline)\n", x->rule);
+    else if (x->known == KSL_KNOWN_SUPPRESSED)
+        fprintf(f, "  finding  %s (suppressed: %s)\n", x->rule, x->justification ? x->justification : "");
+    else
+        fprintf(f, "  finding  %s\n", x->rule);
     fprintf(f, "           %s\n", x->message);
     if (x->file)
         fprintf(f, "           at %s:%d\n", x->file, x->line);

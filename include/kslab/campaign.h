@@ -98,6 +98,7 @@ typedef struct ksl_progress {
     uint64_t steps;
     uint64_t findings;
     double elapsed_s;
+    uint64_t planned;        /* executions the whole campaign plans (0: bounded by time) */
 } ksl_progress;
 /* Called about every quarter second of a campaign (not for one job).  Host code. */
 typedef void ksl_progress_fn(void *user, const ksl_progress *p);

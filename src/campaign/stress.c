@@ -168,6 +168,7 @@ typedef struct campaign {
     double last_progress;
     uint64_t total_executions, total_steps; /* of the scenarios before this one */
     uint32_t reported;        /* keep_going: distinct findings reported so far */
+    uint64_t planned;         /* executions planned in all (0: bounded by time) */
 } campaign;
 
 static void progress(campaign *c, const char *scenario, uint64_t executions, uint64_t steps, bool any)
@@ -178,7 +179,7 @@ static void progress(campaign *c, const char *scenario, uint64_t executions, uin
         return;
     c->last_progress = t;
     ksl_progress p = {scenario, c->total_executions + executions, c->total_steps + steps,
-                      (uint64_t)c->run.r->nfindings + any, t - c->t0};
+                      (uint64_t)c->run.r->nfindings + any, t - c->t0, c->planned};
     ro->progress(ro->user, &p);
 }
 
@@ -452,6 +453,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     for (size_t i = 0; i < nsc; i++)
         nrun += all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
+    c.planned = o->time_s > 0 ? 0 : o->schedules * nrun;
     uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
     bool enough = false; /* keep_going: max_findings reported */
     bool going = o->keep_going || o->baseline; /* a baseline needs every finding */

@@ -114,7 +114,17 @@ static void install_signals(void)
 typedef struct ui {
     const cli_opts *o;
     bool human, tty;
+    double last_status;       /* a pipe: when the last status line was printed */
 } ui;
+
+/* "ETA 12 s" from the executions so far and planned; "" when it cannot be told. */
+static void eta(char *buf, size_t n, const ksl_progress *p)
+{
+    buf[0] = 0;
+    if (p->planned && p->executions && p->executions < p->planned && p->elapsed_s > 0)
+        snprintf(buf, n, ", ETA %.0f s",
+                 p->elapsed_s * (double)(p->planned - p->executions) / (double)p->executions);
+}
 
 static void ui_start(void *user, const ksl_result *r)
 {
@@ -135,12 +145,38 @@ static void ui_scenario(void *user, const ksl_result_scenario *s)
 static void ui_progress(void *user, const ksl_progress *p)
 {
     ui *u = user;
-    if (!u->tty)
-        return;
     double el = p->elapsed_s > 0 ? p->elapsed_s : 1;
-    fprintf(stderr, "\r  %-18s %llu executions, %.0f/s, %.2f M points/s, findings %llu   ", p->scenario,
-            (unsigned long long)p->executions, (double)p->executions / el, (double)p->steps / el / 1e6,
-            (unsigned long long)p->findings);
+    char e[48];
+    eta(e, sizeof e, p);
+    if (u->tty) {
+        fprintf(stderr, "\r  %-18s %llu executions, %.0f/s, %.2f M points/s, findings %llu%s   ", p->scenario,
+                (unsigned long long)p->executions, (double)p->executions / el, (double)p->steps / el / 1e6,
+                (unsigned long long)p->findings, e);
+        return;
+    }
+    /* A pipe or a CI log: a whole line every --status-every seconds. */
+    if (!u->human || u->o->status_every_s <= 0 || p->elapsed_s - u->last_status < u->o->status_every_s)
+        return;
+    u->last_status = p->elapsed_s;
+    fprintf(stderr, "kslab %s: %.0f s: scenario %s, %llu executions (%.0f/s), findings %llu%s\n",
+            cmd_name(u->o->cmd), p->elapsed_s, p->scenario, (unsigned long long)p->executions,
+            (double)p->executions / el, (unsigned long long)p->findings, e);
+    fflush(stderr);
+}
+
+/* A finding as soon as the campaign has it final (shrunk, with its token): one line, so that a
+ * long run's log shows it without waiting for the end; the report comes with the result. */
+static void ui_finding(void *user, const ksl_result_finding *f)
+{
+    ui *u = user;
+    if (!u->human)
+        return;
+    if (u->tty)
+        fprintf(stderr, "\r%80s\r", "");
+    fprintf(stderr, "kslab %s: found %s in %s (seed %llu) at %s:%d%s\n", cmd_name(u->o->cmd), f->rule,
+            f->scenario ? f->scenario : "?", (unsigned long long)f->seed, f->file ? f->file : "?", f->line,
+            f->known == KSL_KNOWN_NEW ? "" : " (known)");
+    fflush(stderr);
 }
 
 /* ---- the run commands ------------------------------------------------------------------------ */
@@ -164,6 +200,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
     ro.on_start = ui_start;
     ro.on_scenario = ui_scenario;
     ro.progress = ui_progress;
+    ro.on_finding = ui_finding;
     ro.user = u;
     if (o->cmd == CMD_STRESS || o->cmd == CMD_DEMO) {
         ksl_stress_opts so;
@@ -242,7 +279,7 @@ static int run_command(unsigned cmd, int argc, char **argv)
     ksl_pcm in = {0};
     if (o.input && ksl_wav_read(o.input, &in, err, sizeof err) != 0)
         return fail(cmd, err);
-    ui u = {&o, !o.json, !o.json && isatty(STDERR_FILENO)};
+    ui u = {&o, !o.json, !o.json && isatty(STDERR_FILENO), 0};
     ksl_result *r = run(&o, o.input ? &in : NULL, &u);
     ksl_pcm_free(&in);
     if (!r)

@@ -17,7 +17,7 @@
 typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
     F_JUNIT, F_JSON, F_SCENARIO,
-    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_BASELINE,
+    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_BASELINE,
     F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
@@ -61,6 +61,9 @@ static const opt_def defs[] = {
     {"--keep-going", NULL, CMD_STRESS, K_FLAG, F_KEEP_GOING, 0, 0, NULL,
      "explore the whole budget and report each distinct finding once (the lowest seed that has it, shrunk, "
      "with its own token), in seed order"},
+    {"--status-every", NULL, CMD_STRESS | CMD_DEMO, K_SECONDS, F_STATUS_EVERY, 0, 0, "SEC",
+     "on a pipe or CI log (not a terminal), a status line with the findings so far and an ETA every SEC seconds "
+     "(default 5)"},
     {"--max-findings", NULL, CMD_STRESS, K_NUM, F_MAX_FINDINGS, 1, 1000000, "N",
      "with --keep-going: stop after N distinct findings"},
     {"--baseline", NULL, CMD_STRESS, K_STR, F_BASELINE, 0, 0, "FILE",
@@ -125,6 +128,7 @@ static void defaults(unsigned cmd, cli_opts *o)
     o->cfg.seed = 1;
     o->schedules = cmd == CMD_DEMO ? 200 : 1000;
     o->jobs = 1;
+    o->status_every_s = 5;
     ksl_job_default(&o->job, cmd == CMD_CAPTURE ? KSL_JOB_CAPTURE : cmd == CMD_STREAM ? KSL_JOB_STREAM : KSL_JOB_PLAY);
     o->seconds = o->job.frames / o->job.rate;
     if (cmd & AUDIO)
@@ -310,6 +314,8 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
             }
             if (d->field == F_TIME)
                 o->time_s = s;
+            else if (d->field == F_STATUS_EVERY)
+                o->status_every_s = s;
             else if (d->field == F_STEP_CPU)
                 o->step_cpu_s = s;
             else

@@ -43,6 +43,7 @@ typedef struct cli_opts {
     unsigned jobs;
     bool no_shrink;
     bool keep_going;
+    double status_every_s;    /* a pipe: a status line this often (0: none) */
     const char *baseline;
     const char *suppressions;
     uint64_t max_findings;

@@ -29,7 +29,7 @@ import os, pty, sys
 kslab = sys.argv[1]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(kslab, [kslab, "stress", "ac97", "--schedules", "500", "--jobs", "2"])
+    os.execv(kslab, [kslab, "stress", "ac97", "--schedules", "150", "--jobs", "2"])
 out = b""
 while True:
     try:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writers of a result (<kslab/result.h>): JSON, SARIF 2.1.0 and WAV, and the one way kslab
+ * Writers of a result (<kslab/result.h>): JSON, SARIF 2.1.0, JUnit XML and WAV, and the one way kslab
  * writes files.
  *
  * Files.  Every file is written atomically: into a temporary file beside it, flushed and

@@ -158,6 +158,10 @@ typedef struct ksl_stress_opts {
     const char *suppressions; /* a JSON suppression file (docs/CI.md): findings it matches, each
                                * with a justification, do not fail the run; unused entries are a
                                * warning (NULL: none) */
+    const char *rules;        /* which rules count: comma-separated glob patterns over rule ids,
+                               * "-PATTERN" excludes, no include pattern includes all; a finding
+                               * that ends its execution (a crash, a hang, a corrupted state) is
+                               * reported whatever the patterns say (NULL: every rule) */
 } ksl_stress_opts;
 
 void ksl_stress_opts_default(ksl_stress_opts *o);

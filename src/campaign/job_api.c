@@ -8,6 +8,7 @@
 #include <kslab/token.h>
 
 #include "result.h"
+#include "rule_filter.h"
 #include "run.h"
 #include "scenarios.h"
 
@@ -50,18 +51,12 @@ void ksl_replay_opts_default(ksl_replay_opts *o)
     ksl_run_opts_default(&o->run);
 }
 
-/* True for a finding whose run did not finish (no events, no second run to record them). */
-static bool ended(const char *rule)
-{
-    return strcmp(rule, "K.driver-crash") == 0 || strcmp(rule, "K.driver-exit") == 0 || strcmp(rule, "K.hang") == 0;
-}
-
 /* The events of the findings f[0..n) of `out`, when its run did not record them: those of one
  * more run that records them (recording costs time, so a clean run never pays for it). */
 static void finding_events(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, ksl_result_finding *f,
                            size_t n, const ksl__outcome *out)
 {
-    if (out->nevents || rq->cfg.engine != KSL_ENGINE_DETERMINISTIC || ended(out->finding.rule))
+    if (out->nevents || rq->cfg.engine != KSL_ENGINE_DETERMINISTIC || ksl__rule_unfinished(out->finding.rule))
         return;
     ksl__request rec = *rq;
     rec.flags = (rq->flags & ~(uint32_t)KSL__RQ_KEEP_OUTPUT) | KSL__RQ_RECORD;

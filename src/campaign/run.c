@@ -6,6 +6,7 @@
 
 #include "../util/afile.h"
 #include "result.h"
+#include "rule_filter.h"
 #include "run.h"
 #include "worker.h"
 
@@ -218,9 +219,7 @@ int ksl__run_once(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, b
     }
     if (!tracing)
         return 0;
-    bool finished = out->rc == 0 || (out->rc == 1 && strcmp(out->finding.rule, "K.driver-crash") != 0 &&
-                                     strcmp(out->finding.rule, "K.driver-exit") != 0 &&
-                                     strcmp(out->finding.rule, "K.hang") != 0);
+    bool finished = out->rc == 0 || (out->rc == 1 && !ksl__rule_unfinished(out->finding.rule));
     if (out->trace_err[0]) {
         ksl__afile_abort(&tf);
         ksl__result_error(run->r, "cannot write the trace '%s': %s", run->o->trace_path, out->trace_err);

@@ -20,6 +20,7 @@
 
 #include "../report/result_own.h"
 #include "known.h"
+#include "rule_filter.h"
 #include "result.h"
 #include "run.h"
 #include "scenarios.h"
@@ -169,7 +170,22 @@ typedef struct campaign {
     uint64_t total_executions, total_steps; /* of the scenarios before this one */
     uint32_t reported;        /* keep_going: distinct findings reported so far */
     uint64_t planned;         /* executions planned in all (0: bounded by time) */
+    ksl__rules rules;         /* which rules count (ksl_stress_opts.rules) */
 } campaign;
+
+/* Whether an outcome with findings has one the campaign counts (rule_filter.h). */
+static bool counts(const campaign *c, const ksl__outcome *o)
+{
+    for (size_t k = 0; k < ksl__outcome_nfindings(o); k++) {
+        const char *file;
+        const recorder_entry *ev;
+        size_t nev;
+        const ksl_finding *f = ksl__outcome_finding(o, k, &file, &ev, &nev);
+        if (ksl__rules_counts(&c->rules, f->rule, f->ended_run))
+            return true;
+    }
+    return false;
+}
 
 static void progress(campaign *c, const char *scenario, uint64_t executions, uint64_t steps, bool any)
 {
@@ -232,6 +248,11 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         if (wr != 0)
             break; /* nothing in flight: done */
         window_done(w, tag, &out);
+        if (out.rc == 1 && !counts(c, &out)) { /* every finding excluded: a clean execution */
+            ksl__outcome_free(&out);
+            progress(c, name, w->prefix, w->prefix_steps, f->any || (all && all->n));
+            continue;
+        }
         if (out.rc == 2 || out.rc == -1) {
             /* Not a verdict on a schedule: nothing can be explored.  Stop handing out work.  A
              * finding of a lower seed stands; one of a higher seed gives way. */
@@ -277,8 +298,7 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     bool kept = true;
     ksl__run *run = &c->run;
     const char *rule = f->out.finding.rule;
-    bool ended = strcmp(rule, "K.driver-crash") == 0 || strcmp(rule, "K.hang") == 0 ||
-                 strcmp(rule, "K.driver-exit") == 0;
+    bool ended = ksl__rule_unfinished(rule);
     bool det = base->cfg.engine == KSL_ENGINE_DETERMINISTIC;
     ksl__request rq = *base;
     rq.cfg.seed = base->cfg.seed + f->index;
@@ -306,9 +326,19 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     char name[96];
     snprintf(name, sizeof name, "%s%s", ksl__scen_prefix(sc->kind), sc->name);
     char *token = det ? ksl__run_token(run, name, NULL, &rq.cfg, replay, choices, nch, 0) : NULL;
-    /* Every finding of the execution, each with the one token that reproduces them all. */
+    /* Every finding of the execution the campaign counts, each with the one token that reproduces
+     * them all; slot[k]: where the outcome's k-th went (-1: excluded). */
     size_t first = run->r->nfindings, nf = ksl__outcome_nfindings(&final);
-    for (size_t k = 0; k < nf; k++) {
+    long slot[KSL_MAX_RUN_FINDINGS];
+    for (size_t k = 0; k < nf && k < KSL_MAX_RUN_FINDINGS; k++) {
+        const char *kfile;
+        const recorder_entry *kev;
+        size_t knev;
+        const ksl_finding *kf = ksl__outcome_finding(&final, k, &kfile, &kev, &knev);
+        slot[k] = -1;
+        if (!ksl__rules_counts(&c->rules, kf->rule, kf->ended_run))
+            continue;
+        slot[k] = (long)run->r->nfindings;
         ksl_result_finding *rf = ksl__result_add_finding(run->r, &final, k, sc->name, rq.cfg.seed);
         if (!rf) {
             ksl__result_error(run->r, "out of memory");
@@ -317,7 +347,7 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         rf->token = token ? strdup(token) : NULL;
         rf->shrink = info;
     }
-    if (dedupe && nf && ksl__result_seen_fingerprint(run->r, first)) {
+    if (dedupe && run->r->nfindings > first && ksl__result_seen_fingerprint(run->r, first)) {
         ksl__result_drop_findings(run->r, first);
         kept = false;
         goto out;
@@ -336,13 +366,13 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         int rc = ksl__run_once(run, &rec, NULL, true, &o);
         if (rc == 0) {
             if (ksl__outcome_reproduces(&o, &final))
-                for (size_t k = 0; k < nf && k < ksl__outcome_nfindings(&o); k++) {
+                for (size_t k = 0; k < nf && k < KSL_MAX_RUN_FINDINGS && k < ksl__outcome_nfindings(&o); k++) {
                     const char *file;
                     const recorder_entry *ev;
                     size_t nev;
                     const ksl_finding *got = ksl__outcome_finding(&o, k, &file, &ev, &nev);
-                    if (strcmp(got->rule, run->r->findings[first + k].rule) == 0)
-                        ksl__finding_events(&run->r->findings[first + k], ev, nev);
+                    if (slot[k] >= 0 && strcmp(got->rule, run->r->findings[slot[k]].rule) == 0)
+                        ksl__finding_events(&run->r->findings[slot[k]], ev, nev);
                 }
             else
                 ksl__result_warn(run->r, "the replay for the report did not reproduce %s (got %s)", rule,
@@ -425,6 +455,10 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         goto done;
     }
     char kwarn[300], kerr[600];
+    if (ksl__rules_parse(&c.rules, o->rules, kerr, sizeof kerr) != 0) {
+        ksl__result_error(r, "%s", kerr);
+        goto done;
+    }
     if ((o->baseline || o->suppressions) &&
         ksl__known_apply(r, o->baseline, o->suppressions, kwarn, sizeof kwarn, kerr, sizeof kerr) != 0) {
         ksl__result_error(r, "%s", kerr); /* bad input costs nothing: checked before the campaign */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Baselines and suppressions (--baseline, --suppressions):
+# Baselines, suppressions and rule selection (--baseline, --suppressions, --rules):
 #
 #   baseline_test.sh KSLAB BUILD_DIR
 #
@@ -51,4 +51,21 @@ echo '[1, 2]' >"$tmp/foreign.json"
 expect 2 "a foreign baseline" "$kslab" stress "$w6" --baseline "$tmp/foreign.json" "${run[@]}"
 expect 2 "a missing baseline" "$kslab" stress "$w6" --baseline "$tmp/none.json" "${run[@]}"
 expect 2 "--max-findings alone" "$kslab" stress "$w6" --max-findings 1 "${run[@]}"
-echo "ok: baselines (JSON, SARIF) and suppressions keep known findings from failing the run; bad files are exit 2"
+# --rules: an excluded rule's findings are dropped (an execution with nothing else is clean); a
+# finding that ends its execution (a crash) cannot be excluded; a pattern matching no rule is exit 2.
+two=$build/drivers/buggy-stream-two-rules.so
+rules_of() { python3 -c 'import json,sys; print(" ".join(f["rule"] for f in json.load(open(sys.argv[1]))["findings"]))' "$tmp/out"; }
+expect 1 "all rules" "$kslab" stress "$two" --scenario steady --schedules 20 --json
+all=$(rules_of)
+case "$all" in *S6.dispatch-over-budget*) ;; *) fail "the two-rules variant lost S6: $all";; esac
+expect 1 "-S6.*" "$kslab" stress "$two" --scenario steady --schedules 20 --json --rules '-S6.*'
+case "$(rules_of)" in *S6.*) fail "S6 was not excluded: $(rules_of)";; *S7.sync-on-long-requests*) ;; *) fail "S7 went too";; esac
+expect 1 "S7.* only" "$kslab" stress "$two" --scenario steady --schedules 20 --json --rules 'S7.*'
+[ "$(rules_of)" = "S7.sync-on-long-requests" ] || fail "only S7 was asked for: $(rules_of)"
+expect 0 "everything excluded" "$kslab" stress "$two" --scenario steady --schedules 20 --rules '-S*,-K*'
+expect 1 "a crash is never excluded" "$kslab" stress "$build/drivers/buggy-crash.so" --scenario stop-during-dma \
+  --schedules 200 --json --rules '-K.*'
+[ "$(rules_of)" = "K.driver-crash" ] || fail "the crash was excluded: $(rules_of)"
+expect 2 "a pattern matching no rule" "$kslab" stress "$two" --rules 'X.typo' --schedules 1
+grep -q "'X.typo' matches no rule" "$tmp/err" || fail "no clear message for a typo"
+echo "ok: baselines (JSON, SARIF) and suppressions keep known findings from failing the run; bad files are exit 2; --rules selects"

@@ -213,6 +213,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
         so.shrink = !o->no_shrink && !o->threaded;
         so.keep_going = o->keep_going;
         so.baseline = o->baseline;
+        so.rules = o->rules;
         so.suppressions = o->suppressions;
         so.max_findings = (uint32_t)o->max_findings;
         so.demo = o->cmd == CMD_DEMO;

@@ -17,7 +17,7 @@
 typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
     F_JUNIT, F_JSON, F_SCENARIO,
-    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_BASELINE,
+    F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_RULES, F_BASELINE,
     F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
     F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
@@ -66,6 +66,9 @@ static const opt_def defs[] = {
      "(default 5)"},
     {"--max-findings", NULL, CMD_STRESS, K_NUM, F_MAX_FINDINGS, 1, 1000000, "N",
      "with --keep-going: stop after N distinct findings"},
+    {"--rules", NULL, CMD_STRESS, K_STR, F_RULES, 0, 0, "PATTERNS",
+     "which rules count: comma-separated globs over rule ids, -GLOB excludes (e.g. 'W*,S*,-S6.*'); a rule whose "
+     "finding ends its execution (a crash, a hang, a corrupted state) cannot be excluded"},
     {"--baseline", NULL, CMD_STRESS, K_STR, F_BASELINE, 0, 0, "FILE",
      "a previous --json or --sarif result: its findings (by fingerprint) do not fail the run, new ones do "
      "(implies --keep-going)"},
@@ -207,6 +210,7 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_SRCROOT: o->srcroot = v; break;
     case F_JUNIT: o->junit = v; break;
     case F_BASELINE: o->baseline = v; break;
+    case F_RULES: o->rules = v; break;
     case F_SUPPRESSIONS: o->suppressions = v; break;
     default: break;
     }

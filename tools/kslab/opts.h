@@ -45,6 +45,7 @@ typedef struct cli_opts {
     bool keep_going;
     double status_every_s;    /* a pipe: a status line this often (0: none) */
     const char *baseline;
+    const char *rules;
     const char *suppressions;
     uint64_t max_findings;
     bool coverage;             /* print the race windows reached */

@@ -149,7 +149,7 @@ typedef struct ksl_stress_opts {
     bool demo;                /* run the engine's demonstration scenarios (no driver) */
     bool keep_going;          /* explore every scenario's whole budget and report each distinct
                                * finding once (the lowest seed that has it, shrunk, with its own
-                               * token), in seed order; not with time_s (default false) */
+                               * token), in seed order (default false) */
     uint32_t max_findings;    /* keep_going: stop once this many distinct findings are reported
                                * (0: no limit) */
     const char *baseline;     /* a previous result (JSON or SARIF, by kslab): its findings, by

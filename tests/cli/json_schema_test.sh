@@ -12,11 +12,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-json.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL (json schema): $*" >&2; exit 1; }
 
-py=
-for p in python3 /usr/bin/python3; do
-  if "$p" -c 'import jsonschema' 2>/dev/null; then py=$p; break; fi
-done
-[ -n "$py" ] || fail "no python3 with jsonschema (install python3-jsonschema: scripts/deps.sh)"
+. "$(dirname "$0")/jsonschema_python.sh"
 
 run() { # expected-exit name args...
   local want=$1 name=$2; shift 2

@@ -7,12 +7,20 @@
 # entry point (KSLAB_WAVEPCI_PLUGIN(driver)).
 #
 #   DEFINITIONS   compile definitions (FOO or FOO=1), e.g. to select a variant of shared sources
-#   INCLUDE_DIRS  extra include directories (a source's own directory is searched for "x.h"
-#                 anyway; give the original's directory when SOURCES are patched copies elsewhere)
+#   INCLUDE_DIRS  extra include directories, searched first (a source's own directory is searched
+#                 for "x.h" anyway; give the original's directory when SOURCES are patched copies
+#                 elsewhere)
+#
+# SOURCES may be C or C++ (.cpp): C++ is compiled as kernel C++ (KSLAB_CXX_DRIVER_FLAGS) and the
+# plugin gets kslab's C++ runtime.  The WDK's header names resolve to kslab's (include/kslab/wdk).
 #
 # The plugin gets the project's warnings (-Werror) and sanitizer flags (kslab_flags).  It is
 # linked with -Bsymbolic so that its own functions and data bind to its own definitions, never to
 # same-named ones elsewhere, and with -z defs: a symbol libkslab does not export is a link error.
+# What a C++ driver is compiled with (kernel C++: no exceptions or RTTI, operator new may return
+# NULL, WCHAR is 16 bits); a plugin with C++ sources gets the C++ runtime (kslab_cxxrt).
+set(KSLAB_CXX_DRIVER_FLAGS -fno-exceptions -fno-rtti -fcheck-new -fshort-wchar -g)
+
 function(kslab_add_wavepci_plugin name)
   cmake_parse_arguments(P "" "" "SOURCES;DEFINITIONS;INCLUDE_DIRS" ${ARGN})
   if(NOT P_SOURCES)
@@ -32,9 +40,17 @@ function(kslab_add_wavepci_plugin name)
     C_STANDARD 11
     C_STANDARD_REQUIRED ON
     C_EXTENSIONS OFF)
-  target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/include" ${P_INCLUDE_DIRS})
+  # <kslab/...> and the WDK's own header names (<portcls.h>, <wdm.h>, ...).
+  target_include_directories(${target} PRIVATE ${P_INCLUDE_DIRS} "${PROJECT_SOURCE_DIR}/include"
+                                               "${PROJECT_SOURCE_DIR}/include/kslab/wdk")
   target_compile_definitions(${target} PRIVATE ${P_DEFINITIONS})
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${KSLAB_CXX_DRIVER_FLAGS}>)
   target_link_libraries(${target} PRIVATE kslab kslab_flags)
+  set(cxx_sources ${P_SOURCES})
+  list(FILTER cxx_sources INCLUDE REGEX "\\.(cpp|cc|cxx|C)$")
+  if(cxx_sources)
+    target_link_libraries(${target} PRIVATE kslab_cxxrt)
+  endif()
   target_link_options(${target} PRIVATE "LINKER:-Bsymbolic")
   if(NOT KSLAB_SANITIZE) # sanitizer runtimes leave symbols for the executable to provide
     target_link_options(${target} PRIVATE "LINKER:-z,defs")

@@ -83,7 +83,7 @@ typedef struct _IRP {
     uint8_t PendingReturned;
     void *UserBuffer;
     void *AssociatedSystemBuffer;
-    _Atomic(ksl_cancel_fn *) CancelRoutine;
+    KSL_ATOMIC(ksl_cancel_fn *) CancelRoutine;
     struct {
         struct {
             void *DriverContext[4];

@@ -13,10 +13,22 @@
 #ifndef KSLAB_KE_H
 #define KSLAB_KE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * KSL_ATOMIC(T): a field kslab (C) accesses with C11 atomics.  C++ has no _Atomic, and a driver
+ * never touches these fields itself (the WDK treats the objects as opaque), so C++ sees the plain
+ * type: the same size and alignment for the lock-free integer and pointer types used here
+ * (checked below).
+ */
+#ifdef __cplusplus
+#define KSL_ATOMIC(T) T
+#else
+#include <stdatomic.h>
+#define KSL_ATOMIC(T) _Atomic(T)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,7 +77,7 @@ enum ksl_lock_kind { KSL_LOCK_SPIN = 1, KSL_LOCK_INTERRUPT = 2, KSL_LOCK_CANCEL 
 
 /* A spin lock.  Drivers embed it and treat it as opaque (KSPIN_LOCK). */
 typedef struct ksl_spinlock {
-    _Atomic uint32_t owner;  /* 0 = free, else holding CPU index + 1 */
+    KSL_ATOMIC(uint32_t) owner;  /* 0 = free, else holding CPU index + 1 */
     uint32_t magic;          /* set by ksl_spin_init; catches use before init */
     uint32_t node;           /* lock-order graph node, 0 until first acquire */
     uint8_t kind;            /* enum ksl_lock_kind */
@@ -115,7 +127,7 @@ typedef void ksl_dpc_fn(struct ksl_dpc *dpc, void *context, void *arg1, void *ar
 typedef struct ksl_dpc {
     uint32_t magic;
     int32_t target_cpu;          /* -1: the CPU that queues it */
-    _Atomic int32_t queued_cpu;  /* -1 when not queued */
+    KSL_ATOMIC(int32_t) queued_cpu;  /* -1 when not queued */
     uint32_t id;
     ksl_dpc_fn *routine;
     void *context;
@@ -141,7 +153,7 @@ enum ksl_object_type { KSL_OBJ_NOTIFICATION_EVENT = 1, KSL_OBJ_SYNCHRONIZATION_E
 typedef struct ksl_dispatcher_header {
     uint32_t magic;
     uint8_t type;     /* enum ksl_object_type */
-    _Atomic int32_t signaled;
+    KSL_ATOMIC(int32_t) signaled;
     ksl_wait_block *waiters;
 } ksl_dispatcher_header;
 
@@ -179,6 +191,9 @@ bool ksl_timer_set(ksl_timer *t, int64_t due_100ns, uint32_t period_ms, ksl_dpc 
                    const char *file, int line);
 /* Cancel; returns true if it was set.  IRQL <= DISPATCH. */
 bool ksl_timer_cancel(ksl_timer *t, const char *file, int line);
+/* Whether the timer is signaled (has expired since it was last set).  Any IRQL; not a
+ * scheduling point. */
+bool ksl_timer_read(const ksl_timer *t);
 
 /*
  * Wait for an event or timer.  timeout_100ns: NULL waits forever; negative relative, zero polls.

@@ -35,7 +35,9 @@
 extern "C" {
 #endif
 
-#define KSL_PLUGIN_ABI_VERSION 2u /* 2: device models (<kslab/device.h>), libkslab.so */
+/* 2: device models (<kslab/device.h>), libkslab.so; 3: the WDK headers for C and C++ (full
+ * descriptor layouts, IResourceList's whole vtable, DMA adapters, real interface ids). */
+#define KSL_PLUGIN_ABI_VERSION 3u
 #define KSL_PLUGIN_ENTRY_NAME "kslab_plugin"
 
 enum ksl_plugin_kind { KSL_PLUGIN_WAVEPCI = 1, KSL_PLUGIN_STREAM = 2, KSL_PLUGIN_DEVICE = 3 };
@@ -50,10 +52,17 @@ typedef struct ksl_plugin {
 
 typedef const ksl_plugin *ksl_plugin_entry_fn(void);
 
+/* The entry point has C linkage in a C++ driver too (kslab looks it up by name). */
+#ifdef __cplusplus
+#define KSL_PLUGIN_LINKAGE_ extern "C"
+#else
+#define KSL_PLUGIN_LINKAGE_
+#endif
+
 /* Define the entry point of a WavePci driver plugin.  Use once, at file scope. */
 #define KSLAB_WAVEPCI_PLUGIN(driver_object)                                                           \
-    const ksl_plugin *kslab_plugin(void);                                                             \
-    const ksl_plugin *kslab_plugin(void)                                                              \
+    KSL_PLUGIN_LINKAGE_ const ksl_plugin *kslab_plugin(void);                                         \
+    KSL_PLUGIN_LINKAGE_ const ksl_plugin *kslab_plugin(void)                                          \
     {                                                                                                 \
         static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_WAVEPCI, &(driver_object)}; \
         return &plugin_;                                                                              \
@@ -62,8 +71,8 @@ typedef const ksl_plugin *ksl_plugin_entry_fn(void);
 /* Define the entry point of a stream class minidriver plugin (`kslab stream --driver x.so`).  Use
  * once, at file scope.  Same ABI version: a new kind is a compatible addition. */
 #define KSLAB_STREAM_PLUGIN(driver_object)                                                            \
-    const ksl_plugin *kslab_plugin(void);                                                             \
-    const ksl_plugin *kslab_plugin(void)                                                              \
+    KSL_PLUGIN_LINKAGE_ const ksl_plugin *kslab_plugin(void);                                         \
+    KSL_PLUGIN_LINKAGE_ const ksl_plugin *kslab_plugin(void)                                          \
     {                                                                                                 \
         static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_STREAM, &(driver_object)}; \
         return &plugin_;                                                                              \
@@ -73,8 +82,8 @@ typedef const ksl_plugin *ksl_plugin_entry_fn(void);
  * <kslab/device.h> the driver runs on instead of a built-in one; the driver names it by the
  * model's name.  Use once, at file scope. */
 #define KSLAB_DEVICE_PLUGIN(model_object)                                                             \
-    const ksl_plugin *kslab_plugin(void);                                                             \
-    const ksl_plugin *kslab_plugin(void)                                                              \
+    KSL_PLUGIN_LINKAGE_ const ksl_plugin *kslab_plugin(void);                                         \
+    KSL_PLUGIN_LINKAGE_ const ksl_plugin *kslab_plugin(void)                                          \
     {                                                                                                 \
         static const ksl_plugin plugin_ = {KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_DEVICE, &(model_object)}; \
         return &plugin_;                                                                              \

@@ -25,11 +25,22 @@ static const PKSDATARANGE pcm_ranges[] = {(PKSDATARANGE)&pcm_range};
 
 static const PCPIN_DESCRIPTOR pins[] = {
     /* render: data flows into the filter from the client */
-    {1, 1, 0, NULL, {1, pcm_ranges, KSPIN_DATAFLOW_IN, KSPIN_COMMUNICATION_SINK}},
+    {.MaxGlobalInstanceCount = 1,
+     .MaxFilterInstanceCount = 1,
+     .KsPinDescriptor = {.DataRangesCount = 1,
+                         .DataRanges = pcm_ranges,
+                         .DataFlow = KSPIN_DATAFLOW_IN,
+                         .Communication = KSPIN_COMMUNICATION_SINK}},
     /* capture: data flows out of the filter to the client */
-    {1, 1, 0, NULL, {1, pcm_ranges, KSPIN_DATAFLOW_OUT, KSPIN_COMMUNICATION_SINK}},
+    {.MaxGlobalInstanceCount = 1,
+     .MaxFilterInstanceCount = 1,
+     .KsPinDescriptor = {.DataRangesCount = 1,
+                         .DataRanges = pcm_ranges,
+                         .DataFlow = KSPIN_DATAFLOW_OUT,
+                         .Communication = KSPIN_COMMUNICATION_SINK}},
 };
-static PCFILTER_DESCRIPTOR description = {0, NULL, sizeof(PCPIN_DESCRIPTOR), 2, pins};
+static PCFILTER_DESCRIPTOR description = {
+    .PinSize = sizeof(PCPIN_DESCRIPTOR), .PinCount = 2, .Pins = pins, .NodeSize = sizeof(PCNODE_DESCRIPTOR)};
 
 /* ---- ISR: acknowledge and Notify, nothing else -------------------------------------------- */
 

@@ -195,6 +195,11 @@ bool ksl_timer_set(ksl_timer *t, int64_t due_100ns, uint32_t period_ms, ksl_dpc 
     return was;
 }
 
+bool ksl_timer_read(const ksl_timer *t)
+{
+    return atomic_load(&((ksl_timer *)t)->header.signaled) != 0;
+}
+
 bool ksl_timer_cancel(ksl_timer *t, const char *file, int line)
 {
     ksl_cpu *c = ksl__cur;

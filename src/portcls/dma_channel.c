@@ -16,6 +16,7 @@
 
 typedef struct pcl_dma_channel {
     IDmaChannel iface; /* first: the interface pointer is the object pointer */
+    DMA_ADAPTER adapter; /* GetAdapterObject's answer; its operations find the channel from it */
     volatile LONG refs;
     ksl_physmem *pm;
     ULONG maximum_length; /* 0: no limit */
@@ -147,11 +148,72 @@ static PHYSICAL_ADDRESS dma_physical_address(IDmaChannel *This)
     return pa;
 }
 
-/* kslab has no adapter objects: NULL.  Any IRQL. */
-static PVOID dma_get_adapter_object(IDmaChannel *This)
+/* ---- the DMA adapter ------------------------------------------------------------------- */
+
+static pcl_dma_channel *from_adapter(PDMA_ADAPTER a)
 {
-    (void)This;
-    return NULL;
+    return (pcl_dma_channel *)((char *)a - offsetof(pcl_dma_channel, adapter));
+}
+
+/* The adapter lives as long as its channel: nothing to put back.  PASSIVE_LEVEL. */
+static void ad_put_dma_adapter(PDMA_ADAPTER DmaAdapter)
+{
+    (void)DmaAdapter;
+    ksl_require_irql(PASSIVE_LEVEL, "DMA_OPERATIONS::PutDmaAdapter", __FILE__, __LINE__);
+}
+
+/* A physically contiguous block of Length bytes of simulated physical memory, its bus address
+ * in *LogicalAddress; NULL (and address 0) when memory is exhausted or the allocation is
+ * failed by injection.  Any number of blocks per adapter.  PASSIVE_LEVEL. */
+static PVOID ad_allocate_common_buffer(PDMA_ADAPTER DmaAdapter, ULONG Length, PPHYSICAL_ADDRESS LogicalAddress,
+                                       BOOLEAN CacheEnabled)
+{
+    (void)CacheEnabled;
+    pcl_dma_channel *ch = from_adapter(DmaAdapter);
+    ksl_require_irql(PASSIVE_LEVEL, "DMA_OPERATIONS::AllocateCommonBuffer", __FILE__, __LINE__);
+    void *va = Length ? ksl_physmem_alloc(ch->pm, Length, 0, true, PCL_COMMON_BUFFER_OWNER) : NULL;
+    if (LogicalAddress)
+        LogicalAddress->QuadPart = va ? (LONGLONG)ksl_physmem_pa(ch->pm, va) : 0;
+    return va;
+}
+
+/* Free a block AllocateCommonBuffer returned.  PASSIVE_LEVEL. */
+static void ad_free_common_buffer(PDMA_ADAPTER DmaAdapter, ULONG Length, PHYSICAL_ADDRESS LogicalAddress,
+                                  PVOID VirtualAddress, BOOLEAN CacheEnabled)
+{
+    (void)Length;
+    (void)LogicalAddress;
+    (void)CacheEnabled;
+    ksl_require_irql(PASSIVE_LEVEL, "DMA_OPERATIONS::FreeCommonBuffer", __FILE__, __LINE__);
+    if (VirtualAddress)
+        ksl_physmem_free(from_adapter(DmaAdapter)->pm, VirtualAddress);
+}
+
+/* Cache-line alignment of the simulated bus.  Any IRQL. */
+static ULONG ad_get_dma_alignment(PDMA_ADAPTER DmaAdapter)
+{
+    (void)DmaAdapter;
+    return 1;
+}
+
+/* A bus master has no system DMA counter: 0.  Any IRQL. */
+static ULONG ad_read_dma_counter(PDMA_ADAPTER DmaAdapter)
+{
+    (void)DmaAdapter;
+    return 0;
+}
+
+/* The map-register and scatter/gather operations are NULL: a bus master of kslab's kind works
+ * with common buffers and PortCls mappings. */
+static DMA_OPERATIONS adapter_operations = {
+    sizeof(DMA_OPERATIONS), ad_put_dma_adapter, ad_allocate_common_buffer, ad_free_common_buffer,
+    NULL, NULL, NULL, NULL, NULL, ad_get_dma_alignment, ad_read_dma_counter, NULL, NULL,
+};
+
+/* The channel's DMA adapter (valid as long as the channel).  Any IRQL. */
+static PADAPTER_OBJECT dma_get_adapter_object(IDmaChannel *This)
+{
+    return &from_iface(This)->adapter;
 }
 
 /* Copy ByteCount bytes from Source to Destination in the common buffer.  Any IRQL. */
@@ -198,6 +260,9 @@ NTSTATUS ksl__pcl_new_dma_channel(PDMACHANNEL *out, ksl_physmem *pm, ULONG maxim
     if (!ch)
         return STATUS_INSUFFICIENT_RESOURCES;
     memset(ch, 0, sizeof *ch);
+    ch->adapter.Version = 1;
+    ch->adapter.Size = sizeof ch->adapter;
+    ch->adapter.DmaOperations = &adapter_operations;
     ch->iface.lpVtbl = &dma_channel_vtbl;
     ch->refs = 1;
     ch->pm = pm;

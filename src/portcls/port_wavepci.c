@@ -20,6 +20,13 @@ static ksl_wavepci_filter *filter_of(IPortWavePci *This)
     return (ksl_wavepci_filter *)((char *)This - offsetof(ksl_wavepci_filter, port));
 }
 
+/* Pin i of a filter descriptor: the miniport says how far apart its pin descriptors are
+ * (PinSize >= sizeof(PCPIN_DESCRIPTOR), checked when the descriptor is taken). */
+static const PCPIN_DESCRIPTOR *pin_descriptor(const PCFILTER_DESCRIPTOR *d, ULONG i)
+{
+    return (const PCPIN_DESCRIPTOR *)((const char *)d->Pins + (size_t)i * d->PinSize);
+}
+
 /* ---- IPortWavePci ------------------------------------------------------------------------- */
 
 static NTSTATUS port_query_interface(IPortWavePci *This, REFIID iid, PVOID *out)
@@ -51,7 +58,7 @@ static NTSTATUS port_init(IPortWavePci *This, PDEVICE_OBJECT DeviceObject, PIRP 
     return STATUS_SUCCESS; /* kslab binds the port itself (ksl_wavepci_start) */
 }
 
-static NTSTATUS port_get_device_property(IPortWavePci *This, ULONG DeviceProperty, ULONG BufferLength,
+static NTSTATUS port_get_device_property(IPortWavePci *This, DEVICE_REGISTRY_PROPERTY DeviceProperty, ULONG BufferLength,
                                          PVOID PropertyBuffer, PULONG ResultLength)
 {
     (void)This, (void)DeviceProperty, (void)BufferLength, (void)PropertyBuffer;
@@ -60,8 +67,8 @@ static NTSTATUS port_get_device_property(IPortWavePci *This, ULONG DevicePropert
     return STATUS_NOT_IMPLEMENTED; /* documented: no device properties in kslab */
 }
 
-static NTSTATUS port_new_registry_key(IPortWavePci *This, PVOID *OutRegistryKey, PUNKNOWN OuterUnknown,
-                                      ULONG RegistryKeyType, ULONG DesiredAccess, PVOID ObjectAttributes,
+static NTSTATUS port_new_registry_key(IPortWavePci *This, PREGISTRYKEY *OutRegistryKey, PUNKNOWN OuterUnknown,
+                                      ULONG RegistryKeyType, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                                       ULONG CreateOptions, PULONG Disposition)
 {
     (void)This, (void)OuterUnknown, (void)RegistryKeyType, (void)DesiredAccess, (void)ObjectAttributes;
@@ -193,6 +200,10 @@ NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
     st = f->mini->lpVtbl->GetDescription(f->mini, &f->desc);
     if (NT_SUCCESS(st) && !f->desc)
         st = STATUS_UNSUCCESSFUL;
+    /* Strides shorter than the descriptors would make the port read garbage. */
+    if (NT_SUCCESS(st) && ((f->desc->PinCount && f->desc->PinSize < sizeof(PCPIN_DESCRIPTOR)) ||
+                           (f->desc->NodeCount && f->desc->NodeSize < sizeof(PCNODE_DESCRIPTOR))))
+        st = STATUS_INVALID_PARAMETER;
     if (NT_SUCCESS(st))
         return st;
 fail:
@@ -328,7 +339,7 @@ NTSTATUS ksl_wavepci_open(ksl_wavepci_filter *f, bool capture, const WAVEFORMATE
     ULONG pin = ~0u;
     bool accepted = false;
     for (ULONG i = 0; i < f->desc->PinCount && !accepted; i++) {
-        const KSPIN_DESCRIPTOR *d = &f->desc->Pins[i].KsPinDescriptor;
+        const KSPIN_DESCRIPTOR *d = &pin_descriptor(f->desc, i)->KsPinDescriptor;
         if (d->Communication != KSPIN_COMMUNICATION_SINK || d->DataFlow != flow)
             continue;
         pin = i;

@@ -43,6 +43,9 @@ static const ksl_rule rules[] = {
      "an IRP completed while its cancel routine is still set"},
     {"K.irp-complete-holding-spinlock", "kernel", "DDI rule SpinLockSafe", "IoCompleteRequest called while holding a spin lock"},
     {"K.driver-assert", "kernel", "ASSERT", "a driver assertion failed"},
+    {"K.pure-virtual-call", "kernel", "the C++ runtime's pure virtual call handler (R6025 in user mode)",
+     "a C++ driver called a pure virtual function: an object used while its constructor or destructor ran, or "
+     "after it was deleted"},
     {"K.deadlock", "kernel", "the engine", "no context can run while client threads wait: the wait-for picture is reported"},
     {"K.driver-crash", "kernel", "a bug check in the driver",
      "the driver crashed (a fatal signal: NULL dereference, abort, ...): the execution's worker process died"},

@@ -2041,6 +2041,7 @@ static const char *const tested_rules[] = {
     "K.hang",
     "K.driver-crash", /* needs a process to die: tests/buggy (crash.patch) through kslab stress */
     "K.driver-exit",  /* the same: tests/misbehave (exit) through every command */
+    "K.pure-virtual-call", /* needs a C++ driver: tests/cxx (pure_virtual) */
 };
 
 static void test_catalog_covered(void **state)

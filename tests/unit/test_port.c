@@ -633,9 +633,14 @@ static NTSTATUS fake_new_miniport(PMINIPORTWAVEPCI *Miniport)
     r->MinimumSampleFrequency = 8000;
     r->MaximumSampleFrequency = 48000;
     mp->ranges[0] = (PKSDATARANGE)r;
-    mp->pins[0] = (PCPIN_DESCRIPTOR){1, 1, 0, NULL, {1, mp->ranges, KSPIN_DATAFLOW_IN, KSPIN_COMMUNICATION_SINK}};
-    mp->pins[1] = (PCPIN_DESCRIPTOR){1, 1, 0, NULL, {1, mp->ranges, KSPIN_DATAFLOW_OUT, KSPIN_COMMUNICATION_SINK}};
-    mp->desc = (PCFILTER_DESCRIPTOR){0, NULL, sizeof(PCPIN_DESCRIPTOR), 2, mp->pins};
+    for (int i = 0; i < 2; i++)
+        mp->pins[i] = (PCPIN_DESCRIPTOR){.MaxGlobalInstanceCount = 1,
+                                         .MaxFilterInstanceCount = 1,
+                                         .KsPinDescriptor = {.DataRangesCount = 1,
+                                                             .DataRanges = mp->ranges,
+                                                             .DataFlow = i ? KSPIN_DATAFLOW_OUT : KSPIN_DATAFLOW_IN,
+                                                             .Communication = KSPIN_COMMUNICATION_SINK}};
+    mp->desc = (PCFILTER_DESCRIPTOR){.PinSize = sizeof(PCPIN_DESCRIPTOR), .PinCount = 2, .Pins = mp->pins};
     g_t->mp = mp;
     *Miniport = &mp->iface;
     return STATUS_SUCCESS;

@@ -275,8 +275,12 @@ typedef struct dma_state {
     int scenario; /* 0: the whole API; 1: AllocateBuffer at DISPATCH_LEVEL; 2: no Release */
     NTSTATUS st_new, st_alloc, st_again, st_big, st_zero, st_realloc, st_exhausted, st_qi;
     PDMACHANNEL ch, ch_tiny;
-    PVOID va, va_after_free, adapter, qi;
-    PHYSICAL_ADDRESS pa, pa_after_free;
+    PVOID va, va_after_free, qi;
+    PADAPTER_OBJECT adapter;
+    PVOID cb_va, cb_va_of_pa, cb_after_free;
+    size_t cb_contiguous;
+    ULONG dma_alignment;
+    PHYSICAL_ADDRESS pa, pa_after_free, cb_pa;
     void *va_of_pa;
     size_t contiguous, scattered_contiguous;
     ULONG allocated, buffer_size, transfer, max, set_size, allocated_after_free;
@@ -313,6 +317,13 @@ static void dma_thread(void *arg)
     IDmaChannel_SetBufferSize(s->ch, 1000);
     s->set_size = IDmaChannel_BufferSize(s->ch);
     s->adapter = IDmaChannel_GetAdapterObject(s->ch);
+    /* The adapter's common buffers: contiguous, their bus address maps back, freed on request. */
+    s->cb_va = s->adapter->DmaOperations->AllocateCommonBuffer(s->adapter, 2 * KSL_PAGE_SIZE, &s->cb_pa, FALSE);
+    s->cb_contiguous = ksl_physmem_contiguous(s->pm, s->cb_va);
+    s->cb_va_of_pa = ksl_physmem_va(s->pm, (uint64_t)s->cb_pa.QuadPart, 2 * KSL_PAGE_SIZE);
+    s->dma_alignment = s->adapter->DmaOperations->GetDmaAlignment(s->adapter);
+    s->adapter->DmaOperations->FreeCommonBuffer(s->adapter, 2 * KSL_PAGE_SIZE, s->cb_pa, s->cb_va, FALSE);
+    s->cb_after_free = ksl_physmem_va(s->pm, (uint64_t)s->cb_pa.QuadPart, 1);
     s->st_again = IDmaChannel_AllocateBuffer(s->ch, KSL_PAGE_SIZE, NULL);
 
     uint8_t src[64], back[64];
@@ -387,7 +398,14 @@ static void test_dma_channel(void **state)
         assert_int_equal(s.transfer, DMA_PAGES * KSL_PAGE_SIZE);
         assert_int_equal(s.max, DMA_MAX);
         assert_int_equal(s.set_size, 1000);
-        assert_null(s.adapter);
+        assert_non_null(s.adapter);
+        assert_non_null(s.adapter->DmaOperations);
+        assert_int_equal(s.adapter->DmaOperations->Size, sizeof(DMA_OPERATIONS));
+        assert_non_null(s.cb_va);
+        assert_ptr_equal(s.cb_va_of_pa, s.cb_va);
+        assert_true(s.cb_contiguous >= 2 * KSL_PAGE_SIZE);
+        assert_int_equal(s.dma_alignment, 1);
+        assert_null(s.cb_after_free);
         /* Once, unless freed. */
         assert_int_equal(s.st_again, STATUS_UNSUCCESSFUL);
         assert_true(s.copy_ok);

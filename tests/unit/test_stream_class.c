@@ -329,7 +329,7 @@ static VOID STREAMAPI control_packet(PHW_STREAM_REQUEST_BLOCK srb)
     leave();
 }
 
-static KSDATAFORMAT g_format = {sizeof(KSDATAFORMAT), 0, 0, 0, {0}, {0}, {0}};
+static KSDATAFORMAT g_format = {.FormatSize = sizeof(KSDATAFORMAT)};
 static PKSDATAFORMAT g_formats[1] = {&g_format};
 
 static VOID STREAMAPI receive_packet(PHW_STREAM_REQUEST_BLOCK srb)

@@ -72,9 +72,9 @@ typedef VOID(STREAMAPI *PHW_EVENT_ROUTINE)(PVOID EventDescriptor);
 /* ---- registration ----------------------------------------------------------------------- */
 
 typedef struct _HW_INITIALIZATION_DATA {
-    union {
+    __extension__ union {
         ULONG HwInitializationDataSize;   /* sizeof(HW_INITIALIZATION_DATA) */
-        struct {
+        __extension__ struct {
             USHORT SizeOfThisPacket;
             USHORT StreamClassVersion;    /* 0 or STREAM_CLASS_VERSION_20 */
         };
@@ -107,7 +107,6 @@ NTSTATUS STREAMAPI StreamClassRegisterAdapter(PVOID Argument1, PVOID Argument2, 
 #define StreamClassRegisterMinidriver StreamClassRegisterAdapter
 #define STATUS_REVISION_MISMATCH ((NTSTATUS)0xC0000059)
 #define STATUS_IO_DEVICE_ERROR ((NTSTATUS)0xC0000185)
-#define STATUS_NO_MATCH ((NTSTATUS)0xC0000272) /* as in <kslab/wdk/portcls.h> */
 
 /* ---- port configuration (SRB_INITIALIZE_DEVICE) ----------------------------------------- */
 
@@ -117,7 +116,7 @@ typedef struct _ACCESS_RANGE {
     BOOLEAN RangeInMemory;       /* FALSE: I/O ports (READ_PORT_*) */
 } ACCESS_RANGE, *PACCESS_RANGE;
 
-typedef enum _INTERFACE_TYPE { InterfaceTypeUndefined = -1, Internal = 0, Isa = 1, PCIBus = 5 } INTERFACE_TYPE;
+/* INTERFACE_TYPE: <kslab/wdk/wdmobj.h>. */
 
 /* The subset of PORT_CONFIGURATION_INFORMATION the class fills in for SRB_INITIALIZE_DEVICE. */
 typedef struct _PORT_CONFIGURATION_INFORMATION {

@@ -16,77 +16,12 @@
 #include <kslab/engine.h>
 #include <kslab/io.h>
 #include <kslab/ke.h>
+#include <kslab/wdk/ntdef.h>
+#include <kslab/wdk/wdmobj.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- basic types ------------------------------------------------------------------------ */
-
-#define VOID void
-typedef char CHAR;
-typedef unsigned char UCHAR, *PUCHAR;
-typedef int16_t SHORT, CSHORT;
-typedef uint16_t USHORT, *PUSHORT, WCHAR, *PWCHAR;
-typedef int32_t LONG, *PLONG;
-typedef uint32_t ULONG, *PULONG;
-typedef int64_t LONGLONG, *PLONGLONG;
-typedef uint64_t ULONGLONG, *PULONGLONG;
-typedef uintptr_t ULONG_PTR, *PULONG_PTR, KAFFINITY;
-typedef size_t SIZE_T;
-typedef void *PVOID;
-typedef uint8_t BOOLEAN, *PBOOLEAN;
-typedef int32_t NTSTATUS;
-typedef uint8_t KIRQL, *PKIRQL;
-typedef int32_t KPRIORITY;
-typedef uint32_t KSPIN_LOCK_QUEUE_NUMBER;
-
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
-#define NTAPI
-#define STDMETHODCALLTYPE
-#define IN
-#define OUT
-#define OPTIONAL
-#define _In_
-#define _In_opt_
-#define _Out_
-#define _Out_opt_
-#define _Inout_
-#define _IRQL_requires_max_(x)
-#define _IRQL_requires_(x)
-#define UNREFERENCED_PARAMETER(p) ((void)(p))
-
-typedef union _LARGE_INTEGER {
-    struct {
-        ULONG LowPart;
-        LONG HighPart;
-    } u;
-    LONGLONG QuadPart;
-} LARGE_INTEGER, *PLARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
-
-#define NT_SUCCESS(s) (((NTSTATUS)(s)) >= 0)
-#define STATUS_SUCCESS KSL_STATUS_SUCCESS
-#define STATUS_ALERTED KSL_STATUS_ALERTED
-#define STATUS_TIMEOUT KSL_STATUS_TIMEOUT
-#define STATUS_PENDING KSL_STATUS_PENDING
-#define STATUS_UNSUCCESSFUL KSL_STATUS_UNSUCCESSFUL
-#define STATUS_NOT_IMPLEMENTED KSL_STATUS_NOT_IMPLEMENTED
-#define STATUS_INVALID_PARAMETER KSL_STATUS_INVALID_PARAMETER
-#define STATUS_INVALID_DEVICE_REQUEST KSL_STATUS_INVALID_DEVICE_REQUEST
-#define STATUS_NO_MEMORY KSL_STATUS_NO_MEMORY
-#define STATUS_BUFFER_TOO_SMALL KSL_STATUS_BUFFER_TOO_SMALL
-#define STATUS_INSUFFICIENT_RESOURCES KSL_STATUS_INSUFFICIENT_RESOURCES
-#define STATUS_DEVICE_NOT_READY KSL_STATUS_DEVICE_NOT_READY
-#define STATUS_IO_TIMEOUT KSL_STATUS_IO_TIMEOUT
-#define STATUS_NOT_SUPPORTED KSL_STATUS_NOT_SUPPORTED
-#define STATUS_CANCELLED KSL_STATUS_CANCELLED
-#define STATUS_INVALID_DEVICE_STATE KSL_STATUS_INVALID_DEVICE_STATE
-#define STATUS_NOT_FOUND KSL_STATUS_NOT_FOUND
 
 /* ---- IRQL ------------------------------------------------------------------------------- */
 
@@ -215,7 +150,7 @@ typedef LONG KPRIORITY_INCREMENT;
 /* IRQL <= DISPATCH_LEVEL. */
 #define KeCancelTimer(Timer) ((BOOLEAN)ksl_timer_cancel((Timer), __FILE__, __LINE__))
 /* Any IRQL. */
-#define KeReadStateTimer(Timer) ((BOOLEAN)(atomic_load(&(Timer)->header.signaled) != 0))
+#define KeReadStateTimer(Timer) ((BOOLEAN)ksl_timer_read(Timer))
 /* Any IRQL: busy-waits in virtual time. */
 #define KeStallExecutionProcessor(MicroSeconds) ksl_stall((MicroSeconds), __FILE__, __LINE__)
 /* Any IRQL: 100 ns units of virtual time since the run began. */
@@ -266,23 +201,21 @@ typedef ksl_fast_mutex FAST_MUTEX, *PFAST_MUTEX;
 
 /* ---- pool ------------------------------------------------------------------------------- */
 
-typedef enum _POOL_TYPE { NonPagedPool = 0, PagedPool = 1, NonPagedPoolNx = 512 } POOL_TYPE;
+typedef enum _POOL_TYPE {
+    NonPagedPool = 0,
+    PagedPool = 1,
+    NonPagedPoolMustSucceed = 2,
+    DontUseThisType = 3,
+    NonPagedPoolCacheAligned = 4,
+    PagedPoolCacheAligned = 5,
+    NonPagedPoolCacheAlignedMustS = 6,
+    MaxPoolType = 7,
+    NonPagedPoolNx = 512
+} POOL_TYPE;
 
-/* Power states (wdm.h's values). */
-typedef enum _SYSTEM_POWER_STATE {
-    PowerSystemUnspecified = 0, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2,
-    PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, PowerSystemMaximum
-} SYSTEM_POWER_STATE;
-typedef enum _DEVICE_POWER_STATE {
-    PowerDeviceUnspecified = 0, PowerDeviceD0, PowerDeviceD1, PowerDeviceD2, PowerDeviceD3, PowerDeviceMaximum
-} DEVICE_POWER_STATE;
-typedef union _POWER_STATE {
-    SYSTEM_POWER_STATE SystemState;
-    DEVICE_POWER_STATE DeviceState;
-} POWER_STATE;
 /* IRQL <= DISPATCH_LEVEL (PagedPool: <= APC_LEVEL).  NULL when fault injection fails it. */
 #define ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag) \
-    ksl_pool_alloc((PoolType) == PagedPool ? KSL_POOL_PAGED : KSL_POOL_NONPAGED, (NumberOfBytes), (Tag), __FILE__, __LINE__)
+    ksl_pool_alloc(((PoolType) & 1) ? KSL_POOL_PAGED : KSL_POOL_NONPAGED, (NumberOfBytes), (Tag), __FILE__, __LINE__)
 /* IRQL <= DISPATCH_LEVEL (a PagedPool block: <= APC_LEVEL). */
 #define ExFreePoolWithTag(P, Tag) ksl_pool_free((P), (Tag), __FILE__, __LINE__)
 #define ExFreePool(P) ksl_pool_free((P), 0, __FILE__, __LINE__)
@@ -341,8 +274,6 @@ typedef IO_COMPLETION_ROUTINE *PIO_COMPLETION_ROUTINE;
 /* ---- lists ------------------------------------------------------------------------------ */
 /* Any IRQL; not scheduling points.  The caller synchronizes access to the list. */
 
-#define CONTAINING_RECORD(address, type, field) ((type *)((char *)(address) - offsetof(type, field)))
-
 static inline void InitializeListHead(PLIST_ENTRY Head)
 {
     Head->Flink = Head->Blink = Head;
@@ -386,6 +317,29 @@ static inline void InsertHeadList(PLIST_ENTRY Head, PLIST_ENTRY Entry)
     f->Blink = Entry;
     Head->Flink = Entry;
 }
+
+/* ---- counted strings ------------------------------------------------------------------ */
+/* Any IRQL for non-paged strings; not scheduling points.  WCHAR strings end at a 16-bit 0. */
+
+/* Point DestinationString at SourceString (NULL: an empty string). */
+void NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
+void NTAPI RtlInitAnsiString(PANSI_STRING DestinationString, PCSTR SourceString);
+/* Copy as much as fits; terminate when there is room. */
+void NTAPI RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString);
+/* < 0, 0, > 0 as String1 sorts before, equal to, after String2 (ASCII case folding). */
+LONG NTAPI RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2, BOOLEAN CaseInSensitive);
+BOOLEAN NTAPI RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2, BOOLEAN CaseInSensitive);
+/* STATUS_BUFFER_TOO_SMALL when Destination cannot hold the result (it is left unchanged). */
+NTSTATUS NTAPI RtlAppendUnicodeStringToString(PUNICODE_STRING Destination, PCUNICODE_STRING Source);
+NTSTATUS NTAPI RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source);
+
+/* ---- pages ------------------------------------------------------------------------------ */
+
+#define PAGE_SIZE 0x1000
+#define PAGE_SHIFT 12L
+#define BYTE_OFFSET(Va) ((ULONG)((ULONG_PTR)(Va) & (PAGE_SIZE - 1)))
+#define BYTES_TO_PAGES(Size) (((Size) >> PAGE_SHIFT) + (((Size) & (PAGE_SIZE - 1)) != 0))
+#define ROUND_TO_PAGES(Size) (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~(ULONG_PTR)(PAGE_SIZE - 1))
 
 /* ---- diagnostics ------------------------------------------------------------------------ */
 

@@ -49,7 +49,9 @@ function(kslab_add_wavepci_plugin name)
   set(cxx_sources ${P_SOURCES})
   list(FILTER cxx_sources INCLUDE REGEX "\\.(cpp|cc|cxx|C)$")
   if(cxx_sources)
-    target_link_libraries(${target} PRIVATE kslab_cxxrt)
+    # Whole: its operator new/delete must be the plugin's own even when a sanitizer runtime or
+    # libstdc++ earlier on the link line defines them too.
+    target_link_libraries(${target} PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,kslab_cxxrt>")
   endif()
   target_link_options(${target} PRIVATE "LINKER:-Bsymbolic")
   if(NOT KSLAB_SANITIZE) # sanitizer runtimes leave symbols for the executable to provide

@@ -240,6 +240,15 @@ void ksl_report_involves(const char *context);
 void ksl_trace_note(const char *what, const char *file, int line);
 /* The engine of the calling context, or NULL outside a run.  Any IRQL. */
 ksl_engine *ksl_engine_current(void);
+/*
+ * Quiescence: the port or class driver calls ksl_quiesce_point when it has made sure no driver
+ * code of a closed stream still runs (a pin's close waited for the service calls in flight), a
+ * happens-before edge from everything those contexts did to what the closing context does next.
+ * A device's lockset check (W2) starts afresh, at its next write, for an engine it finds halted
+ * after the epoch moved.  Any IRQL; not a scheduling point.
+ */
+void ksl_quiesce_point(void);
+uint64_t ksl_quiesce_epoch(void);
 /* Name of the running context, e.g. "thread 'client0'", "DPC 'tick'".  Any IRQL. */
 const char *ksl_context_name(void);
 

@@ -9,7 +9,7 @@
  *     #include <kslab/plugin.h>
  *     static NTSTATUS NewMiniport(PMINIPORTWAVEPCI *Miniport) { ... }
  *     static const ksl_wavepci_driver my_driver = {KSL_WAVEPCI_DRIVER_VERSION, "mydrv",
- *                                                  "my WavePci miniport", "ac97", NewMiniport};
+ *                                                  "my WavePci miniport", "ac97", NewMiniport, NULL};
  *     KSLAB_WAVEPCI_PLUGIN(my_driver)
  *
  * Build it against the installed headers: cc -shared -o mydrv.so mydrv.c $(pkg-config --cflags

@@ -53,9 +53,16 @@ void ksl_wavepci_destroy(ksl_wavepci_filter *f);
 /* Counters.  Host code, or a client thread. */
 void ksl_wavepci_get_stats(const ksl_wavepci_filter *f, ksl_wavepci_stats *out);
 
-/* Create the miniport, Init it with the resources, read its description.  PASSIVE_LEVEL. */
+/* Create the miniport, Init it with the resources, read its description; for an adapter driver
+ * (DriverEntry), bring the adapter up as PortCls does and bind the WavePci port its StartDevice
+ * registers.  PASSIVE_LEVEL. */
 NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f);
-/* Release the miniport and the port's references.  Every pin must be closed.  PASSIVE_LEVEL. */
+/* Why ksl_wavepci_start failed when kslab knows more than the status (an adapter that installed
+ * a port kind kslab does not run, ...), or "".  Any IRQL. */
+const char *ksl_wavepci_start_error(const ksl_wavepci_filter *f);
+/* Release the miniport and the port's references; for an adapter driver, stop and remove the
+ * adapter (its subdevices, connections, power interface, device object).  Every pin must be
+ * closed.  PASSIVE_LEVEL. */
 void ksl_wavepci_stop(ksl_wavepci_filter *f);
 
 /*

@@ -190,7 +190,8 @@ static NTSTATUS mp_new_stream(IMiniportWavePci *This, PMINIPORTWAVEPCISTREAM *St
     if (!NT_SUCCESS(st))
         return st;
     *Stream = &s->iface;
-    *DmaChannel = s->dma;
+    *DmaChannel = s->dma; /* with a reference each: the port releases them when it closes the pin */
+    IDmaChannel_AddRef(s->dma);
     *ServiceGroup = s->group;
     IServiceGroup_AddRef(s->group);
     return STATUS_SUCCESS;
@@ -260,4 +261,4 @@ static NTSTATUS new_miniport(PMINIPORTWAVEPCI *Miniport)
 
 const ksl_wavepci_driver ksl_ac97_driver = {
     KSL_WAVEPCI_DRIVER_VERSION, "ac97", "reference AC'97 WavePci miniport, written to rules W1-W6", "ac97",
-    new_miniport};
+    new_miniport, NULL};

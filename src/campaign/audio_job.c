@@ -59,7 +59,7 @@ typedef struct job_state {
     ksl__job_client cl; /* the canceller, the pauser, the state lock */
     bool pin_open;
     bool stopped;       /* stop_after_irps: the pin went to STOP; the pauser leaves it there */
-    char client_err[200];
+    char client_err[400];
     WAVEFORMATEX format;
     KEVENT started;     /* the filter is started (or failed: f_ok false) */
     KEVENT running;     /* the pin is being set to RUN, or will not be */
@@ -281,8 +281,9 @@ static void client(void *arg)
     js->f_ok = NT_SUCCESS(st);
     KeSetEvent(&js->started, IO_NO_INCREMENT, FALSE);
     if (!NT_SUCCESS(st)) {
-        snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X",
-                 job->driver->name, (unsigned)st);
+        const char *why = ksl_wavepci_start_error(js->f);
+        snprintf(js->client_err, sizeof js->client_err, "driver '%s' failed to start: NTSTATUS 0x%08X%s%s",
+                 job->driver->name, (unsigned)st, why[0] ? ": " : "", why);
         ksl__client_quit(&js->cl);
         return;
     }

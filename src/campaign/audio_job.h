@@ -92,7 +92,7 @@ typedef struct audio_irp {
 
 typedef struct audio_result {
     int rc;                      /* 0 clean, 1 finding, 2 bad input, -1 internal error */
-    char err[256];               /* when rc is 2 or -1 */
+    char err[512];               /* when rc is 2 or -1 */
     ksl_finding findings[KSL_MAX_RUN_FINDINGS]; /* when rc is 1: the run's, in the order recorded */
     uint32_t nfindings;
     bool checked;                /* the output check ran (see data_ok): a clean run, or one whose

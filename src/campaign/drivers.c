@@ -152,15 +152,16 @@ static int check_wavepci(const char *arg, const ksl_wavepci_driver *d, const cha
 {
     if (!d)
         return fail(err, errlen, "plugin '%s' gives no driver (its ksl_plugin.driver is NULL)", arg);
-    if (d->version != KSL_WAVEPCI_DRIVER_VERSION)
+    if (d->version < 1 || d->version > KSL_WAVEPCI_DRIVER_VERSION)
         return fail(err, errlen,
-                    "plugin '%s': its driver has ksl_wavepci_driver version %u; this kslab expects %u — rebuild it "
+                    "plugin '%s': its driver has ksl_wavepci_driver version %u; this kslab knows 1 to %u — rebuild it "
                     "against this kslab's headers",
                     arg, (unsigned)d->version, (unsigned)KSL_WAVEPCI_DRIVER_VERSION);
     if (!d->name || !d->name[0])
         return fail(err, errlen, "plugin '%s': its driver has no name", arg);
-    if (!d->NewMiniport)
-        return fail(err, errlen, "plugin '%s': driver '%s' has no NewMiniport", arg, d->name);
+    if (!d->NewMiniport == !(d->version >= 2 && d->DriverEntry))
+        return fail(err, errlen, "plugin '%s': driver '%s' must have exactly one of NewMiniport and DriverEntry", arg,
+                    d->name);
     if (d->device && !known(wavepci_devices, sizeof wavepci_devices / sizeof wavepci_devices[0], d->device) &&
         !(extra && strcmp(extra, d->device) == 0))
         return fail(err, errlen,
@@ -179,6 +180,32 @@ void ksl__plugins_close(void)
 {
     while (nopened)
         dlclose(opened[--nopened]);
+}
+
+/*
+ * A driver built for Windows as it is: no kslab_plugin(), but the DriverEntry of a PortCls
+ * adapter driver.  kslab runs it as a WavePci adapter (ksl_wavepci_driver version 2) named after
+ * its file, on the AC'97 model (a stream class minidriver needs a kslab_plugin() record).  NULL
+ * when the plugin has no DriverEntry either.
+ */
+static const ksl_plugin *adapter_plugin(void *h, const char *arg)
+{
+    static ksl_wavepci_driver drivers[MAX_OPEN];
+    static ksl_plugin plugins[MAX_OPEN];
+    static char names[MAX_OPEN][64];
+    void *sym = dlsym(h, "DriverEntry");
+    if (!sym || nopened == 0)
+        return NULL;
+    unsigned i = nopened - 1;
+    const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+    size_t n = strcspn(base, ".");
+    snprintf(names[i], sizeof names[i], "%.*s", (int)(n < sizeof names[i] ? n : sizeof names[i] - 1), base);
+    PDRIVER_INITIALIZE entry;
+    memcpy(&entry, &sym, sizeof entry);
+    drivers[i] = (ksl_wavepci_driver){KSL_WAVEPCI_DRIVER_VERSION, names[i], "a PortCls adapter driver (DriverEntry)",
+                                      "ac97", NULL, entry};
+    plugins[i] = (ksl_plugin){KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_WAVEPCI, &drivers[i]};
+    return &plugins[i];
 }
 
 /* dlopen `arg` and call its kslab_plugin(): the plugin record, or NULL with err filled.  `what`
@@ -217,8 +244,14 @@ static const ksl_plugin *open_plugin(const char *arg, const char *what, char *er
         opened[nopened++] = h;
     dlerror();
     void *sym = dlsym(h, KSL_PLUGIN_ENTRY_NAME);
+    if (!sym && strcmp(what, "driver plugin") == 0) {
+        const ksl_plugin *adapter = adapter_plugin(h, arg);
+        if (adapter)
+            return adapter;
+    }
     if (!sym)
-        return fail(err, errlen, "'%s' is not a kslab %s: it exports no %s()", arg, what, KSL_PLUGIN_ENTRY_NAME), NULL;
+        return fail(err, errlen, "'%s' is not a kslab %s: it exports no %s()%s", arg, what, KSL_PLUGIN_ENTRY_NAME,
+                    strcmp(what, "driver plugin") == 0 ? " and no DriverEntry()" : ""), NULL;
     /* ISO C has no conversion from an object pointer to a function pointer; POSIX guarantees the
      * representation is the same. */
     ksl_plugin_entry_fn *entry;

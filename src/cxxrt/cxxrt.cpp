@@ -3,7 +3,7 @@
 // kslab's C++ driver runtime: what a C++ PortCls driver needs from a C++ runtime in the kernel,
 // linked into every C++ driver plugin (libkslab_cxxrt.a; the build helper and kslab-cxx.pc add
 // it).  The pool forms of operator new are inline in <kslab/wdk/kslcxx.h>; here are the
-// replaceable global forms and the ABI hooks:
+// pool forms (declared in <kslab/wdk/kslcxx.h>), the replaceable global forms and the ABI hooks:
 //
 //  - plain and array operator new: NonPagedPool, zeroed, NULL on failure (drivers are built
 //    with -fcheck-new, as kernel C++ has no exceptions), so allocation-failure injection and
@@ -18,6 +18,7 @@
 // IRQL: as ExAllocatePoolWithTag / ExFreePool.
 #include <stddef.h>
 
+#include <kslab/wdk/kslcxx.h>
 #include <kslab/wdk/wdm.h>
 
 // 'Cxxk' as the WDK writes tags: the pool tag of plain `new`.
@@ -25,12 +26,17 @@ static const ULONG KSL_CXX_TAG = 0x6b787843u;
 static const char KSL_CXX_NEW[] = "C++ operator new";
 static const char KSL_CXX_DELETE[] = "C++ operator delete";
 
-static void *ksl_cxx_alloc(size_t n)
+static void *ksl_cxx_alloc(size_t n, int pool, ULONG tag)
 {
-    void *p = ksl_pool_alloc(KSL_POOL_NONPAGED, n ? n : 1, KSL_CXX_TAG, KSL_CXX_NEW, 0);
+    void *p = ksl_pool_alloc(pool, n ? n : 1, tag, KSL_CXX_NEW, 0);
     if (p)
         memset(p, 0, n ? n : 1);
     return p;
+}
+
+static int pool_of(POOL_TYPE t)
+{
+    return (t & 1) ? KSL_POOL_PAGED : KSL_POOL_NONPAGED; /* the paged types are the odd ones */
 }
 
 static void ksl_cxx_free(void *p)
@@ -41,11 +47,35 @@ static void ksl_cxx_free(void *p)
 
 void *operator new(size_t n)
 {
-    return ksl_cxx_alloc(n);
+    return ksl_cxx_alloc(n, KSL_POOL_NONPAGED, KSL_CXX_TAG);
 }
 void *operator new[](size_t n)
 {
-    return ksl_cxx_alloc(n);
+    return ksl_cxx_alloc(n, KSL_POOL_NONPAGED, KSL_CXX_TAG);
+}
+void *operator new(size_t n, POOL_TYPE pool_type, ULONG tag) noexcept
+{
+    return ksl_cxx_alloc(n, pool_of(pool_type), tag);
+}
+void *operator new(size_t n, POOL_TYPE pool_type) noexcept
+{
+    return ksl_cxx_alloc(n, pool_of(pool_type), KSL_CXX_TAG);
+}
+void *operator new[](size_t n, POOL_TYPE pool_type, ULONG tag) noexcept
+{
+    return ksl_cxx_alloc(n, pool_of(pool_type), tag);
+}
+void *operator new[](size_t n, POOL_TYPE pool_type) noexcept
+{
+    return ksl_cxx_alloc(n, pool_of(pool_type), KSL_CXX_TAG);
+}
+void operator delete(void *p, POOL_TYPE, ULONG) noexcept
+{
+    ksl_cxx_free(p);
+}
+void operator delete(void *p, POOL_TYPE) noexcept
+{
+    ksl_cxx_free(p);
 }
 void operator delete(void *p) noexcept
 {

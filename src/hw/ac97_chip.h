@@ -83,6 +83,7 @@ typedef struct ac97_chan {
 #define LOCKSET_MAX 8
 typedef struct queue_lockset {
     int state;                      /* 0 never written, 1 one writer so far, 2 shared */
+    uint64_t epoch;                 /* ksl_quiesce_epoch() at the last write */
     char owner[64];                 /* the exclusive writer's context name */
     const ksl_spinlock *locks[LOCKSET_MAX];
     uint32_t n;

@@ -29,6 +29,16 @@ void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
     if (n > LOCKSET_MAX)
         n = LOCKSET_MAX;
     const char *who = ksl_context_name();
+    /* A quiescence point since the last write (a pin closed, its service calls drained): the
+     * writes before it happened before this one.  A halted engine starts a fresh lockset. */
+    uint64_t epoch = ksl_quiesce_epoch();
+    if (ls->epoch != epoch) {
+        ls->epoch = epoch;
+        if (!(d->ch[ch].cr & KSL_AC97_CR_RPBM)) {
+            ls->state = 0;
+            ls->n = 0;
+        }
+    }
     /* Remember this write, and the latest one of another context, for the report. */
     if (ls->cur.ctx[0] && strcmp(ls->cur.ctx, who) != 0)
         ls->other = ls->cur;

@@ -399,6 +399,19 @@ uint32_t ksl_held_sleeplocks(const void **out, uint32_t max)
     return n;
 }
 
+void ksl_quiesce_point(void)
+{
+    ksl_engine *e = ksl_engine_current();
+    if (e)
+        atomic_fetch_add(&e->quiesce_epoch, 1);
+}
+
+uint64_t ksl_quiesce_epoch(void)
+{
+    ksl_engine *e = ksl_engine_current();
+    return e ? atomic_load(&e->quiesce_epoch) : 0;
+}
+
 ksl_engine *ksl_engine_current(void)
 {
     return ksl__cur ? ksl__cur->e : ksl__eng;

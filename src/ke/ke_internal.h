@@ -244,6 +244,7 @@ typedef struct ksl_log_entry {
 
 
 struct ksl_engine {
+    _Atomic uint64_t quiesce_epoch; /* ksl_quiesce_point */
     ksl_config cfg;
     uint32_t *choices_copy;
     ksl_cpu *cpus;

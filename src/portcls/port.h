@@ -118,6 +118,8 @@ struct ksl_wavepci_pin {
 };
 
 struct ksl_wavepci_filter {
+    struct pcl_adapter *adapter; /* an adapter driver's bring-up (adapter.c), NULL for NewMiniport */
+    char adapter_why[160];       /* why the bring-up failed, when kslab knows more than the status */
     ksl_engine *e;
     const ksl_wavepci_driver *drv;
     ksl_physmem *pm;
@@ -138,6 +140,30 @@ struct ksl_wavepci_filter {
     DEVICE_POWER_STATE power;      /* PowerDeviceUnspecified until the first change: D0 */
     void *event_user;
 };
+
+/* Adapter drivers (adapter.c): DriverEntry, AddDevice and StartDevice as PortCls calls them;
+ * StartDevice's PcNewPort(CLSID_PortWavePci) hands out f's port.  PASSIVE_LEVEL. */
+NTSTATUS ksl__pcl_adapter_start(ksl_wavepci_filter *f);
+/* Stop and remove the adapter: release its subdevices (f's port unbinds), its power interface,
+ * its device object.  PASSIVE_LEVEL. */
+void ksl__pcl_adapter_stop(ksl_wavepci_filter *f);
+/* Ports other than WavePci (port_topology.c, port_other.c): a topology port, and the WaveCyclic /
+ * WaveRT ports kslab does not run yet (their Init fails, saying so in `why`).  PASSIVE_LEVEL. */
+NTSTATUS ksl__pcl_new_topology_port(PPORT *out);
+NTSTATUS ksl__pcl_new_unsupported_port(PPORT *out, const char *kind, char *why, size_t whylen);
+/* Let a registered port other than the WavePci one release its miniport (subdevice removal).
+ * PASSIVE_LEVEL. */
+void ksl__pcl_port_teardown(PUNKNOWN port);
+/* An adapter's in-memory registry (registry.c): an empty tree, destroyed with the adapter, and a
+ * key object for one of its roots (GeneralRegistryKey ... DeviceInterfaceRegistryKey). */
+typedef struct pcl_regnode pcl_regnode;
+pcl_regnode *ksl__pcl_registry_create(void);
+void ksl__pcl_registry_destroy(pcl_regnode *root);
+NTSTATUS ksl__pcl_registry_open(pcl_regnode *root, ULONG RegistryKeyType, PREGISTRYKEY *out);
+/* A registry key of f's adapter (IPort::NewRegistryKey); STATUS_NOT_IMPLEMENTED without one. */
+NTSTATUS ksl__pcl_adapter_registry_key(ksl_wavepci_filter *f, ULONG RegistryKeyType, PREGISTRYKEY *out);
+/* Release what binding the port to a miniport took (port_wavepci.c).  PASSIVE_LEVEL. */
+void ksl__pcl_filter_unbind(ksl_wavepci_filter *f);
 
 /* Ledger (ledger.c). */
 void ksl__pcl_ledger_init(pcl_ledger *l);

@@ -51,11 +51,28 @@ static ULONG port_release(IPortWavePci *This)
     return 1;
 }
 
+static NTSTATUS bind_miniport(ksl_wavepci_filter *f, PUNKNOWN adapter);
+
+/* The adapter's StartDevice binds the port to its miniport and resources (a port PcNewPort handed
+ * out); a port kslab bound itself (a NewMiniport driver) refuses a second binding.  PASSIVE_LEVEL. */
 static NTSTATUS port_init(IPortWavePci *This, PDEVICE_OBJECT DeviceObject, PIRP Irp, PUNKNOWN UnknownMiniport,
                           PUNKNOWN UnknownAdapter, PRESOURCELIST ResourceList)
 {
-    (void)This, (void)DeviceObject, (void)Irp, (void)UnknownMiniport, (void)UnknownAdapter, (void)ResourceList;
-    return STATUS_SUCCESS; /* kslab binds the port itself (ksl_wavepci_start) */
+    (void)DeviceObject, (void)Irp;
+    ksl_wavepci_filter *f = filter_of(This);
+    ksl_require_irql(PASSIVE_LEVEL, "IPort::Init", __FILE__, __LINE__);
+    if (f->mini)
+        return STATUS_INVALID_DEVICE_REQUEST;
+    if (!UnknownMiniport || !ResourceList)
+        return STATUS_INVALID_PARAMETER;
+    PVOID mini = NULL;
+    NTSTATUS st = UnknownMiniport->lpVtbl->QueryInterface(UnknownMiniport, &IID_IMiniportWavePci, &mini);
+    if (!NT_SUCCESS(st) || !mini)
+        return NT_SUCCESS(st) ? STATUS_NOINTERFACE : st;
+    f->mini = mini;
+    f->resources = ResourceList;
+    ResourceList->lpVtbl->AddRef(ResourceList);
+    return bind_miniport(f, UnknownAdapter);
 }
 
 static NTSTATUS port_get_device_property(IPortWavePci *This, DEVICE_REGISTRY_PROPERTY DeviceProperty, ULONG BufferLength,
@@ -67,15 +84,16 @@ static NTSTATUS port_get_device_property(IPortWavePci *This, DEVICE_REGISTRY_PRO
     return STATUS_NOT_IMPLEMENTED; /* documented: no device properties in kslab */
 }
 
+/* The adapter's registry (adapter.c); a NewMiniport driver has none.  PASSIVE_LEVEL. */
 static NTSTATUS port_new_registry_key(IPortWavePci *This, PREGISTRYKEY *OutRegistryKey, PUNKNOWN OuterUnknown,
                                       ULONG RegistryKeyType, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
                                       ULONG CreateOptions, PULONG Disposition)
 {
-    (void)This, (void)OuterUnknown, (void)RegistryKeyType, (void)DesiredAccess, (void)ObjectAttributes;
-    (void)CreateOptions, (void)Disposition;
-    if (OutRegistryKey)
-        *OutRegistryKey = NULL;
-    return STATUS_NOT_IMPLEMENTED; /* documented: no registry in kslab */
+    (void)OuterUnknown, (void)DesiredAccess, (void)ObjectAttributes, (void)CreateOptions, (void)Disposition;
+    ksl_require_irql(PASSIVE_LEVEL, "IPort::NewRegistryKey", __FILE__, __LINE__);
+    if (!OutRegistryKey)
+        return STATUS_INVALID_PARAMETER;
+    return ksl__pcl_adapter_registry_key(filter_of(This), RegistryKeyType, OutRegistryKey);
 }
 
 static void port_notify(IPortWavePci *This, PSERVICEGROUP ServiceGroup)
@@ -116,8 +134,10 @@ ksl_wavepci_filter *ksl_wavepci_create(ksl_engine *e, const ksl_wavepci_driver *
                                        const CM_PARTIAL_RESOURCE_DESCRIPTOR *res, ULONG nres,
                                        uint32_t buffer_offset, char *err, size_t errlen)
 {
-    if (!drv || drv->version != KSL_WAVEPCI_DRIVER_VERSION || !drv->NewMiniport) {
-        snprintf(err, errlen, "not a WavePci driver of interface version %u", KSL_WAVEPCI_DRIVER_VERSION);
+    if (!drv || drv->version < 1 || drv->version > KSL_WAVEPCI_DRIVER_VERSION ||
+        !drv->NewMiniport == !(drv->version >= 2 && drv->DriverEntry)) {
+        snprintf(err, errlen, "not a WavePci driver of interface version 1..%u with one of NewMiniport, DriverEntry",
+                 KSL_WAVEPCI_DRIVER_VERSION);
         return NULL;
     }
     if (!pm || buffer_offset >= KSL_PAGE_SIZE || buffer_offset % 4) {
@@ -181,16 +201,11 @@ static void filter_service(void *ctx)
     ksl_span_close(span);
 }
 
-NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
+/* Init the miniport bound to f (f->mini, f->resources set), join its service group, take its
+ * description.  On failure the binding is undone.  PASSIVE_LEVEL. */
+static NTSTATUS bind_miniport(ksl_wavepci_filter *f, PUNKNOWN adapter)
 {
-    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_start", __FILE__, __LINE__);
-    NTSTATUS st = ksl__pcl_new_resource_list(&f->resources, f->res, f->nres);
-    if (!NT_SUCCESS(st))
-        return st;
-    st = f->drv->NewMiniport(&f->mini);
-    if (!NT_SUCCESS(st) || !f->mini)
-        goto fail;
-    st = f->mini->lpVtbl->Init(f->mini, NULL, f->resources, &f->port, &f->mini_group);
+    NTSTATUS st = f->mini->lpVtbl->Init(f->mini, adapter, f->resources, &f->port, &f->mini_group);
     if (!NT_SUCCESS(st))
         goto fail;
     if (f->mini_group) {
@@ -207,13 +222,43 @@ NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
     if (NT_SUCCESS(st))
         return st;
 fail:
-    ksl_wavepci_stop(f);
+    ksl__pcl_filter_unbind(f);
     return NT_SUCCESS(st) ? STATUS_UNSUCCESSFUL : st;
+}
+
+NTSTATUS ksl_wavepci_start(ksl_wavepci_filter *f)
+{
+    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_start", __FILE__, __LINE__);
+    if (!f->drv->NewMiniport) /* an adapter driver: DriverEntry, AddDevice, StartDevice (adapter.c) */
+        return ksl__pcl_adapter_start(f);
+    NTSTATUS st = ksl__pcl_new_resource_list(&f->resources, f->res, f->nres);
+    if (!NT_SUCCESS(st))
+        return st;
+    st = f->drv->NewMiniport(&f->mini);
+    if (!NT_SUCCESS(st) || !f->mini) {
+        ksl_wavepci_stop(f);
+        return NT_SUCCESS(st) ? STATUS_UNSUCCESSFUL : st;
+    }
+    return bind_miniport(f, NULL);
+}
+
+const char *ksl_wavepci_start_error(const ksl_wavepci_filter *f)
+{
+    return f->adapter_why;
 }
 
 void ksl_wavepci_stop(ksl_wavepci_filter *f)
 {
     ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_stop", __FILE__, __LINE__);
+    if (f->adapter) { /* the adapter tears down its subdevices, this port among them, in order */
+        ksl__pcl_adapter_stop(f);
+        return;
+    }
+    ksl__pcl_filter_unbind(f);
+}
+
+void ksl__pcl_filter_unbind(ksl_wavepci_filter *f)
+{
     if (f->mini_group) {
         IServiceGroup_RemoveMember(f->mini_group, &f->mini_sink.iface);
         IServiceGroup_Release(f->mini_group);
@@ -443,7 +488,11 @@ void ksl_wavepci_close(ksl_wavepci_pin *s)
         LARGE_INTEGER us = {.QuadPart = -100};
         KeDelayExecutionThread(KernelMode, FALSE, &us);
     }
+    ksl_quiesce_point(); /* no service of this stream runs any more: its teardown is ordered after */
     s->mini->lpVtbl->Release(s->mini);
+    /* NewStream handed the port a reference to the stream's DMA channel: the port's to release. */
+    if (s->dma)
+        s->dma->lpVtbl->Release(s->dma);
     for (size_t i = 0; i < sizeof s->f->pins / sizeof s->f->pins[0]; i++)
         if (s->f->pins[i] == s)
             s->f->pins[i] = NULL;

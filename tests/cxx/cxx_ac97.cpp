@@ -10,6 +10,8 @@
 //
 // CXX_AC97_LOCK_ACROSS_GETMAPPING: the broken variant; it holds its MapLock across GetMapping
 // (rule W3), so a finding must name the GetMapping line below.
+// CXX_AC97_ADAPTER_PART: no plugin entry of its own; an adapter (cxx_adapter.cpp) creates the
+// miniport through CreateCxxMiniportWavePci.
 // CXX_AC97_PURE_VIRTUAL: a stream object whose base constructor reaches a virtual function its
 // class has not got yet (a pure virtual call, K.pure-virtual-call).
 #include <portcls.h>
@@ -95,6 +97,7 @@ class CCxxStream : public IMiniportWavePciStream, public CUnknown {
     BOOLEAN HeadFinished();
     void GetNewMappings();
     void ReleaseUsedMappings();
+    void RecoverEngine();
     NTSTATUS ProgramFormat(const WAVEFORMATEX *Format);
 
     CCxxMiniport *m_Miniport = nullptr;
@@ -262,7 +265,8 @@ STDMETHODIMP_(NTSTATUS) CCxxMiniport::NewStream(PMINIPORTWAVEPCISTREAM *Stream, 
         return st;
     }
     *Stream = PMINIPORTWAVEPCISTREAM(s);
-    *DmaChannel = s->m_Dma;
+    *DmaChannel = s->m_Dma; // with a reference each: the port releases them when it closes the pin
+    (*DmaChannel)->AddRef();
     *ServiceGroup = s->m_Group;
     (*ServiceGroup)->AddRef();
     return STATUS_SUCCESS;
@@ -660,23 +664,49 @@ STDMETHODIMP_(void) CCxxStream::MappingAvailable(void)
     GetNewMappings();
 }
 
+// A bus-master error halts the engine mid-buffer (DCH without CELV while it should run; the FIFOE
+// interrupt brought us here): clearing and setting RPBM resumes where it stopped.
+void CCxxStream::RecoverEngine()
+{
+    KIRQL old;
+    KeAcquireSpinLock(&m_MapLock, &old);
+    if (m_Running && m_Count) {
+        USHORT sr = READ_PORT_USHORT(Reg(KSL_AC97_SR));
+        if ((sr & KSL_AC97_SR_DCH) && !(sr & KSL_AC97_SR_CELV)) {
+            WRITE_PORT_UCHAR(Reg(KSL_AC97_CR), kCrIe);
+            EngineStart();
+        }
+    }
+    KeReleaseSpinLock(&m_MapLock, old);
+}
+
 STDMETHODIMP_(void) CCxxStream::Service(void)
 {
     ReleaseUsedMappings();
     GetNewMappings();
+    RecoverEngine();
 }
 
 // ---- creation ---------------------------------------------------------------------------------
 
-NTSTATUS CreateCxxMiniport(PUNKNOWN *Unknown, REFCLSID, PUNKNOWN UnknownOuter, POOL_TYPE PoolType)
+} // namespace
+
+// The factory an adapter's StartDevice calls (tests/cxx/cxx_adapter.cpp), like the WDK samples'
+// CreateMiniportWavePci.
+NTSTATUS CreateCxxMiniportWavePci(PUNKNOWN *Unknown, REFCLSID, PUNKNOWN UnknownOuter, POOL_TYPE PoolType);
+NTSTATUS CreateCxxMiniportWavePci(PUNKNOWN *Unknown, REFCLSID, PUNKNOWN UnknownOuter, POOL_TYPE PoolType)
 {
     STD_CREATE_BODY_(CCxxMiniport, Unknown, UnknownOuter, PoolType, PMINIPORTWAVEPCI);
 }
 
+// Without CXX_AC97_ADAPTER_PART the file is a plugin of its own, started without an adapter.
+#ifndef CXX_AC97_ADAPTER_PART
+namespace {
+
 NTSTATUS NewMiniport(PMINIPORTWAVEPCI *Miniport)
 {
     PUNKNOWN unknown;
-    NTSTATUS st = CreateCxxMiniport(&unknown, CLSID_PortWavePci, nullptr, NonPagedPool);
+    NTSTATUS st = CreateCxxMiniportWavePci(&unknown, CLSID_PortWavePci, nullptr, NonPagedPool);
     if (!NT_SUCCESS(st))
         return st;
     st = unknown->QueryInterface(IID_IMiniportWavePci, reinterpret_cast<PVOID *>(Miniport));
@@ -686,8 +716,9 @@ NTSTATUS NewMiniport(PMINIPORTWAVEPCI *Miniport)
 
 const ksl_wavepci_driver driver = {KSL_WAVEPCI_DRIVER_VERSION, "cxx-ac97",
                                    "AC'97 WavePci miniport in C++ (kslab's WDK headers from C++)", "ac97",
-                                   NewMiniport};
+                                   NewMiniport, nullptr};
 
 } // namespace
 
 KSLAB_WAVEPCI_PLUGIN(driver)
+#endif

@@ -6,6 +6,9 @@
 #   w3_site   the broken variant (MapLock held across GetMapping) is reported as W3, at the C++
 #             line of its GetMapping call (the marker comment CXX_GETMAPPING)
 #   pure_virtual  a pure virtual call in the driver is the finding K.pure-virtual-call
+#   adapter   the miniport brought up by a C++ adapter driver (cxx_adapter.cpp) through
+#             DriverEntry / AddDevice / StartDevice plays bit-exact and is clean; an adapter that
+#             installs only a WaveCyclic port is refused with a message naming the port kind
 set -uo pipefail
 
 case_name=$1 kslab=$2 build=$3 cxx_src=$4
@@ -61,6 +64,24 @@ assert "m_MapLock" in f["message"], f["message"]
 PY
   # The clean build is clean in the same scenario.
   run 0 "$kslab" stress "$build/drivers/cxx-ac97.so" --scenario steady --schedules 50
+  ;;
+adapter)
+  # An adapter driver (DriverEntry, no kslab_plugin()): its StartDevice probes WaveCyclic, installs
+  # a topology subdevice, tries WaveRT and falls back to WavePci.  The run plays what the C
+  # reference plays, and every scenario is clean (the teardown releases every object: leaks would
+  # be findings).
+  run 0 "$kslab" play --driver "$build/drivers/cxx-adapter.so" --seconds 1 --cancel-every 3 -o ad.wav
+  grep -q "driver 'cxx-adapter'" out.txt || fail "the adapter is not named after its file"
+  run 0 "$kslab" play --driver ac97 --seconds 1 --cancel-every 3 -o ref.wav
+  cmp ad.wav ref.wav || fail "the adapter's output differs from the C reference miniport's"
+  run 0 "$kslab" capture --driver "$build/drivers/cxx-adapter.so" --seconds 1 -o cap.wav
+  grep -q "bit-exact" out.txt || fail "capture through the adapter is not bit-exact"
+  run 0 "$kslab" stress "$build/drivers/cxx-adapter.so" --schedules 20
+  grep -q "result   clean" out.txt || fail "the adapter is not clean in every scenario"
+  # An adapter that installs only a WaveCyclic port: refused, saying which port kind.
+  run 2 "$kslab" play --driver "$build/drivers/cxx-adapter-wavecyclic.so" --seconds 1
+  grep -q "installed a WaveCyclic port; kslab runs WavePci ports" err.txt \
+    || { cat err.txt; fail "the refusal does not say which port kind"; }
   ;;
 pure_virtual)
   # A constructor that reaches a pure virtual function: the finding, not a crash of kslab.

@@ -19,5 +19,5 @@ static NTSTATUS NewMiniport(PMINIPORTWAVEPCI *Miniport)
 
 static const ksl_wavepci_driver misbehaving = {KSL_WAVEPCI_DRIVER_VERSION, "ac97-misbehaving",
                                                "the reference AC'97 miniport, misbehaving on demand", "ac97",
-                                               NewMiniport};
+                                               NewMiniport, NULL};
 KSLAB_WAVEPCI_PLUGIN(misbehaving)

@@ -32,7 +32,7 @@ hand_plugin() { # NAME ABI KIND DRIVER_EXPR
 #include <kslab/plugin.h>
 static NTSTATUS new_miniport(PMINIPORTWAVEPCI *Miniport) { (void)Miniport; return STATUS_UNSUCCESSFUL; }
 static const ksl_wavepci_driver drv = {KSL_WAVEPCI_DRIVER_VERSION, "hand", "hand-written entry point", "ac97",
-                                       new_miniport};
+                                       new_miniport, NULL};
 const ksl_plugin *kslab_plugin(void);
 const ksl_plugin *kslab_plugin(void)
 {
@@ -148,7 +148,7 @@ malformed)
 #include <kslab/plugin.h>
 NTSTATUS no_such_kslab_function(void);
 static NTSTATUS new_miniport(PMINIPORTWAVEPCI *Miniport) { (void)Miniport; return no_such_kslab_function(); }
-static const ksl_wavepci_driver drv = {KSL_WAVEPCI_DRIVER_VERSION, "undef", "uses a missing symbol", "ac97", new_miniport};
+static const ksl_wavepci_driver drv = {KSL_WAVEPCI_DRIVER_VERSION, "undef", "uses a missing symbol", "ac97", new_miniport, NULL};
 KSLAB_WAVEPCI_PLUGIN(drv)
 C
   cc -shared -fPIC -I"$src/include" -o undef.so undef.c || fail "cannot build undef.so"

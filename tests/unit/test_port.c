@@ -647,7 +647,7 @@ static NTSTATUS fake_new_miniport(PMINIPORTWAVEPCI *Miniport)
 }
 
 static const ksl_wavepci_driver fake_driver = {KSL_WAVEPCI_DRIVER_VERSION, "fake", "test_port's fake miniport",
-                                               "dma probe", fake_new_miniport};
+                                               "dma probe", fake_new_miniport, NULL};
 
 /* ---- the miniport's DPC path, run by client threads ----------------------------------------- */
 

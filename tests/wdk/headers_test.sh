@@ -64,7 +64,7 @@ installed)
   case "$inc" in *"/kslab/wdk"*) ;; *) fail "pkg-config kslab does not put the WDK header names on the path: $inc";; esac
   compile_all $inc
   cxx=$(pkg-config --cflags --libs kslab-cxx) || fail "pkg-config kslab-cxx"
-  for f in -fno-exceptions -fno-rtti -fcheck-new -fshort-wchar -lkslab_cxxrt -lkslab; do
+  for f in -fno-exceptions -fno-rtti -fcheck-new -fshort-wchar -Wl,--whole-archive -lkslab_cxxrt -lkslab; do
     case " $cxx " in *" $f "*) ;; *) fail "pkg-config kslab-cxx lacks $f: $cxx";; esac
   done
   # A C++ driver built from installed files only, run by the installed kslab.

@@ -280,6 +280,11 @@ static int run_command(unsigned cmd, int argc, char **argv)
     ksl_pcm in = {0};
     if (o.input && ksl_wav_read(o.input, &in, err, sizeof err) != 0)
         return fail(cmd, err);
+    if (o.input) { /* the summary line describes the file, not the built-in signal's defaults */
+        o.job.rate = in.rate;
+        o.job.channels = in.channels;
+        o.job.frames = in.frames;
+    }
     ui u = {&o, !o.json, !o.json && isatty(STDERR_FILENO), 0};
     ksl_result *r = run(&o, o.input ? &in : NULL, &u);
     ksl_pcm_free(&in);

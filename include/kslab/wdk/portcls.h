@@ -835,17 +835,24 @@ PORTCLASSAPI NTSTATUS NTAPI PcUnregisterIoTimeout(PDEVICE_OBJECT pDeviceObject, 
 /* ---- kslab's own entry point ------------------------------------------------------------ */
 
 /*
- * A WavePci driver, as kslab loads it without an adapter: built in, or exported by a plugin.
- * NewMiniport creates the miniport object (reference count 1); kslab then calls its Init with the
- * device's resources.  `device` names the device model the driver expects ("ac97").
+ * A WavePci driver, as kslab loads it: built in, or exported by a plugin.  One of two entries:
+ *  - NewMiniport creates the miniport object (reference count 1); kslab binds it to the port
+ *    and calls its Init with the device's resources (no adapter);
+ *  - DriverEntry (version 2) is an adapter driver's: kslab makes the DRIVER_OBJECT and calls it,
+ *    then the AddDevice PcInitializeAdapterDriver recorded, then the StartDevice
+ *    PcAddAdapterDevice recorded, with the device's resources; StartDevice makes and registers
+ *    its subdevices (PcNewPort, IPort::Init, PcRegisterSubdevice), and the run opens pins on the
+ *    WavePci one.  A plugin with no kslab_plugin() but a DriverEntry is such a driver.
+ * `device` names the device model the driver expects ("ac97").
  */
-#define KSL_WAVEPCI_DRIVER_VERSION 1u
+#define KSL_WAVEPCI_DRIVER_VERSION 2u
 typedef struct ksl_wavepci_driver {
-    uint32_t version;          /* KSL_WAVEPCI_DRIVER_VERSION */
+    uint32_t version;          /* 1 (NewMiniport only) or KSL_WAVEPCI_DRIVER_VERSION */
     const char *name;          /* e.g. "ac97" */
     const char *description;   /* one line */
     const char *device;        /* device model: "ac97" */
-    NTSTATUS (*NewMiniport)(PMINIPORTWAVEPCI *Miniport); /* PASSIVE_LEVEL */
+    NTSTATUS (*NewMiniport)(PMINIPORTWAVEPCI *Miniport); /* PASSIVE_LEVEL; NULL with DriverEntry */
+    PDRIVER_INITIALIZE DriverEntry;                      /* version 2; PASSIVE_LEVEL; NULL with NewMiniport */
 } ksl_wavepci_driver;
 
 #ifdef __cplusplus

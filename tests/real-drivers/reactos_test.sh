@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The ReactOS AC'97 driver under kslab (label "real"): one case per invocation.
+#   reactos_test.sh CASE KSLAB PLUGIN_SO DRIVER_DIR
+#   bitexact  its WavePci miniport plays and captures the built-in signal bit-exact, and a
+#             44.1 kHz mono WAV file too (each byte played exactly once)
+#   findings  the driver bugs docs/REAL-DRIVERS.md explains are found where it says: in the
+#             cancel-storm scenario, W5.dma-after-revoke, W5.ring-exposes-dead-mapping and
+#             W6.removed-twice (its RevokeMappings loop); steady is clean
+# Exit 77 ("skipped") when the driver's sources are absent (../shared/real-drivers).
+set -uo pipefail
+
+case_name=$1 kslab=$2 so=$3 drv=$4
+if [ -z "$so" ] || [ ! -d "$drv" ]; then
+  echo "skipped: no third-party driver sources at '$drv' (../shared/real-drivers is absent)"
+  exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-reactos.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
+run() { # EXPECTED_RC CMD...
+  local want=$1; shift
+  "$@" >out.txt 2>err.txt
+  local rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "--- stdout"; cat out.txt; echo "--- stderr"; cat err.txt
+    fail "'$*' exited $rc, expected $want"
+  fi
+}
+
+case "$case_name" in
+bitexact)
+  for cmd in play capture; do
+    run 0 "$kslab" $cmd --driver "$so" --seconds 1 -o ros.wav
+    grep -q "verifier clean" out.txt || fail "$cmd: not clean"
+    grep -q "bit-exact" out.txt || fail "$cmd: not bit-exact"
+    run 0 "$kslab" $cmd --driver ac97 --seconds 1 -o ref.wav
+    cmp ros.wav ref.wav || fail "$cmd: differs from the C reference miniport's"
+  done
+  # A 44.1 kHz stereo file (the driver's AC'97 plays stereo PCM; it refuses mono, as the
+  # hardware it was written for does).
+  python3 -c '
+import math, struct, wave
+w = wave.open("in441.wav", "wb")
+w.setnchannels(2); w.setsampwidth(2); w.setframerate(44100)
+w.writeframes(b"".join(struct.pack("<hh", int(9000 * math.sin(i * 0.031)), (i * 37) % 20000 - 10000)
+                       for i in range(44100)))
+w.close()' || fail "cannot write the 44.1 kHz input"
+  run 0 "$kslab" play in441.wav --driver "$so" -o out441.wav
+  grep -q "44100 Hz" out.txt || fail "44.1 kHz file: not played at 44.1 kHz"
+  grep -q "bit-exact" out.txt || fail "44.1 kHz file: not bit-exact"
+  grep -q "verifier clean" out.txt || fail "44.1 kHz file: not clean"
+  ;;
+findings)
+  run 0 "$kslab" stress "$so" --scenario steady --schedules 30
+  run 1 "$kslab" stress "$so" --scenario cancel-storm --schedules 30 --keep-going --json
+  python3 - out.txt <<'PY' || fail "cancel-storm did not report the driver's revoke bugs"
+import json, sys
+r = json.load(open(sys.argv[1]))
+rules = sorted({f["rule"] for f in r["findings"]})
+want = ["W5.dma-after-revoke", "W5.ring-exposes-dead-mapping", "W6.removed-twice"]
+assert rules == want, rules
+for f in r["findings"]:
+    if f["rule"] == "W6.removed-twice":
+        assert f["file"].endswith("wavepcistream.cpp"), f["file"]
+PY
+  ;;
+*) fail "unknown case" ;;
+esac
+echo "ok ($case_name)"

@@ -380,6 +380,16 @@ ULONGLONG NTAPI PcGetTimeInterval(ULONGLONG Since)
     return KeQueryInterruptTime() - Since;
 }
 
+void ksl__pcl_adapter_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state)
+{
+    pcl_adapter *a = f->adapter;
+    if (!a || !a->power)
+        return;
+    POWER_STATE ps;
+    ps.DeviceState = state;
+    a->power->lpVtbl->PowerChangeState(a->power, ps);
+}
+
 /* ---- the bring-up and the removal --------------------------------------------------------- */
 
 NTSTATUS ksl__pcl_adapter_start(ksl_wavepci_filter *f)

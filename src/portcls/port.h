@@ -147,6 +147,9 @@ NTSTATUS ksl__pcl_adapter_start(ksl_wavepci_filter *f);
 /* Stop and remove the adapter: release its subdevices (f's port unbinds), its power interface,
  * its device object.  PASSIVE_LEVEL. */
 void ksl__pcl_adapter_stop(ksl_wavepci_filter *f);
+/* Tell the adapter's registered IAdapterPowerManagement of a device power change (nothing when
+ * there is none).  PASSIVE_LEVEL. */
+void ksl__pcl_adapter_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state);
 /* Ports other than WavePci (port_topology.c, port_other.c): a topology port, and the WaveCyclic /
  * WaveRT ports kslab does not run yet (their Init fails, saying so in `why`).  PASSIVE_LEVEL. */
 NTSTATUS ksl__pcl_new_topology_port(PPORT *out);

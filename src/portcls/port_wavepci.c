@@ -338,8 +338,11 @@ NTSTATUS ksl_wavepci_set_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state)
             s->power_paused = NT_SUCCESS(ksl_wavepci_set_state(s, KSSTATE_PAUSE));
         }
         power_notify_all(f, state);
+        ksl__pcl_adapter_power(f, state); /* the adapter powers the hardware down last */
     } else if (state == PowerDeviceD0) {
-        /* back in D0: tell the miniport, then run what the power-down paused */
+        /* back in D0: the adapter first (it restores the hardware), then the miniport, then run
+         * what the power-down paused */
+        ksl__pcl_adapter_power(f, state);
         power_notify_all(f, state);
         for (size_t i = 0; i < sizeof f->pins / sizeof f->pins[0]; i++) {
             pcl_stream *s = f->pins[i];
@@ -351,6 +354,7 @@ NTSTATUS ksl_wavepci_set_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state)
         }
     } else {
         power_notify_all(f, state); /* between low-power states */
+        ksl__pcl_adapter_power(f, state);
     }
     f->power = state;
     return STATUS_SUCCESS;

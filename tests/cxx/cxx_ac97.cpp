@@ -12,6 +12,8 @@
 // (rule W3), so a finding must name the GetMapping line below.
 // CXX_AC97_ADAPTER_PART: no plugin entry of its own; an adapter (cxx_adapter.cpp) creates the
 // miniport through CreateCxxMiniportWavePci.
+// CXX_AC97_UNLOCKED_TEARDOWN: the stream's destructor writes CR with no lock, as the WDK sample
+// does: correct, because the port has closed the pin (no W2 finding may come of it).
 // CXX_AC97_PURE_VIRTUAL: a stream object whose base constructor reaches a virtual function its
 // class has not got yet (a pure virtual call, K.pure-virtual-call).
 #include <portcls.h>
@@ -350,6 +352,12 @@ NTSTATUS CCxxStream::Init(CCxxMiniport *Miniport, PPORTWAVEPCISTREAM PortStream,
 
 CCxxStream::~CCxxStream()
 {
+#ifdef CXX_AC97_UNLOCKED_TEARDOWN
+    // As the WDK sample's stream destructor does: stop the engine with no lock.  The port has
+    // closed the pin and its service calls have returned, so no one else touches the channel.
+    if (m_Bdl)
+        WRITE_PORT_UCHAR(Reg(KSL_AC97_CR), 0);
+#endif
     if (m_Published) {
         m_Published = false;
         m_Miniport->m_Sync->CallSynchronizedRoutine(Publish, this); // the ISR forgets us

@@ -151,8 +151,11 @@ STDMETHODIMP_(NTSTATUS) CCxxPower::NonDelegatingQueryInterface(REFIID Interface,
     return STATUS_SUCCESS;
 }
 
+// The port calls it around its streams: D3 after they paused, D0 before they run again.  A call
+// that does not change the state, or a D0 while in D0, is the port's mistake: assert it.
 STDMETHODIMP_(void) CCxxPower::PowerChangeState(POWER_STATE NewState)
 {
+    ASSERT(NewState.DeviceState != m_State);
     m_State = NewState.DeviceState;
 }
 

@@ -6,6 +6,7 @@
 #   w3_site   the broken variant (MapLock held across GetMapping) is reported as W3, at the C++
 #             line of its GetMapping call (the marker comment CXX_GETMAPPING)
 #   pure_virtual  a pure virtual call in the driver is the finding K.pure-virtual-call
+#   teardown  a destructor that stops the engine with no lock after the pin closed is clean
 #   adapter   the miniport brought up by a C++ adapter driver (cxx_adapter.cpp) through
 #             DriverEntry / AddDevice / StartDevice plays bit-exact and is clean; an adapter that
 #             installs only a WaveCyclic port is refused with a message naming the port kind
@@ -82,6 +83,12 @@ adapter)
   run 2 "$kslab" play --driver "$build/drivers/cxx-adapter-wavecyclic.so" --seconds 1
   grep -q "installed a WaveCyclic port; kslab runs WavePci ports" err.txt \
     || { cat err.txt; fail "the refusal does not say which port kind"; }
+  ;;
+teardown)
+  # The destructor's unlocked CR write after the pin closed is no race (the port's close is a
+  # quiescence point): clean in every scenario, where the lockset alone would report W2.
+  run 0 "$kslab" stress "$build/drivers/cxx-ac97-unlocked-teardown.so" --schedules 20
+  grep -q "result   clean" out.txt || { cat out.txt; fail "the unlocked teardown is reported"; }
   ;;
 pure_virtual)
   # A constructor that reaches a pure virtual function: the finding, not a crash of kslab.

@@ -11,23 +11,13 @@
 #             DriverEntry / AddDevice / StartDevice plays bit-exact and is clean; an adapter that
 #             installs only a WaveCyclic port is refused with a message naming the port kind
 set -uo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/testlib.sh"
 
 case_name=$1 kslab=$2 build=$3 cxx_src=$4
 src=$(cd "$(dirname "$cxx_src")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-cxx.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-run() { # EXPECTED_RC CMD...
-  local want=$1; shift
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    echo "--- stdout"; cat out.txt; echo "--- stderr"; cat err.txt
-    fail "'$*' exited $rc, expected $want"
-  fi
-}
 
 case "$case_name" in
 bitexact)

@@ -2,12 +2,13 @@
 # The ReactOS AC'97 driver under kslab (label "real"): one case per invocation.
 #   reactos_test.sh CASE KSLAB PLUGIN_SO DRIVER_DIR
 #   bitexact  its WavePci miniport plays and captures the built-in signal bit-exact, and a
-#             44.1 kHz mono WAV file too (each byte played exactly once)
+#             44.1 kHz stereo WAV file too (each byte played exactly once)
 #   findings  the driver bugs docs/REAL-DRIVERS.md explains are found where it says: in the
 #             cancel-storm scenario, W5.dma-after-revoke, W5.ring-exposes-dead-mapping and
 #             W6.removed-twice (its RevokeMappings loop); steady is clean
 # Exit 77 ("skipped") when the driver's sources are absent (../shared/real-drivers).
 set -uo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/testlib.sh"
 
 case_name=$1 kslab=$2 so=$3 drv=$4
 if [ -z "$so" ] || [ ! -d "$drv" ]; then
@@ -17,17 +18,6 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-reactos.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-run() { # EXPECTED_RC CMD...
-  local want=$1; shift
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    echo "--- stdout"; cat out.txt; echo "--- stderr"; cat err.txt
-    fail "'$*' exited $rc, expected $want"
-  fi
-}
 
 case "$case_name" in
 bitexact)

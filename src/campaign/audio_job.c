@@ -59,6 +59,7 @@ typedef struct job_state {
     ksl__job_client cl; /* the canceller, the pauser, the state lock */
     bool pin_open;
     bool stopped;       /* stop_after_irps: the pin went to STOP; the pauser leaves it there */
+    bool format_refused;        /* a seeded format the pin refused (shape.seeded_format) */
     char client_err[400];
     WAVEFORMATEX format;
     KEVENT started;     /* the filter is started (or failed: f_ok false) */
@@ -288,11 +289,17 @@ static void client(void *arg)
         return;
     }
     st = ksl_wavepci_open(js->f, job->capture, &js->format, &js->pin);
-    if (!NT_SUCCESS(st)) {
+    /* A driver may refuse a format (hardware that plays only stereo): in a scenario that draws
+     * formats from the seed, that is the run's clean outcome; anywhere else the job cannot run. */
+    js->format_refused = !NT_SUCCESS(st) && job->shape.seeded_format &&
+                         (st == STATUS_NO_MATCH || st == STATUS_INVALID_PARAMETER || st == STATUS_NOT_SUPPORTED);
+    if (!NT_SUCCESS(st) && !js->format_refused) {
         snprintf(js->client_err, sizeof js->client_err,
                  "driver '%s' does not %s %u-channel 16-bit PCM at %u Hz (NTSTATUS 0x%08X)", job->driver->name,
                  job->capture ? "capture" : "play", (unsigned)job->in->channels, (unsigned)job->in->rate,
                  (unsigned)st);
+    }
+    if (!NT_SUCCESS(st)) {
         KeSetEvent(&js->running, IO_NO_INCREMENT, FALSE);
         if (job->shape.duplex)
             KeWaitForSingleObject(&js->dup.done, Executive, KernelMode, FALSE, NULL);
@@ -638,7 +645,8 @@ int audio_job_run(const audio_job *job, audio_result *res)
         out->data = NULL;
     }
     res->rc = job_verdict(e, rc, js.client_err, res->findings, &res->nfindings, res->err, sizeof res->err);
-    if ((res->checked = job_checkable(res->rc, res->findings, res->nfindings)))
+    res->format_refused = js.format_refused;
+    if ((res->checked = !js.format_refused && job_checkable(res->rc, res->findings, res->nfindings)))
         check_output(&js, res);
     if (res->checked && !res->data_ok)
         ksl_fault_note_append(e, res->data_msg, sizeof res->data_msg);

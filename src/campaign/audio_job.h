@@ -93,6 +93,8 @@ typedef struct audio_irp {
 typedef struct audio_result {
     int rc;                      /* 0 clean, 1 finding, 2 bad input, -1 internal error */
     char err[512];               /* when rc is 2 or -1 */
+    bool format_refused;         /* a seeded format the driver refused at open: a clean run that
+                                  * played nothing (no data check) */
     ksl_finding findings[KSL_MAX_RUN_FINDINGS]; /* when rc is 1: the run's, in the order recorded */
     uint32_t nfindings;
     bool checked;                /* the output check ran (see data_ok): a clean run, or one whose

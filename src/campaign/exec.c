@@ -247,6 +247,7 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
         counter(o, "irps.completed", p->irps_completed);
         counter(o, "irps.cancelled", p->irps_cancelled);
         counter(o, "faults.injected", r.faults_injected);
+        counter(o, "formats.refused", r.format_refused);
         counter(o, "mappings.handed", p->mappings_handed);
         counter(o, "mappings.released", p->mappings_released);
         counter(o, "mappings.revoked", p->mappings_revoked);

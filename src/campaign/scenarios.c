@@ -59,8 +59,9 @@ static const ksl__scenario scenarios[] = {
     {KSL__SCEN_WAVEPCI, "duplex", "playback and capture pins running at once on one device, every 3rd IRP cancelled",
      WP(0, 60, 10, 4, 3, 0, 0, 3072), 0, false, {.duplex = true}},
     {KSL__SCEN_WAVEPCI, "formats",
-     "a rate and channel count from the seed (8-48 kHz, mono or stereo), IRPs of 1-700 frames, every other one a "
-     "sample longer (frames straddle IRPs), every 5th empty",
+     "a rate and channel count from the seed (8-48 kHz, mono or stereo; a format the driver refuses at open is a "
+     "clean run that plays nothing), IRPs of 1-700 frames, every other one a sample longer (frames straddle IRPs), "
+     "every 5th empty",
      WP(0, 60, 10, 4, 4, 0, 0, 1024), 0, false, {.seeded_format = true, .irp_frames_max = 700, .zero_every = 5}},
     {KSL__SCEN_WAVEPCI, "state-walk",
      "every 4 ms RUN->PAUSE->ACQUIRE->PAUSE->RUN, GetPosition every ms and SetFormat while running",

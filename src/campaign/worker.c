@@ -794,8 +794,9 @@ static void hang_outcome(const ksl__pool *p, const worker *w, ksl__outcome *o)
     }
     finding_outcome(o, "K.hang", "?");
     snprintf(o->finding.message, sizeof o->finding.message,
-             "the execution made no progress for %.0f s of wall time: the driver loops without ever calling into "
-             "the kernel (no scheduling point), so it was stopped",
+             "the execution did not finish within %.0f s of wall time (--timeout), so it was stopped: the driver "
+             "loops without calling into the kernel, or the run goes on without end (a stream that stopped moving "
+             "while a client keeps working, a livelock)",
              p->cfg.timeout_s);
 }
 

@@ -14,6 +14,7 @@
 // miniport through CreateCxxMiniportWavePci.
 // CXX_AC97_UNLOCKED_TEARDOWN: the stream's destructor writes CR with no lock, as the WDK sample
 // does: correct, because the port has closed the pin (no W2 finding may come of it).
+// CXX_AC97_STEREO_ONLY: refuses mono in NewStream, as the WDK AC'97 sample does.
 // CXX_AC97_PURE_VIRTUAL: a stream object whose base constructor reaches a virtual function its
 // class has not got yet (a pure virtual call, K.pure-virtual-call).
 #include <portcls.h>
@@ -252,6 +253,10 @@ STDMETHODIMP_(NTSTATUS) CCxxMiniport::NewStream(PMINIPORTWAVEPCISTREAM *Stream, 
     const WAVEFORMATEX *w = &PKSDATAFORMAT_WAVEFORMATEX(DataFormat)->WaveFormatEx;
     if (w->wFormatTag != WAVE_FORMAT_PCM || w->wBitsPerSample != 16 || w->nChannels < 1 || w->nChannels > 2)
         return STATUS_NO_MATCH;
+#ifdef CXX_AC97_STEREO_ONLY
+    if (w->nChannels != 2)
+        return STATUS_INVALID_PARAMETER; // as the WDK sample's hardware: stereo PCM only
+#endif
     if (m_Streams[Capture ? 1 : 0])
         return STATUS_INVALID_DEVICE_REQUEST; // one stream per DMA engine
 #ifdef CXX_AC97_PURE_VIRTUAL

@@ -5,6 +5,7 @@
 #             the C reference miniport does, byte for byte, with cancellations
 #   w3_site   the broken variant (MapLock held across GetMapping) is reported as W3, at the C++
 #             line of its GetMapping call (the marker comment CXX_GETMAPPING)
+#   stereo_only  a driver that refuses mono runs the formats scenario to a clean verdict
 #   pure_virtual  a pure virtual call in the driver is the finding K.pure-virtual-call
 #   teardown  a destructor that stops the engine with no lock after the pin closed is clean
 #   adapter   the miniport brought up by a C++ adapter driver (cxx_adapter.cpp) through
@@ -79,6 +80,18 @@ teardown)
   # quiescence point): clean in every scenario, where the lockset alone would report W2.
   run 0 "$kslab" stress "$build/drivers/cxx-ac97-unlocked-teardown.so" --schedules 20
   grep -q "result   clean" out.txt || { cat out.txt; fail "the unlocked teardown is reported"; }
+  ;;
+stereo_only)
+  # A driver that refuses mono: the formats scenario runs to a verdict (clean) over seeds that
+  # draw mono as well as stereo, instead of stopping with "cannot run" (exit 2) at the first
+  # mono one.
+  run 0 "$kslab" stress "$build/drivers/cxx-ac97-stereo-only.so" --scenario formats --schedules 40 --json
+  python3 - out.txt <<'PY' || fail "formats did not run to a clean verdict"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["result"] == "clean", r["result"]
+assert r["executions"] == 40, r["executions"]
+PY
   ;;
 pure_virtual)
   # A constructor that reaches a pure virtual function: the finding, not a crash of kslab.

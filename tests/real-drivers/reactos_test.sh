@@ -5,7 +5,8 @@
 #             44.1 kHz stereo WAV file too (each byte played exactly once)
 #   findings  the driver bugs docs/REAL-DRIVERS.md explains are found where it says: in the
 #             cancel-storm scenario, W5.dma-after-revoke, W5.ring-exposes-dead-mapping and
-#             W6.removed-twice (its RevokeMappings loop); steady is clean
+#             W6.removed-twice (its RevokeMappings loop); in pause-churn K.hang (RUN after a PAUSE
+#             never restarts the DMA: the stream stops); steady is clean
 # Exit 77 ("skipped") when the driver's sources are absent (../shared/real-drivers).
 set -uo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/testlib.sh"
@@ -54,6 +55,15 @@ assert rules == want, rules
 for f in r["findings"]:
     if f["rule"] == "W6.removed-twice":
         assert f["file"].endswith("wavepcistream.cpp"), f["file"]
+PY
+  # RUN after a PAUSE never restarts the DMA (SetState's bit test): the stream stops, and the
+  # execution never ends (K.hang at the wall-time limit or the bound of scheduling points).
+  run 1 "$kslab" stress "$so" --scenario pause-churn --schedules 1 --timeout 5 --no-shrink --json
+  python3 - out.txt <<'PY' || fail "pause-churn did not report the stalled stream"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["executions"] == 1, r["executions"]
+assert r["findings"] and r["findings"][0]["rule"] == "K.hang", [f["rule"] for f in r["findings"]]
 PY
   ;;
 *) fail "unknown case" ;;

@@ -124,6 +124,16 @@ NTSTATUS ksl_wavepci_set_format(ksl_wavepci_pin *pin, const WAVEFORMATEX *format
 NTSTATUS ksl_wavepci_set_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state);
 
 /*
+ * A KSPROPSETID_Audio property of the adapter's topology: get (set false) or set `*value` (a LONG:
+ * KSPROPERTY_AUDIO_VOLUMELEVEL in 1/65536 dB, KSPROPERTY_AUDIO_MUTE as 0/1) on `channel` of the
+ * first node of type node_type (&KSNODETYPE_VOLUME, &KSNODETYPE_MUTE) whose automation table
+ * handles it, through the miniport's PCPROPERTY_REQUEST handler.  STATUS_NOT_FOUND when the
+ * driver has no such node (a NewMiniport driver has no topology).  PASSIVE_LEVEL.
+ */
+NTSTATUS ksl_wavepci_topology_property(ksl_wavepci_filter *f, const GUID *node_type, ULONG id, bool set,
+                                       LONG channel, LONG *value);
+
+/*
  * Port events a test client can aim at (aimed cancellation): GetMapping has just handed the
  * miniport a mapping (it has not re-taken its lock yet); the miniport has just called
  * ReleaseMapping; the port is about to call Service; an IRP has just been queued (the miniport

@@ -211,6 +211,23 @@ static void port_event(void *user, ksl_wavepci_pin *pin, ksl_wavepci_event ev)
 
 /* shape.query_every_ms: the audio stack polling the position (and trying SetFormat) while the
  * pin is open; what the miniport answers is its own business, the calls' timing is the test. */
+/* The mixer a control panel would be: read and change the topology's volume and mute (a driver
+ * without a topology answers STATUS_NOT_FOUND at once, and nothing of the run changes).  The
+ * requests' results are the driver's business; a wrong answer shows in its own findings. */
+static void mixer_requests(job_state *js, uint32_t k)
+{
+    LONG channel = (LONG)(k / 4 % 2), v = 0;
+    if (ksl_wavepci_topology_property(js->f, &KSNODETYPE_VOLUME, KSPROPERTY_AUDIO_VOLUMELEVEL, false, channel, &v) ==
+        STATUS_NOT_FOUND)
+        return;
+    v = k / 8 % 2 ? -6 * 65536 : -12 * 65536;
+    ksl_wavepci_topology_property(js->f, &KSNODETYPE_VOLUME, KSPROPERTY_AUDIO_VOLUMELEVEL, true, channel, &v);
+    LONG mute = 0;
+    ksl_wavepci_topology_property(js->f, &KSNODETYPE_MUTE, KSPROPERTY_AUDIO_MUTE, false, channel, &mute);
+    mute = 0; /* unmuted again at once, so that what plays is still the signal */
+    ksl_wavepci_topology_property(js->f, &KSNODETYPE_MUTE, KSPROPERTY_AUDIO_MUTE, true, channel, &mute);
+}
+
 static void querier(void *arg)
 {
     job_state *js = arg;
@@ -224,6 +241,8 @@ static void querier(void *arg)
             ksl_wavepci_get_position(js->pin, &pos);
             if (k % 4 == 3)
                 ksl_wavepci_set_format(js->pin, &js->format);
+            if (k % 4 == 1)
+                mixer_requests(js, k);
         }
         ksl__client_unlock(&js->cl);
     }

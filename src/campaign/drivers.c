@@ -176,6 +176,14 @@ static int check_wavepci(const char *arg, const ksl_wavepci_driver *d, const cha
 static void *opened[MAX_OPEN];
 static unsigned nopened;
 
+size_t ksl__plugins_opened(void **out, size_t max)
+{
+    size_t n = 0;
+    for (; n < nopened && n < max; n++)
+        out[n] = opened[n];
+    return n;
+}
+
 void ksl__plugins_close(void)
 {
     while (nopened)

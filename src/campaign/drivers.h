@@ -55,6 +55,13 @@ int ksl__device_load(const char *path, const ksl_device_model **out, char *err, 
  * --coverage writes its .gcda files then).  Only when none of their code can still run (a worker
  * between executions, about to end). */
 void ksl__plugins_close(void);
+/* The handles of the plugins this process opened, oldest first (up to max): how many. */
+size_t ksl__plugins_opened(void **out, size_t max);
+/* Save the opened plugins' writable data (after loading: their constructors ran), and put it back
+ * (before each execution), so that no execution sees what an earlier one left in a plugin's
+ * globals (plugin_state.c).  Worker processes only. */
+void ksl__plugin_state_save(void);
+void ksl__plugin_state_restore(void);
 /* A 64-bit hash of the file's bytes (what tokens carry): 0, or -1 with a message. */
 int ksl__file_hash(const char *path, uint64_t *out, char *err, size_t errlen);
 /* "a WavePci driver" / "a stream class minidriver". */

@@ -64,7 +64,8 @@ static const ksl__scenario scenarios[] = {
      "every 5th empty",
      WP(0, 60, 10, 4, 4, 0, 0, 1024), 0, false, {.seeded_format = true, .irp_frames_max = 700, .zero_every = 5}},
     {KSL__SCEN_WAVEPCI, "state-walk",
-     "every 4 ms RUN->PAUSE->ACQUIRE->PAUSE->RUN, GetPosition every ms and SetFormat while running",
+     "every 4 ms RUN->PAUSE->ACQUIRE->PAUSE->RUN, GetPosition every ms and SetFormat while running, and an "
+     "adapter's topology volume and mute read and set (its property handlers)",
      WP(0, 60, 10, 4, 3, 4, 0, 3072), 0, false, {.state_walk = KSL__WALK_ACQUIRE, .query_every_ms = 1}},
     {KSL__SCEN_WAVEPCI, "stop-walk",
      "every 5 ms RUN->PAUSE->ACQUIRE->STOP, 1 ms there (the port cancels what is queued), then ACQUIRE->PAUSE->RUN, "

@@ -317,8 +317,10 @@ static int child_load(const ksl__pool *p, loaded *l, char *err, size_t errlen)
         rc = -1;
     }
     l->done = rc == 0;
-    if (l->done)
+    if (l->done) {
         ksl__bt_note_modules(); /* what a crash's frames are named by */
+        ksl__plugin_state_save(); /* every execution starts from the plugins' state as loaded */
+    }
     return rc;
 }
 
@@ -351,6 +353,7 @@ static _Noreturn void child_main(const ksl__pool *p, int req_fd, int res_fd)
             o.probe = l.drv;
         } else {
             child_running = 1;
+            ksl__plugin_state_restore();
             ksl__execute(&l.drv, l.device, &rq, p->cfg.input, p->cfg.trace_fd, &o);
             child_running = 0;
         }

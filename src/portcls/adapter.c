@@ -380,6 +380,21 @@ ULONGLONG NTAPI PcGetTimeInterval(ULONGLONG Since)
     return KeQueryInterruptTime() - Since;
 }
 
+NTSTATUS ksl_wavepci_topology_property(ksl_wavepci_filter *f, const GUID *node_type, ULONG id, bool set,
+                                       LONG channel, LONG *value)
+{
+    ksl_require_irql(PASSIVE_LEVEL, "ksl_wavepci_topology_property", __FILE__, __LINE__);
+    pcl_adapter *a = f->adapter;
+    for (ULONG i = 0; a && i < a->nsub; i++) {
+        NTSTATUS st = ksl__pcl_topology_property(a->sub[i].port, node_type, &KSPROPSETID_Audio, id,
+                                                 set ? KSPROPERTY_TYPE_SET : KSPROPERTY_TYPE_GET, channel, value,
+                                                 sizeof *value);
+        if (st != STATUS_NOT_FOUND)
+            return st;
+    }
+    return STATUS_NOT_FOUND;
+}
+
 void ksl__pcl_adapter_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state)
 {
     pcl_adapter *a = f->adapter;

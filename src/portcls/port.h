@@ -154,6 +154,11 @@ void ksl__pcl_adapter_power(ksl_wavepci_filter *f, DEVICE_POWER_STATE state);
  * WaveRT ports kslab does not run yet (their Init fails, saying so in `why`).  PASSIVE_LEVEL. */
 NTSTATUS ksl__pcl_new_topology_port(PPORT *out);
 NTSTATUS ksl__pcl_new_unsupported_port(PPORT *out, const char *kind, char *why, size_t whylen);
+/* A property request to the first node of type node_type of a topology port whose automation
+ * table has a handler for (set, id, verb): the handler's status, or STATUS_NOT_FOUND (not a
+ * topology port, no such node or handler).  PASSIVE_LEVEL. */
+NTSTATUS ksl__pcl_topology_property(PUNKNOWN port, const GUID *node_type, const GUID *set, ULONG id, ULONG verb,
+                                    LONG channel, PVOID value, ULONG value_size);
 /* Let a registered port other than the WavePci one release its miniport (subdevice removal).
  * PASSIVE_LEVEL. */
 void ksl__pcl_port_teardown(PUNKNOWN port);

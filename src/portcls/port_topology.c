@@ -6,7 +6,9 @@
  * tables).  The port keeps the miniport until the subdevice is removed; the miniport may keep
  * the port (a reference cycle PortCls breaks the same way, at removal).
  *
- * Property requests to the nodes are not routed yet (no scenario sends them).
+ * Property requests to its nodes (ksl__pcl_topology_property) go to the handler the node's
+ * automation table names, through a PCPROPERTY_REQUEST as PortCls builds it: the miniport as the
+ * major target, the node's index, the channel as the instance data.
  */
 #include <stdlib.h>
 
@@ -138,4 +140,33 @@ void ksl__pcl_port_teardown(PUNKNOWN port)
 {
     if (port && port->lpVtbl == (const IUnknownVtbl *)(const void *)&topology_vtbl)
         unbind((pcl_topology *)port);
+}
+
+NTSTATUS ksl__pcl_topology_property(PUNKNOWN port, const GUID *node_type, const GUID *set, ULONG id, ULONG verb,
+                                    LONG channel, PVOID value, ULONG value_size)
+{
+    if (!port || port->lpVtbl != (const IUnknownVtbl *)(const void *)&topology_vtbl)
+        return STATUS_NOT_FOUND;
+    ksl_require_irql(PASSIVE_LEVEL, "a topology property request", __FILE__, __LINE__);
+    pcl_topology *t = (pcl_topology *)port;
+    const PCFILTER_DESCRIPTOR *d = t->desc;
+    if (!t->mini || !d)
+        return STATUS_NOT_FOUND;
+    for (ULONG n = 0; n < d->NodeCount; n++) {
+        const PCNODE_DESCRIPTOR *node = (const PCNODE_DESCRIPTOR *)((const char *)d->Nodes + (size_t)n * d->NodeSize);
+        const PCAUTOMATION_TABLE *at = node->AutomationTable;
+        if (!node->Type || !IsEqualGUID(node->Type, node_type) || !at || !at->Properties)
+            continue;
+        size_t stride = at->PropertyItemSize ? at->PropertyItemSize : sizeof(PCPROPERTY_ITEM);
+        for (ULONG i = 0; i < at->PropertyCount; i++) {
+            const PCPROPERTY_ITEM *it = (const PCPROPERTY_ITEM *)((const char *)at->Properties + i * stride);
+            if (!it->Set || !IsEqualGUID(it->Set, set) || it->Id != id || !(it->Flags & verb) || !it->Handler)
+                continue;
+            LONG instance[2] = {channel, 0}; /* KSNODEPROPERTY_AUDIO_CHANNEL after its KSNODEPROPERTY */
+            PCPROPERTY_REQUEST rq = {(PUNKNOWN)t->mini, NULL, n, it, verb, sizeof instance, instance, value_size,
+                                     value, NULL};
+            return it->Handler(&rq);
+        }
+    }
+    return STATUS_NOT_FOUND;
 }

@@ -15,6 +15,8 @@
 // CXX_AC97_UNLOCKED_TEARDOWN: the stream's destructor writes CR with no lock, as the WDK sample
 // does: correct, because the port has closed the pin (no W2 finding may come of it).
 // CXX_AC97_STEREO_ONLY: refuses mono in NewStream, as the WDK AC'97 sample does.
+// CXX_AC97_GLOBAL_STATE: a driver global that one execution changes (a count of miniports made);
+// the driver refuses to start when it is not 0, so only a fresh global lets every execution run.
 // CXX_AC97_PURE_VIRTUAL: a stream object whose base constructor reaches a virtual function its
 // class has not got yet (a pure virtual call, K.pure-virtual-call).
 #include <portcls.h>
@@ -716,8 +718,16 @@ NTSTATUS CreateCxxMiniportWavePci(PUNKNOWN *Unknown, REFCLSID, PUNKNOWN UnknownO
 #ifndef CXX_AC97_ADAPTER_PART
 namespace {
 
+#ifdef CXX_AC97_GLOBAL_STATE
+ULONG g_MiniportsMade; // this driver expects one miniport per load, as a real adapter has
+#endif
+
 NTSTATUS NewMiniport(PMINIPORTWAVEPCI *Miniport)
 {
+#ifdef CXX_AC97_GLOBAL_STATE
+    if (g_MiniportsMade++ != 0)
+        return STATUS_UNSUCCESSFUL;
+#endif
     PUNKNOWN unknown;
     NTSTATUS st = CreateCxxMiniportWavePci(&unknown, CLSID_PortWavePci, nullptr, NonPagedPool);
     if (!NT_SUCCESS(st))

@@ -8,6 +8,8 @@
 // its power interface.  The plugin exports DriverEntry and nothing of kslab's: kslab finds the
 // adapter by it.
 //
+// CXX_ADAPTER_VOLUME_ASSERT: its volume handler asserts something false, so that a run whose
+// scenario sends volume requests shows they reach it.
 // CXX_ADAPTER_WAVECYCLIC_ONLY: an adapter that installs a WaveCyclic wave subdevice and nothing
 // else, as the ReactOS AC'97 adapter ships (kslab must say it does not run that port kind).
 #include <portcls.h>
@@ -51,9 +53,13 @@ STDMETHODIMP_(NTSTATUS) CCxxTopology::NonDelegatingQueryInterface(REFIID Interfa
 
 NTSTATUS CCxxTopology::PropertyVolume(PPCPROPERTY_REQUEST Request)
 {
+    PAGED_CODE();
     CCxxTopology *t = static_cast<CCxxTopology *>(PMINIPORTTOPOLOGY(Request->MajorTarget));
-    if (Request->ValueSize < sizeof(LONG))
-        return STATUS_BUFFER_TOO_SMALL;
+    if (Request->ValueSize < sizeof(LONG) || Request->InstanceSize < sizeof(LONG) || Request->Node != 0)
+        return STATUS_INVALID_PARAMETER;
+#ifdef CXX_ADAPTER_VOLUME_ASSERT
+    ASSERT(*PLONG(Request->Instance) > 1); // CXX_VOLUME_ASSERT: channels are 0 and 1
+#endif
     if (Request->Verb & KSPROPERTY_TYPE_GET)
         *PLONG(Request->Value) = t->m_Volume;
     else if (Request->Verb & KSPROPERTY_TYPE_SET)

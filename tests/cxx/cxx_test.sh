@@ -6,6 +6,7 @@
 #   w3_site   the broken variant (MapLock held across GetMapping) is reported as W3, at the C++
 #             line of its GetMapping call (the marker comment CXX_GETMAPPING)
 #   stereo_only  a driver that refuses mono runs the formats scenario to a clean verdict
+#   globals   a driver global changed by one execution is back as loaded for the next
 #   pure_virtual  a pure virtual call in the driver is the finding K.pure-virtual-call
 #   teardown  a destructor that stops the engine with no lock after the pin closed is clean
 #   adapter   the miniport brought up by a C++ adapter driver (cxx_adapter.cpp) through
@@ -70,6 +71,17 @@ adapter)
   grep -q "bit-exact" out.txt || fail "capture through the adapter is not bit-exact"
   run 0 "$kslab" stress "$build/drivers/cxx-adapter.so" --schedules 20
   grep -q "result   clean" out.txt || fail "the adapter is not clean in every scenario"
+  # The state-walk scenario's mixer requests reach the topology miniport's volume handler
+  # through a PCPROPERTY_REQUEST: a variant whose handler asserts is caught there.
+  line=$(grep -n 'CXX_VOLUME_ASSERT' "$(dirname "$cxx_src")/cxx_adapter.cpp" | head -1 | cut -d: -f1)
+  run 1 "$kslab" stress "$build/drivers/cxx-adapter-volume-assert.so" --scenario state-walk --schedules 5 --json
+  python3 - out.txt "$line" <<'PY' || fail "the volume request did not reach the topology's handler"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = r["findings"][0]
+assert f["rule"] == "K.driver-assert", f["rule"]
+assert f["file"].endswith("cxx_adapter.cpp") and f["line"] == int(sys.argv[2]), (f["file"], f["line"])
+PY
   # An adapter that installs only a WaveCyclic port: refused, saying which port kind.
   run 2 "$kslab" play --driver "$build/drivers/cxx-adapter-wavecyclic.so" --seconds 1
   grep -q "installed a WaveCyclic port; kslab runs WavePci ports" err.txt \
@@ -92,6 +104,12 @@ r = json.load(open(sys.argv[1]))
 assert r["result"] == "clean", r["result"]
 assert r["executions"] == 40, r["executions"]
 PY
+  ;;
+globals)
+  # A driver whose global one execution changes: every execution of a worker starts from the
+  # plugin's data as loaded, so all of them run (one worker, many executions), and alike.
+  run 0 "$kslab" stress "$build/drivers/cxx-ac97-global-state.so" --scenario steady --schedules 30 --jobs 1
+  grep -q "result   clean" out.txt || { cat out.txt; fail "a later execution saw an earlier one's global"; }
   ;;
 pure_virtual)
   # A constructor that reaches a pure virtual function: the finding, not a crash of kslab.

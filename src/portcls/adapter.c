@@ -324,6 +324,13 @@ NTSTATUS ksl__pcl_adapter_registry_key(ksl_wavepci_filter *f, ULONG RegistryKeyT
     return PcNewRegistryKey(out, NULL, RegistryKeyType, KEY_ALL_ACCESS, f->adapter->fdo, NULL, NULL, 0, NULL);
 }
 
+/* The device's PnP properties, as IoGetDeviceProperty answers them.  PASSIVE_LEVEL. */
+NTSTATUS NTAPI PcGetDeviceProperty(PVOID DeviceObject, DEVICE_REGISTRY_PROPERTY DeviceProperty, ULONG BufferLength,
+                                   PVOID PropertyBuffer, PULONG ResultLength)
+{
+    return IoGetDeviceProperty(DeviceObject, DeviceProperty, BufferLength, PropertyBuffer, ResultLength);
+}
+
 /* ---- services kslab does not offer yet: a documented status --------------------------------- */
 
 /* A power state change the driver asks for itself: not simulated (the scenarios drive power). */
@@ -333,15 +340,6 @@ NTSTATUS NTAPI PcRequestNewPowerState(PDEVICE_OBJECT DeviceObject, DEVICE_POWER_
     return STATUS_NOT_IMPLEMENTED;
 }
 
-/* Device registry properties: kslab's device has none (STATUS_NOT_IMPLEMENTED). */
-NTSTATUS NTAPI PcGetDeviceProperty(PVOID DeviceObject, DEVICE_REGISTRY_PROPERTY DeviceProperty, ULONG BufferLength,
-                                   PVOID PropertyBuffer, PULONG ResultLength)
-{
-    (void)DeviceObject, (void)DeviceProperty, (void)BufferLength, (void)PropertyBuffer;
-    if (ResultLength)
-        *ResultLength = 0;
-    return STATUS_NOT_IMPLEMENTED;
-}
 
 
 /* Property requests are not routed to miniports yet, so none is ever pending. */

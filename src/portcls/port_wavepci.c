@@ -75,13 +75,11 @@ static NTSTATUS port_init(IPortWavePci *This, PDEVICE_OBJECT DeviceObject, PIRP 
     return bind_miniport(f, UnknownAdapter);
 }
 
+/* The device's PnP properties (IoGetDeviceProperty).  PASSIVE_LEVEL. */
 static NTSTATUS port_get_device_property(IPortWavePci *This, DEVICE_REGISTRY_PROPERTY DeviceProperty, ULONG BufferLength,
                                          PVOID PropertyBuffer, PULONG ResultLength)
 {
-    (void)This, (void)DeviceProperty, (void)BufferLength, (void)PropertyBuffer;
-    if (ResultLength)
-        *ResultLength = 0;
-    return STATUS_NOT_IMPLEMENTED; /* documented: no device properties in kslab */
+    return PcGetDeviceProperty(&filter_of(This)->device, DeviceProperty, BufferLength, PropertyBuffer, ResultLength);
 }
 
 /* The adapter's registry (adapter.c); a NewMiniport driver has none.  PASSIVE_LEVEL. */

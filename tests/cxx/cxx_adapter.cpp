@@ -10,6 +10,8 @@
 //
 // CXX_ADAPTER_VOLUME_ASSERT: its volume handler asserts something false, so that a run whose
 // scenario sends volume requests shows they reach it.
+// CXX_ADAPTER_POWER_ASSERT: its power interface asserts on D3, so that a power-cycle run shows
+// the port tells the adapter.
 // CXX_ADAPTER_WAVECYCLIC_ONLY: an adapter that installs a WaveCyclic wave subdevice and nothing
 // else, as the ReactOS AC'97 adapter ships (kslab must say it does not run that port kind).
 #include <portcls.h>
@@ -162,6 +164,9 @@ STDMETHODIMP_(NTSTATUS) CCxxPower::NonDelegatingQueryInterface(REFIID Interface,
 STDMETHODIMP_(void) CCxxPower::PowerChangeState(POWER_STATE NewState)
 {
     ASSERT(NewState.DeviceState != m_State);
+#ifdef CXX_ADAPTER_POWER_ASSERT
+    ASSERT(NewState.DeviceState != PowerDeviceD3); // CXX_POWER_ASSERT: the adapter is told of D3
+#endif
     m_State = NewState.DeviceState;
 }
 

@@ -82,6 +82,16 @@ f = r["findings"][0]
 assert f["rule"] == "K.driver-assert", f["rule"]
 assert f["file"].endswith("cxx_adapter.cpp") and f["line"] == int(sys.argv[2]), (f["file"], f["line"])
 PY
+  # power-cycle tells the adapter's IAdapterPowerManagement of D3 (and the variant asserts there).
+  line=$(grep -n 'CXX_POWER_ASSERT' "$(dirname "$cxx_src")/cxx_adapter.cpp" | head -1 | cut -d: -f1)
+  run 1 "$kslab" stress "$build/drivers/cxx-adapter-power-assert.so" --scenario power-cycle --schedules 5 --json
+  python3 - out.txt "$line" <<'PY' || fail "the adapter was not told of the power change"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = r["findings"][0]
+assert f["rule"] == "K.driver-assert", f["rule"]
+assert f["file"].endswith("cxx_adapter.cpp") and f["line"] == int(sys.argv[2]), (f["file"], f["line"])
+PY
   # An adapter that installs only a WaveCyclic port: refused, saying which port kind.
   run 2 "$kslab" play --driver "$build/drivers/cxx-adapter-wavecyclic.so" --seconds 1
   grep -q "installed a WaveCyclic port; kslab runs WavePci ports" err.txt \

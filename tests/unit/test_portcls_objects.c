@@ -81,6 +81,29 @@ static run_out run_seed(uint64_t seed, uint32_t cpus, scenario_fn *setup, void *
 
 /* ---- identifiers and call sites ------------------------------------------------------------ */
 
+/* IoGetDeviceProperty / PcGetDeviceProperty: fixed PnP values, sizes reported, unknown refused. */
+static void test_device_property(void **state)
+{
+    (void)state;
+    ULONG len = 0, bus = 99;
+    WCHAR buf[128];
+    /* too small: the size needed, nothing written */
+    assert_int_equal(IoGetDeviceProperty(NULL, DevicePropertyHardwareID, 4, buf, &len), STATUS_BUFFER_TOO_SMALL);
+    assert_true(len > 4);
+    ULONG need = len;
+    /* MULTI_SZ: two ids, each 0-terminated, and a final 0 */
+    assert_int_equal(IoGetDeviceProperty(NULL, DevicePropertyHardwareID, sizeof buf, buf, &len), STATUS_SUCCESS);
+    assert_int_equal(len, need);
+    assert_int_equal(buf[0], 'P');
+    assert_int_equal(buf[len / sizeof(WCHAR) - 1], 0);
+    assert_int_equal(buf[len / sizeof(WCHAR) - 2], 0);
+    assert_int_equal(PcGetDeviceProperty(NULL, DevicePropertyBusNumber, sizeof bus, &bus, &len), STATUS_SUCCESS);
+    assert_int_equal(bus, 0);
+    assert_int_equal(len, sizeof bus);
+    assert_int_equal(IoGetDeviceProperty(NULL, DevicePropertyContainerID, sizeof buf, buf, &len),
+                     STATUS_INVALID_PARAMETER_2);
+}
+
 static void test_guids(void **state)
 {
     (void)state;
@@ -1336,6 +1359,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guids),
+        cmocka_unit_test(test_device_property),
         cmocka_unit_test(test_call_site),
         cmocka_unit_test(test_resource_list),
         cmocka_unit_test(test_dma_channel),

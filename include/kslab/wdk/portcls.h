@@ -817,7 +817,7 @@ PORTCLASSAPI NTSTATUS NTAPI PcRegisterAdapterPowerManagement(PUNKNOWN pUnknown, 
 PORTCLASSAPI NTSTATUS NTAPI PcUnregisterAdapterPowerManagement(PDEVICE_OBJECT DeviceObject);
 /* Ask for a device power state.  PASSIVE_LEVEL. */
 PORTCLASSAPI NTSTATUS NTAPI PcRequestNewPowerState(PDEVICE_OBJECT DeviceObject, DEVICE_POWER_STATE RequestedNewState);
-/* A registry property of the adapter's physical device.  PASSIVE_LEVEL. */
+/* A PnP property of the adapter's physical device (IoGetDeviceProperty's).  PASSIVE_LEVEL. */
 PORTCLASSAPI NTSTATUS NTAPI PcGetDeviceProperty(PVOID DeviceObject, DEVICE_REGISTRY_PROPERTY DeviceProperty,
                                                 ULONG BufferLength, PVOID PropertyBuffer, PULONG ResultLength);
 /* Complete a property request a handler returned STATUS_PENDING for.  <= DISPATCH_LEVEL. */

@@ -333,6 +333,14 @@ BOOLEAN NTAPI RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING S
 NTSTATUS NTAPI RtlAppendUnicodeStringToString(PUNICODE_STRING Destination, PCUNICODE_STRING Source);
 NTSTATUS NTAPI RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source);
 
+/* ---- devices ---------------------------------------------------------------------------- */
+
+/* A property of the device's PnP record (kslab's simulated PCI audio device: fixed values);
+ * STATUS_BUFFER_TOO_SMALL with *ResultLength set when the buffer is short,
+ * STATUS_INVALID_PARAMETER_2 for a property it does not have.  PASSIVE_LEVEL. */
+NTSTATUS NTAPI IoGetDeviceProperty(PDEVICE_OBJECT DeviceObject, DEVICE_REGISTRY_PROPERTY DeviceProperty,
+                                   ULONG BufferLength, PVOID PropertyBuffer, PULONG ResultLength);
+
 /* ---- pages ------------------------------------------------------------------------------ */
 
 #define PAGE_SIZE 0x1000

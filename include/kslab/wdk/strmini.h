@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A strmini.h-style subset for stream class minidrivers (stream.sys), in C: the registration
+ * A strmini.h-style subset for stream class minidrivers (stream.sys), C11 and C++17: the registration
  * block, the stream request block (SRB), the stream object, the port configuration, the stream
  * descriptor, the SRB commands, the notification types and the class services.  The services
  * are macros that record the caller's source position, so a finding at a class call points at

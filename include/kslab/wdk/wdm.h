@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A wdm.h-style subset: the WDK names a WavePci miniport or stream class minidriver uses, as thin
- * adapters over the kslab native API.  Calls that are scheduling points are macros that pass the
- * caller's source position, so findings and traces point at the driver's own lines.
+ * wdm.h: the kernel services a PortCls or stream class driver uses, as thin adapters over the
+ * kslab native API, for C11 and C++17 (base types: <ntdef.h>; objects and configuration types:
+ * <kslab/wdk/wdmobj.h>).  Calls that are scheduling points are macros that pass the caller's
+ * source position, so findings and traces point at the driver's own lines.
  *
  * Signatures and documented semantics follow the WDK; the code is kslab's.  IRQL notes are the
  * WDK's: each service checks them at run time.

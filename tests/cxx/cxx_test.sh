@@ -21,6 +21,21 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-cxx.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
+# assert_at PLUGIN SCENARIO MARKER: stress stops at K.driver-assert on the cxx_adapter.cpp line
+# that carries MARKER.
+assert_at() {
+  local line
+  line=$(grep -n "$3" "$(dirname "$cxx_src")/cxx_adapter.cpp" | head -1 | cut -d: -f1)
+  run 1 "$kslab" stress "$build/drivers/$1.so" --scenario "$2" --schedules 5 --json
+  python3 - out.txt "$line" <<'PY' || fail "$1: no K.driver-assert at the $3 line in $2"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = r["findings"][0]
+assert f["rule"] == "K.driver-assert", f["rule"]
+assert f["file"].endswith("cxx_adapter.cpp") and f["line"] == int(sys.argv[2]), (f["file"], f["line"])
+PY
+}
+
 case "$case_name" in
 bitexact)
   # The same source, and the C++ runtime's, with clang++ and the flags the build helper gives
@@ -72,26 +87,10 @@ adapter)
   run 0 "$kslab" stress "$build/drivers/cxx-adapter.so" --schedules 20
   grep -q "result   clean" out.txt || fail "the adapter is not clean in every scenario"
   # The state-walk scenario's mixer requests reach the topology miniport's volume handler
-  # through a PCPROPERTY_REQUEST: a variant whose handler asserts is caught there.
-  line=$(grep -n 'CXX_VOLUME_ASSERT' "$(dirname "$cxx_src")/cxx_adapter.cpp" | head -1 | cut -d: -f1)
-  run 1 "$kslab" stress "$build/drivers/cxx-adapter-volume-assert.so" --scenario state-walk --schedules 5 --json
-  python3 - out.txt "$line" <<'PY' || fail "the volume request did not reach the topology's handler"
-import json, sys
-r = json.load(open(sys.argv[1]))
-f = r["findings"][0]
-assert f["rule"] == "K.driver-assert", f["rule"]
-assert f["file"].endswith("cxx_adapter.cpp") and f["line"] == int(sys.argv[2]), (f["file"], f["line"])
-PY
-  # power-cycle tells the adapter's IAdapterPowerManagement of D3 (and the variant asserts there).
-  line=$(grep -n 'CXX_POWER_ASSERT' "$(dirname "$cxx_src")/cxx_adapter.cpp" | head -1 | cut -d: -f1)
-  run 1 "$kslab" stress "$build/drivers/cxx-adapter-power-assert.so" --scenario power-cycle --schedules 5 --json
-  python3 - out.txt "$line" <<'PY' || fail "the adapter was not told of the power change"
-import json, sys
-r = json.load(open(sys.argv[1]))
-f = r["findings"][0]
-assert f["rule"] == "K.driver-assert", f["rule"]
-assert f["file"].endswith("cxx_adapter.cpp") and f["line"] == int(sys.argv[2]), (f["file"], f["line"])
-PY
+  # through a PCPROPERTY_REQUEST, and power-cycle tells the adapter's IAdapterPowerManagement of
+  # D3: in each variant the driver asserts there, and the finding names that line.
+  assert_at cxx-adapter-volume-assert state-walk CXX_VOLUME_ASSERT
+  assert_at cxx-adapter-power-assert power-cycle CXX_POWER_ASSERT
   # An adapter that installs only a WaveCyclic port: refused, saying which port kind.
   run 2 "$kslab" play --driver "$build/drivers/cxx-adapter-wavecyclic.so" --seconds 1
   grep -q "installed a WaveCyclic port; kslab runs WavePci ports" err.txt \

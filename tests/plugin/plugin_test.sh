@@ -3,24 +3,13 @@
 #   plugin_test.sh CASE KSLAB AC97_SO SOURCE_DIR BUILD_DIR CMAKE
 # Cases build their test plugins with plain `cc`, as users do.
 set -uo pipefail
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/testlib.sh" # fail, run
 
 case_name=$1 kslab=$2 ac97_so=$3 src=$4 build=$5 cmake=$6
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-plugin.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-fail() { echo "FAIL ($case_name): $*" >&2; exit 1; }
-
-# run EXPECTED_RC CMD... : run, keep stdout/stderr in out.txt/err.txt, check the exit status.
-run() {
-  local want=$1; shift
-  "$@" >out.txt 2>err.txt
-  local rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    echo "--- stdout"; cat out.txt; echo "--- stderr"; cat err.txt
-    fail "'$*' exited $rc, expected $want"
-  fi
-}
 expect_err() { grep -qF -- "$1" err.txt || { echo "--- stderr"; cat err.txt; fail "stderr lacks: $1"; }; }
 
 abi=$(sed -n 's/^#define KSL_PLUGIN_ABI_VERSION \([0-9]*\)u\{0,1\}\( .*\)\{0,1\}$/\1/p' "$src/include/kslab/plugin.h")

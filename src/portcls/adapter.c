@@ -468,6 +468,28 @@ NTSTATUS ksl__pcl_adapter_start(ksl_wavepci_filter *f)
     return st;
 }
 
+void ksl__pcl_adapter_discard(ksl_wavepci_filter *f)
+{
+    pcl_adapter *a = f->adapter;
+    if (!a)
+        return;
+    PUNKNOWN seen[MAX_SUBDEVICES + 2 * MAX_CONNECTIONS];
+    size_t nseen = 0;
+    for (ULONG i = 0; i < a->nsub + 2 * a->nconn; i++) {
+        PUNKNOWN p = i < a->nsub ? a->sub[i].port
+                                 : (i - a->nsub) % 2 ? a->conn[(i - a->nsub) / 2].to : a->conn[(i - a->nsub) / 2].from;
+        bool dup = !p || p == (PUNKNOWN)&f->port;
+        for (size_t k = 0; k < nseen && !dup; k++)
+            dup = seen[k] == p;
+        if (!dup && ksl__pcl_port_discard(p))
+            seen[nseen++] = p;
+    }
+    ksl__pcl_registry_destroy(a->registry);
+    free(a->fdo);
+    free(a);
+    f->adapter = NULL;
+}
+
 void ksl__pcl_adapter_stop(ksl_wavepci_filter *f)
 {
     pcl_adapter *a = f->adapter;

@@ -159,6 +159,14 @@ NTSTATUS ksl__pcl_new_unsupported_port(PPORT *out, const char *kind, char *why, 
  * topology port, no such node or handler).  PASSIVE_LEVEL. */
 NTSTATUS ksl__pcl_topology_property(PUNKNOWN port, const GUID *node_type, const GUID *set, ULONG id, ULONG verb,
                                     LONG channel, PVOID value, ULONG value_size);
+/* Free a topology or not-yet-run port kslab made (host memory only, no driver code): true when
+ * `port` was one.  For an adapter a run could not remove.  Host code. */
+bool ksl__pcl_port_discard(PUNKNOWN port);
+bool ksl__pcl_other_port_discard(PUNKNOWN port);
+/* Free what kslab allocated for an adapter the run could not stop and remove (it ended at a
+ * finding): its record, device object, registry and the ports it registered.  No driver code
+ * runs; the driver's own objects are the pool's, reclaimed with the engine.  Host code. */
+void ksl__pcl_adapter_discard(ksl_wavepci_filter *f);
 /* Let a registered port other than the WavePci one release its miniport (subdevice removal).
  * PASSIVE_LEVEL. */
 void ksl__pcl_port_teardown(PUNKNOWN port);

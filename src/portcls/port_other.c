@@ -142,3 +142,11 @@ NTSTATUS ksl__pcl_new_unsupported_port(PPORT *out, const char *kind, char *why, 
     *out = &p->iface;
     return STATUS_SUCCESS;
 }
+
+bool ksl__pcl_other_port_discard(PUNKNOWN port)
+{
+    if (!port || port->lpVtbl != (const IUnknownVtbl *)(const void *)&other_vtbl)
+        return false;
+    free(port);
+    return true;
+}

@@ -136,6 +136,14 @@ NTSTATUS ksl__pcl_new_topology_port(PPORT *out)
     return STATUS_SUCCESS;
 }
 
+bool ksl__pcl_port_discard(PUNKNOWN port)
+{
+    if (!port || port->lpVtbl != (const IUnknownVtbl *)(const void *)&topology_vtbl)
+        return ksl__pcl_other_port_discard(port);
+    free(port); /* no driver code: the miniport it holds is the driver's, reclaimed with the pool */
+    return true;
+}
+
 void ksl__pcl_port_teardown(PUNKNOWN port)
 {
     if (port && port->lpVtbl == (const IUnknownVtbl *)(const void *)&topology_vtbl)

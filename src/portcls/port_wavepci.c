@@ -167,6 +167,7 @@ void ksl_wavepci_destroy(ksl_wavepci_filter *f)
 {
     if (!f)
         return;
+    ksl__pcl_adapter_discard(f); /* a run that stopped at a finding never removed its adapter */
     ksl_physmem_set_observer(f->pm, NULL, NULL);
     /* A run that stopped at a finding leaves IRPs and pins behind.  A record still in the ledger
      * was never given to ksl_wavepci_irp_free, so its IRP is still allocated too. */

@@ -473,6 +473,8 @@ void ksl__pcl_adapter_discard(ksl_wavepci_filter *f)
     pcl_adapter *a = f->adapter;
     if (!a)
         return;
+    if (bringing_up == a) /* the run ended inside DriverEntry, AddDevice or StartDevice */
+        bringing_up = NULL;
     PUNKNOWN seen[MAX_SUBDEVICES + 2 * MAX_CONNECTIONS];
     size_t nseen = 0;
     for (ULONG i = 0; i < a->nsub + 2 * a->nconn; i++) {

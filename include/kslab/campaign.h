@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 /* The version of the option structures below (their `version` field). */
-#define KSL_CAMPAIGN_OPTS_VERSION 2u
+#define KSL_CAMPAIGN_OPTS_VERSION 3u
 
 /* Limits every option (and every replay token) is checked against. */
 #define KSL_MAX_JOBS 64u
@@ -162,6 +162,12 @@ typedef struct ksl_stress_opts {
                                * "-PATTERN" excludes, no include pattern includes all; a finding
                                * that ends its execution (a crash, a hang, a corrupted state) is
                                * reported whatever the patterns say (NULL: every rule) */
+    uint32_t shard_index;     /* with shard_count: run only shard shard_index (1..shard_count) of
+                               * each scenario's seeds, those with (seed - first seed) mod
+                               * shard_count == shard_index - 1, for ksl_result_merge to combine.
+                               * Needs a schedule budget (not time_s) and no max_findings: every
+                               * decision of a shard must be the one the whole campaign makes */
+    uint32_t shard_count;     /* 0: the whole seed space, unsharded (default) */
 } ksl_stress_opts;
 
 void ksl_stress_opts_default(ksl_stress_opts *o);

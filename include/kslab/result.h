@@ -129,6 +129,12 @@ typedef struct ksl_result {
     ksl_result_driver driver;
     ksl_config config;    /* the settings (config.seed: the first seed; choices are not kept) */
     bool threaded;        /* the threaded engine ran it (no replay tokens) */
+    /* A campaign: its budget (executions asked per scenario; 0: bounded by time, or not a
+     * campaign), whether it kept going past findings, and the shard of the seed space it ran
+     * (shard_count 0: all of it; else shard shard_index of shard_count, from 1). */
+    uint64_t schedules;
+    bool keep_going;
+    uint32_t shard_index, shard_count;
     uint64_t executions;  /* counted up to the finding of each scenario */
     uint64_t steps;
     double wall_s;
@@ -160,6 +166,28 @@ uint64_t ksl_result_counter(const ksl_result *r, const char *name, uint64_t othe
 int ksl_result_exit_status(const ksl_result *r);
 /* "clean", "violation", "error", "interrupted".  Host code. */
 const char *ksl_verdict_name(ksl_verdict v);
+
+/*
+ * Read back a result kslab wrote as JSON (ksl_result_json, `--json`; docs/result.schema.json):
+ * everything the JSON, SARIF and JUnit writers need, events included (a finding's driver_output
+ * and a job's audio samples are never in the JSON, so they are absent).  NULL with a message in
+ * `err` naming `path` and what is wrong (not JSON, not a kslab result, an unknown rule or race
+ * window, a value out of range).  Host code.
+ */
+ksl_result *ksl_result_read_json(const char *path, char *err, size_t errlen);
+
+/*
+ * Combine the results of the N shards of one campaign (`kslab stress --shard I/N`, I = 1..N: each
+ * exactly once) into the result the unsharded campaign gives: the same driver build, settings,
+ * budget and scenarios are required of every part (else NULL with a message).  Counts, steps
+ * and race-window coverage are summed; scenario by scenario, findings are taken in seed order
+ * and a finding whose fingerprint an earlier one has is dropped, as a campaign does.  With
+ * keep_going the result equals the unsharded run's but for wall_s (the longest shard's);
+ * without it the finding is the unsharded run's (the earliest scenario's lowest seed) and the
+ * counts are what the shards ran.  A part that could not be made or was interrupted is refused:
+ * its share of the seeds is missing.  The parts are not changed.  Host code.
+ */
+ksl_result *ksl_result_merge(ksl_result *const *parts, size_t n, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,10 @@
  * in the number of executions: only a window of the seeds in flight or finished out of order is
  * kept.  The finding is shrunk, its token made, and one more execution of it records the events
  * leading to it (and the trace file, when asked).
+ *
+ * Shards.  Shard I of N runs the seeds S + I - 1 + k * N: its executions are numbered k = 0, 1, ...
+ * (the "index" below) and everything else is done as in the whole campaign, so that the shards
+ * together run exactly what one would and ksl_result_merge can put their results together.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -171,7 +175,20 @@ typedef struct campaign {
     uint32_t reported;        /* keep_going: distinct findings reported so far */
     uint64_t planned;         /* executions planned in all (0: bounded by time) */
     ksl__rules rules;         /* which rules count (ksl_stress_opts.rules) */
+    uint64_t shard_first, shard_step; /* index k runs seed index shard_first + k * shard_step */
 } campaign;
+
+/* The seed of execution `index` of this campaign's shard. */
+static uint64_t seed_of(const campaign *c, const ksl__request *base, uint64_t index)
+{
+    return base->cfg.seed + c->shard_first + index * c->shard_step;
+}
+
+/* How many of the seed indices [0, schedules) are this shard's. */
+static uint64_t shard_share(const campaign *c, uint64_t schedules)
+{
+    return schedules > c->shard_first ? (schedules - c->shard_first + c->shard_step - 1) / c->shard_step : 0;
+}
 
 /* Whether an outcome with findings has one the campaign counts (rule_filter.h). */
 static bool counts(const campaign *c, const ksl__outcome *o)
@@ -230,7 +247,7 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
                next < ex->fatal_index && next - w->prefix < WINDOW - KSL_MAX_JOBS &&
                (deadline <= 0 || now_s() < deadline) && !ex->fatal[0]) {
             ksl__request rq = *base;
-            rq.cfg.seed = base->cfg.seed + next;
+            rq.cfg.seed = seed_of(c, base, next);
             rq.flags |= KSL__RQ_KEEP_CHOICES;
             if (ksl__pool_submit(c->pool, &rq, next) != 0) {
                 snprintf(ex->fatal, sizeof ex->fatal, "cannot start or reach a worker process: %s", strerror(errno));
@@ -301,7 +318,7 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     bool ended = ksl__rule_unfinished(rule);
     bool det = base->cfg.engine == KSL_ENGINE_DETERMINISTIC;
     ksl__request rq = *base;
-    rq.cfg.seed = base->cfg.seed + f->index;
+    rq.cfg.seed = seed_of(c, base, f->index);
     ksl_shrink_info info = {f->out.steps, f->out.steps, 0, 0, 0};
     uint32_t *choices = f->out.choices;
     size_t nch = f->out.nchoices;
@@ -437,6 +454,11 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     memset(&c, 0, sizeof c);
     c.o = o;
     c.t0 = now_s();
+    c.shard_step = 1;
+    r->schedules = o->time_s > 0 ? 0 : o->schedules;
+    r->keep_going = o->keep_going || o->baseline;
+    r->shard_index = o->shard_index;
+    r->shard_count = o->shard_count;
     if (!o->demo && !o->run.driver) {
         ksl__result_error(r, "name a driver (a built-in name or a plugin path)");
         goto done;
@@ -449,6 +471,18 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     if (o->time_s < 0 || o->time_s > KSL_MAX_TIMEOUT_S) {
         ksl__result_error(r, "--time %g: must be seconds above 0, at most %g", o->time_s, KSL_MAX_TIMEOUT_S);
         goto done;
+    }
+    if (o->shard_count || o->shard_index) {
+        const char *why = o->shard_index < 1 || o->shard_index > o->shard_count ? "I must be 1..N"
+                          : o->time_s > 0 ? "a shard needs a schedule budget, not --time"
+                          : o->max_findings ? "--max-findings depends on what the other shards find"
+                                            : NULL;
+        if (why) {
+            ksl__result_error(r, "--shard %u/%u: %s", o->shard_index, o->shard_count, why);
+            goto done;
+        }
+        c.shard_first = o->shard_index - 1;
+        c.shard_step = o->shard_count;
     }
     if (o->jobs < 1 || o->jobs > KSL_MAX_JOBS) {
         ksl__result_error(r, "--jobs %u: must be 1..%u", o->jobs, KSL_MAX_JOBS);
@@ -487,7 +521,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     for (size_t i = 0; i < nsc; i++)
         nrun += all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
-    c.planned = o->time_s > 0 ? 0 : o->schedules * nrun;
+    c.planned = o->time_s > 0 ? 0 : shard_share(&c, o->schedules) * nrun;
     uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
     bool enough = false; /* keep_going: max_findings reported */
     bool going = o->keep_going || o->baseline; /* a baseline needs every finding */
@@ -520,7 +554,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
             ksl__result_error(r, "out of memory");
             break;
         }
-        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : o->schedules, sc_deadline, &f, dist, &ex);
+        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : shard_share(&c, o->schedules), sc_deadline, &f,
+                dist, &ex);
         rs->executions = ex.executions;
         rs->steps = ex.steps;
         rs->found = f.any || (dist && dist->n);

@@ -2,7 +2,8 @@
 /*
  * A result as JUnit XML (<kslab/report.h>), the form Jenkins, GitLab and Azure Pipelines show
  * natively: one <testsuite> for the run (named after the command and the driver), one <testcase>
- * per scenario (a job: one, named after the job), and under a test case one <failure> per finding
+ * per scenario (a job: one, named after the job; a shard's suite and cases carry "shard I/N", so
+ * that the files of a CI matrix can sit side by side in one report), and under a test case one <failure> per finding
  * of that scenario: type = the rule id, message = the finding's message, text = the rule id, the
  * driver's call site, the context and the replay command.  A run that could not be made is one
  * test case with an <error>.  Text is cleaned to UTF-8 and escaped; characters XML 1.0 does not
@@ -137,11 +138,15 @@ static bool belongs(const ksl_result *r, const ksl_result_finding *f, const char
 
 static void testcase(xbuf *b, const ksl_result *r, const char *name, uint64_t executions, bool first)
 {
-    char cls[160];
+    char cls[160], shown[200];
     snprintf(cls, sizeof cls, "kslab.%s.%s", r->command ? r->command : "run", r->driver.name ? r->driver.name : "?");
+    if (r->shard_count) /* the shards' files side by side in one CI report: distinct names */
+        snprintf(shown, sizeof shown, "%s [shard %u/%u]", name, r->shard_index, r->shard_count);
+    else
+        snprintf(shown, sizeof shown, "%s", name);
     puts_(b, "    <testcase");
     attr(b, "classname", cls);
-    attr(b, "name", name);
+    attr(b, "name", shown);
     attr_u(b, "assertions", executions);
     attr(b, "time", "0");
     puts_(b, ">\n");
@@ -160,7 +165,10 @@ int ksl_write_junit(const ksl_result *r, const char *path, char *err, size_t err
 {
     xbuf b = {0};
     char suite[200], wall[32];
-    snprintf(suite, sizeof suite, "kslab %s %s", r->command ? r->command : "run", r->driver.name ? r->driver.name : "?");
+    int sl = snprintf(suite, sizeof suite, "kslab %s %s", r->command ? r->command : "run",
+                      r->driver.name ? r->driver.name : "?");
+    if (r->shard_count && sl > 0 && (size_t)sl < sizeof suite)
+        snprintf(suite + sl, sizeof suite - (size_t)sl, " shard %u/%u", r->shard_index, r->shard_count);
     snprintf(wall, sizeof wall, "%.3f", r->wall_s);
     size_t cases = r->nscenarios ? r->nscenarios : 1;
     puts_(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");

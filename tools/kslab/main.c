@@ -34,6 +34,7 @@ static void usage(FILE *f)
           "  capture [IN.wav] capture through a WavePci driver what a microphone hearing IN records\n"
           "  stream          capture frames through a stream class minidriver, checked bit for bit\n"
           "  replay TOKEN    reproduce a run from its replay token\n"
+          "  merge RESULT... combine the --json results of a campaign's shards (stress --shard I/N)\n"
           "  demo            explore the engine's demonstration scenarios\n"
           "  rules           list every check with its id and source\n"
           "  windows         list the named race windows `stress --coverage` counts\n"
@@ -52,6 +53,7 @@ static const char *cmd_name(unsigned cmd)
     case CMD_PLAY: return "play";
     case CMD_CAPTURE: return "capture";
     case CMD_STREAM: return "stream";
+    case CMD_MERGE: return "merge";
     default: return "replay";
     }
 }
@@ -80,6 +82,11 @@ static void command_usage(FILE *f, unsigned cmd)
          "Run exactly the execution a token names (printed with every finding).  A token made with a driver\n"
          "plugin never loads it by itself: give the plugin with --driver PATH (kslab checks it is the same\n"
          "file).  Exit 1 when the finding reproduces."},
+        {CMD_MERGE, "kslab merge SHARD.json... [options]",
+         "Combine the JSON results (--json) of the N shards of one campaign (kslab stress --shard I/N, each I\n"
+         "once) into the result, SARIF and JUnit the unsharded campaign gives: with --keep-going the same\n"
+         "findings, tokens and counts.  Exit as stress would for the whole campaign; 2 when a part is missing,\n"
+         "repeated, from another campaign, or could not be made."},
     };
     for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
         if (u[i].cmd != cmd)
@@ -216,6 +223,8 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
         so.rules = o->rules;
         so.suppressions = o->suppressions;
         so.max_findings = (uint32_t)o->max_findings;
+        so.shard_index = o->shard_index;
+        so.shard_count = o->shard_count;
         so.demo = o->cmd == CMD_DEMO;
         if (so.demo)
             so.run.driver = NULL;
@@ -263,6 +272,66 @@ static int write_outputs(const cli_opts *o, const ksl_result *r)
     return code;
 }
 
+/* After a run (or a merge): the report, the warning, the files, the JSON; frees `r`.  The exit
+ * status. */
+static int finish(const cli_opts *o, ksl_result *r)
+{
+    char err[600];
+    unsigned cmd = o->cmd;
+    bool human = !o->json;
+    int code = ksl_result_exit_status(r);
+    if (r->verdict != KSL_VERDICT_ERROR || r->nfindings) {
+        if (human)
+            print_report(stdout, o, r);
+        else
+            for (size_t i = 0; i < r->nfindings; i++) /* never inside the JSON */
+                print_driver_output(stderr, "driver output", r->findings[i].driver_output);
+    }
+    if (r->warning)
+        fprintf(stderr, "kslab %s: warning: %s\n", cmd_name(cmd), r->warning);
+    if (r->verdict == KSL_VERDICT_ERROR) {
+        fail(cmd, r->error ? r->error : "the run could not be made");
+    } else if (r->verdict != KSL_VERDICT_INTERRUPTED) {
+        if (write_outputs(o, r) != 0)
+            code = EXIT_USAGE;
+    }
+    if (o->json && code != EXIT_USAGE) {
+        char *s = ksl_result_json(r);
+        if (!s || ksl_write_stream(stdout, "the JSON result to standard output", s, strlen(s), err, sizeof err) != 0)
+            code = fail(cmd, s ? err : "out of memory");
+        free(s);
+    }
+    ksl_result_free(r);
+    return code;
+}
+
+/* `kslab merge`: read every shard's result, combine them, report as stress does. */
+static int merge_command(const cli_opts *o)
+{
+    char err[700];
+    ksl_result **parts = calloc(o->nfiles, sizeof *parts);
+    if (!parts)
+        return fail(CMD_MERGE, "out of memory");
+    int code = 0;
+    for (size_t i = 0; i < o->nfiles && !code; i++)
+        if (!(parts[i] = ksl_result_read_json(o->files[i], err, sizeof err)))
+            code = fail(CMD_MERGE, err);
+    ksl_result *r = code ? NULL : ksl_result_merge(parts, o->nfiles, err, sizeof err);
+    if (!code && !r)
+        code = fail(CMD_MERGE, err);
+    for (size_t i = 0; i < o->nfiles; i++)
+        ksl_result_free(parts[i]);
+    free(parts);
+    if (code)
+        return code;
+    cli_opts shown = *o; /* the report of the whole campaign */
+    shown.cmd = strcmp(r->command, "demo") == 0 ? CMD_DEMO : CMD_STRESS;
+    shown.coverage = false;
+    if (!o->json)
+        printf("kslab merge: %zu shards of a campaign of driver '%s'\n", o->nfiles, r->driver.name);
+    return finish(&shown, r);
+}
+
 static int run_command(unsigned cmd, int argc, char **argv)
 {
     cli_opts o;
@@ -277,6 +346,8 @@ static int run_command(unsigned cmd, int argc, char **argv)
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (outs[i] && ksl_check_output_path(outs[i], err, sizeof err) != 0)
             return fail(cmd, err);
+    if (cmd == CMD_MERGE)
+        return merge_command(&o);
     ksl_pcm in = {0};
     if (o.input && ksl_wav_read(o.input, &in, err, sizeof err) != 0)
         return fail(cmd, err);
@@ -292,30 +363,7 @@ static int run_command(unsigned cmd, int argc, char **argv)
         return fail(cmd, "out of memory");
     if (u.tty)
         fprintf(stderr, "\r%80s\r", "");
-    int code = ksl_result_exit_status(r);
-    if (r->verdict != KSL_VERDICT_ERROR || r->nfindings) {
-        if (u.human)
-            print_report(stdout, &o, r);
-        else
-            for (size_t i = 0; i < r->nfindings; i++) /* never inside the JSON */
-                print_driver_output(stderr, "driver output", r->findings[i].driver_output);
-    }
-    if (r->warning)
-        fprintf(stderr, "kslab %s: warning: %s\n", cmd_name(cmd), r->warning);
-    if (r->verdict == KSL_VERDICT_ERROR) {
-        fail(cmd, r->error ? r->error : "the run could not be made");
-    } else if (r->verdict != KSL_VERDICT_INTERRUPTED) {
-        if (write_outputs(&o, r) != 0)
-            code = EXIT_USAGE;
-    }
-    if (o.json && code != EXIT_USAGE) {
-        char *s = ksl_result_json(r);
-        if (!s || ksl_write_stream(stdout, "the JSON result to standard output", s, strlen(s), err, sizeof err) != 0)
-            code = fail(cmd, s ? err : "out of memory");
-        free(s);
-    }
-    ksl_result_free(r);
-    return code;
+    return finish(&o, r);
 }
 
 /* ---- the other commands ------------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #define JOBS (CMD_PLAY | CMD_CAPTURE | CMD_STREAM)
 #define EXPLORE (CMD_STRESS | CMD_DEMO)
 #define OUTPUTS (CMD_STRESS | CMD_PLAY | CMD_CAPTURE | CMD_STREAM | CMD_REPLAY)
+#define REPORTS (OUTPUTS | CMD_MERGE)
 
 typedef enum field {
     F_HELP, F_DRIVER, F_DEVICE, F_CPUS, F_SEED, F_STRATEGY, F_TIMEOUT, F_STEP_CPU, F_TRACE, F_SARIF, F_SRCROOT,
@@ -20,10 +21,10 @@ typedef enum field {
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_RULES, F_BASELINE,
     F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
-    F_CLOSE_AFTER, F_INPUT, F_COVERAGE,
+    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD,
 } field;
 
-typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY } kind;
+typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY, K_SHARD } kind;
 
 typedef struct opt_def {
     const char *name;
@@ -47,6 +48,9 @@ static const opt_def defs[] = {
     {"--schedules", "--runs", EXPLORE, K_NUM, F_SCHEDULES, 1, KSL_MAX_SCHEDULES, "N",
      "executions per scenario (default: stress 1000, demo 200)"},
     {"--time", NULL, CMD_STRESS, K_SECONDS, F_TIME, 0, 0, "SEC", "instead: explore for SEC seconds, shared by the scenarios"},
+    {"--shard", NULL, CMD_STRESS, K_SHARD, F_SHARD, 0, 0, "I/N",
+     "run shard I of N of every scenario's seeds (those with index mod N = I-1), for `kslab merge` to combine: "
+     "N machines run together exactly what one would (needs --schedules, not --time; no --max-findings)"},
     {"--seed", NULL, ALL_RUNS, K_NUM, F_SEED, 0, UINT64_MAX, "S", "the (first) seed (default 1); execution i uses S+i"},
     {"--cpus", NULL, ALL_RUNS, K_NUM, F_CPUS, 1, KSL_MAX_CPUS, "N", "virtual CPUs, 1..64 (default 2)"},
     {"--jobs", NULL, EXPLORE, K_NUM, F_JOBS, 1, KSL_MAX_JOBS, "J", "worker processes, 1..64 (default 1)"},
@@ -99,13 +103,13 @@ static const opt_def defs[] = {
     {"--seconds", NULL, AUDIO, K_NUM, F_SECONDS, 1, 3600, "S", "the built-in signal's length (default 2)"},
     {"--trace", NULL, OUTPUTS, K_STR, F_TRACE, 0, 0, "FILE",
      "write the run (stress: the finding's run) as Chrome Trace Event JSON (opens in Perfetto)"},
-    {"--sarif", NULL, OUTPUTS, K_STR, F_SARIF, 0, 0, "FILE", "write the result as SARIF 2.1.0 (GitHub code scanning)"},
-    {"--junit", NULL, OUTPUTS, K_STR, F_JUNIT, 0, 0, "FILE",
+    {"--sarif", NULL, REPORTS, K_STR, F_SARIF, 0, 0, "FILE", "write the result as SARIF 2.1.0 (GitHub code scanning)"},
+    {"--junit", NULL, REPORTS, K_STR, F_JUNIT, 0, 0, "FILE",
      "write the result as JUnit XML: a test case per scenario, a failure per finding (Jenkins, GitLab, Azure)"},
-    {"--srcroot", NULL, OUTPUTS, K_STR, F_SRCROOT, 0, 0, "DIR",
+    {"--srcroot", NULL, REPORTS, K_STR, F_SRCROOT, 0, 0, "DIR",
      "SARIF: file locations relative to DIR (%SRCROOT%), its paths dropped from messages (default: the working "
      "directory)"},
-    {"--json", NULL, OUTPUTS | CMD_DEMO, K_FLAG, F_JSON, 0, 0, NULL,
+    {"--json", NULL, REPORTS | CMD_DEMO, K_FLAG, F_JSON, 0, 0, NULL,
      "print the result as one JSON document on stdout instead of the report"},
     {"--help", "-h", ~0u, K_FLAG, F_HELP, 0, 0, NULL, "this help"},
 };
@@ -116,7 +120,8 @@ unsigned cli_command(const char *name)
         const char *name;
         unsigned bit;
     } cmds[] = {{"stress", CMD_STRESS}, {"demo", CMD_DEMO},     {"play", CMD_PLAY},
-                {"capture", CMD_CAPTURE}, {"stream", CMD_STREAM}, {"replay", CMD_REPLAY}};
+                {"capture", CMD_CAPTURE}, {"stream", CMD_STREAM}, {"replay", CMD_REPLAY},
+                {"merge", CMD_MERGE}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmds[i].name, name) == 0)
             return cmds[i].bit;
@@ -241,6 +246,14 @@ static const opt_def *find(const char *a)
 /* A positional argument of `cmd`: 0, or -1 with err. */
 static int positional(cli_opts *o, const char *a, char *err, size_t errlen)
 {
+    if (o->cmd == CMD_MERGE) {
+        if (o->nfiles == CLI_MAX_FILES) {
+            snprintf(err, errlen, "more than %d results to merge", CLI_MAX_FILES);
+            return -1;
+        }
+        o->files[o->nfiles++] = a;
+        return 0;
+    }
     const char **slot = (o->cmd & AUDIO) ? &o->input : o->cmd == CMD_REPLAY ? &o->token : NULL;
     const char *what = (o->cmd & AUDIO) ? "input file" : "token";
     if (!slot) {
@@ -308,6 +321,24 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
                 return -1;
             }
             break;
+        case K_SHARD: {
+            uint64_t si = 0, n = 0;
+            const char *slash = strchr(v, '/');
+            char head[24];
+            size_t hl = slash ? (size_t)(slash - v) : 0;
+            if (slash && hl < sizeof head) {
+                memcpy(head, v, hl);
+                head[hl] = 0;
+            }
+            if (!slash || hl >= sizeof head || parse_u64(head, &si) != 0 || parse_u64(slash + 1, &n) != 0 || n < 1 ||
+                n > 1000000 || si < 1 || si > n) {
+                snprintf(err, errlen, "bad --shard '%s' (I/N: shard I of N, 1 <= I <= N <= 1000000)", v);
+                return -1;
+            }
+            o->shard_index = (uint32_t)si;
+            o->shard_count = (uint32_t)n;
+            break;
+        }
         case K_SECONDS: {
             char *end;
             errno = 0;
@@ -352,6 +383,15 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
         return 0;
     if (o->max_findings && !o->keep_going && !o->baseline) {
         snprintf(err, errlen, "--max-findings needs --keep-going");
+        return -1;
+    }
+    if (o->shard_count && (o->time_s > 0 || o->max_findings)) {
+        snprintf(err, errlen, "--shard needs a schedule budget and every shard's whole share: not with %s",
+                 o->time_s > 0 ? "--time" : "--max-findings");
+        return -1;
+    }
+    if (cmd == CMD_MERGE && !o->nfiles) {
+        snprintf(err, errlen, "give the JSON results of every shard (kslab stress --shard I/N --json)");
         return -1;
     }
     struct stat st;

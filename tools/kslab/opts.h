@@ -22,7 +22,11 @@ enum {
     CMD_CAPTURE = 1u << 3,
     CMD_STREAM = 1u << 4,
     CMD_REPLAY = 1u << 5,
+    CMD_MERGE = 1u << 6,
 };
+
+/* Results `kslab merge` takes at most. */
+#define CLI_MAX_FILES 4096
 
 typedef struct cli_opts {
     unsigned cmd;              /* one CMD_ bit */
@@ -49,6 +53,7 @@ typedef struct cli_opts {
     const char *suppressions;
     uint64_t max_findings;
     bool coverage;             /* print the race windows reached */
+    uint32_t shard_index, shard_count; /* --shard I/N (0/0: none) */
     bool threaded;
     /* jobs */
     ksl_job job;
@@ -60,6 +65,9 @@ typedef struct cli_opts {
     const char *srcroot;
     const char *junit;
     bool json;
+    /* merge: the results to merge */
+    const char *files[CLI_MAX_FILES];
+    size_t nfiles;
 } cli_opts;
 
 /* Fill `o` for command `cmd` (a CMD_ bit) from argv[0, argc) (the command name excluded).

@@ -8,9 +8,10 @@ set -euo pipefail
 # driver; patch: tests/buggy applies its broken variants of the
 # reference miniport with it; python3:
 # the stream stress tests read kslab's JSON, SARIF and trace output with it; python3-jsonschema:
-# the SARIF kslab writes is checked against the official schema.)
+# the SARIF kslab writes is checked against the official schema; python3-yaml: the CI examples
+# in examples/ci are parsed and run.)
 PKGS=(build-essential cmake ninja-build pkg-config libcmocka-dev libsndfile1-dev libjansson-dev libdw-dev clang patch
-      python3 python3-jsonschema)
+      python3 python3-jsonschema python3-yaml)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -78,6 +78,10 @@ typedef struct ksl_result_finding {
     size_t nevents;
     char *driver_output;  /* what the driver wrote to stdout/stderr in that execution, bounded
                            * (head and tail kept); NULL: nothing */
+    uint64_t origin;      /* a campaign with keep_going: which of the scenario's executions it stands
+                           * for (a hash of the rule and call site of the first finding of its
+                           * execution before shrinking: ksl_result_merge takes the lowest seed
+                           * per origin); 0: none */
     ksl_known known;      /* new, or known: in the baseline, or suppressed */
     char *justification;  /* KSL_KNOWN_SUPPRESSED: the suppression's; else NULL */
 } ksl_result_finding;

@@ -48,3 +48,13 @@ void ksl__finding_identify(ksl_result_finding *f, const char *plugin_path)
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
     f->fingerprint = ksl__text(hex);
 }
+
+uint64_t ksl__finding_origin(const char *rule, const char *file, int line)
+{
+    char ln[16];
+    snprintf(ln, sizeof ln, "%d", line);
+    uint64_t h = fnv1a(0xCBF29CE484222325ull, rule);
+    h = fnv1a(h, file);
+    h = fnv1a(h, ln);
+    return h ? h : 1;
+}

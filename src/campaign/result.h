@@ -22,6 +22,9 @@ void ksl__result_driver(ksl_result *r, const ksl__driver *d, const char *arg);
 /* Fill f->function (from the DWARF of `plugin_path`, else of libkslab) and f->fingerprint
  * (fingerprint.c). */
 void ksl__finding_identify(ksl_result_finding *f, const char *plugin_path);
+/* The key keep_going tells executions apart by (stress.c): a hash of the rule, file and line of an
+ * execution's first finding as found (before shrinking); never 0. */
+uint64_t ksl__finding_origin(const char *rule, const char *file, int line);
 ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o, size_t which, const char *scenario,
                                             uint64_t seed);
 /* Whether finding `i`'s fingerprint is that of a finding before it (ksl__result_drop_findings,

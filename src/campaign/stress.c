@@ -120,7 +120,10 @@ typedef struct found {
 
 /* keep_going: the distinct findings of a scenario, each with the lowest seed that has it.  Two
  * outcomes are the same finding when their first findings have the same rule at the same call
- * site (the report merges those the fingerprint says are one more: the same function). */
+ * site (their `origin`).  Each is then shrunk and reported in seed order, but for one whose first
+ * finding has the fingerprint of one reported before (the same rule in the same function): a
+ * repeat.  A shard reports the repeats too, for ksl_result_merge to drop in the order of the
+ * whole campaign. */
 #define MAX_DISTINCT 64u
 typedef struct distinct {
     found f[MAX_DISTINCT];
@@ -342,6 +345,7 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     }
     char name[96];
     snprintf(name, sizeof name, "%s%s", ksl__scen_prefix(sc->kind), sc->name);
+    uint64_t origin = ksl__finding_origin(f->out.finding.rule, f->out.file, f->out.finding.line);
     char *token = det ? ksl__run_token(run, name, NULL, &rq.cfg, replay, choices, nch, 0) : NULL;
     /* Every finding of the execution the campaign counts, each with the one token that reproduces
      * them all; slot[k]: where the outcome's k-th went (-1: excluded). */
@@ -363,6 +367,7 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
         }
         rf->token = token ? strdup(token) : NULL;
         rf->shrink = info;
+        rf->origin = c->o->keep_going || c->o->baseline ? origin : 0;
     }
     if (dedupe && run->r->nfindings > first && ksl__result_seen_fingerprint(run->r, first)) {
         ksl__result_drop_findings(run->r, first);
@@ -406,24 +411,6 @@ out:
     free(token);
     ksl__outcome_free(&best);
     return kept;
-}
-
-/* Whether the finding of outcome `o` has the fingerprint of one the result already reports: then
- * shrinking and recording it again would only make a duplicate. */
-static bool already_reported(const ksl_result *r, const ksl__outcome *o)
-{
-    const char *file = NULL;
-    const recorder_entry *ev;
-    size_t nev;
-    const ksl_finding *k = ksl__outcome_finding(o, 0, &file, &ev, &nev);
-    ksl_result_finding t = {.rule = (char *)k->rule, .file = (char *)file, .line = file ? k->line : 0};
-    ksl__finding_identify(&t, r->driver.plugin ? r->driver.arg : NULL);
-    bool seen = false;
-    for (size_t i = 0; i < r->nfindings && t.fingerprint && !seen; i++)
-        seen = r->findings[i].fingerprint && strcmp(r->findings[i].fingerprint, t.fingerprint) == 0;
-    free(t.function);
-    free(t.fingerprint);
-    return seen;
 }
 
 static int by_index(const void *a, const void *b)
@@ -579,8 +566,9 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
                 for (uint32_t k = 0; k < dist->n && !enough &&
                                      (r->verdict == KSL_VERDICT_CLEAN || r->verdict == KSL_VERDICT_FOUND);
                      k++) {
-                    if (!already_reported(r, &dist->f[k].out))
-                        c.reported += report_finding(&c, sc, &base, &dist->f[k], true);
+                    /* A shard keeps every one: the fingerprints reported before may be in
+                     * another shard, and the merge drops the repeats (merge.c). */
+                    c.reported += report_finding(&c, sc, &base, &dist->f[k], o->shard_count == 0);
                     enough = o->max_findings && c.reported >= o->max_findings;
                 }
                 if (dist->full)

@@ -4,12 +4,14 @@
  *
  * Shard I of N ran the seeds S + I - 1 + k N of every scenario, each decision (PCT's length
  * estimate, shrinking, the per-seed outcome) being the one the whole campaign makes for that
- * seed.  A campaign that keeps going reports, scenario by scenario and in seed order, each
- * execution whose first finding has a fingerprint not reported before; a shard did the same
- * over its seeds.  The lowest seed with a given fingerprint is therefore reported by the shard
- * that ran it, and any other shard's finding of that fingerprint has a higher seed: taking the
- * shards' findings in (scenario, seed) order and dropping repeated fingerprints again gives the
- * unsharded campaign's findings.  Host code.
+ * seed.  A campaign that keeps going takes, per scenario, the lowest seed of each `origin` (the
+ * rule and call site its execution found first), shrinks it, and reports these in seed order but
+ * for those whose first finding's fingerprint was reported before.  A shard did the first part
+ * over its seeds and reported every one it kept, repeats included.  The lowest seed of an origin
+ * is its lowest over the shards, so: the shards' executions in (scenario, seed) order, the first
+ * of each origin per scenario, then the fingerprint repeats dropped, give the whole campaign's
+ * findings.  Without keep_going the campaign's finding is the lowest seed of the earliest
+ * scenario with one.  Host code.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -217,7 +219,10 @@ static void merge_findings(merger *m, ksl_result *r, ksl_result *const *p, size_
     qsort(g, ng, sizeof *g, by_scenario_seed);
     for (size_t k = 0; k < ng && !m->failed; k++) {
         const ksl_result_finding *f = &p[g[k].part]->findings[g[k].first];
-        if (reported(r, f->fingerprint))
+        bool later = false; /* a higher seed of an origin the scenario has */
+        for (size_t j = k; j-- > 0 && g[j].scenario == g[k].scenario && !later;)
+            later = f->origin && p[g[j].part]->findings[g[j].first].origin == f->origin;
+        if (later || reported(r, f->fingerprint))
             continue;
         for (size_t j = 0; j < g[k].n && !m->failed; j++)
             copy_finding(m, &r->findings[r->nfindings++], f + j);

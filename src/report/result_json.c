@@ -83,6 +83,8 @@ static json_t *finding_json(const ksl_result_finding *f)
     set(o, "time_ns", json_integer((json_int_t)f->time_ns));
     set(o, "replay", f->token ? ksl__json_str(f->token) : json_null());
     set(o, "shrunk", shrink_json(&f->shrink));
+    if (f->origin)
+        set(o, "origin", hex64(f->origin));
     set(o, "detail", ksl__json_str(f->detail));
     json_t *ev = json_array();
     for (size_t i = 0; ev && i < f->nevents; i++)

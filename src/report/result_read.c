@@ -172,6 +172,8 @@ static void read_finding(reader *rd, json_t *o, ksl_result_finding *f)
     f->time_ns = num(rd, o, "time_ns", 0, INT64_MAX);
     f->token = str(rd, o, "replay", true);
     read_shrink(rd, json_object_get(o, "shrunk"), &f->shrink);
+    if (json_object_get(o, "origin"))
+        f->origin = hex64(rd, o, "origin");
     f->detail = str(rd, o, "detail", false);
     json_t *ev = array(rd, o, "events");
     size_t n = json_array_size(ev);

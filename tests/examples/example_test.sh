@@ -7,7 +7,8 @@
 # The pair streams clean and stresses clean; its buggy build is caught, and its token replays only
 # with both plugins named again; a driver without its device plugin, a device plugin given as a
 # driver, and a driver with another device's plugin are refused with exit 2.  The example's own
-# cmocka test (test_ticker.c), which links libkslab and runs a campaign, passes.  Built with
+# cmocka test (test_ticker.c), which links libkslab and runs a campaign, passes, and so do its
+# kslab_add_stress_test() tests under CTest, writing their JUnit, SARIF and JSON.  Built with
 # --coverage (gcc), the driver's line coverage after a stress run is above 0: the workers write
 # their counts when they end.
 set -uo pipefail
@@ -89,7 +90,26 @@ if "$cc" --version 2>/dev/null | grep -qi "gcc\|free software foundation"; then
     fail "the driver's line coverage after a stress run is '${lines:-none}'"
   echo "coverage of ticker_driver.c after 80 executions: $lines % of lines"
 fi
-# The driver's own cmocka test, linking libkslab, built and run by the example's CTest.
-"$(dirname "$cmake")/ctest" --test-dir ex --output-on-failure >ctest.log 2>&1 || { cat ctest.log; fail "the example's cmocka test"; }
-grep -q "100% tests passed" ctest.log || { cat ctest.log; fail "the example's cmocka test did not run"; }
+# The example's CTest: its kslab_add_stress_test() lines (a clean driver per scenario, the buggy
+# one expected to be caught) and the driver's own cmocka test linking libkslab.
+"$(dirname "$cmake")/ctest" --test-dir ex --output-on-failure -V >ctest.log 2>&1 || { cat ctest.log; fail "the example's CTest run"; }
+grep -q "100% tests passed, 0 tests failed out of 4" ctest.log || { cat ctest.log; fail "the example's 4 tests did not all run"; }
+for t in ticker-stress/long-run ticker-stress/cancel-storm ticker-buggy ticker; do
+  grep -q "Test *#[0-9]*: $t \.* *Passed" ctest.log || { cat ctest.log; fail "CTest did not pass $t"; }
+done
+grep -q "kslab: S1.data-mismatch (new)" ctest.log || fail "the buggy stress test's log does not name its finding"
+python3 - ex/kslab <<'PY' || fail "the stress tests' JUnit, SARIF or JSON"
+import json, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+for name, failures in (("ticker-stress.long-run", 0), ("ticker-stress.cancel-storm", 0), ("ticker-buggy", None)):
+    cases = ET.parse(f"{d}/{name}.xml").getroot().findall(".//testcase")
+    n = sum(len(c.findall("failure")) for c in cases)
+    assert (n == 0) if failures == 0 else n >= 1, (name, n)
+    res = json.load(open(f"{d}/{name}.json"))
+    sarif = json.load(open(f"{d}/{name}.sarif"))
+    assert res["result"] == ("clean" if failures == 0 else "violation"), (name, res["result"])
+    assert len(sarif["runs"][0]["results"]) == len(res["findings"]), name
+    if failures == 0:
+        assert [s["name"] for s in res["scenarios"]] == [name.split(".")[1]] and res["executions"] == 40, res["scenarios"]
+PY
 echo "ok: the example pair, built out of tree, streams and stresses clean; its bug is caught and replayed"

@@ -37,6 +37,17 @@ int ksl_write_json(const ksl_result *r, const char *path, char *err, size_t errl
  * relative to it (uriBaseId %SRCROOT%); `srcroot` NULL or "": the current directory.
  */
 int ksl_write_sarif(const ksl_result *r, const char *path, const char *srcroot, char *err, size_t errlen);
+
+typedef struct ksl_sarif_opts {
+    const char *srcroot;  /* as ksl_write_sarif's */
+    /* The URL of kslab's checks page (docs/CHECKS.md as the team publishes it, `kslab rules
+     * --markdown` writes it): each rule's helpUri is this URL with the rule's heading anchor
+     * ("#w6removed-twice"), and the tool's informationUri is the URL.  NULL: the default this
+     * kslab was built with (CMake KSLAB_DOCS_URL); "": no helpUri. */
+    const char *docs_url;
+} ksl_sarif_opts;
+/* ksl_write_sarif with options. */
+int ksl_write_sarif_opts(const ksl_result *r, const char *path, const ksl_sarif_opts *o, char *err, size_t errlen);
 /*
  * Write the result as JUnit XML (Jenkins, GitLab, Azure Pipelines): one test case per scenario
  * (a job: one), a failure per finding under its scenario's test case with the rule id, the

@@ -5,8 +5,10 @@
  *
  *  - runs[0].tool.driver: name "kslab", version, and every rule of the catalog (ksl_rules()),
  *    in catalog order: id, shortDescription (the summary), fullDescription (summary, what it is
- *    modelled on, its RULES.md number), defaultConfiguration.level (ksl_rule_level: "warning" for
- *    budgets, the S7 ratio and lock order, else "error"), properties.rule;
+ *    modelled on, its RULES.md number), help (text and markdown: what it means, how to fix it),
+ *    helpUri (with a docs URL: the URL and the anchor of the rule's heading in docs/CHECKS.md),
+ *    defaultConfiguration.level (ksl_rule_level: "warning" for budgets, the S7 ratio and lock
+ *    order, else "error"), properties.rule; informationUri, the docs URL;
  *  - invocations[0]: executionSuccessful (false when the run could not be made) and exitCode;
  *  - results: one per finding: ruleId, ruleIndex, level (its rule's), message.text, locations[0] (the
  *    call site, relative to %SRCROOT% when under the source root), partialFingerprints
@@ -178,7 +180,20 @@ static json_t *physical_location(const srcroot *w, site s)
     return json_pack("{s:o}", "physicalLocation", pl);
 }
 
-static json_t *rules_json(void)
+/* The anchor a Markdown renderer (GitHub, GitLab, MkDocs) gives the heading `id`: lower case,
+ * letters, digits, '-' and '_' kept, the rest dropped. */
+static void anchor_of(const char *id, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = id; *p && n + 1 < len; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
+            buf[n++] = c;
+    }
+    buf[n] = 0;
+}
+
+static json_t *rules_json(const char *docs_url)
 {
     size_t n;
     const ksl_rule *r = ksl_rules(&n);
@@ -196,10 +211,17 @@ static json_t *rules_json(void)
                  "`kslab replay TOKEN` reproduces a finding exactly; `kslab rules` lists every check.",
                  r[i].id, strcmp(r[i].rule, "kernel") == 0 ? "kernel check" : r[i].rule, r[i].summary, r[i].modelled,
                  ksl_rule_fix(&r[i]));
-        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:{s:s,s:s},s:{s:s},s:{s:s}}", "id", r[i].id,
-                                           "shortDescription", text(r[i].summary), "fullDescription", text(full),
-                                           "help", "text", help, "markdown", md, "defaultConfiguration", "level",
-                                           ksl_rule_level(&r[i]), "properties", "rule", r[i].rule));
+        json_t *rule = json_pack("{s:s,s:o,s:o,s:{s:s,s:s},s:{s:s},s:{s:s}}", "id", r[i].id, "shortDescription",
+                                 text(r[i].summary), "fullDescription", text(full), "help", "text", help, "markdown",
+                                 md, "defaultConfiguration", "level", ksl_rule_level(&r[i]), "properties", "rule",
+                                 r[i].rule);
+        if (rule && docs_url && *docs_url) {
+            char anchor[96], uri[URI_MAX];
+            anchor_of(r[i].id, anchor, sizeof anchor);
+            snprintf(uri, sizeof uri, "%s#%s", docs_url, anchor);
+            json_object_set_new(rule, "helpUri", json_string(uri));
+        }
+        json_array_append_new(a, rule);
     }
     return a;
 }
@@ -369,14 +391,14 @@ static json_t *result_of(const srcroot *w, const ksl_result *r, const ksl_result
     return res;
 }
 
-static json_t *log_of(const srcroot *w, const ksl_result *r)
+static json_t *log_of(const srcroot *w, const ksl_result *r, const char *docs_url)
 {
     json_t *results = json_array();
     for (size_t i = 0; i < r->nfindings; i++)
         json_array_append_new(results, result_of(w, r, &r->findings[i]));
     json_t *run = json_pack(
         "{s:{s:{s:s,s:s,s:s,s:o}},s:[{s:b,s:i}],s:o}", "tool", "driver", "name", "kslab", "version", KSLAB_VERSION,
-        "semanticVersion", KSLAB_VERSION, "rules", rules_json(), "invocations", "executionSuccessful",
+        "semanticVersion", KSLAB_VERSION, "rules", rules_json(docs_url), "invocations", "executionSuccessful",
         r->verdict == KSL_VERDICT_CLEAN || r->verdict == KSL_VERDICT_FOUND, "exitCode", ksl_result_exit_status(r),
         "results", results);
     if (r->nfindings && r->findings[0].token)
@@ -387,6 +409,13 @@ static json_t *log_of(const srcroot *w, const ksl_result *r)
 
 int ksl_write_sarif(const ksl_result *r, const char *path, const char *root, char *err, size_t errlen)
 {
+    ksl_sarif_opts o = {root, NULL};
+    return ksl_write_sarif_opts(r, path, &o, err, errlen);
+}
+
+int ksl_write_sarif_opts(const ksl_result *r, const char *path, const ksl_sarif_opts *o, char *err, size_t errlen)
+{
+    const char *root = o->srcroot, *docs_url = o->docs_url ? o->docs_url : KSLAB_DOCS_URL;
     srcroot w;
     memset(&w, 0, sizeof w);
     if (root && *root)
@@ -399,7 +428,11 @@ int ksl_write_sarif(const ksl_result *r, const char *path, const char *root, cha
         if ((w.real = realpath(w.root, NULL)) != NULL)
             w.real_len = trimmed_len(w.real);
     }
-    json_t *log = log_of(&w, r);
+    json_t *log = log_of(&w, r, docs_url);
+    if (log && docs_url[0])
+        json_object_set_new(json_object_get(json_object_get(json_array_get(json_object_get(log, "runs"), 0), "tool"),
+                                            "driver"),
+                            "informationUri", json_string(docs_url));
     char *s = log ? json_dumps(log, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(log);
     free(w.real);

@@ -5,8 +5,11 @@
 #   sarif_schema_test.sh KSLAB SOURCE_DIR BUILD_DIR
 #
 # Cases: a clean stress run, a WavePci violation (W2, with its code flow), a stream class
-# violation (S8), a play job.  Each is validated with python3-jsonschema (Draft 4, the schema's
-# own); rule levels are "error" or "warning" (some of each) and each result's level is its rule's.
+# violation (S8), a play job, and a violation written with --docs-url.  Each is validated with
+# python3-jsonschema (Draft 4, the schema's own); rule levels are "error" or "warning" (some of
+# each) and each result's level is its rule's.  With --docs-url (only then) every rule has a
+# helpUri that is the URL with an anchor of a heading of docs/CHECKS.md, and docs/CHECKS.md is
+# what `kslab rules --markdown` prints; a --docs-url that is not an absolute URL is exit 2.
 set -uo pipefail
 kslab=$1 src=$2 build=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kslab-sarif.XXXXXX")
@@ -23,19 +26,32 @@ run() { # expected-exit name args...
 }
 
 run 0 clean stress ac97 --scenario steady --schedules 5
-run 1 wavepci stress "$build/drivers/buggy-isr-touches-ring.so" --scenario steady --schedules 20
+isr=$build/drivers/buggy-isr-touches-ring.so
+run 1 wavepci stress "$isr" --scenario steady --schedules 20
 run 1 stream stress "$build/drivers/buggy-stream-filter-drain-unlocked.so" --scenario long-run --schedules 20
 run 0 play play --seconds 1 --cancel-every 3
+docs=https://docs.example.com/kslab/CHECKS.md
+run 1 linked stress "$isr" --scenario steady --schedules 20 --docs-url "$docs"
 
-"$py" - "$src/tests/schemas/sarif-2.1.0-rtm.5.json" "$src" "$tmp"/*.sarif <<'PY' || fail "a SARIF file is not what it should be"
-import json, os, sys
+# docs/CHECKS.md is `kslab rules --markdown`, the page helpUri points into.
+"$kslab" rules --markdown >"$tmp/checks.md" || fail "kslab rules --markdown"
+cmp -s "$tmp/checks.md" "$src/docs/CHECKS.md" ||
+  fail "docs/CHECKS.md is not the output of 'kslab rules --markdown' (regenerate it)"
+"$kslab" stress ac97 --schedules 1 --sarif "$tmp/x.sarif" --docs-url not-a-url >/dev/null 2>"$tmp/e.txt"
+[ $? -eq 2 ] && grep -q "not an absolute URL" "$tmp/e.txt" || fail "--docs-url without a scheme is not refused"
+
+"$py" - "$src/tests/schemas/sarif-2.1.0-rtm.5.json" "$src" "$docs" "$tmp/checks.md" "$tmp"/*.sarif <<'PY' || fail "a SARIF file is not what it should be"
+import json, os, re, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
-src = sys.argv[2]
+src, docs, checks = sys.argv[2:5]
+# The anchors a Markdown renderer gives the page's headings (GitHub's rule).
+slug = lambda h: re.sub(r"[^a-z0-9 _-]", "", h.strip().lower()).replace(" ", "-")
+anchors = {slug(l[4:]) for l in open(checks) if l.startswith("### ")}
 roots = {src.rstrip('/'), os.path.realpath(src).rstrip('/')}
 validator = jsonschema.Draft4Validator(schema)
 ok = True
-for path in sys.argv[3:]:
+for path in sys.argv[5:]:
     name = os.path.basename(path)
     text = open(path).read()
     doc = json.loads(text)
@@ -50,6 +66,13 @@ for path in sys.argv[3:]:
     rules = run["tool"]["driver"]["rules"]
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in rules}
     for r in rules:
+        uri = r.get("helpUri")
+        if (name == "linked.sarif") != (uri is not None):
+            print(f"{name}: rule {r['id']} helpUri {uri}: expected one only with --docs-url")
+            ok = False
+        if uri and (not uri.startswith(docs + "#") or uri[len(docs) + 1:] not in anchors):
+            print(f"{name}: rule {r['id']} helpUri {uri} is not an anchor of docs/CHECKS.md")
+            ok = False
         h = r.get("help", {})
         if "How to fix: " not in h.get("text", "") or "**How to fix:**" not in h.get("markdown", ""):
             print(f"{name}: rule {r['id']} has no help text and markdown with how to fix it")
@@ -83,4 +106,4 @@ for path in sys.argv[3:]:
                 ok = False
 sys.exit(0 if ok else 1)
 PY
-echo "ok: 4 SARIF files valid against the official schema, no build-machine path, levels per rule"
+echo "ok: 5 SARIF files valid against the official schema, no build-machine path, levels per rule"

@@ -19,6 +19,7 @@
 
 #include <kslab/windows.h>
 
+#include "checks_md.h"
 #include "opts.h"
 #include "print.h"
 
@@ -36,7 +37,7 @@ static void usage(FILE *f)
           "  replay TOKEN    reproduce a run from its replay token\n"
           "  merge RESULT... combine the --json results of a campaign's shards (stress --shard I/N)\n"
           "  demo            explore the engine's demonstration scenarios\n"
-          "  rules           list every check with its id and source\n"
+          "  rules           list every check with its id and source (--markdown: as docs/CHECKS.md)\n"
           "  windows         list the named race windows `stress --coverage` counts\n"
           "  list            list the built-in scenarios and drivers\n"
           "  --version       print kslab's version\n"
@@ -252,7 +253,8 @@ static int write_outputs(const cli_opts *o, const ksl_result *r)
 {
     char err[600];
     int code = 0;
-    if (o->sarif && ksl_write_sarif(r, o->sarif, o->srcroot, err, sizeof err) != 0)
+    ksl_sarif_opts so = {o->srcroot, o->docs_url};
+    if (o->sarif && ksl_write_sarif_opts(r, o->sarif, &so, err, sizeof err) != 0)
         code = fail(o->cmd, err);
     else if (o->sarif && !o->json)
         printf("  wrote    %s (SARIF, %s)\n", o->sarif, r->nfindings ? r->findings[0].rule : "no finding");
@@ -368,8 +370,16 @@ static int run_command(unsigned cmd, int argc, char **argv)
 
 /* ---- the other commands ------------------------------------------------------------------- */
 
-static int cmd_rules(void)
+static int cmd_rules(int argc, char **argv)
 {
+    if (argc == 1 && strcmp(argv[0], "--markdown") == 0) {
+        print_checks_markdown(stdout);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_USAGE;
+    }
+    if (argc) {
+        fprintf(stderr, "kslab rules: unexpected '%s' (kslab rules [--markdown])\n", argv[0]);
+        return EXIT_USAGE;
+    }
     size_t n;
     const ksl_rule *r = ksl_rules(&n);
     for (size_t i = 0; i < n; i++)
@@ -434,7 +444,7 @@ int main(int argc, char **argv)
     if (c)
         code = run_command(c, argc - 2, argv + 2);
     else if (strcmp(cmd, "rules") == 0)
-        code = cmd_rules();
+        code = cmd_rules(argc - 2, argv + 2);
     else if (strcmp(cmd, "windows") == 0)
         code = cmd_windows();
     else if (strcmp(cmd, "list") == 0)

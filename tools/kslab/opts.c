@@ -21,7 +21,7 @@ typedef enum field {
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_RULES, F_BASELINE,
     F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
-    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD,
+    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD, F_DOCS_URL,
 } field;
 
 typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY, K_SHARD } kind;
@@ -109,6 +109,9 @@ static const opt_def defs[] = {
     {"--srcroot", NULL, REPORTS, K_STR, F_SRCROOT, 0, 0, "DIR",
      "SARIF: file locations relative to DIR (%SRCROOT%), its paths dropped from messages (default: the working "
      "directory)"},
+    {"--docs-url", NULL, REPORTS, K_STR, F_DOCS_URL, 0, 0, "URL",
+     "SARIF: each rule's helpUri is URL#<rule anchor> (URL: where your team publishes docs/CHECKS.md, made by "
+     "`kslab rules --markdown`); default: the build's KSLAB_DOCS_URL, none when empty"},
     {"--json", NULL, REPORTS | CMD_DEMO, K_FLAG, F_JSON, 0, 0, NULL,
      "print the result as one JSON document on stdout instead of the report"},
     {"--help", "-h", ~0u, K_FLAG, F_HELP, 0, 0, NULL, "this help"},
@@ -217,6 +220,7 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_BASELINE: o->baseline = v; break;
     case F_RULES: o->rules = v; break;
     case F_SUPPRESSIONS: o->suppressions = v; break;
+    case F_DOCS_URL: o->docs_url = v; break;
     default: break;
     }
 }
@@ -392,6 +396,10 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
     }
     if (cmd == CMD_MERGE && !o->nfiles) {
         snprintf(err, errlen, "give the JSON results of every shard (kslab stress --shard I/N --json)");
+        return -1;
+    }
+    if (o->docs_url && !strstr(o->docs_url, "://")) {
+        snprintf(err, errlen, "--docs-url %s: not an absolute URL (https://...)", o->docs_url);
         return -1;
     }
     struct stat st;

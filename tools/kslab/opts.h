@@ -64,6 +64,8 @@ typedef struct cli_opts {
     const char *sarif;
     const char *srcroot;
     const char *junit;
+    const char *docs_url;      /* NULL: the build's default */
+    bool markdown;             /* rules --markdown */
     bool json;
     /* merge: the results to merge */
     const char *files[CLI_MAX_FILES];

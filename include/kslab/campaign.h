@@ -168,6 +168,9 @@ typedef struct ksl_stress_opts {
                                * Needs a schedule budget (not time_s) and no max_findings: every
                                * decision of a shard must be the one the whole campaign makes */
     uint32_t shard_count;     /* 0: the whole seed space, unsharded (default) */
+    const char *scenario_file; /* a scenario file (docs/SCENARIOS.md): its scenarios of the driver's
+                               * kind are the campaign's instead of the built-in ones; each one's
+                               * definition is hashed into its tokens (NULL: the built-in ones) */
 } ksl_stress_opts;
 
 void ksl_stress_opts_default(ksl_stress_opts *o);
@@ -198,6 +201,8 @@ typedef struct ksl_replay_opts {
                                * run.device likewise.  run.cfg is ignored: the token has it. */
     const ksl_pcm *input;     /* a token of a play / capture job with an input: that audio again
                                * (checked against the token's hash) */
+    const char *scenario_file; /* a token of a scenario from a scenario file: that file again (the
+                               * scenario's definition is checked against the token's hash) */
 } ksl_replay_opts;
 
 void ksl_replay_opts_default(ksl_replay_opts *o);
@@ -236,6 +241,13 @@ void ksl_stop(int signal);
 void ksl_stop_clear(void);
 /* The signal given to ksl_stop, or 0. */
 int ksl_stopped(void);
+
+/*
+ * The scenarios of a scenario file (NULL: the built-in WavePci and stream class ones), written
+ * back as a scenario file in its canonical form (malloc'd; free it), or NULL with a message in
+ * `err` (a file that cannot be read or is malformed; out of memory).  Host code.
+ */
+char *ksl_scenario_file_text(const char *path, char *err, size_t errlen);
 
 /* kslab's version, "0.2.0". */
 const char *ksl_version(void);

@@ -139,6 +139,7 @@ typedef struct ksl_result {
     uint64_t schedules;
     bool keep_going;
     uint32_t shard_index, shard_count;
+    uint64_t scenario_file;   /* the campaign's scenarios came from a scenario file: its hash; 0 built in */
     uint64_t executions;  /* counted up to the finding of each scenario */
     uint64_t steps;
     double wall_s;

@@ -39,7 +39,8 @@ typedef struct ksl_token {
     uint64_t driver_hash;     /* a plugin: the hash of its file; 0 built in */
     char device_file[128];    /* a device plugin: its file name, and its hash; "" none */
     uint64_t device_hash;
-    uint64_t input_hash;      /* "job/play" / "job/capture" of an input file: its samples' hash; 0 none */
+    uint64_t input_hash;      /* "job/play" / "job/capture" of an input file: its samples' hash; a
+                               * scenario of a scenario file: the hash of its definition; 0 none */
     ksl_config cfg;           /* cfg.choices points into `choices` */
     uint32_t *choices;
     size_t nchoices;

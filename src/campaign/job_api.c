@@ -10,6 +10,7 @@
 #include "result.h"
 #include "rule_filter.h"
 #include "run.h"
+#include "scenario_file.h"
 #include "scenarios.h"
 
 static double now_s(void)
@@ -221,8 +222,39 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
     ksl_job job;
     ksl__drv_kind kind;
     bool demo;
+    /* A scenario of a scenario file: the token has its definition's hash, the file is named again. */
+    ksl__scenario_set file;
+    memset(&file, 0, sizeof file);
+    bool from_file = strncmp(t.scenario, "job/", 4) != 0 && t.input_hash;
+    if (from_file && !o->scenario_file) {
+        ksl__result_error(r, "this token was made with the scenario '%s' of a scenario file; a token never loads a "
+                             "file by itself: give it again with kslab replay TOKEN --scenario-file FILE",
+                          t.scenario);
+        goto out;
+    }
+    if (from_file) {
+        if (ksl__scenario_file_load(o->scenario_file, &file, err, sizeof err) != 0) {
+            ksl__result_error(r, "%s", err);
+            goto out;
+        }
+        ksl__scenarios_use(file.list, file.n);
+    } else if (o->scenario_file) {
+        ksl__result_warn(r, "the token's scenario %s is not from a scenario file: --scenario-file %s is not used",
+                         t.scenario, o->scenario_file);
+    }
     if (token_target(&t, r, &scenario, &job, &kind, &demo) != 0)
         goto out;
+    if (from_file) {
+        size_t n;
+        const ksl__scenario *sc = &ksl__scenario_list(&n)[scenario];
+        if (sc->def_hash != t.input_hash) {
+            ksl__result_error(r, "scenario '%s' of %s is not the one the token was made with (its definition "
+                                 "changed: hash %016llx, the token's %016llx)",
+                              sc->name, o->scenario_file, (unsigned long long)sc->def_hash,
+                              (unsigned long long)t.input_hash);
+            goto out;
+        }
+    }
     const char *driver_arg = NULL;
     if (!demo) {
         if (t.driver_hash && !o->run.driver) {
@@ -241,7 +273,7 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
                           t.device_file);
         goto out;
     }
-    if (t.input_hash && !o->input) {
+    if (t.input_hash && !o->input && scenario < 0) {
         ksl__result_error(r, "this token was made with an input file (hash %016llx): give it again with "
                              "kslab replay TOKEN --input FILE", (unsigned long long)t.input_hash);
         goto out;
@@ -268,7 +300,7 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
                          "from '%s', is %016llx): the replay may not reproduce",
                          o->run.device, (unsigned long long)run.device_hash,
                          t.device_file[0] ? t.device_file : "a built-in model", (unsigned long long)t.device_hash);
-    if (o->input && t.input_hash && ksl__pcm_hash(o->input) != t.input_hash)
+    if (o->input && scenario < 0 && t.input_hash && ksl__pcm_hash(o->input) != t.input_hash)
         ksl__result_warn(r, "the input is not the one the token was made with (hash %016llx; the token's is %016llx): the "
                 "replay may not reproduce", (unsigned long long)ksl__pcm_hash(o->input),
              (unsigned long long)t.input_hash);
@@ -286,6 +318,29 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
     run_and_report(&run, &rq, o->input, name, t.scenario, &job, t.input_hash, text);
 out:
     ksl_token_free(&t);
+    ksl__scenarios_use(NULL, 0);
+    ksl__scenario_set_free(&file);
     r->wall_s = now_s() - t0;
     return r;
+}
+
+char *ksl_scenario_file_text(const char *path, char *err, size_t errlen)
+{
+    ksl__scenario_set file;
+    size_t n;
+    const ksl__scenario *list;
+    if (path) {
+        if (ksl__scenario_file_load(path, &file, err, errlen) != 0)
+            return NULL;
+        list = file.list;
+        n = file.n;
+    } else {
+        memset(&file, 0, sizeof file);
+        list = ksl__scenario_list(&n);
+    }
+    char *s = ksl__scenarios_json(list, n);
+    ksl__scenario_set_free(&file);
+    if (!s)
+        snprintf(err, errlen, "out of memory");
+    return s;
 }

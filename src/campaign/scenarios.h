@@ -22,10 +22,17 @@ typedef struct ksl__scenario {
     bool buggy;              /* demonstrations: broken on purpose */
     audio_shape shape;       /* what it varies beyond the job (stream class scenarios: only `aim`,
                               * a KSL_STRM_EV_* kind or AUDIO_AIM_EACH) */
+    uint64_t def_hash;       /* a scenario file's: the hash of its definition (scenario_file.h),
+                              * carried in replay tokens; 0 built in */
+    uint64_t schedules;      /* a scenario file's own budget (0: the run's --schedules) */
 } ksl__scenario;
 
-/* Every scenario, in the order ksl_scenarios lists them. */
+/* The scenarios runs see: the built-in ones, or those of a scenario file the run uses
+ * (ksl__scenarios_use), in order.  Workers forked while a file's are in use see them too. */
 const ksl__scenario *ksl__scenario_list(size_t *n);
+/* Make `list` (n entries, kept by the caller until the next call) the scenarios runs see; NULL:
+ * the built-in ones again.  One run at a time per process (<kslab/campaign.h>). */
+void ksl__scenarios_use(const ksl__scenario *list, size_t n);
 /* The scenario of `kind` named `name`, or NULL. */
 const ksl__scenario *ksl__scenario_find(ksl__scen_kind kind, const char *name);
 /* The prefix of `kind` in replay tokens: "wavepci/", "stream/", "demo/". */

@@ -27,6 +27,7 @@
 #include "rule_filter.h"
 #include "result.h"
 #include "run.h"
+#include "scenario_file.h"
 #include "scenarios.h"
 #include "shrink.h"
 #include "worker.h"
@@ -346,7 +347,7 @@ static bool report_finding(campaign *c, const ksl__scenario *sc, const ksl__requ
     char name[96];
     snprintf(name, sizeof name, "%s%s", ksl__scen_prefix(sc->kind), sc->name);
     uint64_t origin = ksl__finding_origin(f->out.finding.rule, f->out.file, f->out.finding.line);
-    char *token = det ? ksl__run_token(run, name, NULL, &rq.cfg, replay, choices, nch, 0) : NULL;
+    char *token = det ? ksl__run_token(run, name, NULL, &rq.cfg, replay, choices, nch, sc->def_hash) : NULL;
     /* Every finding of the execution the campaign counts, each with the one token that reproduces
      * them all; slot[k]: where the outcome's k-th went (-1: excluded). */
     size_t first = run->r->nfindings, nf = ksl__outcome_nfindings(&final);
@@ -439,6 +440,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         return NULL;
     campaign c;
     memset(&c, 0, sizeof c);
+    ksl__scenario_set file;
+    memset(&file, 0, sizeof file);
     c.o = o;
     c.t0 = now_s();
     c.shard_step = 1;
@@ -485,14 +488,27 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         ksl__result_error(r, "%s", kerr); /* bad input costs nothing: checked before the campaign */
         goto done;
     }
+    if (o->scenario_file) {
+        if (o->demo) {
+            ksl__result_error(r, "--scenario-file is for drivers, not the demonstrations");
+            goto done;
+        }
+        if (ksl__scenario_file_load(o->scenario_file, &file, kerr, sizeof kerr) != 0) {
+            ksl__result_error(r, "%s", kerr);
+            goto done;
+        }
+        ksl__scenarios_use(file.list, file.n); /* before the workers are forked: they see them */
+        r->scenario_file = file.hash;
+    }
     if (ksl__run_begin(&c.run, r, &o->run, o->demo ? NULL : o->run.driver, KSL__DRV_NONE) != 0)
         goto done;
     ksl__scen_kind kind = o->demo ? KSL__SCEN_DEMO
                           : c.run.drv.kind == KSL__DRV_STREAM ? KSL__SCEN_STREAM
                                                                : KSL__SCEN_WAVEPCI;
     if (o->scenario && !ksl__scenario_find(kind, o->scenario)) {
-        ksl__result_error(r, "no scenario '%s' for %s (see `kslab list`)", o->scenario,
-                          o->demo ? "the demonstrations" : ksl__drv_kind_text(c.run.drv.kind));
+        ksl__result_error(r, "no scenario '%s' for %s (see %s)", o->scenario,
+                          o->demo ? "the demonstrations" : ksl__drv_kind_text(c.run.drv.kind),
+                          o->scenario_file ? o->scenario_file : "`kslab list`");
         goto done;
     }
     char err[512];
@@ -505,10 +521,17 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     size_t nsc;
     const ksl__scenario *all = ksl__scenario_list(&nsc);
     size_t nrun = 0;
-    for (size_t i = 0; i < nsc; i++)
-        nrun += all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
+    for (size_t i = 0; i < nsc; i++) {
+        bool runs = all[i].kind == kind && (!o->scenario || strcmp(all[i].name, o->scenario) == 0);
+        nrun += runs;
+        c.planned += runs && o->time_s <= 0 ? shard_share(&c, all[i].schedules ? all[i].schedules : o->schedules) : 0;
+    }
+    if (!nrun) {
+        ksl__result_error(r, "the scenario file %s has no scenario for %s (\"kind\": \"%s\")", o->scenario_file,
+                          ksl__drv_kind_text(c.run.drv.kind), kind == KSL__SCEN_STREAM ? "stream" : "wavepci");
+        goto done;
+    }
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
-    c.planned = o->time_s > 0 ? 0 : shard_share(&c, o->schedules) * nrun;
     uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
     bool enough = false; /* keep_going: max_findings reported */
     bool going = o->keep_going || o->baseline; /* a baseline needs every finding */
@@ -541,8 +564,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
             ksl__result_error(r, "out of memory");
             break;
         }
-        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : shard_share(&c, o->schedules), sc_deadline, &f,
-                dist, &ex);
+        uint64_t budget = sc->schedules ? sc->schedules : o->schedules;
+        explore(&c, &base, sc->name, o->time_s > 0 ? UINT64_MAX : shard_share(&c, budget), sc_deadline, &f, dist, &ex);
         rs->executions = ex.executions;
         rs->steps = ex.steps;
         rs->found = f.any || (dist && dist->n);
@@ -595,6 +618,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     }
 done:
     ksl__pool_destroy(c.pool);
+    ksl__scenarios_use(NULL, 0);
+    ksl__scenario_set_free(&file);
     r->wall_s = now_s() - c.t0;
     return r;
 }

@@ -110,9 +110,10 @@ static void check_parts(merger *m, ksl_result *const *p, size_t n)
                  b->shard_count, a->shard_index, a->shard_count);
         } else if (a->config.cpus != b->config.cpus || a->config.seed != b->config.seed ||
                    a->config.strategy != b->config.strategy || a->config.pct_depth != b->config.pct_depth ||
-                   a->threaded != b->threaded || a->schedules != b->schedules || a->keep_going != b->keep_going) {
-            fail(m, "shard %u/%u ran with other settings (cpus, seed, strategy, engine, schedules or keep-going) "
-                    "than shard %u/%u", b->shard_index, b->shard_count, a->shard_index, a->shard_count);
+                   a->threaded != b->threaded || a->schedules != b->schedules || a->keep_going != b->keep_going ||
+                   a->scenario_file != b->scenario_file) {
+            fail(m, "shard %u/%u ran with other settings (cpus, seed, strategy, engine, schedules, keep-going or "
+                    "scenario file) than shard %u/%u", b->shard_index, b->shard_count, a->shard_index, a->shard_count);
         } else if (a->nwindows != b->nwindows) {
             fail(m, "shard %u/%u counted other race windows than shard %u/%u", b->shard_index, b->shard_count,
                  a->shard_index, a->shard_count);
@@ -283,6 +284,7 @@ ksl_result *ksl_result_merge(ksl_result *const *parts, size_t n, char *err, size
     r->threaded = a->threaded;
     r->schedules = a->schedules;
     r->keep_going = a->keep_going;
+    r->scenario_file = a->scenario_file;
     for (size_t i = 0; i < n; i++) {
         r->executions += parts[i]->executions;
         r->steps += parts[i]->steps;

@@ -119,10 +119,12 @@ static json_t *result_json(const ksl_result *r)
                   r->threaded ? "threaded" : "deterministic"));
     if (r->command && (strcmp(r->command, "stress") == 0 || strcmp(r->command, "demo") == 0))
         set(o, "campaign",
-            json_pack("{s:I,s:b,s:o}", "schedules", (json_int_t)r->schedules, "keep_going", r->keep_going, "shard",
+            json_pack("{s:I,s:b,s:o,s:o}", "schedules", (json_int_t)r->schedules, "keep_going", r->keep_going,
+                      "shard",
                       r->shard_count ? json_pack("{s:i,s:i}", "index", (int)r->shard_index, "count",
                                                  (int)r->shard_count)
-                                     : json_null()));
+                                     : json_null(),
+                      "scenario_file", r->scenario_file ? hex64(r->scenario_file) : json_null()));
     set(o, "executions", json_integer((json_int_t)r->executions));
     set(o, "steps", json_integer((json_int_t)r->steps));
     set(o, "wall_s", json_real(r->wall_s));

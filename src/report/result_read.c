@@ -228,6 +228,8 @@ static void read_campaign(reader *rd, json_t *o, ksl_result *r)
         return; /* not a campaign */
     r->schedules = num(rd, o, "schedules", 0, KSL_MAX_SCHEDULES);
     r->keep_going = flag(rd, o, "keep_going");
+    if (!json_is_null(json_object_get(o, "scenario_file")))
+        r->scenario_file = hex64(rd, o, "scenario_file");
     json_t *sh = json_object_get(o, "shard");
     if (json_is_null(sh))
         return;

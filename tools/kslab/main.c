@@ -35,6 +35,7 @@ static void usage(FILE *f)
           "  capture [IN.wav] capture through a WavePci driver what a microphone hearing IN records\n"
           "  stream          capture frames through a stream class minidriver, checked bit for bit\n"
           "  replay TOKEN    reproduce a run from its replay token\n"
+          "  scenarios [FILE] print the built-in scenarios (or FILE's, checked) as a scenario file\n"
           "  merge RESULT... combine the --json results of a campaign's shards (stress --shard I/N)\n"
           "  demo            explore the engine's demonstration scenarios\n"
           "  rules           list every check with its id and source (--markdown: as docs/CHECKS.md)\n"
@@ -225,6 +226,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
         so.suppressions = o->suppressions;
         so.max_findings = (uint32_t)o->max_findings;
         so.shard_index = o->shard_index;
+        so.scenario_file = o->scenario_file;
         so.shard_count = o->shard_count;
         so.demo = o->cmd == CMD_DEMO;
         if (so.demo)
@@ -237,6 +239,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
         rp.run = ro;
         rp.run.driver = o->driver;
         rp.input = input;
+        rp.scenario_file = o->scenario_file;
         return ksl_replay(o->token, &rp);
     }
     ksl_job_opts jo;
@@ -392,6 +395,26 @@ static int cmd_rules(int argc, char **argv)
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_USAGE;
 }
 
+/* `kslab scenarios [FILE]`: a scenario file, canonical. */
+static int cmd_scenarios(int argc, char **argv)
+{
+    if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
+        fprintf(stderr, "kslab scenarios: usage: kslab scenarios [FILE]\n");
+        return EXIT_USAGE;
+    }
+    char err[600];
+    char *s = ksl_scenario_file_text(argc ? argv[0] : NULL, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "kslab scenarios: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int code = ksl_write_stream(stdout, "the scenarios to standard output", s, strlen(s), err, sizeof err) == 0
+                   ? 0
+                   : fail(CMD_STRESS, err);
+    free(s);
+    return code;
+}
+
 static int cmd_windows(void)
 {
     size_t n;
@@ -445,6 +468,8 @@ int main(int argc, char **argv)
         code = run_command(c, argc - 2, argv + 2);
     else if (strcmp(cmd, "rules") == 0)
         code = cmd_rules(argc - 2, argv + 2);
+    else if (strcmp(cmd, "scenarios") == 0)
+        code = cmd_scenarios(argc - 2, argv + 2);
     else if (strcmp(cmd, "windows") == 0)
         code = cmd_windows();
     else if (strcmp(cmd, "list") == 0)

@@ -21,7 +21,7 @@ typedef enum field {
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_RULES, F_BASELINE,
     F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
-    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD, F_DOCS_URL,
+    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD, F_DOCS_URL, F_SCENARIO_FILE,
 } field;
 
 typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY, K_SHARD } kind;
@@ -44,6 +44,9 @@ static const opt_def defs[] = {
     {"--device", NULL, CMD_STRESS | JOBS | CMD_REPLAY, K_STR, F_DEVICE, 0, 0, "PATH",
      "a device-model plugin .so the driver runs on instead of the built-in device it names"},
     {"--scenario", NULL, EXPLORE, K_STR, F_SCENARIO, 0, 0, "NAME", "one scenario (`kslab list`); default: all, in order"},
+    {"--scenario-file", NULL, CMD_STRESS | CMD_REPLAY, K_STR, F_SCENARIO_FILE, 0, 0, "FILE",
+     "stress: the scenarios of FILE (docs/SCENARIOS.md; `kslab scenarios` prints the built-in ones in that form) "
+     "instead of the built-in ones; replay: the file a token of one of them was made with"},
     {"--strategy", NULL, ALL_RUNS, K_STRATEGY, F_STRATEGY, 0, 0, "S", "random | pct | pct:D (default random)"},
     {"--schedules", "--runs", EXPLORE, K_NUM, F_SCHEDULES, 1, KSL_MAX_SCHEDULES, "N",
      "executions per scenario (default: stress 1000, demo 200)"},
@@ -221,6 +224,7 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_RULES: o->rules = v; break;
     case F_SUPPRESSIONS: o->suppressions = v; break;
     case F_DOCS_URL: o->docs_url = v; break;
+    case F_SCENARIO_FILE: o->scenario_file = v; break;
     default: break;
     }
 }

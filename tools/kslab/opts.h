@@ -65,6 +65,7 @@ typedef struct cli_opts {
     const char *srcroot;
     const char *junit;
     const char *docs_url;      /* NULL: the build's default */
+    const char *scenario_file; /* --scenario-file */
     bool markdown;             /* rules --markdown */
     bool json;
     /* merge: the results to merge */

@@ -128,6 +128,10 @@ static void print_finding(FILE *f, const cli_opts *o, const ksl_result *r, const
             fputs(" --device ", f);
             shell_word(f, r->driver.device_plugin);
         }
+        if (o->scenario_file && (r->scenario_file || o->cmd == CMD_REPLAY)) {
+            fputs(" --scenario-file ", f);
+            shell_word(f, o->scenario_file);
+        }
         if (o->input && (o->cmd == CMD_PLAY || o->cmd == CMD_CAPTURE || o->cmd == CMD_REPLAY)) {
             fputs(" --input ", f);
             shell_word(f, o->input);

@@ -71,6 +71,9 @@ typedef struct ksl_finding {
     char detail[2048];      /* multi-line: wait-for cycle, lock cycle, events leading to it */
     bool ended_run;         /* the run stopped at it (a finding that leaves the system's state
                              * in doubt); false: recorded, and the run went on */
+    char racing_context[64]; /* a race: the other side's context, ... */
+    char racing_file[256];  /* ... and its call site ("": not a race, or the side is unknown) */
+    int racing_line;
 } ksl_finding;
 
 /* Findings one run records at most: up to one less of those that let it go on (later ones are
@@ -234,6 +237,11 @@ uint32_t ksl_held_sleeplocks(const void **out, uint32_t max);
  * every event the run's log keeps, from the start of the window, rather than the last 16 of any.
  * Call right before ksl_report / ksl_report_continue.  Any IRQL; deterministic engine only. */
 void ksl_report_involves(const char *context);
+/* A race: the next finding's other side is `context` at `file`:`line` (its last call site
+ * before the racing access); the finding names it (in the report, JSON, SARIF's
+ * relatedLocations) and its fingerprint includes the function that line is in.  Call right before
+ * ksl_report / ksl_report_continue.  Any IRQL; deterministic engine only. */
+void ksl_report_racing(const char *context, const char *file, int line);
 /* Note an event in the run's log and trace (e.g. "IPortWavePciStream::GetMapping" at the
  * driver's call site); `what` must outlive the run (a string literal).  Any IRQL; not a
  * scheduling point; nothing outside a run. */

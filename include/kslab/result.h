@@ -65,6 +65,11 @@ typedef struct ksl_result_finding {
     char *file;           /* the call site (the driver's line when kslab knows it); NULL: unknown */
     int line;
     char *function;       /* the function that line is in (from the module's DWARF); NULL: unknown */
+    char *racing_context; /* a race: the other side's context, call site and function; NULL, 0,
+                           * NULL: not a race (or its other side is unknown) */
+    char *racing_file;
+    int racing_line;
+    char *racing_function;
     char *fingerprint;    /* 16 hex digits from the rule, the call site's file name and function: the
                            * same finding keeps it when unrelated lines move */
     char *detail;         /* multi-line: the wait-for picture, a lock cycle, the last events */

@@ -26,24 +26,35 @@ static uint64_t fnv1a(uint64_t h, const char *s)
     }
 }
 
+/* The function `file`:`line` is in: the plugin's DWARF first, then libkslab's. */
+static void function_of(const char *file, int line, const char *plugin_path, char *fn, size_t len)
+{
+    fn[0] = 0;
+    if (!file || line <= 0)
+        return;
+    ksl__symbolizer *s = ksl__symbolizer_new();
+    Dl_info info;
+    if (s && plugin_path)
+        ksl__symbolize_site(s, plugin_path, file, line, fn, len);
+    if (s && !fn[0] && dladdr(&anchor, &info) && info.dli_fname)
+        ksl__symbolize_site(s, info.dli_fname, file, line, fn, len);
+    ksl__symbolizer_free(s);
+}
+
 void ksl__finding_identify(ksl_result_finding *f, const char *plugin_path)
 {
-    char fn[KSL__SYM_FUNC] = "";
-    if (f->file && f->line > 0) {
-        ksl__symbolizer *s = ksl__symbolizer_new();
-        Dl_info info;
-        if (s && plugin_path)
-            ksl__symbolize_site(s, plugin_path, f->file, f->line, fn, sizeof fn);
-        if (s && !fn[0] && dladdr(&anchor, &info) && info.dli_fname)
-            ksl__symbolize_site(s, info.dli_fname, f->file, f->line, fn, sizeof fn);
-        ksl__symbolizer_free(s);
-    }
+    char fn[KSL__SYM_FUNC], racing[KSL__SYM_FUNC];
+    function_of(f->file, f->line, plugin_path, fn, sizeof fn);
+    function_of(f->racing_file, f->racing_line, plugin_path, racing, sizeof racing);
     f->function = fn[0] ? ksl__text(fn) : NULL;
+    f->racing_function = racing[0] ? ksl__text(racing) : NULL;
     const char *base = f->file ? strrchr(f->file, '/') : NULL;
     uint64_t h = 0xCBF29CE484222325ull;
     h = fnv1a(h, f->rule);
     h = fnv1a(h, base ? base + 1 : f->file);
     h = fnv1a(h, fn);
+    if (racing[0]) /* a race: which function it races with too (none: as before, baselines keep) */
+        h = fnv1a(h, racing);
     char hex[17];
     snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
     f->fingerprint = ksl__text(hex);

@@ -138,6 +138,9 @@ static void put_finding(ksl__wbuf *b, const ksl_finding *f)
     ksl__w_u64(b, f->time_ns);
     ksl__w_str(b, f->detail);
     ksl__w_u8(b, f->ended_run ? 1 : 0);
+    ksl__w_str(b, f->racing_context);
+    ksl__w_str(b, f->racing_file);
+    ksl__w_u32(b, (uint32_t)f->racing_line);
 }
 
 static void get_finding(ksl__rbuf *r, ksl_finding *f)
@@ -156,6 +159,11 @@ static void get_finding(ksl__rbuf *r, ksl_finding *f)
         r->bad = true;
     f->ended_run = ended == 1;
     f->file = NULL;
+    ksl__r_str(r, f->racing_context, sizeof f->racing_context);
+    ksl__r_str(r, f->racing_file, sizeof f->racing_file);
+    f->racing_line = (int)ksl__r_u32(r);
+    if (f->racing_line < 0)
+        r->bad = true;
 }
 
 static void put_event(ksl__wbuf *b, const recorder_entry *e)

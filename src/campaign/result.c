@@ -102,6 +102,11 @@ ksl_result_finding *ksl__result_add_finding(ksl_result *r, const ksl__outcome *o
     f->irql = k->irql;
     f->file = file ? ksl__text(file) : NULL;
     f->line = file ? k->line : 0;
+    if (k->racing_file[0]) {
+        f->racing_context = ksl__text(k->racing_context);
+        f->racing_file = ksl__text(k->racing_file);
+        f->racing_line = k->racing_line;
+    }
     ksl__finding_identify(f, r->driver.plugin ? r->driver.arg : NULL);
     f->detail = ksl__text(k->detail);
     ksl__finding_events(f, ev, nev);

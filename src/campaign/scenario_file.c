@@ -319,14 +319,12 @@ void ksl__scenario_set_free(ksl__scenario_set *set)
     memset(set, 0, sizeof *set);
 }
 
-int ksl__scenario_file_load(const char *path, ksl__scenario_set *set, char *err, size_t errlen)
+static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl__scenario_set *set, char *err,
+                    size_t errlen)
 {
-    memset(set, 0, sizeof *set);
-    json_error_t je;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
-        snprintf(err, errlen, "--scenario-file %s: %s%s (line %d)", path, je.line < 1 ? "" : "not JSON: ", je.text,
-                 je.line);
+        snprintf(err, errlen, "--scenario-file %s: %s%s (line %d)", path, jerr->line < 1 ? "" : "not JSON: ",
+                 jerr->text, jerr->line);
         return -1;
     }
     parse p = {path, err, errlen, NULL, false};
@@ -361,6 +359,23 @@ int ksl__scenario_file_load(const char *path, ksl__scenario_set *set, char *err,
     }
     set->hash = h ? h : 1;
     return 0;
+}
+
+int ksl__scenario_file_load(const char *path, ksl__scenario_set *set, char *err, size_t errlen)
+{
+    memset(set, 0, sizeof *set);
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    return load_doc(doc, &je, path, set, err, errlen);
+}
+
+int ksl__scenario_text_load(const char *text, size_t n, const char *name, ksl__scenario_set *set, char *err,
+                            size_t errlen)
+{
+    memset(set, 0, sizeof *set);
+    json_error_t je;
+    json_t *doc = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
+    return load_doc(doc, &je, name, set, err, errlen);
 }
 
 /* ---- writing ----------------------------------------------------------------------------------- */

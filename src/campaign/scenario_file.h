@@ -21,6 +21,9 @@ typedef struct ksl__scenario_set {
 
 /* Read and check `path`.  0, or -1 with a message naming the file, the scenario and the key. */
 int ksl__scenario_file_load(const char *path, ksl__scenario_set *set, char *err, size_t errlen);
+/* The same from `n` bytes of text; `name` names it in messages. */
+int ksl__scenario_text_load(const char *text, size_t n, const char *name, ksl__scenario_set *set, char *err,
+                            size_t errlen);
 void ksl__scenario_set_free(ksl__scenario_set *set);
 /* The WavePci and stream class scenarios of `list` as a scenario file (malloc'd, ends in a
  * newline), or NULL when out of memory. */

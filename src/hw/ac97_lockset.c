@@ -77,6 +77,7 @@ void ksl__ac97_lockset_write(ksl_ac97 *d, unsigned ch, const char *reg)
          * side of the race: the latest write by another context, with its line and locks. */
         const struct queue_write *o = &ls->other;
         ksl_report_involves(o->ctx);
+        ksl_report_racing(o->ctx, o->file, o->line);
         ksl_report_continue("W2.hw-queue-unlocked", ls->cur.file, ls->cur.line,
                             "%s of %s written by %s holding %s: no lock in common with the other writers of the DMA "
                             "queue (they held %s); the latest of them: %s at %s:%d holding %s",

@@ -72,6 +72,16 @@ void ksl_report_involves(const char *context)
     snprintf(e->involved, sizeof e->involved, "%s", context);
 }
 
+void ksl_report_racing(const char *context, const char *file, int line)
+{
+    ksl_engine *e = ksl__cur ? ksl__cur->e : ksl__eng;
+    if (!e || ksl__threaded(e) || !context || !file)
+        return;
+    snprintf(e->racing_context, sizeof e->racing_context, "%s", context);
+    e->racing_file = file;
+    e->racing_line = line;
+}
+
 void ksl__log(ksl_engine *e, ksl_cpu *c, unsigned kind, const char *what, const char *file, int line)
 {
     if (ksl__threaded(e))
@@ -307,10 +317,16 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
         memcpy(f->detail, e->pending, sizeof f->detail);
         append_faults(e, f);
         append_events(e, f, ctx, e->involved);
+        if (e->racing_file) {
+            snprintf(f->racing_context, sizeof f->racing_context, "%s", e->racing_context);
+            snprintf(f->racing_file, sizeof f->racing_file, "%s", e->racing_file);
+            f->racing_line = e->racing_line;
+        }
         atomic_store(&e->has_finding, 1);
     }
     e->pending[0] = 0;
     e->involved[0] = 0;
+    e->racing_file = NULL;
     if (ends) {
         e->ended = true;
         atomic_store(&e->stop, 1);

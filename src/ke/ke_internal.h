@@ -324,6 +324,9 @@ struct ksl_engine {
     bool ended;              /* a finding stopped the run: nothing more is recorded */
     char pending[2048];      /* detail written for the next finding (ksl__detail) */
     char involved[64];       /* another context the next finding involves (ksl_report_involves) */
+    char racing_context[64]; /* a race's other side for the next finding (ksl_report_racing) */
+    const char *racing_file;
+    int racing_line;
     struct {                 /* faults injected so far (ksl_fault_injected), named by findings */
         char what[64];       /* "device: fault" */
         uint64_t time;

@@ -66,6 +66,9 @@ static void copy_finding(merger *m, ksl_result_finding *d, const ksl_result_find
     d->token = dup(m, s->token);
     d->driver_output = dup(m, s->driver_output);
     d->justification = dup(m, s->justification);
+    d->racing_context = dup(m, s->racing_context);
+    d->racing_file = dup(m, s->racing_file);
+    d->racing_function = dup(m, s->racing_function);
     d->events = NULL;
     d->nevents = 0;
     if (s->nevents && !(d->events = calloc(s->nevents, sizeof *d->events))) {

@@ -20,6 +20,9 @@ static void free_finding(ksl_result_finding *f)
     free(f->token);
     free(f->driver_output);
     free(f->justification);
+    free(f->racing_context);
+    free(f->racing_file);
+    free(f->racing_function);
     for (size_t i = 0; i < f->nevents; i++) {
         free(f->events[i].what);
         free(f->events[i].context);

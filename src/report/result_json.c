@@ -73,6 +73,11 @@ static json_t *finding_json(const ksl_result_finding *f)
     set(o, "file", f->file ? ksl__json_str(f->file) : json_null());
     set(o, "line", json_integer(f->line));
     set(o, "function", f->function ? ksl__json_str(f->function) : json_null());
+    set(o, "racing",
+        f->racing_file ? json_pack("{s:o,s:o,s:i,s:o}", "context", ksl__json_str(f->racing_context), "file",
+                                   ksl__json_str(f->racing_file), "line", f->racing_line, "function",
+                                   f->racing_function ? ksl__json_str(f->racing_function) : json_null())
+                       : json_null());
     set(o, "fingerprint", f->fingerprint ? ksl__json_str(f->fingerprint) : json_null());
     static const char *const known[] = {"new", "baseline", "suppressed"};
     set(o, "known", json_string(known[f->known <= KSL_KNOWN_SUPPRESSED ? f->known : 0]));

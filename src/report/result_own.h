@@ -9,5 +9,7 @@
 
 /* Free findings [first, nfindings) of `r` and keep the ones before. */
 void ksl__result_drop_findings(ksl_result *r, size_t first);
+/* ksl_result_read_json of `n` bytes of text; `name` names it in messages. */
+ksl_result *ksl__result_read_text(const char *text, size_t n, const char *name, char *err, size_t errlen);
 
 #endif

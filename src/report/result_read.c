@@ -18,6 +18,8 @@
 #include <kslab/rules.h>
 #include <kslab/windows.h>
 
+#include "result_own.h"
+
 typedef struct reader {
     const char *path;
     char *err;
@@ -157,6 +159,17 @@ static void read_finding(reader *rd, json_t *o, ksl_result_finding *f)
     f->file = str(rd, o, "file", true);
     f->line = (int)snum(rd, o, "line", 0, INT32_MAX);
     f->function = str(rd, o, "function", true);
+    json_t *race = json_object_get(o, "racing");
+    if (race && !json_is_null(race)) {
+        if (!json_is_object(race)) {
+            bad(rd, "\"racing\" is not an object");
+            return;
+        }
+        f->racing_context = str(rd, race, "context", false);
+        f->racing_file = str(rd, race, "file", false);
+        f->racing_line = (int)snum(rd, race, "line", 0, INT32_MAX);
+        f->racing_function = str(rd, race, "function", true);
+    }
     f->fingerprint = str(rd, o, "fingerprint", true);
     const char *known = json_string_value(json_object_get(o, "known"));
     f->known = !known ? KSL_KNOWN_NEW
@@ -342,12 +355,11 @@ static void read_result(reader *rd, json_t *o, ksl_result *r)
     r->data_check = str(rd, o, "data", true);
 }
 
-ksl_result *ksl_result_read_json(const char *path, char *err, size_t errlen)
+static ksl_result *read_doc(json_t *doc, const json_error_t *jerr, const char *path, char *err, size_t errlen)
 {
-    json_error_t je;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!doc) {
-        snprintf(err, errlen, "%s: %s%s (line %d)", path, je.line < 1 ? "" : "not JSON: ", je.text, je.line);
+        snprintf(err, errlen, "%s: %s%s (line %d)", path, jerr->line < 1 ? "" : "not JSON: ", jerr->text,
+                 jerr->line);
         return NULL;
     }
     reader rd = {path, err, errlen, false};
@@ -362,4 +374,18 @@ ksl_result *ksl_result_read_json(const char *path, char *err, size_t errlen)
         return NULL;
     }
     return r;
+}
+
+ksl_result *ksl_result_read_json(const char *path, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    return read_doc(doc, &je, path, err, errlen);
+}
+
+ksl_result *ksl__result_read_text(const char *text, size_t n, const char *name, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
+    return read_doc(doc, &je, name, err, errlen);
 }

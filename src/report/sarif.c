@@ -11,8 +11,10 @@
  *    order, else "error"), properties.rule; informationUri, the docs URL;
  *  - invocations[0]: executionSuccessful (false when the run could not be made) and exitCode;
  *  - results: one per finding: ruleId, ruleIndex, level (its rule's), message.text, locations[0] (the
- *    call site, relative to %SRCROOT% when under the source root), partialFingerprints
- *    "kslab/v1" (the finding's fingerprint: rule, call site file name and function), properties
+ *    call site, relative to %SRCROOT% when under the source root), for a race relatedLocations[0]
+ *    (the other side's call site, id 1, linked from the message), partialFingerprints "kslab/v1"
+ *    (the finding's fingerprint: rule, call site file name and function, and a race's other
+ *    function), properties
  *    (replay token, context, CPU, IRQL, step, virtual time, detail, scenario, seed) and
  *    codeFlows[0]: the finding's events as one thread flow per context (thread, DPC, ISR, work
  *    item, "idle on CPU n", "device") in order of first appearance, each event a
@@ -371,6 +373,18 @@ static json_t *result_of(const srcroot *w, const ksl_result *r, const ksl_result
         json_object_set_new(res, "ruleIndex", json_integer((json_int_t)index));
     if (primary.file)
         json_object_set_new(res, "locations", json_pack("[o]", physical_location(w, primary)));
+    if (f->racing_file && f->racing_file[0]) { /* a race: the other side, linked from the message */
+        json_t *other = physical_location(w, (site){f->racing_file, f->racing_line});
+        char about[300];
+        snprintf(about, sizeof about, "the other side of the race: %s%s%s", f->racing_context,
+                 f->racing_function ? " in " : "", f->racing_function ? f->racing_function : "");
+        json_object_set_new(other, "id", json_integer(1));
+        json_object_set_new(other, "message", text(about));
+        json_object_set_new(res, "relatedLocations", json_pack("[o]", other));
+        char with[1300];
+        snprintf(with, sizeof with, "%s (races with [%s](1))", msg, f->racing_context);
+        json_object_set_new(res, "message", rel_text(w, with));
+    }
     /* The same bug is the same alert from run to run, whatever lines move around it: kslab's own
      * key (rule, call site file name and function); primaryLocationLineHash is GitHub's to add. */
     if (f->fingerprint)

@@ -314,6 +314,7 @@ static void book_and_report(ksl_stream_adapter *a, const char *file, int line, c
     else
         snprintf(where, sizeof where, "stream %u's extension", c.stream);
     ksl_report_involves(other.ctx);
+    ksl_report_racing(other.ctx, other.file, other.line);
     ksl_report_continue(STRM_F_SELF_SYNC, mine.file, mine.line,
                         "with class synchronization off, byte +0x%x of %s written by %s (before %s:%d) and by %s "
                         "(before %s:%d) with no lock in common: take one lock (spin lock, fast mutex) on both sides",

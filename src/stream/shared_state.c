@@ -303,6 +303,7 @@ static void report(const ss_conflict *c, const strm_ss_site *mine, const strm_ss
         snprintf(where, sizeof where, "stream %u's extension", c->stream);
     bool low = c->entry == KSL_STRM_E_LOW;
     ksl_report_involves(strcmp(mine->ctx, ksl_context_name()) == 0 ? other->ctx : mine->ctx);
+    ksl_report_racing(other->ctx, other->file, other->line); /* the site reported is mine's */
     ksl_report_continue(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, mine->file, mine->line,
                "byte +0x%x of %s written by a %s (%s, before %s:%d) and meanwhile by %s (%s, before %s:%d), no lock "
                "in common: %s",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every command's --json result follows docs/result.schema.json (python3-jsonschema, Draft 7), and
-# a result with a finding has the same keys as one without:
+# a result with a finding has the same keys as one without, and a race's finding names its other
+# side (context, call site, function):
 #
 #   json_schema_test.sh KSLAB SOURCE_DIR BUILD_DIR
 #
@@ -64,6 +65,15 @@ for name, fn in (("stress-found", "engine_pause"), ("stream-found", "DrainLocked
     if f["function"] != fn or not f["fingerprint"]:
         print(f"{name}: function {f['function']!r} (want {fn}), fingerprint {f['fingerprint']!r}")
         ok = False
+# a race names its other side: context, call site and function (W2 in the AC'97 ISR, S8 in the filter)
+for name in ("stress-found", "stream-found", "replay"):
+    race = docs[name]["findings"][0]["racing"]
+    if not race or not race["file"] or race["line"] <= 0 or not race["function"] or not race["context"]:
+        print(f"{name}: the race's other side is {race!r}")
+        ok = False
+if docs["play"]["findings"] or docs["demo-found"]["findings"][0]["racing"] is not None:
+    print("a finding that is not a race has a racing side")
+    ok = False
 if docs["replay"]["findings"][0]["fingerprint"] != found["findings"][0]["fingerprint"]:
     print("replay: another fingerprint than the stress run's finding")
     ok = False

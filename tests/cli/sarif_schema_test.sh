@@ -88,6 +88,13 @@ for path in sys.argv[5:]:
     if want is not None and len(run["results"]) != want:
         print(f"{name}: {len(run['results'])} results, expected none")
         ok = False
+    for res in run["results"]:
+        if res["ruleId"].startswith(("W2.", "S8.")):
+            rel = res.get("relatedLocations", [])
+            if len(rel) != 1 or rel[0].get("id") != 1 or "(1)" not in res["message"]["text"] or \
+               rel[0]["physicalLocation"]["region"]["startLine"] <= 0:
+                print(f"{name}: {res['ruleId']} does not link the race's other side: {rel}")
+                ok = False
     if name == "wavepci.sarif" and not any(r["ruleId"] == "W2.hw-queue-unlocked" and "codeFlows" in r for r in run["results"]):
         print(f"{name}: no W2 result with its code flow")
         ok = False

@@ -106,6 +106,9 @@ static void print_finding(FILE *f, const cli_opts *o, const ksl_result *r, const
     fprintf(f, "           %s\n", x->message);
     if (x->file)
         fprintf(f, "           at %s:%d\n", x->file, x->line);
+    if (x->racing_file)
+        fprintf(f, "           racing with %s at %s:%d%s%s\n", x->racing_context, x->racing_file, x->racing_line,
+                x->racing_function ? " in " : "", x->racing_function ? x->racing_function : "");
     const ksl_rule *rule = ksl_rule_find(x->rule);
     if (rule)
         fprintf(f, "           rule: %s (%s; modelled on %s)\n", rule->summary, rule->rule, rule->modelled);

@@ -99,11 +99,19 @@ typedef struct ksl_progress {
     uint64_t findings;
     double elapsed_s;
     uint64_t planned;        /* executions the whole campaign plans (0: bounded by time) */
+    uint32_t windows_reached; /* named race windows of the driver's kind reached so far, of ... */
+    uint32_t windows_total;  /* ... these (0: not counted: the threaded engine, the demonstrations) */
 } ksl_progress;
 /* Called about every quarter second of a campaign (not for one job).  Host code. */
 typedef void ksl_progress_fn(void *user, const ksl_progress *p);
 /* Called once per finding, when it is final (shrunk, with its token). */
 typedef void ksl_finding_fn(void *user, const ksl_result_finding *f);
+/* Called as soon as an execution of a campaign breaks a rule at a call site not seen broken in
+ * the scenario yet, before it is shrunk (which waits for the lower seeds, and with keep_going
+ * for the scenario's whole budget); `file` NULL when unknown.  The final finding may have a lower
+ * seed.  The order of these calls depends on the workers' timing; the result does not. */
+typedef void ksl_found_fn(void *user, const char *scenario, const char *rule, uint64_t seed, const char *file,
+                          int line);
 /* Called when a scenario of a campaign is done. */
 typedef void ksl_scenario_fn(void *user, const ksl_result_scenario *s);
 /* Called once the driver is known (the result's `driver` and `config` are filled), before any
@@ -131,6 +139,7 @@ typedef struct ksl_run_opts {
     ksl_start_fn *on_start;
     ksl_progress_fn *progress;
     ksl_finding_fn *on_finding;
+    ksl_found_fn *on_found;
     ksl_scenario_fn *on_scenario;
     void *user;
 } ksl_run_opts;

@@ -138,8 +138,9 @@ static bool same_finding(const ksl__outcome *a, const ksl__outcome *b)
            strcmp(a->file, b->file) == 0;
 }
 
-/* Keep `out` (taking it) when it is a new finding or a lower seed of a known one; else free it. */
-static void distinct_add(distinct *d, uint64_t tag, ksl__outcome *out)
+/* Keep `out` (taking it) when it is a new finding or a lower seed of a known one; else free it.
+ * Whether it is a new one. */
+static bool distinct_add(distinct *d, uint64_t tag, ksl__outcome *out)
 {
     for (uint32_t i = 0; i < d->n; i++) {
         if (!same_finding(&d->f[i].out, out))
@@ -151,14 +152,15 @@ static void distinct_add(distinct *d, uint64_t tag, ksl__outcome *out)
         } else {
             ksl__outcome_free(out);
         }
-        return;
+        return false;
     }
     if (d->n == MAX_DISTINCT) {
         d->full = true;
         ksl__outcome_free(out);
-        return;
+        return false;
     }
     d->f[d->n++] = (found){true, tag, *out};
+    return true;
 }
 
 typedef struct explored {
@@ -180,6 +182,8 @@ typedef struct campaign {
     uint64_t planned;         /* executions planned in all (0: bounded by time) */
     ksl__rules rules;         /* which rules count (ksl_stress_opts.rules) */
     uint64_t shard_first, shard_step; /* index k runs seed index shard_first + k * shard_step */
+    const char *family;       /* the race windows counted ("wavepci", "stream"); NULL: none */
+    uint64_t reached[KSL_WIN_COUNT]; /* executions of the scenarios done that reached each window */
 } campaign;
 
 /* The seed of execution `index` of this campaign's shard. */
@@ -208,16 +212,33 @@ static bool counts(const campaign *c, const ksl__outcome *o)
     return false;
 }
 
-static void progress(campaign *c, const char *scenario, uint64_t executions, uint64_t steps, bool any)
+static void progress(campaign *c, const char *scenario, const window *w, bool any)
 {
     const ksl_run_opts *ro = &c->o->run;
     double t = now_s();
     if (!ro->progress || t - c->last_progress < PROGRESS_S)
         return;
     c->last_progress = t;
-    ksl_progress p = {scenario, c->total_executions + executions, c->total_steps + steps,
-                      (uint64_t)c->run.r->nfindings + any, t - c->t0, c->planned};
+    ksl_progress p = {scenario, c->total_executions + w->prefix, c->total_steps + w->prefix_steps,
+                      (uint64_t)c->run.r->nfindings + any, t - c->t0, c->planned, 0, 0};
+    size_t nw;
+    const ksl_window *cat = ksl_windows(&nw);
+    for (size_t k = 0; c->family && k < nw && k < KSL_WIN_COUNT; k++) {
+        if (strcmp(cat[k].family, c->family) != 0)
+            continue;
+        p.windows_total++;
+        p.windows_reached += c->reached[k] + w->prefix_reached[k] > 0;
+    }
     ro->progress(ro->user, &p);
+}
+
+/* Tell the caller at once of a finding not seen in the scenario before (ksl_found_fn). */
+static void found_now(const campaign *c, const ksl__request *base, const char *scenario, uint64_t index,
+                      const ksl__outcome *o)
+{
+    if (c->o->run.on_found)
+        c->o->run.on_found(c->o->run.user, scenario, o->finding.rule, seed_of(c, base, index),
+                           o->file[0] ? o->file : NULL, o->finding.line);
 }
 
 /* PCT spreads its priority change points over its estimate k of the run length: measure the
@@ -271,7 +292,7 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         window_done(w, tag, &out);
         if (out.rc == 1 && !counts(c, &out)) { /* every finding excluded: a clean execution */
             ksl__outcome_free(&out);
-            progress(c, name, w->prefix, w->prefix_steps, f->any || (all && all->n));
+            progress(c, name, w, f->any || (all && all->n));
             continue;
         }
         if (out.rc == 2 || out.rc == -1) {
@@ -290,11 +311,15 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
             continue;
         }
         if (all && out.rc == 1 && tag < ex->fatal_index) {
-            distinct_add(all, tag, &out);
-            progress(c, name, w->prefix, w->prefix_steps, all->n > 0);
+            ksl__outcome shown = out; /* its strings, for the notice: `out` is taken */
+            if (distinct_add(all, tag, &out))
+                found_now(c, base, name, tag, &shown);
+            progress(c, name, w, all->n > 0);
             continue;
         }
         if (out.rc == 1 && (!f->any || tag < f->index) && tag < ex->fatal_index) {
+            if (!f->any)
+                found_now(c, base, name, tag, &out);
             if (f->any)
                 ksl__outcome_free(&f->out);
             f->any = true;
@@ -303,7 +328,7 @@ static void explore(campaign *c, const ksl__request *base, const char *name, uin
         } else {
             ksl__outcome_free(&out);
         }
-        progress(c, name, w->prefix, w->prefix_steps, f->any);
+        progress(c, name, w, f->any);
     }
     uint64_t counted = ex->interrupted || !f->any ? w->prefix : f->index + 1; /* keep_going: f is unused */
     ex->executions = counted;
@@ -533,6 +558,8 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     }
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
     uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
+    if (kind != KSL__SCEN_DEMO && o->run.cfg.engine == KSL_ENGINE_DETERMINISTIC)
+        c.family = kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream";
     bool enough = false; /* keep_going: max_findings reported */
     bool going = o->keep_going || o->baseline; /* a baseline needs every finding */
     for (size_t i = 0; i < nsc && !enough &&
@@ -574,6 +601,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         for (int k = 0; k < KSL_WIN_COUNT; k++) {
             hits[k] += ex.hits[k];
             reached[k] += ex.reached[k];
+            c.reached[k] += ex.reached[k];
         }
         c.total_executions = r->executions;
         c.total_steps = r->steps;

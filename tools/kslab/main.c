@@ -155,26 +155,42 @@ static void ui_progress(void *user, const ksl_progress *p)
 {
     ui *u = user;
     double el = p->elapsed_s > 0 ? p->elapsed_s : 1;
-    char e[48];
+    char e[48], cov[48] = "";
     eta(e, sizeof e, p);
+    if (p->windows_total)
+        snprintf(cov, sizeof cov, ", windows %u/%u", p->windows_reached, p->windows_total);
     if (u->tty) {
-        fprintf(stderr, "\r  %-18s %llu executions, %.0f/s, %.2f M points/s, findings %llu%s   ", p->scenario,
+        fprintf(stderr, "\r  %-18s %llu executions, %.0f/s, %.2f M points/s, findings %llu%s%s   ", p->scenario,
                 (unsigned long long)p->executions, (double)p->executions / el, (double)p->steps / el / 1e6,
-                (unsigned long long)p->findings, e);
+                (unsigned long long)p->findings, cov, e);
         return;
     }
     /* A pipe or a CI log: a whole line every --status-every seconds. */
     if (!u->human || u->o->status_every_s <= 0 || p->elapsed_s - u->last_status < u->o->status_every_s)
         return;
     u->last_status = p->elapsed_s;
-    fprintf(stderr, "kslab %s: %.0f s: scenario %s, %llu executions (%.0f/s), findings %llu%s\n",
+    fprintf(stderr, "kslab %s: %.0f s: scenario %s, %llu executions (%.0f/s), findings %llu%s%s\n",
             cmd_name(u->o->cmd), p->elapsed_s, p->scenario, (unsigned long long)p->executions,
-            (double)p->executions / el, (unsigned long long)p->findings, e);
+            (double)p->executions / el, (unsigned long long)p->findings, cov, e);
     fflush(stderr);
 }
 
-/* A finding as soon as the campaign has it final (shrunk, with its token): one line, so that a
- * long run's log shows it without waiting for the end; the report comes with the result. */
+/* A finding the moment an execution has it (before shrinking, which waits for the lower seeds):
+ * one line, so that a long run's log shows it at once. */
+static void ui_found(void *user, const char *scenario, const char *rule, uint64_t seed, const char *file, int line)
+{
+    ui *u = user;
+    if (!u->human)
+        return;
+    if (u->tty)
+        fprintf(stderr, "\r%80s\r", "");
+    fprintf(stderr, "kslab %s: found %s in %s (seed %llu) at %s:%d\n", cmd_name(u->o->cmd), rule, scenario,
+            (unsigned long long)seed, file ? file : "?", line);
+    fflush(stderr);
+}
+
+/* A finding once the campaign has it final (the lowest seed, shrunk, with its token); the report
+ * comes with the result. */
 static void ui_finding(void *user, const ksl_result_finding *f)
 {
     ui *u = user;
@@ -182,9 +198,9 @@ static void ui_finding(void *user, const ksl_result_finding *f)
         return;
     if (u->tty)
         fprintf(stderr, "\r%80s\r", "");
-    fprintf(stderr, "kslab %s: found %s in %s (seed %llu) at %s:%d%s\n", cmd_name(u->o->cmd), f->rule,
-            f->scenario ? f->scenario : "?", (unsigned long long)f->seed, f->file ? f->file : "?", f->line,
-            f->known == KSL_KNOWN_NEW ? "" : " (known)");
+    fprintf(stderr, "kslab %s: reported %s in %s (seed %llu, %llu steps) at %s:%d%s\n", cmd_name(u->o->cmd), f->rule,
+            f->scenario ? f->scenario : "?", (unsigned long long)f->seed, (unsigned long long)f->steps,
+            f->file ? f->file : "?", f->line, f->known == KSL_KNOWN_NEW ? "" : " (known)");
     fflush(stderr);
 }
 
@@ -210,6 +226,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
     ro.on_scenario = ui_scenario;
     ro.progress = ui_progress;
     ro.on_finding = ui_finding;
+    ro.on_found = ui_found;
     ro.user = u;
     if (o->cmd == CMD_STRESS || o->cmd == CMD_DEMO) {
         ksl_stress_opts so;

@@ -148,7 +148,7 @@ void ksl_dpc_set_target(ksl_dpc *dpc, uint32_t cpu);
 /* ---- dispatcher objects: events and timers ----------------------------------------------- */
 
 enum ksl_object_type { KSL_OBJ_NOTIFICATION_EVENT = 1, KSL_OBJ_SYNCHRONIZATION_EVENT = 2,
-                       KSL_OBJ_NOTIFICATION_TIMER = 3, KSL_OBJ_SYNCHRONIZATION_TIMER = 4 };
+                       KSL_OBJ_NOTIFICATION_TIMER = 3, KSL_OBJ_SYNCHRONIZATION_TIMER = 4, KSL_OBJ_MUTEX = 5 };
 
 typedef struct ksl_dispatcher_header {
     uint32_t magic;
@@ -181,6 +181,24 @@ int32_t ksl_event_reset(ksl_event *ev, const char *file, int line);
 /* Read the state.  Any IRQL; not a scheduling point. */
 int32_t ksl_event_read(const ksl_event *ev);
 
+/* A kernel mutex (KMUTEX): a dispatcher object a thread acquires with KeWaitForSingleObject,
+ * recursively, and releases with KeReleaseMutex as often; a waiter gets it in turn. */
+typedef struct ksl_kmutex {
+    ksl_dispatcher_header header; /* signaled: not owned */
+    ksl_thread *owner;
+    uint32_t count;      /* acquisitions by the owner not yet released */
+    uint32_t reserved;
+} ksl_kmutex;
+
+/* Initialize a mutex, not owned.  IRQL == PASSIVE; not a scheduling point. */
+void ksl_kmutex_init(ksl_kmutex *m, const char *file, int line);
+/* Release one acquisition (the last one hands it to the first waiter); returns the signal state
+ * before (1 not owned, else 1 - count).  Releasing a mutex the caller does not own is
+ * K.mutex-release-not-owner.  IRQL <= DISPATCH. */
+int32_t ksl_kmutex_release(ksl_kmutex *m, const char *file, int line);
+/* The signal state: 1 not owned, else 1 - count.  Any IRQL; not a scheduling point. */
+int32_t ksl_kmutex_read(const ksl_kmutex *m);
+
 /* Initialize a timer.  Any IRQL; not a scheduling point. */
 void ksl_timer_init(ksl_timer *t, bool synchronization);
 /*
@@ -196,7 +214,8 @@ bool ksl_timer_cancel(ksl_timer *t, const char *file, int line);
 bool ksl_timer_read(const ksl_timer *t);
 
 /*
- * Wait for an event or timer.  timeout_100ns: NULL waits forever; negative relative, zero polls.
+ * Wait for an event, timer or mutex (a mutex: acquire it; its owner acquires it again at once).
+ * timeout_100ns: NULL waits forever; negative relative, zero polls.
  * Returns KSL_STATUS_SUCCESS or KSL_STATUS_TIMEOUT.  IRQL <= APC, or DISPATCH with a zero timeout.
  */
 ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const char *file, int line);
@@ -226,7 +245,7 @@ bool ksl_mutex_try_acquire(ksl_fast_mutex *m, const char *file, int line);
 /* Release and restore the IRQL saved by the acquire.  IRQL == APC. */
 void ksl_mutex_release(ksl_fast_mutex *m, const char *file, int line);
 
-/* If an initialized kernel object (spin lock, DPC, event, timer, fast mutex) starts at p, with
+/* If an initialized kernel object (spin lock, DPC, event, timer, mutex, fast mutex) starts at p, with
  * at least `avail` readable bytes there, its size; else 0.  For checks that diff driver memory
  * and must leave alone what the kernel updates inside such objects.  Any IRQL; not a
  * scheduling point. */

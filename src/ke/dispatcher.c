@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Dispatcher objects and waits: events, KeWaitForSingleObject (on events and timers, with
- * timeouts in virtual time), KeDelayExecutionThread, and fast mutexes.
+ * Dispatcher objects and waits: events, kernel mutexes, KeWaitForSingleObject (on events, timers
+ * and mutexes, with timeouts in virtual time), KeDelayExecutionThread, and fast mutexes.
  */
 #include <string.h>
 
@@ -60,10 +60,12 @@ void ksl__wait_timeout(ksl_engine *e, ksl_thread *t)
     wake(e, t, KSL_STATUS_TIMEOUT);
 }
 
-/* A thread that satisfied a wait on a synchronization event holds it as a lock until it sets it. */
+/* A thread that satisfied a wait on a synchronization event holds it as a lock until it sets it;
+ * a mutex's owner holds it until its last release. */
 static void evlock_take(ksl_thread *t, const ksl_dispatcher_header *h)
 {
-    if (!t || h->type != KSL_OBJ_SYNCHRONIZATION_EVENT || t->nevlocks >= KSL_MAX_THREAD_EVLOCKS)
+    if (!t || (h->type != KSL_OBJ_SYNCHRONIZATION_EVENT && h->type != KSL_OBJ_MUTEX) ||
+        t->nevlocks >= KSL_MAX_THREAD_EVLOCKS)
         return;
     for (uint32_t i = 0; i < t->nevlocks; i++)
         if (t->evlocks[i] == h)
@@ -153,13 +155,107 @@ static ksl_status block_on(ksl_cpu *c, ksl_dispatcher_header *h, const char *wha
     return t->wait_status;
 }
 
+/* ---- kernel mutexes ---- */
+
+void ksl_kmutex_init(ksl_kmutex *m, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (c)
+        ksl__require_irql(c, KSL_IRQL_PASSIVE, "KeInitializeMutex", file, line);
+    memset(m, 0, sizeof *m);
+    m->header.magic = KSL_MAGIC_KMUTEX;
+    m->header.type = KSL_OBJ_MUTEX;
+    atomic_init(&m->header.signaled, 1);
+}
+
+int32_t ksl_kmutex_read(const ksl_kmutex *m)
+{
+    return m->owner ? 1 - (int32_t)m->count : 1;
+}
+
+/* The calling thread takes the mutex (the big lock held): it is free, or the thread owns it. */
+static bool kmutex_take(ksl_kmutex *m, ksl_thread *t)
+{
+    if (m->owner && m->owner != t)
+        return false;
+    if (!m->owner)
+        evlock_take(t, &m->header);
+    m->owner = t;
+    m->count++;
+    atomic_store(&m->header.signaled, 0);
+    return true;
+}
+
+int32_t ksl_kmutex_release(ksl_kmutex *m, const char *file, int line)
+{
+    ksl_cpu *c = ksl__cur;
+    if (m->header.magic != KSL_MAGIC_KMUTEX)
+        ksl__fail(c, "K.object-uninitialized", file, line, "KeReleaseMutex on a mutex that was never initialized");
+    if (!c) {
+        int32_t was = ksl_kmutex_read(m);
+        if (m->count && --m->count == 0) {
+            m->owner = NULL;
+            atomic_store(&m->header.signaled, 1);
+        }
+        return was;
+    }
+    ksl__require_irql(c, KSL_IRQL_DISPATCH, "KeReleaseMutex", file, line);
+    ksl__step_hook(c, file, line); /* what ran holding it is booked with it held */
+    ksl_engine *e = c->e;
+    ksl_thread *t = ksl__cur_thread(c);
+    ksl__big_lock(e);
+    ksl_thread *owner = m->owner;
+    int32_t was = ksl_kmutex_read(m);
+    ksl__big_unlock(e);
+    if (!t || owner != t)
+        ksl__fail(c, "K.mutex-release-not-owner", file, line, "KeReleaseMutex on a mutex owned by %s%s%s",
+                  owner ? "thread '" : "nobody", owner ? owner->name : "", owner ? "'" : "");
+    ksl__big_lock(e);
+    if (--m->count == 0) {
+        evlock_drop(t, &m->header);
+        m->owner = NULL;
+        atomic_store(&m->header.signaled, 1);
+        if (m->header.waiters) { /* the first waiter gets it */
+            ksl_thread *w = m->header.waiters->thread;
+            kmutex_take(m, w);
+            wake(e, w, KSL_STATUS_SUCCESS);
+        }
+    }
+    ksl__big_unlock(e);
+    c = ksl__point(c, P_EVENT_SET, e->cfg.step_cost_ns, file, line);
+    return was;
+}
+
+static ksl_status kmutex_wait(ksl_cpu *c, ksl_kmutex *m, const int64_t *timeout_100ns, bool poll, const char *file,
+                              int line)
+{
+    ksl_engine *e = c->e;
+    c = ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
+    ksl__big_lock(e);
+    if (kmutex_take(m, ksl__cur_thread(c))) {
+        ksl__big_unlock(e);
+        return KSL_STATUS_SUCCESS;
+    }
+    if (poll) {
+        ksl__big_unlock(e);
+        return KSL_STATUS_TIMEOUT;
+    }
+    return block_on(c, &m->header, "mutex", timeout_100ns, file, line); /* the releaser made us the owner */
+}
+
 ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const char *file, int line)
 {
     ksl_cpu *c = ksl__cur;
     ksl_dispatcher_header *h = object;
-    if (h->magic != KSL_MAGIC_EVENT && h->magic != KSL_MAGIC_TIMER)
-        ksl__fail(c, "K.object-uninitialized", file, line, "KeWaitForSingleObject on an object that is not an initialized event or timer");
+    if (h->magic != KSL_MAGIC_EVENT && h->magic != KSL_MAGIC_TIMER && h->magic != KSL_MAGIC_KMUTEX)
+        ksl__fail(c, "K.object-uninitialized", file, line,
+                  "KeWaitForSingleObject on an object that is not an initialized event, timer or mutex");
     int poll = timeout_100ns && *timeout_100ns == 0;
+    if (!c && h->magic == KSL_MAGIC_KMUTEX) { /* outside a run: no thread to own it */
+        ((ksl_kmutex *)h)->count++;
+        atomic_store(&h->signaled, 0);
+        return KSL_STATUS_SUCCESS;
+    }
     if (!c) {
         if (atomic_load(&h->signaled)) {
             if (auto_reset(h))
@@ -172,6 +268,11 @@ ksl_status ksl_wait_single(void *object, const int64_t *timeout_100ns, const cha
     if (!poll && (c->irql >= KSL_IRQL_DISPATCH || !ksl__cur_thread(c)))
         ksl__fail(c, "K.wait-at-dispatch", file, line, "KeWaitForSingleObject with a %s timeout at %s",
                   timeout_100ns ? "non-zero" : "infinite", ksl_irql_name(c->irql, ib, sizeof ib));
+    if (h->magic == KSL_MAGIC_KMUTEX) {
+        if (!ksl__cur_thread(c))
+            ksl__fail(c, "K.wait-at-dispatch", file, line, "KeWaitForSingleObject on a mutex outside a thread");
+        return kmutex_wait(c, (ksl_kmutex *)h, timeout_100ns, poll, file, line);
+    }
     ksl_engine *e = c->e;
     c = ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
     ksl__big_lock(e);

@@ -34,6 +34,7 @@
 #define KSL_MAGIC_EVENT 0x4B534C45u
 #define KSL_MAGIC_TIMER 0x4B534C54u
 #define KSL_MAGIC_MUTEX 0x4B534C4Du
+#define KSL_MAGIC_KMUTEX 0x4B534C4Bu
 
 /* Scheduling-point kinds, hashed into the trace and kept in the event log. */
 enum ksl_point {

@@ -31,6 +31,8 @@ size_t ksl_kernel_object_size(const void *p, size_t avail)
         n = sizeof(ksl_timer);
     else if (w0 == KSL_MAGIC_MUTEX)
         n = sizeof(ksl_fast_mutex);
+    else if (w0 == KSL_MAGIC_KMUTEX)
+        n = sizeof(ksl_kmutex);
     else if (word_at(b, offsetof(ksl_spinlock, magic), avail) == KSL_MAGIC_SPIN)
         n = sizeof(ksl_spinlock);
     return n <= avail ? n : 0;

@@ -2,7 +2,7 @@
 /*
  * Semantics of the kernel primitives on the deterministic engine, through the WDK-named surface:
  * IRQL, spin locks, DPCs, interrupts and KeSynchronizeExecution, work items, timers and virtual
- * time, events and waits, fast mutexes, pool with fault injection, IRP cancellation and
+ * time, events and waits, fast mutexes, kernel mutexes, pool with fault injection, IRP cancellation and
  * completion, and threads on one CPU.
  *
  * Each test records what happened inside the run (cmocka assertions must not run on the engine's
@@ -1697,6 +1697,118 @@ static void test_fast_mutex_try(void **state)
     }
 }
 
+/* ---- kernel mutexes (KMUTEX) ---------------------------------------------------------------- */
+
+typedef struct km_state {
+    KMUTEX m;
+    volatile uint32_t counter;
+    volatile int inside;
+    int max_inside;
+    LONG state_owned_twice, state_after;
+    uint32_t not_passive;
+    targ args[FM_THREADS];
+} km_state;
+
+static void km_thread(void *arg)
+{
+    targ *a = arg;
+    km_state *s = a->s;
+    for (int i = 0; i < FM_ITERS; i++) {
+        KeWaitForSingleObject(&s->m, Executive, KernelMode, FALSE, NULL);
+        KeWaitForSingleObject(&s->m, Executive, KernelMode, FALSE, NULL); /* recursive: at once */
+        if (KeGetCurrentIrql() != PASSIVE_LEVEL)
+            s->not_passive++; /* a mutex does not raise the IRQL */
+        if (a->idx == 0 && i == 0)
+            s->state_owned_twice = KeReadStateMutex(&s->m);
+        if (++s->inside > s->max_inside)
+            s->max_inside = s->inside;
+        uint32_t v = s->counter;
+        delay_us(3); /* block while owning it */
+        s->counter = v + 1;
+        s->inside--;
+        KeReleaseMutex(&s->m, FALSE);
+        KeReleaseMutex(&s->m, FALSE);
+    }
+}
+
+static void km_setup(ksl_engine *e, void *arg)
+{
+    km_state *s = arg;
+    KeInitializeMutex(&s->m, 0);
+    for (int i = 0; i < FM_THREADS; i++) {
+        s->args[i] = (targ){s, i};
+        ksl_thread_create(e, "km", km_thread, &s->args[i]);
+    }
+}
+
+static void test_kmutex_exclusion_and_recursion(void **state)
+{
+    (void)state;
+    static const uint32_t cpu_counts[] = {1, 2, 4};
+    for (size_t k = 0; k < sizeof cpu_counts / sizeof cpu_counts[0]; k++) {
+        for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
+            km_state s;
+            memset(&s, 0, sizeof s);
+            run_out o = run_seed(seed, cpu_counts[k], km_setup, &s);
+            assert_clean(o);
+            assert_int_equal(s.counter, FM_THREADS * FM_ITERS);
+            assert_int_equal(s.max_inside, 1);
+            assert_int_equal(s.not_passive, 0);
+            assert_int_equal(s.state_owned_twice, -1); /* 1 - 2 acquisitions */
+            assert_int_equal(KeReadStateMutex(&s.m), 1);
+            assert_null(s.m.owner);
+            run_out_free(&o);
+        }
+    }
+}
+
+typedef struct kmbad_state {
+    KMUTEX m;
+    KEVENT held;
+    NTSTATUS polled;
+} kmbad_state;
+
+static void kmbad_owner(void *arg)
+{
+    kmbad_state *s = arg;
+    KeWaitForSingleObject(&s->m, Executive, KernelMode, FALSE, NULL);
+    KeSetEvent(&s->held, IO_NO_INCREMENT, FALSE);
+    delay_us(50);
+    KeReleaseMutex(&s->m, FALSE);
+}
+
+static void kmbad_other(void *arg)
+{
+    kmbad_state *s = arg;
+    wait_forever(&s->held);
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    s->polled = KeWaitForSingleObject(&s->m, Executive, KernelMode, FALSE, &zero); /* owned: times out */
+    KeReleaseMutex(&s->m, FALSE); /* not its owner */
+}
+
+static void kmbad_setup(ksl_engine *e, void *arg)
+{
+    kmbad_state *s = arg;
+    KeInitializeMutex(&s->m, 0);
+    KeInitializeEvent(&s->held, NotificationEvent, FALSE);
+    ksl_thread_create(e, "owner", kmbad_owner, s);
+    ksl_thread_create(e, "other", kmbad_other, s);
+}
+
+static void test_kmutex_release_by_another_thread(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
+        kmbad_state s;
+        memset(&s, 0, sizeof s);
+        run_out o = run_seed(seed, 2, kmbad_setup, &s);
+        assert_rule(o, "K.mutex-release-not-owner");
+        assert_int_equal(s.polled, STATUS_TIMEOUT);
+        assert_non_null(strstr(o.message, "owned by thread 'owner'"));
+        run_out_free(&o);
+    }
+}
+
 /* ---- pool --------------------------------------------------------------------------------- */
 
 #define POOL_BLOCKS 5
@@ -2382,6 +2494,8 @@ int main(void)
         cmocka_unit_test(test_wait_timeout_and_poll),
         cmocka_unit_test(test_fast_mutex_exclusion),
         cmocka_unit_test(test_fast_mutex_try),
+        cmocka_unit_test(test_kmutex_exclusion_and_recursion),
+        cmocka_unit_test(test_kmutex_release_by_another_thread),
         cmocka_unit_test(test_pool_alloc_and_fault_injection),
         cmocka_unit_test(test_irp_cancel_and_complete),
         cmocka_unit_test(test_threads_share_one_cpu),

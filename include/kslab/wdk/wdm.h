@@ -188,6 +188,16 @@ static inline NTSTATUS ksl_wdk_wait(PVOID Object, PLARGE_INTEGER Timeout, const 
 /* IRQL <= APC_LEVEL. */
 #define KeDelayExecutionThread(WaitMode, Alertable, Interval) ksl_delay((Interval)->QuadPart, __FILE__, __LINE__)
 
+/* ---- kernel mutexes (acquired with KeWaitForSingleObject) -------------------------------- */
+
+typedef ksl_kmutex KMUTEX, *PKMUTEX, *PRKMUTEX;
+/* IRQL == PASSIVE_LEVEL.  Level is not used. */
+#define KeInitializeMutex(Mutex, Level) ksl_kmutex_init((Mutex), __FILE__, __LINE__)
+/* IRQL <= DISPATCH_LEVEL.  Wait (TRUE: a wait follows at once) is not used. */
+#define KeReleaseMutex(Mutex, Wait) ((LONG)ksl_kmutex_release((Mutex), __FILE__, __LINE__))
+/* Any IRQL. */
+#define KeReadStateMutex(Mutex) ((LONG)ksl_kmutex_read(Mutex))
+
 /* ---- fast mutexes ----------------------------------------------------------------------- */
 
 typedef ksl_fast_mutex FAST_MUTEX, *PFAST_MUTEX;

@@ -133,6 +133,9 @@ typedef struct ksl_run_opts {
                                * context and its last call site: a driver loop that never calls
                                * the kernel (0: the default, KSL_DEFAULT_STEP_CPU_S, four times
                                * that in a sanitizer build) */
+    const char *registry;     /* a registry file (docs/REAL-DRIVERS.md): the keys and values every
+                               * WavePci adapter's in-memory registry holds before DriverEntry; its
+                               * hash goes into replay tokens (NULL: an empty registry) */
     const char *trace_path;   /* write the run (a campaign: the finding's run) as Chrome Trace
                                * Event JSON, atomically, only when the run ends with a verdict
                                * (clean or found); NULL: none */

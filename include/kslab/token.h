@@ -41,6 +41,7 @@ typedef struct ksl_token {
     uint64_t device_hash;
     uint64_t input_hash;      /* "job/play" / "job/capture" of an input file: its samples' hash; a
                                * scenario of a scenario file: the hash of its definition; 0 none */
+    uint64_t registry_hash;   /* the run's registry file (--registry): its hash; 0 none (version 4) */
     ksl_config cfg;           /* cfg.choices points into `choices` */
     uint32_t *choices;
     size_t nchoices;

@@ -657,6 +657,8 @@ int audio_job_run(const audio_job *job, audio_result *res)
                                 .bytes_played = ksl_device_counter_of(model, dev, "bytes_played"),
                                 .bytes_captured = ksl_device_counter_of(model, dev, "bytes_captured"),
                                 .dma_errors = ksl_device_counter_of(model, dev, "dma_errors")};
+    res->codec_master_volume = ksl_device_counter_of(model, dev, "codec.master_volume");
+    res->codec_pcm_out_volume = ksl_device_counter_of(model, dev, "codec.pcm_out_volume");
     res->out_len = out->keep ? out->len : (size_t)out->hash.length;
     res->out_hash = ksl_hash64_final(&out->hash);
     if (out->keep) {

@@ -101,6 +101,7 @@ typedef struct audio_result {
                                   * findings all let it go on */
     ksl_wavepci_stats port;
     ksl_ac97_stats dev;           /* the device's counters of the same names (<kslab/device.h>) */
+    uint64_t codec_master_volume, codec_pcm_out_volume; /* its "codec.*" counters (0: none) */
     ksl_stats engine;
     uint64_t trace_hash;         /* ksl_engine_trace_hash: equal hashes = equal runs */
     uint32_t *choices;           /* keep_choices: the choices the strategy made (malloc'd) */

@@ -259,6 +259,8 @@ static void run_audio(const ksl__driver *drv, const ksl_device_model *device, co
         counter(o, "device.buffers", r.dev.buffers_completed);
         counter(o, "device.fill_samples", r.dev.fill_samples);
         counter(o, "device.overrun_ns", r.dev.overrun_ns);
+        counter(o, "device.codec.master_volume", r.codec_master_volume);
+        counter(o, "device.codec.pcm_out_volume", r.codec_pcm_out_volume);
         engine_counters(o, &r.engine, r.trace_hash);
     }
     if (o->rc == 0 && aj.keep_output && r.out) {

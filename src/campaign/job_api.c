@@ -164,6 +164,7 @@ ksl_result *ksl_run_job(const ksl_job_opts *o)
         snprintf(scenario, sizeof scenario, "job/%s", job_command(job.kind));
         run_and_report(&run, &rq, o->input, job_command(job.kind), scenario, &job, input_hash, NULL);
     }
+    ksl__run_end(&run);
     r->wall_s = now_s() - t0;
     return r;
 }
@@ -282,9 +283,24 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
     ro.cfg = t.cfg;
     if (ro.timeout_s == 0 && !demo && scenario < 0)
         ro.timeout_s = default_timeout(&job);
-    ksl__run run;
-    if (ksl__run_begin(&run, r, &ro, driver_arg, kind) != 0)
+    if (t.registry_hash && !o->run.registry) {
+        ksl__result_error(r, "this token was made with a registry file (--registry, hash %016llx); a token never "
+                             "loads a file by itself: give it again with kslab replay TOKEN --registry FILE",
+                          (unsigned long long)t.registry_hash);
         goto out;
+    }
+    ksl__run run;
+    if (ksl__run_begin(&run, r, &ro, driver_arg, kind) != 0) {
+        ksl__run_end(&run);
+        goto out;
+    }
+    if (run.registry.hash != t.registry_hash) {
+        ksl__result_error(r, "--registry %s is not the registry the token was made with (hash %016llx; the token's "
+                             "%016llx)", o->run.registry, (unsigned long long)run.registry.hash,
+                          (unsigned long long)t.registry_hash);
+        ksl__run_end(&run);
+        goto out;
+    }
     if (!demo && run.drv.plugin && run.drv.hash != t.driver_hash)
         ksl__result_warn(r,
              "the driver plugin '%s' is not the file the token was made with (hash %016llx; the token's, from '%s', is "
@@ -316,6 +332,7 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
     r->config.nchoices = 0;
     const char *name = strchr(t.scenario, '/') + 1;
     run_and_report(&run, &rq, o->input, name, t.scenario, &job, t.input_hash, text);
+    ksl__run_end(&run);
 out:
     ksl_token_free(&t);
     ksl__scenarios_use(NULL, 0);

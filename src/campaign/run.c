@@ -38,6 +38,7 @@ static int probe(ksl__run *run, ksl__drv_kind want)
 {
     char err[512];
     ksl__pool_cfg pc = {.driver = run->driver_arg, .device = run->o->device, .want = want, .trace_fd = -1,
+                        .registry = &run->registry,
                         .jobs = 1, .timeout_s = run->timeout_s,
                         .step_cpu_s = run->step_cpu_s};
     ksl__pool *pool = ksl__pool_create(&pc, err, sizeof err);
@@ -149,9 +150,18 @@ int ksl__run_begin(ksl__run *run, ksl_result *r, const ksl_run_opts *o, const ch
                               ksl__drv_commands(run->drv.kind));
         return -1;
     }
+    if (o->registry && ksl__registry_file_load(o->registry, &run->registry, err, sizeof err) != 0) {
+        ksl__result_error(r, "%s", err);
+        return -1;
+    }
     if (o->on_start)
         o->on_start(o->user, r);
     return 0;
+}
+
+void ksl__run_end(ksl__run *run)
+{
+    ksl__reg_seed_free(&run->registry);
 }
 
 char *ksl__run_token(const ksl__run *run, const char *scenario, const ksl_job *job, const ksl_config *cfg,
@@ -174,6 +184,7 @@ char *ksl__run_token(const ksl__run *run, const char *scenario, const ksl_job *j
         t.device_hash = run->device_hash;
     }
     t.input_hash = input_hash;
+    t.registry_hash = run->registry.hash;
     t.cfg = *cfg;
     t.cfg.choices = NULL;
     t.cfg.nchoices = 0;
@@ -195,6 +206,7 @@ int ksl__run_once(ksl__run *run, const ksl__request *rq, const ksl_pcm *input, b
         return -1;
     }
     ksl__pool_cfg pc = {.driver = run->driver_arg, .device = run->o->device, .want = run->want, .input = input,
+                        .registry = &run->registry,
                         .trace_fd = tracing ? tf.fd : -1, .jobs = 1, .timeout_s = run->timeout_s,
                         .step_cpu_s = run->step_cpu_s};
     ksl__pool *pool = ksl__pool_create(&pc, err, sizeof err);

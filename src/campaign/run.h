@@ -12,6 +12,7 @@
 
 #include "drivers.h"
 #include "exec.h"
+#include "registry_file.h"
 
 typedef struct ksl__run {
     ksl_result *r;
@@ -22,6 +23,7 @@ typedef struct ksl__run {
     uint64_t device_hash;     /* a device plugin's file */
     double timeout_s;         /* per request */
     double step_cpu_s;        /* the CPU-time budget between scheduling points (ksl_run_opts) */
+    ksl__reg_seed registry;   /* ksl_run_opts.registry, read (the workers seed every bring-up with it) */
 } ksl__run;
 
 #define KSL__DEFAULT_TIMEOUT_S 20.0
@@ -44,6 +46,8 @@ typedef struct ksl__run {
  * result's verdict ERROR (or INTERRUPTED).
  */
 int ksl__run_begin(ksl__run *run, ksl_result *r, const ksl_run_opts *o, const char *driver_arg, ksl__drv_kind want);
+/* Free what ksl__run_begin kept (after it failed too, and on a zeroed run). */
+void ksl__run_end(ksl__run *run);
 /* The token of one execution: scenario "wavepci/NAME"..., or "job/KIND" with `job`; the
  * schedule is cfg's seed and strategy, or `choices` (strategy replay) when `replay`.  NULL when
  * out of memory. */

@@ -538,6 +538,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     }
     char err[512];
     ksl__pool_cfg pc = {.driver = c.run.driver_arg, .device = o->run.device, .want = KSL__DRV_NONE, .trace_fd = -1,
+                        .registry = &c.run.registry,
                         .jobs = o->jobs, .timeout_s = c.run.timeout_s, .step_cpu_s = c.run.step_cpu_s};
     if (!(c.pool = ksl__pool_create(&pc, err, sizeof err))) {
         ksl__result_error(r, "%s", err);
@@ -646,6 +647,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     }
 done:
     ksl__pool_destroy(c.pool);
+    ksl__run_end(&c.run);
     ksl__scenarios_use(NULL, 0);
     ksl__scenario_set_free(&file);
     r->wall_s = now_s() - c.t0;

@@ -8,7 +8,8 @@
 #include <kslab/token.h>
 
 #define TOKEN_PREFIX "ksl1-"
-#define TOKEN_VERSION 3u /* 2: runs of zero choices are run-length encoded; 3: jobs, driver hashes, checked ranges */
+#define TOKEN_VERSION 4u /* 2: runs of zero choices are run-length encoded; 3: jobs, driver hashes, checked ranges;
+                          * 4: the registry file's hash (a version 3 token still decodes: none) */
 
 typedef struct buf {
     uint8_t *p;
@@ -83,6 +84,7 @@ char *ksl_token_encode(const ksl_token *t)
     put_str(&b, t->device_file);
     put_varint(&b, t->device_hash);
     put_varint(&b, t->input_hash);
+    put_varint(&b, t->registry_hash);
     put_varint(&b, c->cpus);
     put_varint(&b, (uint64_t)c->engine);
     put_varint(&b, c->seed);
@@ -272,7 +274,8 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
     if (crc32(raw, n - 4) != crc)
         FAIL("the token is damaged (checksum mismatch): copy it again whole");
     rd r = {raw, n - 4, 0, 0};
-    if (get_varint(&r) != TOKEN_VERSION)
+    uint64_t version = get_varint(&r);
+    if (version != TOKEN_VERSION && version != 3)
         FAIL("the token was made by another version of kslab");
     ksl_config_default(&out->cfg);
     get_str(&r, out->scenario, sizeof out->scenario);
@@ -283,6 +286,7 @@ int ksl_token_decode(const char *text, ksl_token *out, char *err, size_t errlen)
     get_str(&r, out->device_file, sizeof out->device_file);
     out->device_hash = get_varint(&r);
     out->input_hash = get_varint(&r);
+    out->registry_hash = version >= 4 ? get_varint(&r) : 0;
     ksl_config *c = &out->cfg;
     uint64_t cpus = get_varint(&r), engine = get_varint(&r);
     c->seed = get_varint(&r);

@@ -19,6 +19,7 @@
 
 #include <kslab/engine.h>
 
+#include "../portcls/registry_seed.h"
 #include "../util/utf8.h"
 #include "proto.h"
 #include "backtrace.h"
@@ -327,6 +328,7 @@ static int child_load(const ksl__pool *p, loaded *l, char *err, size_t errlen)
 static _Noreturn void child_main(const ksl__pool *p, int req_fd, int res_fd)
 {
     loaded l = {0};
+    ksl__pcl_registry_seed_use(p->cfg.registry && p->cfg.registry->n ? p->cfg.registry : NULL);
     char load_err[512] = "";
     for (;;) {
         uint8_t h[FRAME_HEAD];

@@ -22,6 +22,7 @@
 #ifndef KSLAB_CAMPAIGN_WORKER_H
 #define KSLAB_CAMPAIGN_WORKER_H
 
+#include "../portcls/registry_seed.h"
 #include "exec.h"
 
 typedef struct ksl__pool ksl__pool;
@@ -32,6 +33,7 @@ typedef struct ksl__pool_cfg {
     ksl__drv_kind want;      /* the kind of driver the run needs (NONE: any): a plugin of another
                               * kind is refused when it is loaded */
     const ksl_pcm *input;    /* what KSL__RQ_INPUT plays (the workers inherit it) */
+    const ksl__reg_seed *registry; /* what every adapter bring-up's registry starts with (inherited) */
     int trace_fd;            /* what KSL__RQ_TRACE writes to (inherited); -1: none */
     unsigned jobs;           /* workers, 1..KSL_MAX_JOBS */
     double timeout_s;        /* wall time a request may take */

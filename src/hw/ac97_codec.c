@@ -58,6 +58,11 @@ uint16_t ksl__ac97_codec_read(const ksl_ac97 *d, uint32_t reg)
     return reg < CODEC_SPAN ? d->codec[reg / 2] : 0;
 }
 
+uint16_t ksl_ac97_codec_register(const ksl_ac97 *d, uint32_t reg)
+{
+    return ksl__ac97_codec_read(d, reg & ~1u);
+}
+
 /* A write of the whole 16-bit register at even offset `reg`. */
 static void codec_write(ksl_ac97 *d, uint32_t reg, uint16_t v)
 {

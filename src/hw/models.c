@@ -58,6 +58,9 @@ static uint32_t ac97_counters(void *dev, ksl_device_counter *out, uint32_t max)
     n = put(out, max, n, "bytes_played", s.bytes_played);
     n = put(out, max, n, "bytes_captured", s.bytes_captured);
     n = put(out, max, n, "dma_errors", s.dma_errors);
+    /* What the driver left in the mixer (a registry seed or a property request sets them). */
+    n = put(out, max, n, "codec.master_volume", ksl_ac97_codec_register(dev, KSL_AC97_MASTER_VOL));
+    n = put(out, max, n, "codec.pcm_out_volume", ksl_ac97_codec_register(dev, KSL_AC97_PCM_OUT_VOL));
     return n;
 }
 

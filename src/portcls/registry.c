@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An in-memory registry for an adapter (PcNewRegistryKey, IRegistryKey): a tree of keys, each
- * with named values (type and bytes).  Every bring-up starts from an empty tree — so a run does
- * not depend on what an earlier one wrote — whose roots are the key types PcNewRegistryKey
+ * with named values (type and bytes).  Every bring-up starts from the same tree — empty, or what
+ * the run's registry file seeds (registry_seed.h) — so a run does not depend on what an earlier
+ * one wrote; its roots are the key types PcNewRegistryKey
  * names (the driver's software key, the device's hardware key, ...).  Names compare without
  * regard to ASCII case, as the registry's do.  Key objects are reference counted; the tree lives
  * until the adapter is removed.
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "port.h"
+#include "registry_seed.h"
 
 #define NAME_MAX_CHARS 128
 
@@ -406,10 +408,76 @@ static NTSTATUS new_key(pcl_regnode *node, PREGISTRYKEY *out)
 
 /* ---- the tree ------------------------------------------------------------------------------- */
 
+static const ksl__reg_seed *seeded; /* ksl__pcl_registry_seed_use */
+
+void ksl__pcl_registry_seed_use(const ksl__reg_seed *seed)
+{
+    seeded = seed;
+}
+
+/* The child of `n` named `ascii`, made when there is none; NULL when out of memory. */
+static pcl_regnode *child_of(pcl_regnode *n, const char *ascii)
+{
+    WCHAR name[NAME_MAX_CHARS];
+    size_t i = 0;
+    for (; ascii[i] && i + 1 < NAME_MAX_CHARS; i++)
+        name[i] = (WCHAR)(unsigned char)ascii[i];
+    name[i] = 0;
+    UNICODE_STRING s = {(USHORT)(i * sizeof(WCHAR)), (USHORT)(i * sizeof(WCHAR)), name};
+    for (ULONG k = 0; k < n->nchildren; k++)
+        if (same_name(n->children[k]->name, &s))
+            return n->children[k];
+    return new_node(n, name);
+}
+
+static const char *const root_names[] = {"General", "Device", "Driver", "HwProfile", "DeviceInterface"};
+
+/* Copy the seed into a fresh tree: false when out of memory. */
+static bool seed_tree(pcl_regnode *root)
+{
+    for (size_t i = 0; seeded && i < seeded->n; i++) {
+        const ksl__reg_entry *e = &seeded->entries[i];
+        pcl_regnode *n = e->root < sizeof root_names / sizeof root_names[0] ? child_of(root, root_names[e->root]) : NULL;
+        for (uint32_t k = 0; n && k < e->depth; k++)
+            n = child_of(n, e->keys[k]);
+        if (!n)
+            return false;
+        if (!e->has_value)
+            continue;
+        WCHAR name[NAME_MAX_CHARS];
+        size_t len = 0;
+        for (; e->name[len] && len + 1 < NAME_MAX_CHARS; len++)
+            name[len] = (WCHAR)(unsigned char)e->name[len];
+        name[len] = 0;
+        UNICODE_STRING vn = {(USHORT)(len * sizeof(WCHAR)), (USHORT)(len * sizeof(WCHAR)), name};
+        if (!grow((void **)&n->values, &n->capvalues, n->nvalues + 1, sizeof(reg_value)))
+            return false;
+        reg_value *v = find_value(n, &vn);
+        if (!v) {
+            v = &n->values[n->nvalues++];
+            memset(v, 0, sizeof *v);
+            copy_name(v->name, &vn);
+        }
+        free(v->data);
+        if (!(v->data = malloc(e->len ? e->len : 1)))
+            return false;
+        if (e->len)
+            memcpy(v->data, e->data, e->len);
+        v->len = e->len;
+        v->type = e->type;
+    }
+    return true;
+}
+
 pcl_regnode *ksl__pcl_registry_create(void)
 {
     static const WCHAR root[] = {'R', 'E', 'G', 'I', 'S', 'T', 'R', 'Y', 0};
-    return new_node(NULL, root);
+    pcl_regnode *n = new_node(NULL, root);
+    if (n && !seed_tree(n)) {
+        free_node(n);
+        return NULL;
+    }
+    return n;
 }
 
 void ksl__pcl_registry_destroy(pcl_regnode *root)
@@ -420,20 +488,10 @@ void ksl__pcl_registry_destroy(pcl_regnode *root)
 
 NTSTATUS ksl__pcl_registry_open(pcl_regnode *root, ULONG RegistryKeyType, PREGISTRYKEY *out)
 {
-    static const char *const roots[] = {"General", "Device", "Driver", "HwProfile", "DeviceInterface"};
-    if (!root || !out || RegistryKeyType >= sizeof roots / sizeof roots[0])
+    if (!root || !out || RegistryKeyType >= sizeof root_names / sizeof root_names[0])
         return STATUS_INVALID_PARAMETER;
-    WCHAR name[NAME_MAX_CHARS];
-    size_t i = 0;
-    for (; roots[RegistryKeyType][i]; i++)
-        name[i] = (WCHAR)roots[RegistryKeyType][i];
-    name[i] = 0;
-    UNICODE_STRING s = {(USHORT)(i * sizeof(WCHAR)), (USHORT)(i * sizeof(WCHAR)), name};
-    pcl_regnode *n = NULL;
-    for (ULONG k = 0; k < root->nchildren && !n; k++)
-        if (same_name(root->children[k]->name, &s))
-            n = root->children[k];
-    if (!n && !(n = new_node(root, name)))
+    pcl_regnode *n = child_of(root, root_names[RegistryKeyType]);
+    if (!n)
         return STATUS_INSUFFICIENT_RESOURCES;
     return new_key(n, out);
 }

@@ -7,6 +7,9 @@
 #             cancel-storm scenario, W5.dma-after-revoke, W5.ring-exposes-dead-mapping and
 #             W6.removed-twice (its RevokeMappings loop); in pause-churn K.hang (RUN after a PAUSE
 #             never restarts the DMA: the stream stops); steady is clean
+#   registry  --registry seeds its registry: the codec volumes it reads from Driver\Settings at
+#             start (MasterVolume, WaveOutVolume) are what the device's mixer holds after the run;
+#             without the file they are the driver's own defaults
 # Exit 77 ("skipped") when the driver's sources are absent (../shared/real-drivers).
 set -uo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/testlib.sh"
@@ -65,6 +68,18 @@ r = json.load(open(sys.argv[1]))
 assert r["executions"] == 1, r["executions"]
 assert r["findings"] and r["findings"][0]["rule"] == "K.hang", [f["rule"] for f in r["findings"]]
 PY
+  ;;
+registry)
+  cat >reg.json <<'JSON'
+{"kslab-registry": 1,
+ "keys": {"Driver\\Settings": {"MasterVolume": {"REG_BINARY": "0a0a"}, "WaveOutVolume": {"REG_BINARY": "0303"}}}}
+JSON
+  volumes() { python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))["counters"]
+print("%04x %04x" % (c["device.codec.master_volume"], c["device.codec.pcm_out_volume"]))' out.txt; }
+  run 0 "$kslab" play --driver "$so" --seconds 1 --json
+  [ "$(volumes)" = "0000 0808" ] || fail "without a registry file the volumes are $(volumes)"
+  run 0 "$kslab" play --driver "$so" --seconds 1 --json --registry reg.json
+  [ "$(volumes)" = "0a0a 0303" ] || fail "the seeded volumes did not reach the codec: $(volumes)"
   ;;
 *) fail "unknown case" ;;
 esac

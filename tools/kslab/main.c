@@ -222,6 +222,7 @@ static ksl_result *run(const cli_opts *o, const ksl_pcm *input, ui *u)
     ro.timeout_s = o->timeout_s;
     ro.step_cpu_s = o->step_cpu_s;
     ro.trace_path = o->trace;
+    ro.registry = o->registry;
     ro.on_start = ui_start;
     ro.on_scenario = ui_scenario;
     ro.progress = ui_progress;

@@ -21,7 +21,7 @@ typedef enum field {
     F_SCHEDULES, F_TIME, F_JOBS, F_NO_SHRINK, F_KEEP_GOING, F_MAX_FINDINGS, F_STATUS_EVERY, F_RULES, F_BASELINE,
     F_SUPPRESSIONS, F_THREADED, F_OUTPUT, F_IRP_MS, F_IN_FLIGHT, F_CANCEL_EVERY,
     F_PAUSE_EVERY, F_BUFFER_OFFSET, F_CONTIGUOUS, F_STOP_AFTER, F_RATE, F_CHANNELS, F_SECONDS, F_FRAMES,
-    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD, F_DOCS_URL, F_SCENARIO_FILE,
+    F_CLOSE_AFTER, F_INPUT, F_COVERAGE, F_SHARD, F_DOCS_URL, F_SCENARIO_FILE, F_REGISTRY,
 } field;
 
 typedef enum kind { K_FLAG, K_STR, K_NUM, K_SECONDS, K_STRATEGY, K_SHARD } kind;
@@ -47,6 +47,9 @@ static const opt_def defs[] = {
     {"--scenario-file", NULL, CMD_STRESS | CMD_REPLAY, K_STR, F_SCENARIO_FILE, 0, 0, "FILE",
      "stress: the scenarios of FILE (docs/SCENARIOS.md; `kslab scenarios` prints the built-in ones in that form) "
      "instead of the built-in ones; replay: the file a token of one of them was made with"},
+    {"--registry", NULL, CMD_STRESS | AUDIO | CMD_REPLAY, K_STR, F_REGISTRY, 0, 0, "FILE",
+     "the keys and values a PortCls adapter's registry holds before DriverEntry (JSON; docs/REAL-DRIVERS.md); "
+     "replay: the file a token was made with"},
     {"--strategy", NULL, ALL_RUNS, K_STRATEGY, F_STRATEGY, 0, 0, "S", "random | pct | pct:D (default random)"},
     {"--schedules", "--runs", EXPLORE, K_NUM, F_SCHEDULES, 1, KSL_MAX_SCHEDULES, "N",
      "executions per scenario (default: stress 1000, demo 200)"},
@@ -225,6 +228,7 @@ static void set_str(cli_opts *o, field f, const char *v)
     case F_SUPPRESSIONS: o->suppressions = v; break;
     case F_DOCS_URL: o->docs_url = v; break;
     case F_SCENARIO_FILE: o->scenario_file = v; break;
+    case F_REGISTRY: o->registry = v; break;
     default: break;
     }
 }

@@ -66,6 +66,7 @@ typedef struct cli_opts {
     const char *junit;
     const char *docs_url;      /* NULL: the build's default */
     const char *scenario_file; /* --scenario-file */
+    const char *registry;      /* --registry */
     bool markdown;             /* rules --markdown */
     bool json;
     /* merge: the results to merge */

@@ -131,6 +131,10 @@ static void print_finding(FILE *f, const cli_opts *o, const ksl_result *r, const
             fputs(" --device ", f);
             shell_word(f, r->driver.device_plugin);
         }
+        if (o->registry) {
+            fputs(" --registry ", f);
+            shell_word(f, o->registry);
+        }
         if (o->scenario_file && (r->scenario_file || o->cmd == CMD_REPLAY)) {
             fputs(" --scenario-file ", f);
             shell_word(f, o->scenario_file);

@@ -159,6 +159,9 @@ bool ksl_ac97_inject(ksl_ac97 *d, const char *fault, uint64_t arg);
 /* Counters.  Host code while the engine still exists (a starvation still going on counts up to
  * the engine's time), or device code of this model. */
 void ksl_ac97_get_stats(const ksl_ac97 *d, ksl_ac97_stats *out);
+/* The codec's 16-bit register at even offset `reg` of the NAM (0 beyond the codec's registers),
+ * as a read would return it, without the read's side effects.  Host code, or any IRQL. */
+uint16_t ksl_ac97_codec_register(const ksl_ac97 *d, uint32_t reg);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include <stream_refs.h>
 
 #include "drivers.h"
+#include "elf_imports.h"
 
 /* The device models a WavePci job can put a driver on. */
 static const char *const wavepci_devices[] = {"ac97"};
@@ -190,13 +191,19 @@ void ksl__plugins_close(void)
         dlclose(opened[--nopened]);
 }
 
+/* Stream class minidrivers made from a bare DriverEntry (bare_plugin): their device is set when
+ * the driver is loaded with a device plugin. */
+static ksl_stream_driver bare_streams[MAX_OPEN];
+
 /*
- * A driver built for Windows as it is: no kslab_plugin(), but the DriverEntry of a PortCls
- * adapter driver.  kslab runs it as a WavePci adapter (ksl_wavepci_driver version 2) named after
- * its file, on the AC'97 model (a stream class minidriver needs a kslab_plugin() record).  NULL
- * when the plugin has no DriverEntry either.
+ * A driver built for Windows as it is: no kslab_plugin(), but a DriverEntry.  What it imports
+ * tells its kind, as what its DriverEntry registers would: PcInitializeAdapterDriver, a PortCls
+ * adapter, run as a WavePci adapter (ksl_wavepci_driver version 2) on the AC'97 model;
+ * StreamClassRegisterAdapter, a stream class minidriver, run on the device plugin given with it
+ * (--device) or, without one, as hardware-less (device "none").  Named after its file.  NULL when
+ * the plugin has no DriverEntry either; an error when it imports both or neither.
  */
-static const ksl_plugin *adapter_plugin(void *h, const char *arg)
+static const ksl_plugin *bare_plugin(void *h, const char *path, const char *arg, char *err, size_t errlen)
 {
     static ksl_wavepci_driver drivers[MAX_OPEN];
     static ksl_plugin plugins[MAX_OPEN];
@@ -204,10 +211,29 @@ static const ksl_plugin *adapter_plugin(void *h, const char *arg)
     void *sym = dlsym(h, "DriverEntry");
     if (!sym || nopened == 0)
         return NULL;
+    static const char *const registers[] = {"PcInitializeAdapterDriver", "StreamClassRegisterAdapter"};
+    bool has[2];
+    if (ksl__elf_imports(path, registers, has, 2, err, errlen) != 0)
+        return NULL;
+    if (has[0] == has[1]) {
+        fail(err, errlen,
+             "'%s' has a DriverEntry and no %s() entry point, and it calls %s of PcInitializeAdapterDriver (a PortCls "
+             "adapter) and StreamClassRegisterAdapter (a stream class minidriver): kslab cannot tell what it is",
+             arg, KSL_PLUGIN_ENTRY_NAME, has[0] ? "both" : "neither");
+        return NULL;
+    }
     unsigned i = nopened - 1;
     const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
     size_t n = strcspn(base, ".");
     snprintf(names[i], sizeof names[i], "%.*s", (int)(n < sizeof names[i] ? n : sizeof names[i] - 1), base);
+    if (has[1]) {
+        NTSTATUS (*entry)(PVOID, PVOID);
+        memcpy(&entry, &sym, sizeof entry);
+        bare_streams[i] = (ksl_stream_driver){KSL_STREAM_DRIVER_VERSION, names[i],
+                                              "a stream class minidriver (DriverEntry)", "none", entry};
+        plugins[i] = (ksl_plugin){KSL_PLUGIN_ABI_VERSION, KSL_PLUGIN_STREAM, &bare_streams[i]};
+        return &plugins[i];
+    }
     PDRIVER_INITIALIZE entry;
     memcpy(&entry, &sym, sizeof entry);
     drivers[i] = (ksl_wavepci_driver){KSL_WAVEPCI_DRIVER_VERSION, names[i], "a PortCls adapter driver (DriverEntry)",
@@ -253,9 +279,10 @@ static const ksl_plugin *open_plugin(const char *arg, const char *what, char *er
     dlerror();
     void *sym = dlsym(h, KSL_PLUGIN_ENTRY_NAME);
     if (!sym && strcmp(what, "driver plugin") == 0) {
-        const ksl_plugin *adapter = adapter_plugin(h, arg);
-        if (adapter)
-            return adapter;
+        err[0] = 0;
+        const ksl_plugin *bare = bare_plugin(h, path, arg, err, errlen);
+        if (bare || err[0])
+            return bare;
     }
     if (!sym)
         return fail(err, errlen, "'%s' is not a kslab %s: it exports no %s()%s", arg, what, KSL_PLUGIN_ENTRY_NAME,
@@ -292,6 +319,9 @@ int ksl__driver_load(const char *arg, ksl__drv_kind want, const char *extra_devi
         return fail(err, errlen, "plugin '%s' is %s, not %s (plugin kind %u): run it with %s", arg,
                     ksl__drv_kind_text(got), ksl__drv_kind_text(want), (unsigned)p->kind, ksl__drv_commands(got));
     if (p->kind == KSL_PLUGIN_STREAM) {
+        for (size_t i = 0; extra_device && i < MAX_OPEN; i++)
+            if (p->driver == &bare_streams[i])
+                bare_streams[i].device = extra_device; /* a bare minidriver runs on the device plugin given */
         if (check_stream(arg, p->driver, extra_device, err, errlen) != 0)
             return -1;
         fill_stream(out, p->driver, true);

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "../util/reader_error.h"
 #include "registry_file.h"
 
 #define FORMAT_VERSION 1
@@ -41,20 +42,17 @@ typedef struct parse {
 
 static void bad(parse *p, const char *fmt, ...)
 {
-    if (p->failed)
-        return;
-    p->failed = true;
-    char what[300];
+    char where[600];
+    if (p->value)
+        snprintf(where, sizeof where, "--registry %s: key \"%s\", value \"%s\"", p->path, p->key, p->value);
+    else if (p->key)
+        snprintf(where, sizeof where, "--registry %s: key \"%s\"", p->path, p->key);
+    else
+        snprintf(where, sizeof where, "--registry %s", p->path);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    ksl__reader_error(&p->failed, p->err, p->errlen, where, fmt, ap);
     va_end(ap);
-    if (p->value)
-        snprintf(p->err, p->errlen, "--registry %s: key \"%s\", value \"%s\": %s", p->path, p->key, p->value, what);
-    else if (p->key)
-        snprintf(p->err, p->errlen, "--registry %s: key \"%s\": %s", p->path, p->key, what);
-    else
-        snprintf(p->err, p->errlen, "--registry %s: %s", p->path, what);
 }
 
 static bool printable_name(const char *s)
@@ -216,16 +214,6 @@ static void read_value(parse *p, json_t *v, ksl__reg_entry *e)
     }
 }
 
-static uint64_t fnv(uint64_t h, const void *d, size_t n)
-{
-    const uint8_t *b = d;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
-
 static uint64_t entry_hash(uint64_t h, const ksl__reg_entry *e)
 {
     uint8_t head[12];
@@ -234,12 +222,12 @@ static uint64_t entry_hash(uint64_t h, const ksl__reg_entry *e)
         head[4 + i] = (uint8_t)(e->type >> (8 * i));
         head[8 + i] = (uint8_t)(e->len >> (8 * i));
     }
-    h = fnv(h, head, sizeof head);
+    h = ksl__fnv1a(h, head, sizeof head);
     for (uint32_t k = 0; k < e->depth; k++)
-        h = fnv(h, e->keys[k], strlen(e->keys[k]) + 1);
-    h = fnv(h, e->has_value ? "v" : "k", 1);
-    h = fnv(h, e->name, strlen(e->name) + 1);
-    return fnv(h, e->data ? (const void *)e->data : "", e->len);
+        h = ksl__fnv1a(h, e->keys[k], strlen(e->keys[k]) + 1);
+    h = ksl__fnv1a(h, e->has_value ? "v" : "k", 1);
+    h = ksl__fnv1a(h, e->name, strlen(e->name) + 1);
+    return ksl__fnv1a(h, e->data ? (const void *)e->data : "", e->len);
 }
 
 void ksl__reg_seed_free(ksl__reg_seed *seed)
@@ -274,7 +262,7 @@ static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl
         bad(&p, "more than %u keys and values", MAX_ENTRIES);
     if (!p.failed && total && !(seed->entries = calloc(total, sizeof *seed->entries)))
         bad(&p, "out of memory");
-    uint64_t h = 0xCBF29CE484222325ull;
+    uint64_t h = KSL__FNV_OFFSET;
     if (!p.failed) {
         json_object_foreach(keys, kpath, kv) {
             if (p.failed)

@@ -25,6 +25,7 @@
 #include <kslab/stream.h>
 #include <kslab/wavepci.h>
 
+#include "../util/reader_error.h"
 #include "job_client.h"
 #include "scenario_file.h"
 
@@ -41,18 +42,15 @@ typedef struct parse {
 
 static void bad(parse *p, const char *fmt, ...)
 {
-    if (p->failed)
-        return;
-    p->failed = true;
-    char what[400];
+    char where[600];
+    if (p->scenario)
+        snprintf(where, sizeof where, "--scenario-file %s: scenario '%s'", p->path, p->scenario);
+    else
+        snprintf(where, sizeof where, "--scenario-file %s", p->path);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    ksl__reader_error(&p->failed, p->err, p->errlen, where, fmt, ap);
     va_end(ap);
-    if (p->scenario)
-        snprintf(p->err, p->errlen, "--scenario-file %s: scenario '%s': %s", p->path, p->scenario, what);
-    else
-        snprintf(p->err, p->errlen, "--scenario-file %s: %s", p->path, what);
 }
 
 /* Every key of `o` must be one of `keys` (NULL-terminated). */
@@ -277,16 +275,6 @@ static void read_scenario(parse *p, json_t *o, ksl__scenario *sc)
     sc->def_hash = ksl__scenario_hash(sc);
 }
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *b = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001B3ull;
-    }
-    return h;
-}
-
 uint64_t ksl__scenario_hash(const ksl__scenario *sc)
 {
     const ksl_job *j = &sc->job;
@@ -296,15 +284,15 @@ uint64_t ksl__scenario_hash(const ksl__scenario *sc)
                           j->in_flight, j->cancel_every, j->pause_every_ms, s->aim, s->underrun_every, s->duplex,
                           s->seeded_format, s->irp_frames_max, s->zero_every, s->state_walk, s->power_cycle,
                           s->query_every_ms, s->submitters, s->faults, s->jitter_ns, s->timer_jitter_ns};
-    uint64_t h = 0xCBF29CE484222325ull;
+    uint64_t h = KSL__FNV_OFFSET;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         unsigned char le[8];
         for (int k = 0; k < 8; k++)
             le[k] = (unsigned char)(v[i] >> (8 * k));
-        h = fnv(h, le, sizeof le);
+        h = ksl__fnv1a(h, le, sizeof le);
     }
     const char *f = s->fault ? s->fault : "";
-    h = fnv(h, f, strlen(f) + 1);
+    h = ksl__fnv1a(h, f, strlen(f) + 1);
     return h ? h : 1;
 }
 
@@ -339,7 +327,7 @@ static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl
     size_t n = p.failed ? 0 : json_array_size(a);
     if (n && !(set->list = calloc(n, sizeof *set->list)))
         bad(&p, "out of memory");
-    uint64_t h = 0xCBF29CE484222325ull;
+    uint64_t h = KSL__FNV_OFFSET;
     for (size_t i = 0; i < n && !p.failed; i++) {
         p.scenario = NULL;
         ksl__scenario *sc = &set->list[set->n++];
@@ -348,8 +336,8 @@ static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl
             if (set->list[k].kind == sc->kind && strcmp(set->list[k].name, sc->name) == 0)
                 bad(&p, "the name is used twice for one kind");
         if (!p.failed) {
-            h = fnv(h, sc->name, strlen(sc->name) + 1);
-            h = fnv(h, &sc->def_hash, sizeof sc->def_hash);
+            h = ksl__fnv1a(h, sc->name, strlen(sc->name) + 1);
+            h = ksl__fnv1a(h, &sc->def_hash, sizeof sc->def_hash);
         }
     }
     json_decref(doc);

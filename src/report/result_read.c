@@ -18,6 +18,7 @@
 #include <kslab/rules.h>
 #include <kslab/windows.h>
 
+#include "../util/reader_error.h"
 #include "result_own.h"
 
 typedef struct reader {
@@ -29,15 +30,12 @@ typedef struct reader {
 
 static void bad(reader *rd, const char *fmt, ...)
 {
-    if (rd->failed)
-        return;
-    rd->failed = true;
-    char what[300];
+    char where[300];
+    snprintf(where, sizeof where, "%s: not a kslab result", rd->path);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    ksl__reader_error(&rd->failed, rd->err, rd->errlen, where, fmt, ap);
     va_end(ap);
-    snprintf(rd->err, rd->errlen, "%s: not a kslab result: %s", rd->path, what);
 }
 
 /* A copy of string `key` of `o`; NULL (no error) when `optional` and absent or null. */

@@ -187,11 +187,14 @@ typedef struct ksl_kmutex {
     ksl_dispatcher_header header; /* signaled: not owned */
     ksl_thread *owner;
     uint32_t count;      /* acquisitions by the owner not yet released */
-    uint32_t reserved;
+    uint32_t node;       /* lock-order graph node */
+    const char *name;
+    const char *init_file;
+    int init_line;
 } ksl_kmutex;
 
 /* Initialize a mutex, not owned.  IRQL == PASSIVE; not a scheduling point. */
-void ksl_kmutex_init(ksl_kmutex *m, const char *file, int line);
+void ksl_kmutex_init(ksl_kmutex *m, const char *name, const char *file, int line);
 /* Release one acquisition (the last one hands it to the first waiter); returns the signal state
  * before (1 not owned, else 1 - count).  Releasing a mutex the caller does not own is
  * K.mutex-release-not-owner.  IRQL <= DISPATCH. */

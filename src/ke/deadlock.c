@@ -27,6 +27,11 @@ static void describe_waiters(ksl_engine *e)
         const ksl_fast_mutex *m = mutex_waited(t);
         if (m)
             ksl__detail(e, " (held by thread '%s')", m->owner ? m->owner->name : "nobody");
+        if (t->state == T_WAITING && t->wait_what && strcmp(t->wait_what, "mutex") == 0) {
+            const ksl_kmutex *km = t->waiting_on;
+            ksl__detail(e, " (mutex '%s', owned by %s%s%s)", km->name ? km->name : "?", km->owner ? "thread '" : "",
+                        km->owner ? km->owner->name : "nobody", km->owner ? "'" : "");
+        }
         ksl__detail(e, "\n");
     }
 }

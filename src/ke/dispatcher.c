@@ -157,7 +157,7 @@ static ksl_status block_on(ksl_cpu *c, ksl_dispatcher_header *h, const char *wha
 
 /* ---- kernel mutexes ---- */
 
-void ksl_kmutex_init(ksl_kmutex *m, const char *file, int line)
+void ksl_kmutex_init(ksl_kmutex *m, const char *name, const char *file, int line)
 {
     ksl_cpu *c = ksl__cur;
     if (c)
@@ -166,18 +166,27 @@ void ksl_kmutex_init(ksl_kmutex *m, const char *file, int line)
     m->header.magic = KSL_MAGIC_KMUTEX;
     m->header.type = KSL_OBJ_MUTEX;
     atomic_init(&m->header.signaled, 1);
+    m->name = name && name[0] == '&' ? name + 1 : name;
+    m->init_file = file;
+    m->init_line = line;
 }
 
 int32_t ksl_kmutex_read(const ksl_kmutex *m)
 {
-    return m->owner ? 1 - (int32_t)m->count : 1;
+    ksl_engine *e = ksl__cur ? ksl__cur->e : ksl__eng;
+    if (e)
+        ksl__big_lock(e); /* its owner changes under it (threaded engine) */
+    int32_t state = m->count ? 1 - (int32_t)m->count : 1;
+    if (e)
+        ksl__big_unlock(e);
+    return state;
 }
 
 /* The calling thread takes the mutex (the big lock held): it is free, or the thread owns it. */
 static bool kmutex_take(ksl_kmutex *m, ksl_thread *t)
 {
-    if (m->owner && m->owner != t)
-        return false;
+    if (m->count && m->owner != t)
+        return false; /* owned by another thread (or acquired outside a run) */
     if (!m->owner)
         evlock_take(t, &m->header);
     m->owner = t;
@@ -226,11 +235,25 @@ int32_t ksl_kmutex_release(ksl_kmutex *m, const char *file, int line)
     return was;
 }
 
+const ksl_kmutex *ksl__kmutex_owned(const ksl_thread *t)
+{
+    for (uint32_t i = t ? t->nevlocks : 0; i-- > 0;)
+        if (((const ksl_dispatcher_header *)t->evlocks[i])->type == KSL_OBJ_MUTEX)
+            return t->evlocks[i];
+    return NULL;
+}
+
 static ksl_status kmutex_wait(ksl_cpu *c, ksl_kmutex *m, const int64_t *timeout_100ns, bool poll, const char *file,
                               int line)
 {
     ksl_engine *e = c->e;
     c = ksl__point(c, P_WAIT, e->cfg.step_cost_ns, file, line);
+    ksl__big_lock(e);
+    bool mine = m->owner == ksl__cur_thread(c) && m->count;
+    ksl__big_unlock(e);
+    if (!mine) /* a first acquisition orders it after what the thread holds */
+        ksl__lockdep_acquire(c, ksl__lockdep_node(e, &m->node, m->name, m->init_file, m->init_line, KSL_LOCK_MUTEX),
+                             file, line);
     ksl__big_lock(e);
     if (kmutex_take(m, ksl__cur_thread(c))) {
         ksl__big_unlock(e);

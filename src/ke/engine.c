@@ -229,6 +229,10 @@ _Noreturn void ksl__thread_exit(ksl_cpu *c)
     if (t->nmutexes)
         ksl__fail(c, "K.lock-held-on-return", NULL, 0, "thread returned still owning fast mutex '%s'",
                   t->mutexes[t->nmutexes - 1]->name ? t->mutexes[t->nmutexes - 1]->name : "?");
+    const ksl_kmutex *km = ksl__kmutex_owned(t);
+    if (km)
+        ksl__fail(c, "K.lock-held-on-return", NULL, 0, "thread returned still owning mutex '%s'",
+                  km->name ? km->name : "?");
     if (c->irql != KSL_IRQL_PASSIVE)
         ksl__fail(c, "K.routine-irql-changed", NULL, 0, "thread returned at %s", ksl_irql_name(c->irql, ib, sizeof ib));
     c = ksl__point(c, P_THREAD_EXIT, e->cfg.step_cost_ns, NULL, 0);

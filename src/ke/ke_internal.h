@@ -564,6 +564,8 @@ void ksl__report_deadlock(ksl_engine *e);
  * first acquire); record an acquire against what c's context holds, or report K.lock-order-cycle. */
 uint32_t ksl__lockdep_node(ksl_engine *e, uint32_t *slot, const char *name, const char *file, int line, uint8_t kind);
 void ksl__lockdep_acquire(ksl_cpu *c, uint32_t node, const char *file, int line);
+/* A kernel mutex the thread owns (the last acquired), or NULL (dispatcher.c). */
+const ksl_kmutex *ksl__kmutex_owned(const ksl_thread *t);
 
 /* Pool teardown check. */
 void ksl__pool_check_leaks(ksl_engine *e);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Lock order (lockdep): at every acquire of a spin lock, interrupt lock, cancel lock or fast
- * mutex, the locks the acquiring context holds go into the lock-order graph
+ * Lock order (lockdep): at every acquire of a spin lock, interrupt lock, cancel lock, fast mutex
+ * or (first) acquire of a kernel mutex, the locks the acquiring context holds go into the lock-order graph
  * (src/verify/lockorder.h); an acquire that closes a cycle is K.lock-order-cycle, with the cycle
  * and where each of its edges was first seen.
  */
@@ -23,7 +23,7 @@ uint32_t ksl__lockdep_node(ksl_engine *e, uint32_t *slot, const char *name, cons
 void ksl__lockdep_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int line)
 {
     ksl_engine *e = c->e;
-    uint32_t held[KSL_MAX_HELD + KSL_MAX_THREAD_MUTEXES];
+    uint32_t held[KSL_MAX_HELD + KSL_MAX_THREAD_MUTEXES + KSL_MAX_THREAD_EVLOCKS];
     uint32_t nh = 0;
     ksl_thread *t = ksl__cur_thread(c);
     if (!t && c->nframes >= 1 && c->thread && (c->frames[0].kind == FR_THREAD || c->frames[0].kind == FR_WORK))
@@ -31,6 +31,9 @@ void ksl__lockdep_acquire(ksl_cpu *c, uint32_t acquired, const char *file, int l
     if (t)
         for (uint32_t i = 0; i < t->nmutexes; i++)
             held[nh++] = t->mutexes[i]->node;
+    for (uint32_t i = 0; t && i < t->nevlocks; i++) /* the kernel mutexes it owns */
+        if (((const ksl_dispatcher_header *)t->evlocks[i])->type == KSL_OBJ_MUTEX)
+            held[nh++] = ((const ksl_kmutex *)t->evlocks[i])->node;
     for (uint32_t i = 0; i < c->nheld; i++)
         held[nh++] = c->held[i]->node;
     uint32_t k = ksl__lockorder_acquire(e->locks, held, nh, acquired, file, line, ksl__threaded(e) != 0, cycle_edge, e);

@@ -115,6 +115,10 @@ void ksl__worker_main(void *arg)
             if (self->nmutexes)
                 ksl__fail(c, "K.lock-held-on-return", NULL, 0, "work item returned still owning fast mutex '%s'",
                           self->mutexes[self->nmutexes - 1]->name ? self->mutexes[self->nmutexes - 1]->name : "?");
+            const ksl_kmutex *km = ksl__kmutex_owned(self);
+            if (km) /* else the next work item on this thread would own it too */
+                ksl__fail(c, "K.lock-held-on-return", NULL, 0, "work item returned still owning mutex '%s'",
+                          km->name ? km->name : "?");
             self->frame_kind = FR_THREAD;
             c->frames[0].kind = FR_THREAD;
         }

@@ -1809,6 +1809,77 @@ static void test_kmutex_release_by_another_thread(void **state)
     }
 }
 
+typedef struct kmorder_state {
+    KMUTEX a, b;
+} kmorder_state;
+
+static void kmorder_ab(void *arg)
+{
+    kmorder_state *s = arg;
+    KeWaitForSingleObject(&s->a, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&s->b, Executive, KernelMode, FALSE, NULL);
+    KeReleaseMutex(&s->b, FALSE);
+    KeReleaseMutex(&s->a, FALSE);
+}
+
+static void kmorder_ba(void *arg)
+{
+    kmorder_state *s = arg;
+    delay_us(100); /* after the other thread's order is seen */
+    KeWaitForSingleObject(&s->b, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&s->a, Executive, KernelMode, FALSE, NULL);
+    KeReleaseMutex(&s->a, FALSE);
+    KeReleaseMutex(&s->b, FALSE);
+}
+
+static void kmorder_setup(ksl_engine *e, void *arg)
+{
+    kmorder_state *s = arg;
+    KeInitializeMutex(&s->a, 0);
+    KeInitializeMutex(&s->b, 0);
+    ksl_thread_create(e, "ab", kmorder_ab, s);
+    ksl_thread_create(e, "ba", kmorder_ba, s);
+}
+
+/* Kernel mutexes are in the lock order: B then A after A then B is a cycle. */
+static void test_kmutex_lock_order(void **state)
+{
+    (void)state;
+    kmorder_state s;
+    memset(&s, 0, sizeof s);
+    run_out o = run_seed(1, 2, kmorder_setup, &s);
+    const char *m = run_out_message_of(&o, "K.lock-order-cycle");
+    if (!m)
+        print_error("rules: %s\n", o.rule);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "'s->a'"));
+    run_out_free(&o);
+}
+
+static void kmheld_thread(void *arg)
+{
+    kmorder_state *s = arg;
+    KeWaitForSingleObject(&s->a, Executive, KernelMode, FALSE, NULL);
+}
+
+static void kmheld_setup(ksl_engine *e, void *arg)
+{
+    kmorder_state *s = arg;
+    KeInitializeMutex(&s->a, 0);
+    ksl_thread_create(e, "keeper", kmheld_thread, s);
+}
+
+static void test_kmutex_held_on_return(void **state)
+{
+    (void)state;
+    kmorder_state s;
+    memset(&s, 0, sizeof s);
+    run_out o = run_seed(1, 1, kmheld_setup, &s);
+    assert_rule(o, "K.lock-held-on-return");
+    assert_non_null(strstr(o.message, "still owning mutex 's->a'"));
+    run_out_free(&o);
+}
+
 /* ---- pool --------------------------------------------------------------------------------- */
 
 #define POOL_BLOCKS 5
@@ -2496,6 +2567,8 @@ int main(void)
         cmocka_unit_test(test_fast_mutex_try),
         cmocka_unit_test(test_kmutex_exclusion_and_recursion),
         cmocka_unit_test(test_kmutex_release_by_another_thread),
+        cmocka_unit_test(test_kmutex_lock_order),
+        cmocka_unit_test(test_kmutex_held_on_return),
         cmocka_unit_test(test_pool_alloc_and_fault_injection),
         cmocka_unit_test(test_irp_cancel_and_complete),
         cmocka_unit_test(test_threads_share_one_cpu),

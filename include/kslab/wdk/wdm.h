@@ -192,7 +192,7 @@ static inline NTSTATUS ksl_wdk_wait(PVOID Object, PLARGE_INTEGER Timeout, const 
 
 typedef ksl_kmutex KMUTEX, *PKMUTEX, *PRKMUTEX;
 /* IRQL == PASSIVE_LEVEL.  Level is not used. */
-#define KeInitializeMutex(Mutex, Level) ksl_kmutex_init((Mutex), __FILE__, __LINE__)
+#define KeInitializeMutex(Mutex, Level) ksl_kmutex_init((Mutex), #Mutex, __FILE__, __LINE__)
 /* IRQL <= DISPATCH_LEVEL.  Wait (TRUE: a wait follows at once) is not used. */
 #define KeReleaseMutex(Mutex, Wait) ((LONG)ksl_kmutex_release((Mutex), __FILE__, __LINE__))
 /* Any IRQL. */

@@ -145,6 +145,11 @@ typedef struct ksl_result {
     bool keep_going;
     uint32_t shard_index, shard_count;
     uint64_t scenario_file;   /* the campaign's scenarios came from a scenario file: its hash; 0 built in */
+    uint64_t registry;        /* its registry file's hash (ksl_run_opts.registry); 0 none */
+    uint64_t identity;        /* a hash of everything else a campaign's verdicts depend on (kslab's
+                               * version, --scenario, --rules, shrinking, the device plugin, the
+                               * baseline and suppression files, the engine limits): shards of one
+                               * campaign have the same; 0 not a campaign */
     uint64_t executions;  /* counted up to the finding of each scenario */
     uint64_t steps;
     double wall_s;

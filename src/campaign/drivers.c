@@ -209,8 +209,12 @@ static const ksl_plugin *bare_plugin(void *h, const char *path, const char *arg,
     static ksl_plugin plugins[MAX_OPEN];
     static char names[MAX_OPEN][64];
     void *sym = dlsym(h, "DriverEntry");
-    if (!sym || nopened == 0)
+    if (!sym)
         return NULL;
+    if (nopened == 0 || opened[nopened - 1] != h) { /* its records would take another plugin's slot */
+        fail(err, errlen, "cannot load '%s': more than %d plugins open in one process", arg, MAX_OPEN);
+        return NULL;
+    }
     static const char *const registers[] = {"PcInitializeAdapterDriver", "StreamClassRegisterAdapter"};
     bool has[2];
     if (ksl__elf_imports(path, registers, has, 2, err, errlen) != 0)

@@ -243,6 +243,13 @@ ksl_result *ksl_replay(const char *text, const ksl_replay_opts *o)
         ksl__result_warn(r, "the token's scenario %s is not from a scenario file: --scenario-file %s is not used",
                          t.scenario, o->scenario_file);
     }
+    const char *slash = strchr(t.scenario, '/');
+    if (from_file && (!slash || !ksl__scenario_find(strncmp(t.scenario, "stream/", 7) == 0 ? KSL__SCEN_STREAM
+                                                                                          : KSL__SCEN_WAVEPCI,
+                                                    slash + 1))) {
+        ksl__result_error(r, "the scenario file %s has no scenario '%s' (the token's)", o->scenario_file, t.scenario);
+        goto out;
+    }
     if (token_target(&t, r, &scenario, &job, &kind, &demo) != 0)
         goto out;
     if (from_file) {

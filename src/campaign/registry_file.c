@@ -144,7 +144,7 @@ static void read_value(parse *p, json_t *v, ksl__reg_entry *e)
             e->type = dword ? T_DWORD : T_QWORD;
             size = dword ? 4 : 8;
             if (!(e->data = malloc(size)))
-                break;
+                goto oom;
             for (size_t i = 0; i < size; i++)
                 e->data[i] = (uint8_t)((uint64_t)x >> (8 * i));
         } else if (strcmp(type, "REG_SZ") == 0 || strcmp(type, "REG_EXPAND_SZ") == 0) {
@@ -155,7 +155,7 @@ static void read_value(parse *p, json_t *v, ksl__reg_entry *e)
             }
             e->type = type[4] == 'E' ? T_EXPAND_SZ : T_SZ;
             if (!(e->data = malloc(strlen(s) * 2 + 2)))
-                break;
+                goto oom;
             size = put_wide(e->data, 0, s);
         } else if (strcmp(type, "REG_MULTI_SZ") == 0) {
             size_t total = 2, i;
@@ -178,7 +178,7 @@ static void read_value(parse *p, json_t *v, ksl__reg_entry *e)
             }
             e->type = T_MULTI_SZ;
             if (!(e->data = malloc(total)))
-                break;
+                goto oom;
             json_array_foreach(data, i, x) size = put_wide(e->data, size, json_string_value(x));
             e->data[size++] = 0;
             e->data[size++] = 0;
@@ -191,7 +191,7 @@ static void read_value(parse *p, json_t *v, ksl__reg_entry *e)
             }
             e->type = T_BINARY;
             if (!(e->data = malloc(n / 2 + 1)))
-                break;
+                goto oom;
             for (size_t i = 0; i < n; i += 2) {
                 int hi = hexval(s[i]), lo = hexval(s[i + 1]);
                 if (hi < 0 || lo < 0) {
@@ -205,13 +205,12 @@ static void read_value(parse *p, json_t *v, ksl__reg_entry *e)
                 type);
             return;
         }
-        if (!e->data) {
-            bad(p, "out of memory");
-            return;
-        }
         e->len = (uint32_t)size;
         e->has_value = true;
     }
+    return;
+oom:
+    bad(p, "out of memory");
 }
 
 static uint64_t entry_hash(uint64_t h, const ksl__reg_entry *e)
@@ -243,8 +242,9 @@ static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl
 {
     memset(seed, 0, sizeof *seed);
     if (!doc) {
-        snprintf(err, errlen, "--registry %s: %s%s (line %d)", path, jerr->line < 1 ? "" : "not JSON: ", jerr->text,
-                 jerr->line);
+        char where[600];
+        snprintf(where, sizeof where, "--registry %s", path);
+        ksl__json_load_error(err, errlen, where, jerr->text, jerr->line);
         return -1;
     }
     parse p = {path, err, errlen, NULL, NULL, false};

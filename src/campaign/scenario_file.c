@@ -311,8 +311,9 @@ static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl
                     size_t errlen)
 {
     if (!doc) {
-        snprintf(err, errlen, "--scenario-file %s: %s%s (line %d)", path, jerr->line < 1 ? "" : "not JSON: ",
-                 jerr->text, jerr->line);
+        char where[600];
+        snprintf(where, sizeof where, "--scenario-file %s", path);
+        ksl__json_load_error(err, errlen, where, jerr->text, jerr->line);
         return -1;
     }
     parse p = {path, err, errlen, NULL, false};
@@ -335,9 +336,14 @@ static int load_doc(json_t *doc, const json_error_t *jerr, const char *path, ksl
         for (size_t k = 0; k + 1 < set->n && !p.failed && sc->name; k++)
             if (set->list[k].kind == sc->kind && strcmp(set->list[k].name, sc->name) == 0)
                 bad(&p, "the name is used twice for one kind");
-        if (!p.failed) {
+        if (!p.failed) { /* the file's hash: names, definitions and budgets */
+            uint8_t le[16];
+            for (int k = 0; k < 8; k++) {
+                le[k] = (uint8_t)(sc->def_hash >> (8 * k));
+                le[8 + k] = (uint8_t)(sc->schedules >> (8 * k));
+            }
             h = ksl__fnv1a(h, sc->name, strlen(sc->name) + 1);
-            h = ksl__fnv1a(h, &sc->def_hash, sizeof sc->def_hash);
+            h = ksl__fnv1a(h, le, sizeof le);
         }
     }
     json_decref(doc);

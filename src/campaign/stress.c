@@ -23,6 +23,7 @@
 #include <kslab/windows.h>
 
 #include "../report/result_own.h"
+#include "../util/reader_error.h"
 #include "known.h"
 #include "rule_filter.h"
 #include "result.h"
@@ -458,6 +459,30 @@ static void add_windows(ksl_result *r, const char *family, const uint64_t hits[K
             r->windows[r->nwindows++] = (ksl_result_window){cat[k].name, cat[k].family, reached[k], hits[k]};
 }
 
+/* What else the campaign's verdicts depend on (ksl_result.identity): shards must agree on it. */
+static uint64_t identity_of(const ksl_stress_opts *o, const ksl__run *run, char *err, size_t errlen)
+{
+    uint64_t files[2] = {0, 0};
+    const char *paths[2] = {o->baseline, o->suppressions};
+    for (int i = 0; i < 2; i++)
+        if (paths[i] && ksl__file_hash(paths[i], &files[i], err, errlen) != 0)
+            return 0;
+    const ksl_config *c = &o->run.cfg;
+    const uint64_t v[] = {o->shrink, run->device_hash, files[0], files[1], (uint64_t)(run->step_cpu_s * 1e6),
+                          c->max_steps, c->skew_ns, c->step_cost_ns, c->worker_threads, c->fail_alloc_nth,
+                          c->jitter_ns, c->timer_jitter_ns};
+    uint64_t h = ksl__fnv1a(KSL__FNV_OFFSET, KSLAB_VERSION, sizeof KSLAB_VERSION);
+    h = ksl__fnv1a(h, o->scenario ? o->scenario : "", strlen(o->scenario ? o->scenario : "") + 1);
+    h = ksl__fnv1a(h, o->rules ? o->rules : "", strlen(o->rules ? o->rules : "") + 1);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t le[8];
+        for (int k = 0; k < 8; k++)
+            le[k] = (uint8_t)(v[i] >> (8 * k));
+        h = ksl__fnv1a(h, le, sizeof le);
+    }
+    return h ? h : 1;
+}
+
 ksl_result *ksl_stress(const ksl_stress_opts *o)
 {
     ksl_result *r = ksl__result_new(o->demo ? "demo" : "stress");
@@ -530,6 +555,11 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
     ksl__scen_kind kind = o->demo ? KSL__SCEN_DEMO
                           : c.run.drv.kind == KSL__DRV_STREAM ? KSL__SCEN_STREAM
                                                                : KSL__SCEN_WAVEPCI;
+    r->registry = c.run.registry.hash;
+    if (!(r->identity = identity_of(o, &c.run, kerr, sizeof kerr))) {
+        ksl__result_error(r, "%s", kerr);
+        goto done;
+    }
     if (o->scenario && !ksl__scenario_find(kind, o->scenario)) {
         ksl__result_error(r, "no scenario '%s' for %s (see %s)", o->scenario,
                           o->demo ? "the demonstrations" : ksl__drv_kind_text(c.run.drv.kind),

@@ -117,6 +117,15 @@ static void failure(xbuf *b, const ksl_result *r, const ksl_result_finding *f)
             escaped(b, " --driver ");
             escaped(b, r->driver.arg);
         }
+        if (r->driver.device_plugin) {
+            escaped(b, " --device ");
+            escaped(b, r->driver.device_plugin);
+        }
+        /* The files a token never loads by itself and the result knows only by their hashes. */
+        if (r->scenario_file)
+            escaped(b, " --scenario-file FILE");
+        if (r->registry)
+            escaped(b, " --registry FILE");
         escaped(b, "\n");
     }
     escaped(b, f->detail);

@@ -95,9 +95,7 @@ static void check_parts(merger *m, ksl_result *const *p, size_t n)
     }
     for (size_t i = 0; i < n && !m->failed; i++) {
         const ksl_result *b = p[i];
-        if (b->shard_count == 0) {
-            fail(m, "part %zu is not a shard (run it with --shard I/N)", i + 1);
-        } else if (b->shard_count != n) {
+        if (b->shard_count != n) {
             fail(m, "part %zu is shard %u/%u: give all %u shards, %zu given", i + 1, b->shard_index, b->shard_count,
                  b->shard_count, n);
         } else if (seen[b->shard_index - 1]) {
@@ -114,9 +112,11 @@ static void check_parts(merger *m, ksl_result *const *p, size_t n)
         } else if (a->config.cpus != b->config.cpus || a->config.seed != b->config.seed ||
                    a->config.strategy != b->config.strategy || a->config.pct_depth != b->config.pct_depth ||
                    a->threaded != b->threaded || a->schedules != b->schedules || a->keep_going != b->keep_going ||
-                   a->scenario_file != b->scenario_file) {
-            fail(m, "shard %u/%u ran with other settings (cpus, seed, strategy, engine, schedules, keep-going or "
-                    "scenario file) than shard %u/%u", b->shard_index, b->shard_count, a->shard_index, a->shard_count);
+                   a->scenario_file != b->scenario_file || a->registry != b->registry || a->identity != b->identity ||
+                   !a->identity) {
+            fail(m, "shard %u/%u ran with other settings than shard %u/%u (cpus, seed, strategy, engine, schedules, "
+                    "keep-going, --scenario, --rules, shrinking, the scenario, registry, baseline, suppression or "
+                    "device files, or another kslab)", b->shard_index, b->shard_count, a->shard_index, a->shard_count);
         } else if (a->nwindows != b->nwindows) {
             fail(m, "shard %u/%u counted other race windows than shard %u/%u", b->shard_index, b->shard_count,
                  a->shard_index, a->shard_count);
@@ -127,7 +127,8 @@ static void check_parts(merger *m, ksl_result *const *p, size_t n)
     free(seen);
 }
 
-/* The scenarios: the longest list (a shard that stopped at a finding has a prefix of it). */
+/* The scenarios: the longest list.  A shard that stopped at a finding (not keep_going) has a
+ * prefix of it, ending with the scenario it found in; any other shorter list lacks seeds. */
 static void merge_scenarios(merger *m, ksl_result *r, ksl_result *const *p, size_t n)
 {
     size_t longest = 0;
@@ -135,6 +136,15 @@ static void merge_scenarios(merger *m, ksl_result *r, ksl_result *const *p, size
         if (p[i]->nscenarios > p[longest]->nscenarios)
             longest = i;
     const ksl_result *l = p[longest];
+    for (size_t i = 0; i < n && !m->failed; i++) {
+        const ksl_result *x = p[i];
+        bool stopped = !x->keep_going && x->verdict == KSL_VERDICT_FOUND && x->nscenarios &&
+                       x->scenarios[x->nscenarios - 1].found;
+        if (x->nscenarios < l->nscenarios && !stopped)
+            fail(m, "shard %u/%u ran %zu scenarios where shard %u/%u ran %zu, and did not stop at a finding: its "
+                    "result is incomplete", x->shard_index, x->shard_count, x->nscenarios, l->shard_index,
+                 l->shard_count, l->nscenarios);
+    }
     if (l->nscenarios && !(r->scenarios = calloc(l->nscenarios, sizeof *r->scenarios))) {
         fail(m, "out of memory");
         return;
@@ -155,7 +165,7 @@ static void merge_scenarios(merger *m, ksl_result *r, ksl_result *const *p, size
                      p[i]->shard_count, s->name, (unsigned long long)x->pct_steps, (unsigned long long)s->pct_steps);
             s->executions += x->executions;
             s->steps += x->steps;
-            s->found |= x->found;
+            s->found |= x->found && r->keep_going; /* else: the scenario of the merged finding, below */
             s->pct_steps = x->pct_steps;
             measured = true;
         }
@@ -230,13 +240,39 @@ static void merge_findings(merger *m, ksl_result *r, ksl_result *const *p, size_
             continue;
         for (size_t j = 0; j < g[k].n && !m->failed; j++)
             copy_finding(m, &r->findings[r->nfindings++], f + j);
-        if (!r->keep_going)
-            break; /* the campaign stops at its first finding */
+        if (!r->keep_going) { /* the campaign stops at its first finding */
+            if (g[k].scenario < r->nscenarios)
+                r->scenarios[g[k].scenario].found = true;
+            break;
+        }
     }
     free(g);
 }
 
-/* The distinct warnings of the parts, joined. */
+/* Whether warning `w` of part `self` holds for the whole campaign.  A suppression that matched
+ * nothing in one shard may have matched in another: that warning holds only when every part has
+ * one, and is taken from the part that counts the fewest unused suppressions (the whole
+ * campaign's unused ones are those unused in every shard: at most that many). */
+static bool holds(const char *w, size_t self, ksl_result *const *p, size_t n)
+{
+    if (!strstr(w, "matched no finding"))
+        return true;
+    unsigned long mine = strtoul(w, NULL, 10);
+    for (size_t i = 0; i < n; i++) {
+        const char *o = p[i]->warning ? strstr(p[i]->warning, "suppression(s) matched no finding") : NULL;
+        if (!o)
+            return false;
+        const char *start = o;
+        while (start > p[i]->warning && start[-1] >= '0' && start[-1] <= '9')
+            start--;
+        unsigned long theirs = strtoul(start, NULL, 10);
+        if (theirs < mine || (theirs == mine && i < self))
+            return false;
+    }
+    return true;
+}
+
+/* The distinct warnings of the parts (in shard order), joined. */
 static void merge_warnings(merger *m, ksl_result *r, ksl_result *const *p, size_t n)
 {
     size_t len = 1;
@@ -249,27 +285,53 @@ static void merge_warnings(merger *m, ksl_result *r, ksl_result *const *p, size_
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!p[i]->warning || strstr(r->warning, p[i]->warning))
+        if (!p[i]->warning || strstr(r->warning, p[i]->warning) || !holds(p[i]->warning, i, p, n))
             continue;
         if (r->warning[0])
             strcat(r->warning, "; ");
         strcat(r->warning, p[i]->warning);
     }
+    if (!r->warning[0]) {
+        free(r->warning);
+        r->warning = NULL;
+    }
+}
+
+static int by_shard(const void *x, const void *y)
+{
+    const ksl_result *a = *(ksl_result *const *)x, *b = *(ksl_result *const *)y;
+    return (a->shard_index > b->shard_index) - (a->shard_index < b->shard_index);
 }
 
 ksl_result *ksl_result_merge(ksl_result *const *parts, size_t n, char *err, size_t errlen)
 {
     merger m = {err, errlen, false};
-    if (n == 0) {
+    if (n == 0 || !parts) {
         fail(&m, "no result to merge");
         return NULL;
     }
-    check_parts(&m, parts, n);
-    if (m.failed)
+    for (size_t i = 0; i < n; i++)
+        if (!parts[i] || !parts[i]->command || parts[i]->shard_index < 1 || parts[i]->shard_index > parts[i]->shard_count) {
+            fail(&m, "part %zu is not a shard (run it with --shard I/N)", i + 1);
+            return NULL;
+        }
+    ksl_result **sorted = malloc(n * sizeof *sorted); /* in shard order: the same result whatever the order given */
+    if (!sorted) {
+        fail(&m, "out of memory");
         return NULL;
+    }
+    memcpy(sorted, parts, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, by_shard);
+    parts = sorted;
+    check_parts(&m, parts, n);
+    if (m.failed) {
+        free(sorted);
+        return NULL;
+    }
     const ksl_result *a = parts[0];
     ksl_result *r = calloc(1, sizeof *r);
     if (!r) {
+        free(sorted);
         fail(&m, "out of memory");
         return NULL;
     }
@@ -288,6 +350,8 @@ ksl_result *ksl_result_merge(ksl_result *const *parts, size_t n, char *err, size
     r->schedules = a->schedules;
     r->keep_going = a->keep_going;
     r->scenario_file = a->scenario_file;
+    r->registry = a->registry;
+    r->identity = a->identity;
     for (size_t i = 0; i < n; i++) {
         r->executions += parts[i]->executions;
         r->steps += parts[i]->steps;
@@ -312,6 +376,7 @@ ksl_result *ksl_result_merge(ksl_result *const *parts, size_t n, char *err, size
         }
     }
     r->verdict = r->nfindings ? KSL_VERDICT_FOUND : KSL_VERDICT_CLEAN;
+    free(sorted);
     if (m.failed) {
         ksl_result_free(r);
         return NULL;

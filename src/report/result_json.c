@@ -114,22 +114,24 @@ static json_t *result_json(const ksl_result *r)
         set(o, "signal", json_integer(r->signal));
     set(o, "driver", ksl__json_str(r->driver.name));
     set(o, "driver_info",
-        json_pack("{s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "name", ksl__json_str(r->driver.name), "arg",
+        json_pack("{s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o}", "name", ksl__json_str(r->driver.name), "arg",
                   ksl__json_str(r->driver.arg), "kind", ksl__json_str(r->driver.kind), "description",
                   ksl__json_str(r->driver.description), "device", ksl__json_str(r->driver.device), "plugin",
-                  r->driver.plugin, "hash", hex64(r->driver.hash)));
+                  r->driver.plugin, "hash", hex64(r->driver.hash), "device_plugin",
+                  r->driver.device_plugin ? ksl__json_str(r->driver.device_plugin) : json_null()));
     set(o, "config",
         json_pack("{s:i,s:I,s:s,s:i,s:s}", "cpus", (int)r->config.cpus, "seed", (json_int_t)r->config.seed, "strategy",
                   strategy_name(r->config.strategy), "pct_depth", (int)r->config.pct_depth, "engine",
                   r->threaded ? "threaded" : "deterministic"));
     if (r->command && (strcmp(r->command, "stress") == 0 || strcmp(r->command, "demo") == 0))
         set(o, "campaign",
-            json_pack("{s:I,s:b,s:o,s:o}", "schedules", (json_int_t)r->schedules, "keep_going", r->keep_going,
-                      "shard",
+            json_pack("{s:I,s:b,s:o,s:o,s:o,s:o}", "schedules", (json_int_t)r->schedules, "keep_going",
+                      r->keep_going, "shard",
                       r->shard_count ? json_pack("{s:i,s:i}", "index", (int)r->shard_index, "count",
                                                  (int)r->shard_count)
                                      : json_null(),
-                      "scenario_file", r->scenario_file ? hex64(r->scenario_file) : json_null()));
+                      "scenario_file", r->scenario_file ? hex64(r->scenario_file) : json_null(), "registry",
+                      r->registry ? hex64(r->registry) : json_null(), "identity", hex64(r->identity)));
     set(o, "executions", json_integer((json_int_t)r->executions));
     set(o, "steps", json_integer((json_int_t)r->steps));
     set(o, "wall_s", json_real(r->wall_s));

@@ -209,6 +209,7 @@ static void read_driver(reader *rd, json_t *o, ksl_result_driver *d)
     d->device = str(rd, o, "device", false);
     d->plugin = flag(rd, o, "plugin");
     d->hash = hex64(rd, o, "hash");
+    d->device_plugin = str(rd, o, "device_plugin", true);
 }
 
 static void read_config(reader *rd, json_t *o, ksl_result *r)
@@ -241,6 +242,9 @@ static void read_campaign(reader *rd, json_t *o, ksl_result *r)
     r->keep_going = flag(rd, o, "keep_going");
     if (!json_is_null(json_object_get(o, "scenario_file")))
         r->scenario_file = hex64(rd, o, "scenario_file");
+    if (!json_is_null(json_object_get(o, "registry")))
+        r->registry = hex64(rd, o, "registry");
+    r->identity = hex64(rd, o, "identity");
     json_t *sh = json_object_get(o, "shard");
     if (json_is_null(sh))
         return;
@@ -356,8 +360,7 @@ static void read_result(reader *rd, json_t *o, ksl_result *r)
 static ksl_result *read_doc(json_t *doc, const json_error_t *jerr, const char *path, char *err, size_t errlen)
 {
     if (!doc) {
-        snprintf(err, errlen, "%s: %s%s (line %d)", path, jerr->line < 1 ? "" : "not JSON: ", jerr->text,
-                 jerr->line);
+        ksl__json_load_error(err, errlen, path, jerr->text, jerr->line);
         return NULL;
     }
     reader rd = {path, err, errlen, false};

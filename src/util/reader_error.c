@@ -14,6 +14,14 @@ void ksl__reader_error(bool *failed, char *err, size_t errlen, const char *where
     snprintf(err, errlen, "%s: %s", where, what);
 }
 
+void ksl__json_load_error(char *err, size_t errlen, const char *where, const char *text, int line)
+{
+    if (line < 1)
+        snprintf(err, errlen, "%s: %s", where, text);
+    else
+        snprintf(err, errlen, "%s: not JSON: %s (line %d)", where, text, line);
+}
+
 uint64_t ksl__fnv1a(uint64_t h, const void *data, size_t n)
 {
     const unsigned char *b = data;

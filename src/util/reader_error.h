@@ -17,6 +17,9 @@
 
 /* Unless *failed: set it and write "where: what" (fmt, ap) into err. */
 void ksl__reader_error(bool *failed, char *err, size_t errlen, const char *where, const char *fmt, va_list ap);
+/* A JSON parser's error (its text and line; a line below 1: the file could not be read) as
+ * "where: not JSON: text (line N)" or "where: text". */
+void ksl__json_load_error(char *err, size_t errlen, const char *where, const char *text, int line);
 /* FNV-1a of n bytes, continuing from h (KSL__FNV_OFFSET to start). */
 uint64_t ksl__fnv1a(uint64_t h, const void *data, size_t n);
 

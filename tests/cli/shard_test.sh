@@ -108,6 +108,15 @@ refuse "a missing shard" "give all 3 shards" merge random-1.json random-2.json
 refuse "a repeated shard" "given twice" merge random-1.json random-1.json random-3.json
 refuse "another campaign" "other settings" merge random-1.json random-2.json first-3.json
 refuse "a whole run" "not a shard" merge random.json
+# A shard of another selection of scenarios, rules or budget is another campaign, whatever its file.
+"$kslab" stress "$stale" --keep-going --schedules 120 --jobs 2 --shard 2/3 --scenario steady --json >only.json
+refuse "a shard of one scenario" "other settings" merge random-1.json only.json random-3.json
+"$kslab" stress "$stale" --keep-going --schedules 120 --jobs 2 --shard 2/3 --rules '-W5.*' --json >rules.json
+refuse "a shard with other rules" "other settings" merge random-1.json rules.json random-3.json
+# Shard numbers padded with zeros, as CI matrices write them, are decimal.
+run 0 "$kslab" stress ac97 --scenario steady --schedules 20 --shard 08/09 --json
+python3 -c 'import json,sys; s = json.load(open(sys.argv[1]))["campaign"]["shard"]; assert s == {"index": 8, "count": 9}, s' out.txt ||
+  fail "--shard 08/09 is not shard 8 of 9"
 echo '{"kslab": "0.2.0",' >broken.json
 refuse "not JSON" "broken.json" merge broken.json random-2.json random-3.json
 refuse "no part" "give the JSON results" merge

@@ -154,18 +154,23 @@ static void defaults(unsigned cmd, cli_opts *o)
         o->driver = "isr-dpc-pio";
 }
 
-/* An unsigned number, decimal or 0x hex: 0, or -1. */
-static int parse_u64(const char *s, uint64_t *out)
+/* An unsigned number in `base` (0: decimal or 0x hex): 0, or -1. */
+static int parse_base(const char *s, int base, uint64_t *out)
 {
     if (!s || !*s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
         return -1;
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long v = strtoull(s, &end, base);
     if (errno || *end)
         return -1;
     *out = v;
     return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    return parse_base(s, 0, out);
 }
 
 static int parse_strategy(const char *s, ksl_config *cfg)
@@ -342,7 +347,8 @@ int cli_parse(unsigned cmd, int argc, char **argv, cli_opts *o, char *err, size_
                 memcpy(head, v, hl);
                 head[hl] = 0;
             }
-            if (!slash || hl >= sizeof head || parse_u64(head, &si) != 0 || parse_u64(slash + 1, &n) != 0 || n < 1 ||
+            /* Decimal only: CI systems pad shard numbers with zeros ("08/16"), which are not octal. */
+            if (!slash || hl >= sizeof head || parse_base(head, 10, &si) != 0 || parse_base(slash + 1, 10, &n) != 0 || n < 1 ||
                 n > 1000000 || si < 1 || si > n) {
                 snprintf(err, errlen, "bad --shard '%s' (I/N: shard I of N, 1 <= I <= N <= 1000000)", v);
                 return -1;

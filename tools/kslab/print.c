@@ -134,10 +134,14 @@ static void print_finding(FILE *f, const cli_opts *o, const ksl_result *r, const
         if (o->registry) {
             fputs(" --registry ", f);
             shell_word(f, o->registry);
+        } else if (r->registry) { /* a merge: the shards' file, known by its hash */
+            fputs(" --registry FILE", f);
         }
         if (o->scenario_file && (r->scenario_file || o->cmd == CMD_REPLAY)) {
             fputs(" --scenario-file ", f);
             shell_word(f, o->scenario_file);
+        } else if (r->scenario_file) {
+            fputs(" --scenario-file FILE", f);
         }
         if (o->input && (o->cmd == CMD_PLAY || o->cmd == CMD_CAPTURE || o->cmd == CMD_REPLAY)) {
             fputs(" --input ", f);

@@ -156,9 +156,20 @@ static bool distinct_add(distinct *d, uint64_t tag, ksl__outcome *out)
         return false;
     }
     if (d->n == MAX_DISTINCT) {
+        /* Keep the MAX_DISTINCT findings of the lowest seeds, whatever order the workers finish
+         * in: a lower seed takes the place of the highest one kept. */
         d->full = true;
-        ksl__outcome_free(out);
-        return false;
+        uint32_t hi = 0;
+        for (uint32_t i = 1; i < d->n; i++)
+            if (d->f[i].index > d->f[hi].index)
+                hi = i;
+        if (tag > d->f[hi].index) {
+            ksl__outcome_free(out);
+            return false;
+        }
+        ksl__outcome_free(&d->f[hi].out);
+        d->f[hi] = (found){true, tag, *out};
+        return true;
     }
     d->f[d->n++] = (found){true, tag, *out};
     return true;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -79,7 +80,8 @@ static void read_path(parse *p, const char *path, ksl__reg_entry *e)
     e->root = UINT32_MAX;
     for (uint32_t i = 0; part && i < sizeof roots / sizeof roots[0]; i++) {
         size_t n = strlen(roots[i]);
-        if (strcmp(part, roots[i]) == 0 || (strncmp(part, roots[i], n) == 0 && strcmp(part + n, "RegistryKey") == 0))
+        if (strcasecmp(part, roots[i]) == 0 ||
+            (strncasecmp(part, roots[i], n) == 0 && strcasecmp(part + n, "RegistryKey") == 0))
             e->root = i;
     }
     if (e->root == UINT32_MAX) {

@@ -94,11 +94,11 @@ static json_t *array(reader *rd, json_t *o, const char *key)
 static uint64_t hex64(reader *rd, json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
-    char *end = NULL;
-    unsigned long long v = s ? strtoull(s, &end, 16) : 0;
-    if (!s || strlen(s) != 16 || *end)
+    if (!s || strlen(s) != 16 || strspn(s, "0123456789abcdefABCDEF") != 16) {
         bad(rd, "\"%s\" is not 16 hex digits", key);
-    return v;
+        return 0;
+    }
+    return strtoull(s, NULL, 16);
 }
 
 static uint8_t irql_of(reader *rd, json_t *o, const char *key)
@@ -138,10 +138,14 @@ static void read_shrink(reader *rd, json_t *o, ksl_shrink_info *s)
         bad(rd, "\"shrunk\" is not {steps: [a, b], preemptions: [a, b], replays}");
         return;
     }
-    s->steps_before = (uint64_t)json_integer_value(json_array_get(st, 0));
-    s->steps_after = (uint64_t)json_integer_value(json_array_get(st, 1));
-    s->preemptions_before = (uint64_t)json_integer_value(json_array_get(pr, 0));
-    s->preemptions_after = (uint64_t)json_integer_value(json_array_get(pr, 1));
+    json_t *v[4] = {json_array_get(st, 0), json_array_get(st, 1), json_array_get(pr, 0), json_array_get(pr, 1)};
+    for (int i = 0; i < 4; i++)
+        if (!json_is_integer(v[i]) || json_integer_value(v[i]) < 0)
+            bad(rd, "\"shrunk\" has a count that is not a non-negative integer");
+    s->steps_before = (uint64_t)json_integer_value(v[0]);
+    s->steps_after = (uint64_t)json_integer_value(v[1]);
+    s->preemptions_before = (uint64_t)json_integer_value(v[2]);
+    s->preemptions_after = (uint64_t)json_integer_value(v[3]);
     s->replays = (uint32_t)num(rd, o, "replays", 0, UINT32_MAX);
 }
 

@@ -57,7 +57,9 @@ static const opt_def defs[] = {
     {"--shard", NULL, CMD_STRESS, K_SHARD, F_SHARD, 0, 0, "I/N",
      "run shard I of N of every scenario's seeds (those with index mod N = I-1), for `kslab merge` to combine: "
      "N machines run together exactly what one would (needs --schedules, not --time; no --max-findings)"},
-    {"--seed", NULL, ALL_RUNS, K_NUM, F_SEED, 0, UINT64_MAX, "S", "the (first) seed (default 1); execution i uses S+i"},
+    /* Every execution's seed S+i stays a JSON integer (below 2^63). */
+    {"--seed", NULL, ALL_RUNS, K_NUM, F_SEED, 0, INT64_MAX - KSL_MAX_SCHEDULES, "S",
+     "the (first) seed (default 1); execution i uses S+i"},
     {"--cpus", NULL, ALL_RUNS, K_NUM, F_CPUS, 1, KSL_MAX_CPUS, "N", "virtual CPUs, 1..64 (default 2)"},
     {"--jobs", NULL, EXPLORE, K_NUM, F_JOBS, 1, KSL_MAX_JOBS, "J", "worker processes, 1..64 (default 1)"},
     {"--timeout", NULL, ALL_RUNS | CMD_REPLAY, K_SECONDS, F_TIMEOUT, 0, 0, "SEC",

@@ -37,6 +37,7 @@
 #define CODEC_POWERDOWN_READY 0x000Fu /* ADC, DAC, analog mixer and Vref ready */
 #define CODEC_VENDOR1 0x8384u     /* SigmaTel */
 #define CODEC_VENDOR2 0x7600u     /* STAC9700 */
+#define CODEC_EXT_AUDIO_ID 0x0801u /* VRA; REV1:0 = 10b, AC'97 2.3 */
 
 enum { CH_PI = 0, CH_PO = 1, CH_MC = 2, NCHANNELS = 3 };
 

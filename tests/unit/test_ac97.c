@@ -385,6 +385,63 @@ static void test_codec_registers(void **state)
     fx_free(&f);
 }
 
+/* What a driver probing the codec sees (AC'97 2.3): 5-bit attenuation with the "6th bit" rule,
+ * write masks, absent optional registers, power-down ready bits that follow the requests. */
+static void body_codec_probe(fx *f)
+{
+    uint32_t *v = f->v;
+    codec_up();
+    v[0] = READ_PORT_USHORT(NAM_REG(KSL_AC97_RESET));
+    v[1] = READ_PORT_USHORT(NAM_REG(KSL_AC97_EXT_AUDIO_ID));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_MASTER_VOL), 0xA020); /* mute, left 0x20, right 0x20 */
+    v[2] = READ_PORT_USHORT(NAM_REG(KSL_AC97_MASTER_VOL));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_MASTER_VOL), 0x1010);
+    v[3] = READ_PORT_USHORT(NAM_REG(KSL_AC97_MASTER_VOL));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_MONO_VOL), 0xFFFF);
+    v[4] = READ_PORT_USHORT(NAM_REG(KSL_AC97_MONO_VOL));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_PCM_OUT_VOL), 0xFFFF);
+    v[5] = READ_PORT_USHORT(NAM_REG(KSL_AC97_PCM_OUT_VOL));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_3D_CONTROL), 0x0707); /* no 3D */
+    v[6] = READ_PORT_USHORT(NAM_REG(KSL_AC97_3D_CONTROL));
+    WRITE_PORT_USHORT(NAM_REG(0x08), 0x0F0F); /* no tone controls */
+    v[7] = READ_PORT_USHORT(NAM_REG(0x08));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_GENERAL_PURPOSE), 0xFFFF); /* 3D, stereo, loudness bits: not there */
+    v[8] = READ_PORT_USHORT(NAM_REG(KSL_AC97_GENERAL_PURPOSE));
+    v[9] = READ_PORT_USHORT(NAM_REG(KSL_AC97_AUX_OUT_VOL)); /* present: 8000 after reset */
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_POWERDOWN), KSL_AC97_PD_PR0 | KSL_AC97_PD_PR1);
+    v[10] = READ_PORT_USHORT(NAM_REG(KSL_AC97_POWERDOWN));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_POWERDOWN), KSL_AC97_PD_PR3);
+    v[11] = READ_PORT_USHORT(NAM_REG(KSL_AC97_POWERDOWN));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_POWERDOWN), 0x30FFu); /* PR4, PR5 and the status bits: not stored */
+    v[12] = READ_PORT_USHORT(NAM_REG(KSL_AC97_POWERDOWN));
+    WRITE_PORT_USHORT(NAM_REG(KSL_AC97_RECORD_GAIN), 0xFFFF);
+    v[13] = READ_PORT_USHORT(NAM_REG(KSL_AC97_RECORD_GAIN));
+}
+
+static void test_codec_probe(void **state)
+{
+    (void)state;
+    fx f = {.body = body_codec_probe};
+    fx_run(&f);
+    assert_clean(f.o);
+    uint32_t *v = f.v;
+    assert_int_equal(v[0], 0x0000);  /* 16-bit DAC and ADC, no tone, loudness or 3D */
+    assert_int_equal(v[1], 0x0801);  /* VRA, revision 2.3 */
+    assert_int_equal(v[2], 0x9F1F);  /* bit 5 / 13 written: 0x1F, the most attenuation */
+    assert_int_equal(v[3], 0x1010);
+    assert_int_equal(v[4], 0x801F);
+    assert_int_equal(v[5], 0x9F1F);
+    assert_int_equal(v[6], 0);
+    assert_int_equal(v[7], 0);
+    assert_int_equal(v[8], 0x8380);
+    assert_int_equal(v[9], 0x8000);
+    assert_int_equal(v[10], 0x0300 | 0x000C); /* ADC and DAC off: their ready bits clear */
+    assert_int_equal(v[11], 0x0800 | 0x0003); /* Vref off: REF and ANL clear */
+    assert_int_equal(v[12], 0x000F);
+    assert_int_equal(v[13], 0x8F0F);
+    fx_free(&f);
+}
+
 /* ---- register file ------------------------------------------------------------------------ */
 
 static void body_registers(fx *f)
@@ -1334,6 +1391,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_codec_registers),
+        cmocka_unit_test(test_codec_probe),
         cmocka_unit_test(test_register_file),
         cmocka_unit_test(test_playback_descriptors),
         cmocka_unit_test(test_lvi_halts_and_resumes),

@@ -35,12 +35,20 @@ extern "C" {
 /* ---- NAM: codec registers (16-bit), offsets from the NAM base (BAR0) ---------------------- */
 #define KSL_AC97_NAM_SIZE 0x100u
 #define KSL_AC97_RESET 0x00u            /* R: capabilities; W: reset the codec registers */
-#define KSL_AC97_MASTER_VOL 0x02u
+#define KSL_AC97_MASTER_VOL 0x02u       /* 5-bit attenuation: a write with bit 5 (13) reads 0x1F (0x1F00) */
+#define KSL_AC97_AUX_OUT_VOL 0x04u      /* as MASTER_VOL */
+#define KSL_AC97_MONO_VOL 0x06u         /* as MASTER_VOL, one channel */
 #define KSL_AC97_PCM_OUT_VOL 0x18u
 #define KSL_AC97_RECORD_SELECT 0x1Au
 #define KSL_AC97_RECORD_GAIN 0x1Cu
-#define KSL_AC97_POWERDOWN 0x26u        /* low 4 bits read 1 when the sections are ready */
-#define KSL_AC97_EXT_AUDIO_ID 0x28u     /* bit 0: VRA supported */
+#define KSL_AC97_GENERAL_PURPOSE 0x20u
+#define KSL_AC97_3D_CONTROL 0x22u       /* absent: the codec has no 3D (RESET's SE bits are 0) */
+#define KSL_AC97_POWERDOWN 0x26u        /* low 4 bits read 1 when the sections are ready (PR0-PR3 off) */
+#define KSL_AC97_PD_PR0 0x0100u         /* ADCs off: ADC ready (bit 0) clears */
+#define KSL_AC97_PD_PR1 0x0200u         /* DACs off: DAC ready (bit 1) clears */
+#define KSL_AC97_PD_PR2 0x0400u         /* analog mixer off: ANL ready (bit 2) clears */
+#define KSL_AC97_PD_PR3 0x0800u         /* Vref off too: REF and ANL ready clear */
+#define KSL_AC97_EXT_AUDIO_ID 0x28u     /* bit 0: VRA supported; bits 11:10: the specification revision */
 #define KSL_AC97_EXT_AUDIO_CTRL 0x2Au   /* bit 0: VRA enabled */
 #define KSL_AC97_EXT_VRA 0x0001u
 #define KSL_AC97_FRONT_DAC_RATE 0x2Cu   /* PCM Out rate in Hz; writable only with VRA enabled */

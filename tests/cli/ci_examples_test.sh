@@ -22,7 +22,7 @@ mkdir -p "$tmp/bin" "$tmp/gh" "$tmp/k8s" "$tmp/results"
 ln -s "$kslab" "$tmp/bin/kslab"
 driver=$build/drivers/buggy-stale-tail.so
 
-"$kslab" stress "$driver" --keep-going --schedules 60 --jobs 2 --json >"$tmp/whole.json"
+"$kslab" stress "$driver" --keep-going --schedules 40 --jobs 2 --json >"$tmp/whole.json"
 [ $? -eq 1 ] || fail "the unsharded run did not find anything"
 
 PATH="$tmp/bin:$PATH" python3 - "$src" "$tmp" "$driver" <<'PY' || fail "an example does not run as written"
@@ -47,7 +47,7 @@ def findings(path):
     return [(f["rule"], f["scenario"], f["seed"], f["replay"]) for f in d["findings"]]
 
 whole = findings(os.path.join(tmp, "whole.json"))
-small = {"DRIVER": driver, "SCHEDULES": "60"}
+small = {"DRIVER": driver, "SCHEDULES": "40"}
 
 # GitHub Actions: the matrix, the stress step per shard, the merge step.
 gh = yaml.safe_load(gh_text)

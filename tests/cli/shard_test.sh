@@ -58,10 +58,10 @@ campaign() {
 
 stale=$build/drivers/buggy-stale-tail.so
 isr=$build/drivers/buggy-isr-touches-ring.so
-campaign random 1 "$stale" --keep-going --schedules 120 --jobs 2
+campaign random 1 "$stale" --keep-going --schedules 60 --jobs 2
 "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["findings"]) >= 3, d["findings"]' random.json ||
   fail "the keep-going campaign found fewer than 3 findings: the equality shows little"
-campaign pct 1 "$isr" --keep-going --schedules 60 --strategy pct:3 --cpus 3 --jobs 2
+campaign pct 1 "$isr" --keep-going --schedules 40 --strategy pct:3 --cpus 3 --jobs 2
 compare=findings # without --keep-going a shard runs past the seed of another's finding: counts differ
 campaign first 1 "$stale" --schedules 120 --scenario cancel-race
 compare=
@@ -109,9 +109,9 @@ refuse "a repeated shard" "given twice" merge random-1.json random-1.json random
 refuse "another campaign" "other settings" merge random-1.json random-2.json first-3.json
 refuse "a whole run" "not a shard" merge random.json
 # A shard of another selection of scenarios, rules or budget is another campaign, whatever its file.
-"$kslab" stress "$stale" --keep-going --schedules 120 --jobs 2 --shard 2/3 --scenario steady --json >only.json
+"$kslab" stress "$stale" --keep-going --schedules 60 --jobs 2 --shard 2/3 --scenario steady --json >only.json
 refuse "a shard of one scenario" "other settings" merge random-1.json only.json random-3.json
-"$kslab" stress "$stale" --keep-going --schedules 120 --jobs 2 --shard 2/3 --rules '-W5.*' --json >rules.json
+"$kslab" stress "$stale" --keep-going --schedules 60 --jobs 2 --shard 2/3 --rules '-W5.*' --json >rules.json
 refuse "a shard with other rules" "other settings" merge random-1.json rules.json random-3.json
 # Shard numbers padded with zeros, as CI matrices write them, are decimal.
 run 0 "$kslab" stress ac97 --scenario steady --schedules 20 --shard 08/09 --json

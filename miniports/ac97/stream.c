@@ -203,6 +203,14 @@ static NTSTATUS st_revoke_mappings(IMiniportWavePciStream *This, PVOID FirstTag,
                 if ((sr & KSL_AC97_SR_CELV) && done + 1 == s->count)
                     done++, consumed = 0; /* halted after the last one: it is finished too */
             }
+        } else {
+            /* Not run since the last rebuild: CIV and PICB read 0 and say nothing of the ring,
+             * but the finished entries that rebuild kept (not yet released) are still finished:
+             * the ones before descriptor 0, at the end of the ring.  Counting them as unplayed
+             * would queue them again and the engine would play their audio twice. */
+            ULONG before = (0u - s->head) & KSL_AC97_BDL_MASK;
+            if (before <= s->count)
+                done = before;
         }
         /* Keep the survivors in order: finished ones, then the current one from where it
          * stopped, then the rest. */

@@ -234,7 +234,7 @@ static void test_unguarded_caught(void **state)
         for (uint64_t seed = 1; seed <= 8; seed++) {
             run_out o = run(racy[k], seed);
             assert_rule(o, "S8.unsynchronized-shared-state");
-            assert_non_null(strstr(o.message, "with class synchronization off, byte +0x"));
+            assert_non_null(strstr(o.message, "with class synchronization off, bytes +0x"));
             assert_non_null(strstr(o.message, "of the device extension"));
             assert_non_null(strstr(o.message, "thread 'client 0'"));
             assert_non_null(strstr(o.message, "thread 'client 1'"));

@@ -599,7 +599,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         goto done;
     }
     double deadline = o->time_s > 0 ? c.t0 + o->time_s : 0;
-    uint64_t hits[KSL_WIN_COUNT] = {0}, reached[KSL_WIN_COUNT] = {0};
+    uint64_t hits[KSL_WIN_COUNT] = {0};
     if (kind != KSL__SCEN_DEMO && o->run.cfg.engine == KSL_ENGINE_DETERMINISTIC)
         c.family = kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream";
     bool enough = false; /* keep_going: max_findings reported */
@@ -642,7 +642,6 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         r->steps += ex.steps;
         for (int k = 0; k < KSL_WIN_COUNT; k++) {
             hits[k] += ex.hits[k];
-            reached[k] += ex.reached[k];
             c.reached[k] += ex.reached[k];
         }
         c.total_executions = r->executions;
@@ -678,7 +677,7 @@ ksl_result *ksl_stress(const ksl_stress_opts *o)
         free(dist);
     }
     if (kind != KSL__SCEN_DEMO && o->run.cfg.engine == KSL_ENGINE_DETERMINISTIC)
-        add_windows(r, kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream", hits, reached);
+        add_windows(r, kind == KSL__SCEN_WAVEPCI ? "wavepci" : "stream", hits, c.reached);
     if ((o->baseline || o->suppressions) &&
         (r->verdict == KSL_VERDICT_CLEAN || r->verdict == KSL_VERDICT_FOUND)) {
         if (ksl__known_apply(r, o->baseline, o->suppressions, kwarn, sizeof kwarn, kerr, sizeof kerr) != 0)

@@ -68,7 +68,7 @@ typedef struct ksl_finding {
     int line;
     uint64_t step;
     uint64_t time_ns;
-    char detail[2048];      /* multi-line: wait-for cycle, lock cycle, events leading to it */
+    char detail[4096];      /* multi-line: wait-for cycle, lock cycle, events leading to it */
     bool ended_run;         /* the run stopped at it (a finding that leaves the system's state
                              * in doubt); false: recorded, and the run went on */
     char racing_context[64]; /* a race: the other side's context, ... */
@@ -242,6 +242,18 @@ void ksl_report_involves(const char *context);
  * relatedLocations) and its fingerprint includes the function that line is in.  Call right before
  * ksl_report / ksl_report_continue.  Any IRQL; deterministic engine only. */
 void ksl_report_racing(const char *context, const char *file, int line);
+/* The running context's latest call site in the driver's own source (not kslab's): the driver call
+ * that led to what kslab detects now.  False when it has made none yet.  A finding reported with
+ * no site, or with one in kslab's sources, is placed there.  Any IRQL; deterministic engine only
+ * (false in the threaded engine). */
+bool ksl_driver_site(const char **file, int *line);
+/* Whether a call site is in kslab's own sources (its port, device models, kernel), not the
+ * driver's.  Any IRQL; not a scheduling point. */
+bool ksl_site_in_kslab(const char *file);
+/* A device model about to act for a driver (a DMA transfer the driver programmed): the driver's
+ * register access `file`:`line` that led to it is the site of a finding reported with none until
+ * the next ksl_report_cause (NULL, 0 clears it).  Any IRQL; deterministic engine only. */
+void ksl_report_cause(const char *file, int line);
 /* Note an event in the run's log and trace (e.g. "IPortWavePciStream::GetMapping" at the
  * driver's call site); `what` must outlive the run (a string literal).  Any IRQL; not a
  * scheduling point; nothing outside a run. */

@@ -230,7 +230,9 @@ void ksl__ac97_nabm_event(void *dev, uint64_t cookie, uint64_t now)
     if (!ch->scheduled)
         return;
     ch->scheduled = false;
+    ksl_report_cause(ch->prog_file, ch->prog_line); /* a finding in this transfer: the driver's write */
     chunk_end(d, ch, now);
+    ksl_report_cause(NULL, 0);
 }
 
 /* Leave the last completed buffer for the next one, if software has queued one. */

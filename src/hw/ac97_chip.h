@@ -75,6 +75,10 @@ typedef struct ac97_chan {
     uint64_t clock_words;
     bool starved;            /* halted with RPBM=1 */
     uint64_t starved_since;
+    /* The driver's latest write to BDBAR, LVI or CR: what a finding in a later DMA transfer is
+     * placed at (ksl_report_cause). */
+    const char *prog_file;
+    int prog_line;
 } ac97_chan;
 
 /* Rule W2: Eraser's lockset over one channel's queue registers (BDBAR, LVI, CR).  The first

@@ -94,8 +94,10 @@ static void glob_cnt_write(ksl_ac97 *d, uint32_t v)
 static void reg_write(ksl_ac97 *d, const reg_ref *r, uint32_t v, uint32_t mask, uint64_t now)
 {
     ac97_chan *ch = &d->ch[r->ch];
-    if (r->id == R_BDBAR || r->id == R_LVI || r->id == R_CR)
+    if (r->id == R_BDBAR || r->id == R_LVI || r->id == R_CR) {
         ksl__ac97_lockset_write(d, r->ch, r->id == R_BDBAR ? "BDBAR" : r->id == R_LVI ? "LVI" : "CR");
+        ksl_device_access_site(&ch->prog_file, &ch->prog_line);
+    }
     switch (r->id) {
     case R_BDBAR:
         ch->bdbar = ((ch->bdbar & ~mask) | (v & mask)) & ~7u;

@@ -26,6 +26,8 @@ typedef struct bus_entry {
     uint64_t submitted_ns;
     uint64_t due_ns;
     bool cancelled;
+    const char *file;      /* the driver's submit call */
+    int line;
 } bus_entry;
 
 struct ksl_lowerbus {
@@ -37,6 +39,7 @@ struct ksl_lowerbus {
     bus_entry *ent;        /* cfg.max_pending, sorted by due_ns (stable) */
     uint32_t n;
     uint64_t seq;          /* submissions accepted: the next frame number */
+    _Atomic uint32_t nreqs; /* requests allocated: the next one's id - 1 */
     uint64_t last_due_ns;  /* completions stay in submission order */
     _Atomic uint64_t delay_next_ns; /* an injected slow completion for the next submission */
     ksl_lowerbus_stats st;
@@ -102,11 +105,12 @@ static void complete_entry(ksl_lowerbus *bus, const bus_entry *en)
 {
     ksl_lowerbus_req *req = en->req;
     if (req->state != REQ_PENDING || req->gen != en->gen) {
-        ksl_report(KSL_LOWERBUS_RULE_COMPLETED_TWICE, __FILE__, __LINE__,
-                   "lower-bus request %p completed twice: submission %" PRIu32 " was %s when the bus completed it "
-                   "again (it was submitted %" PRIu32 " times; a request may be submitted again only after its "
-                   "completion routine ran)",
-                   (void *)req, en->gen, req->state == REQ_PENDING ? "submitted again" : "already completed",
+        /* At the driver's submit call that put this entry on the bus (the one too many). */
+        ksl_report(KSL_LOWERBUS_RULE_COMPLETED_TWICE, en->file, en->line,
+                   "lower-bus request #%" PRIu32 " completed twice: submission %" PRIu32 " was %s when the bus completed it "
+                   "again (it was submitted %" PRIu32 " times, the one completed here by the submit call at this "
+                   "line; a request may be submitted again only after its completion routine ran)",
+                   req->id, en->gen, req->state == REQ_PENDING ? "submitted again" : "already completed",
                    req->gen);
         return;
     }
@@ -215,7 +219,6 @@ uint32_t ksl_lowerbus_pending(const ksl_lowerbus *bus)
 
 ksl_lowerbus_req *ksl_lowerbus_req_alloc_at(ksl_lowerbus *bus, uint32_t capacity, const char *file, int line)
 {
-    (void)bus;
     ksl_lowerbus_req *req = ksl_pool_alloc(KSL_POOL_NONPAGED, sizeof *req + capacity, KSL_LOWERBUS_POOL_TAG, file,
                                            line);
     if (!req)
@@ -225,6 +228,7 @@ ksl_lowerbus_req *ksl_lowerbus_req_alloc_at(ksl_lowerbus *bus, uint32_t capacity
     req->capacity = capacity;
     req->length = capacity;
     req->magic = REQ_LIVE;
+    req->id = atomic_fetch_add(&bus->nreqs, 1) + 1;
     return req;
 }
 
@@ -246,9 +250,9 @@ void ksl_lowerbus_req_free_at(ksl_lowerbus *bus, ksl_lowerbus_req *req, const ch
     ksl_spin_release(&bus->lock, irql, file, line);
     if (pending) {
         ksl_report(KSL_LOWERBUS_RULE_FREED_PENDING, file, line,
-                   "lower-bus request %p freed while pending (submission %" PRIu32 " not completed): the bus would "
+                   "lower-bus request #%" PRIu32 " freed while pending (submission %" PRIu32 " not completed): the bus would "
                    "write its data into freed memory",
-                   (void *)req, req->gen);
+                   req->id, req->gen);
         return; /* the run stops; the request is left allocated rather than freed under the bus */
     }
     req->magic = REQ_DEAD;
@@ -272,7 +276,7 @@ ksl_status ksl_lowerbus_submit_at(ksl_lowerbus *bus, ksl_lowerbus_req *req, cons
         return KSL_STATUS_INSUFFICIENT_RESOURCES;
     }
     uint64_t now = ksl_time_now();
-    bus_entry en = {req, 0, (uint32_t)bus->seq, now, 0, false};
+    bus_entry en = {req, 0, (uint32_t)bus->seq, now, 0, false, file, line};
     en.due_ns = round_up_unit(now + latency_of(bus, bus->seq) + atomic_exchange(&bus->delay_next_ns, 0));
     if (en.due_ns < bus->last_due_ns)
         en.due_ns = bus->last_due_ns;

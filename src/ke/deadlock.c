@@ -50,8 +50,36 @@ static void describe_spinners(ksl_engine *e)
     }
 }
 
+/* The driver's line the deadlock is placed at: where a spinning CPU tries to take its lock, else
+ * where the first waiting thread (by creation) waits, else that thread's latest driver call. */
+static void deadlock_site(ksl_engine *e, const char **file, int *line)
+{
+    *file = NULL;
+    *line = 0;
+    for (uint32_t i = 0; i < e->ncpus; i++)
+        if (e->cpus[i].spin_on && ksl__driver_site_of(&e->cpus[i], file, line))
+            return;
+    for (ksl_thread *t = e->all_threads; t; t = t->next_all) {
+        if (t->state != T_WAITING || t->system)
+            continue;
+        if (t->wait_file && !ksl__own_site(t->wait_file)) {
+            *file = t->wait_file;
+            *line = t->wait_line;
+            return;
+        }
+        if (t->drv.file) {
+            *file = t->drv.file;
+            *line = t->drv.line;
+            return;
+        }
+    }
+}
+
 void ksl__report_deadlock(ksl_engine *e)
 {
+    const char *file;
+    int line;
+    deadlock_site(e, &file, &line);
     describe_waiters(e);
     describe_spinners(e);
     if (e->dl_describer) {
@@ -60,6 +88,6 @@ void ksl__report_deadlock(ksl_engine *e)
         if (buf[0])
             ksl__detail(e, "%s", buf);
     }
-    ksl__fail(NULL, "K.deadlock", NULL, 0, "no context can run while %u client thread(s) have not finished",
+    ksl__fail(NULL, "K.deadlock", file, line, "no context can run while %u client thread(s) have not finished",
               e->live_clients);
 }

@@ -17,6 +17,7 @@ ksl_cpu *ksl__point(ksl_cpu *c, unsigned k, uint64_t cost, const char *file, int
     if (e->step_hook)
         e->step_hook(e->step_user, file, line);
     e->steps++;
+    ksl__driver_site_note(c, k, file, line);
     if (c->nframes == 1)
         e->thread_steps++;
     ksl__hash(e, (((uint64_t)k << 8) | c->index) ^ (c->clock << 16));

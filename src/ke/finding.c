@@ -240,6 +240,40 @@ void ksl_fault_note_append(const ksl_engine *e, char *msg, size_t n)
     memcpy(msg + len, note, k + 1);
 }
 
+/* Where kslab saw a finding it places at the driver's line: its own site, if any. */
+static void append_seen(ksl_finding *f, const ksl_cpu *c, const char *file, int line)
+{
+    size_t used = strlen(f->detail);
+    if (used >= sizeof f->detail)
+        return;
+    const char *who = c ? "the driver's latest call in this context" : "the driver's register write behind it";
+    if (file)
+        snprintf(f->detail + used, sizeof f->detail - used, "  detected by kslab at %s:%d, after %s\n", short_path(file),
+                 line, who);
+    else
+        snprintf(f->detail + used, sizeof f->detail - used, "  detected by kslab, after %s\n", who);
+}
+
+/* A race: the window the finding's context opened by its latest lock release, and where it took
+ * a lock again (if it has), which the other side ran in. */
+static void append_window(ksl_finding *f, const ksl_cpu *c, const char *who, const char *other)
+{
+    const ksl_drv_sites *d = ksl__driver_sites(c);
+    size_t used = strlen(f->detail);
+    if (!d || !d->drop_file || used >= sizeof f->detail)
+        return;
+    used += (size_t)snprintf(f->detail + used, sizeof f->detail - used,
+                             "  window: %s released a lock at %s:%d (step %" PRIu64 ")", who, short_path(d->drop_file),
+                             d->drop_line, d->drop_step);
+    if (used < sizeof f->detail && d->retake_file)
+        used += (size_t)snprintf(f->detail + used, sizeof f->detail - used, " and took one again at %s:%d (step %" PRIu64 ")",
+                                 short_path(d->retake_file), d->retake_line, d->retake_step);
+    else if (used < sizeof f->detail)
+        used += (size_t)snprintf(f->detail + used, sizeof f->detail - used, ", still open at the finding");
+    if (used < sizeof f->detail)
+        snprintf(f->detail + used, sizeof f->detail - used, "; %s ran in between\n", other[0] ? other : "the other side");
+}
+
 /* Every injected fault the run remembers, in the detail. */
 static void append_faults(const ksl_engine *e, ksl_finding *f)
 {
@@ -280,7 +314,8 @@ static bool recorded(const ksl_engine *e, const char *rule, const char *file, in
 void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int line, const char *fmt, va_list ap)
 {
     ksl_engine *e = c ? c->e : ksl__eng;
-    if (ksl__in_device == DEV_EVENT)
+    bool device = ksl__in_device == DEV_EVENT;
+    if (device)
         c = NULL; /* hardware broke it, not the CPU whose turn it was */
     if (!e) {
         char msg[512];
@@ -291,13 +326,32 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
     /* Its own lock, not the dispatcher lock: device callbacks report while holding that. */
     pthread_mutex_lock(&e->finding_mu);
     ksl_finding *f = NULL;
+    /* Detected in kslab's own code (or nowhere): the driver's call, or the register write a
+     * device named, that led to it. */
+    const char *seen_file = NULL;
+    int seen_line = 0;
+    bool placed = false;
+    if (!ksl__threaded(e) && (!file || ksl__own_site(file))) {
+        const char *df = NULL;
+        int dl = 0;
+        if (c ? ksl__driver_site_of(c, &df, &dl) : (df = e->cause_file, dl = e->cause_line, df != NULL)) {
+            seen_file = file;
+            seen_line = line;
+            placed = true;
+            file = df;
+            line = dl;
+        }
+    }
     /* The last slot is kept for a finding that stops the run: its cause is never dropped. */
     uint32_t room = ends ? KSL_MAX_RUN_FINDINGS : KSL_MAX_RUN_FINDINGS - 1;
     if (!e->ended && e->nfindings < room && (ends || !recorded(e, rule, file, line))) {
         f = &e->findings[e->nfindings++];
         memset(f, 0, sizeof *f);
         char ctx[64], ib[16], text[400];
-        ksl__describe(c, ctx, sizeof ctx);
+        if (device)
+            snprintf(ctx, sizeof ctx, "a device event");
+        else
+            ksl__describe(c, ctx, sizeof ctx);
         vsnprintf(text, sizeof text, fmt, ap);
         snprintf(f->rule, sizeof f->rule, "%s", rule);
         snprintf(f->context, sizeof f->context, "%s", ctx);
@@ -315,7 +369,11 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
             snprintf(f->message, sizeof f->message, "%s", text);
         ksl_fault_note_append(e, f->message, sizeof f->message);
         memcpy(f->detail, e->pending, sizeof f->detail);
+        if (placed)
+            append_seen(f, c, seen_file, seen_line);
         append_faults(e, f);
+        if (e->racing_file)
+            append_window(f, c, ctx, e->racing_context);
         append_events(e, f, ctx, e->involved);
         if (e->racing_file) {
             snprintf(f->racing_context, sizeof f->racing_context, "%s", e->racing_context);

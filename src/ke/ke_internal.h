@@ -49,6 +49,16 @@ enum ksl_point {
 
 enum ksl_frame_kind { FR_IDLE = 0, FR_THREAD, FR_DPC, FR_ISR, FR_WORK };
 
+/* A context's call sites in the driver's own source (driver_site.c): the latest, and the window
+ * its latest lock drop opened: where it released a lock, where it next took one. */
+typedef struct ksl_drv_sites {
+    const char *file;
+    int line;
+    int drop_line, retake_line;
+    const char *drop_file, *retake_file; /* NULL: none (yet) */
+    uint64_t drop_step, retake_step;
+} ksl_drv_sites;
+
 typedef struct ksl_frame {
     uint8_t kind;
     uint8_t irql_at_entry;
@@ -57,6 +67,7 @@ typedef struct ksl_frame {
     const char *name;
     uint64_t work_at_entry;   /* CPU work counter when the frame began */
     uint32_t serial;          /* DPC / ISR: this activation's number in the run (window.c) */
+    ksl_drv_sites drv;        /* DPC / ISR: its driver call sites (driver_site.c) */
 } ksl_frame;
 
 struct ksl_wait_block {
@@ -98,6 +109,7 @@ struct ksl_thread {
     const void *evlocks[KSL_MAX_THREAD_EVLOCKS];
     uint32_t nevlocks;
     uint32_t activation;     /* bumped as each work item it runs starts and ends (window.c) */
+    ksl_drv_sites drv;       /* its driver call sites (driver_site.c) */
 };
 
 /* A scheduling option: what one CPU may do next. */
@@ -328,6 +340,8 @@ struct ksl_engine {
     char racing_context[64]; /* a race's other side for the next finding (ksl_report_racing) */
     const char *racing_file;
     int racing_line;
+    const char *cause_file;  /* a device's register write behind the next finding (ksl_report_cause) */
+    int cause_line;
     struct {                 /* faults injected so far (ksl_fault_injected), named by findings */
         char what[64];       /* "device: fault" */
         uint64_t time;
@@ -515,6 +529,12 @@ void ksl__watch_run(bool running);
 void ksl__watch_at(const ksl_frame *f, bool fresh, const char *file, int line);
 /* The call site of the last scheduling point published (watch.c; file NULL: none). */
 void ksl__watch_site(const char **file, int *line);
+/* driver_site.c: whether a call site is in kslab's own sources; note a scheduling point's site
+ * as its context's latest driver site (if it is the driver's); that site, if any. */
+bool ksl__own_site(const char *file);
+void ksl__driver_site_note(ksl_cpu *c, unsigned kind, const char *file, int line);
+const ksl_drv_sites *ksl__driver_sites(const ksl_cpu *c);
+bool ksl__driver_site_of(const ksl_cpu *c, const char **file, int *line);
 
 /* Paged pool (paged.c).  ksl__paged_alloc: whole pages in the run's arena, NULL when the engine
  * is threaded (plain memory there) or the arena is full; ksl__paged_owns: p is in the arena;

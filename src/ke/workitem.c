@@ -98,6 +98,7 @@ void ksl__worker_main(void *arg)
             self->frame_kind = FR_WORK;
             c->frames[0].kind = FR_WORK;
             self->activation++; /* a new context for the race windows */
+            self->drv = (ksl_drv_sites){0}; /* and for the driver's line of a finding */
             fn(dev, ctx);
             c = ksl__cur; /* the item may have waited and resumed on another CPU */
             ksl__spans_end(c, false);

@@ -43,6 +43,8 @@ typedef struct pcl_mapping {
     void *tag;
     uint64_t seq;        /* acquisition order within the stream */
     uint64_t pa;
+    const char *get_file; /* the miniport's GetMapping call that took it */
+    int get_line;
 } pcl_mapping;
 
 struct pcl_irp {
@@ -107,6 +109,9 @@ struct ksl_wavepci_pin {
         void *tag;
         uint8_t state;   /* MAP_RELEASED or MAP_REVOKED */
         uint64_t irp_id;
+        char by[48];     /* the context that took it back, and its driver line (a race's */
+        const char *by_file; /* other side); NULL: unknown */
+        int by_line;
     } retired[32];       /* the latest mappings to leave the miniport, for messages */
     uint32_t nretired;
     KTIMER timer;

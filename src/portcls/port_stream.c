@@ -11,6 +11,7 @@
  * keeps the first (held - revoked) of the run "held, release due" and revokes the rest.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +71,8 @@ static int held_find(const pcl_stream *s, void *tag)
     return -1;
 }
 
-static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state)
+/* `m` leaves the miniport, taken back by the running context, whose driver line is file:line. */
+static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state, const char *file, int line)
 {
     ksl__pcl_ledger_set(&s->f->ledger, m, state);
     m->irp->held--;
@@ -78,6 +80,9 @@ static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state)
     s->retired[slot].tag = m->tag;
     s->retired[slot].state = (uint8_t)state;
     s->retired[slot].irp_id = m->irp->id;
+    snprintf(s->retired[slot].by, sizeof s->retired[slot].by, "%s", ksl_context_name());
+    s->retired[slot].by_file = file;
+    s->retired[slot].by_line = line;
 }
 
 /* The most recent retired mapping with this tag, or -1. */
@@ -170,6 +175,9 @@ static void revoke_irp(pcl_stream *s, pcl_irp *p)
     stat_add(s, &s->f->ledger.st.revoke_calls, 1);
     ksl_trace_note("IMiniportWavePciStream::RevokeMappings", __FILE__, __LINE__);
     s->mini->lpVtbl->RevokeMappings(s->mini, first->tag, last->tag, &n);
+    const char *rfile = NULL; /* the miniport's RevokeMappings: its latest line */
+    int rline = 0;
+    ksl_driver_site(&rfile, &rline);
     if (n > k) {
         ksl_report("W1.revoke-count-wrong", NULL, 0,
                    "RevokeMappings(%p, %p) reported %lu mappings revoked, but the miniport held only %u in that range",
@@ -190,7 +198,7 @@ static void revoke_irp(pcl_stream *s, pcl_irp *p)
             continue;
         }
         held_remove(s, i);
-        retire(s, m, MAP_REVOKED);
+        retire(s, m, MAP_REVOKED, rfile, rline);
     }
 }
 
@@ -313,6 +321,8 @@ static NTSTATUS ps_get_mapping(IPortWavePciStream *This, PVOID Tag, PPHYSICAL_AD
     }
     m->tag = Tag;
     m->seq = s->next_seq++;
+    m->get_file = file;
+    m->get_line = line;
     p->held++;
     ksl__pcl_ledger_set(&s->f->ledger, m, MAP_HELD);
     PhysicalAddress->QuadPart = (LONGLONG)m->pa;
@@ -336,15 +346,22 @@ static NTSTATUS release_mapping(IPortWavePciStream *This, PVOID Tag, const char 
     int i = held_find(s, Tag);
     if (i < 0) {
         int r = retired_find(s, Tag);
-        if (r >= 0 && s->retired[r].state == MAP_REVOKED)
+        if (r >= 0 && s->retired[r].state == MAP_REVOKED) {
+            if (s->retired[r].by_file) { /* the race's other side: the revoke in the miniport */
+                ksl_report_involves(s->retired[r].by);
+                ksl_report_racing(s->retired[r].by, s->retired[r].by_file, s->retired[r].by_line);
+            }
             ksl_report("W6.removed-twice", file, line,
-                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already taken back by RevokeMappings: "
-                       "revoke and release both removed it",
-                       Tag, s->retired[r].irp_id);
-        else if (r >= 0)
+                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already taken back by RevokeMappings "
+                       "(in %s, at %s:%d): revoke and release both removed it",
+                       Tag, s->retired[r].irp_id, s->retired[r].by, s->retired[r].by_file ? s->retired[r].by_file : "?",
+                       s->retired[r].by_line);
+        } else if (r >= 0) {
             ksl_report("W1.double-release", file, line,
-                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already released", Tag,
-                       s->retired[r].irp_id);
+                       "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already released (by %s at %s:%d)", Tag,
+                       s->retired[r].irp_id, s->retired[r].by, s->retired[r].by_file ? s->retired[r].by_file : "?",
+                       s->retired[r].by_line);
+        }
         else
             ksl_report("W1.release-unknown-tag", file, line,
                        "ReleaseMapping(%p): no mapping with that tag was handed out", Tag);
@@ -365,7 +382,7 @@ static NTSTATUS release_mapping(IPortWavePciStream *This, PVOID Tag, const char 
                    "ReleaseMapping(%p) after the device moved only %u of its %u bytes: audio %s", Tag, m->dma_bytes,
                    m->len, s->capture ? "would be left uncaptured" : "would be skipped");
     held_remove(s, 0);
-    retire(s, m, MAP_RELEASED);
+    retire(s, m, MAP_RELEASED, file, line);
     pcl_irp *p = m->irp;
     bool fin = try_finish(s, p) && claim_completion(p);
     KeReleaseSpinLock(&s->lock, old);

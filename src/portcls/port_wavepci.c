@@ -473,9 +473,10 @@ void ksl_wavepci_close(ksl_wavepci_pin *s)
     }
     if (s->held_count) {
         pcl_mapping *m = s->held[s->held_head % s->held_cap];
-        ksl_report("W1.mapping-held-at-close", __FILE__, __LINE__,
+        /* At the GetMapping call that took the oldest of them. */
+        ksl_report("W1.mapping-held-at-close", m->get_file, m->get_line,
                    "%u mapping(s) still held by the miniport after STOP and close (the oldest: tag %p of IRP #%" PRIu64
-                   "); every mapping must leave by ReleaseMapping or RevokeMappings",
+                   ", from the GetMapping here); every mapping must leave by ReleaseMapping or RevokeMappings",
                    s->held_count, m->tag, m->irp->id);
         return;
     }

@@ -120,12 +120,15 @@ static uint64_t budget_of(const ksl_stream_adapter *a, int entry, uint8_t irql, 
     return b == KSL_STRM_BUDGET_OFF ? 0 : (uint64_t)b * 1000u;
 }
 
-static void report_budget(const ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns, const char *ctx,
+static void report_budget(ksl_stream_adapter *a, int entry, uint8_t irql, uint64_t cost_ns, const char *ctx,
                           uint64_t request, const char *why)
 {
     const char *id = NULL;
     uint32_t us = 0;
     budget_of(a, entry, irql, &id, &us);
+    uint32_t bit = strcmp(id, STRM_F_DIRQL_BUDGET) == 0 ? 1u : strcmp(id, STRM_F_DISPATCH_CB_BUDGET) == 0 ? 2u : 4u;
+    if (atomic_fetch_or(&a->ck.budgets_reported, bit) & bit)
+        return; /* the rule is recorded for this run */
     char ib[32], rq[48] = "";
     if (request)
         snprintf(rq, sizeof rq, " (request #%llu)", (unsigned long long)request);

@@ -271,8 +271,9 @@ void ksl__strm_complete(ksl_stream_adapter *a, strm_srb *r, bool device, strm_st
 {
     const char *what = device ? "DeviceRequestComplete" : "StreamRequestComplete";
     if (!r || r->a != a) {
-        ksl_report(STRM_F_BAD_NOTIFICATION, file, line, "%s with an SRB (%p) the class did not send to this adapter", what,
-                   r ? (void *)&r->srb : NULL);
+        /* (no address in the message: it would differ from run to run) */
+        ksl_report(STRM_F_BAD_NOTIFICATION, file, line, "%s with %s the class did not send to this adapter", what,
+                   r ? "an SRB" : "a NULL SRB, which");
         return;
     }
     if (device != (r->q->kind == Q_DEVICE)) {

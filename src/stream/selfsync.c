@@ -180,23 +180,6 @@ static uint8_t ctx_index(strm_self *w, const char *who)
     return (uint8_t)w->nctx++;
 }
 
-static uint16_t site_add(strm_self *w, const char *file, int line, const char *who)
-{
-    if (w->nsites) {
-        strm_ss_site *p = &w->sites[w->nsites - 1];
-        if (p->file == file && p->line == line && strcmp(p->ctx, who) == 0)
-            return (uint16_t)w->nsites;
-    }
-    if (w->nsites >= STRM_SS_SITES)
-        return 0;
-    strm_ss_site *s = &w->sites[w->nsites++];
-    s->entry = -1;
-    s->file = file;
-    s->line = line;
-    snprintf(s->ctx, sizeof s->ctx, "%s", who);
-    return (uint16_t)w->nsites;
-}
-
 typedef struct self_writer {
     uint8_t ctx;
     uint32_t ls;
@@ -243,7 +226,7 @@ static void book_byte(strm_self_region *r, uint32_t b, const self_writer *wr, se
 static self_writer writer_now(strm_self *w, const char *file, int line)
 {
     const char *who = ksl_context_name();
-    return (self_writer){ctx_index(w, who), held_now(w), site_add(w, file, line, who)};
+    return (self_writer){ctx_index(w, who), held_now(w), ksl__strm_site_add(w->sites, &w->nsites, -1, file, line, who)};
 }
 
 /* Book what changed since the last call (and, first, an Interlocked operation's bytes).  Under

@@ -162,24 +162,6 @@ static int slot_of(const strm_shared *w, const char *who, uint32_t cpu)
     return -1;
 }
 
-/* The writer behind a site index (0: none recorded, or the table is full). */
-static uint16_t site_add(strm_shared *w, int entry, const char *file, int line, const char *who)
-{
-    if (w->nsites) {
-        strm_ss_site *p = &w->sites[w->nsites - 1];
-        if (p->entry == entry && p->file == file && p->line == line && strcmp(p->ctx, who) == 0)
-            return (uint16_t)w->nsites;
-    }
-    if (w->nsites >= STRM_SS_SITES)
-        return 0;
-    strm_ss_site *s = &w->sites[w->nsites++];
-    s->entry = entry;
-    s->file = file;
-    s->line = line;
-    snprintf(s->ctx, sizeof s->ctx, "%s", who);
-    return (uint16_t)w->nsites;
-}
-
 typedef struct ss_conflict {
     bool found;
     int entry; /* the unsynchronized routine's kind */
@@ -246,7 +228,7 @@ static ss_writer writer_now(ksl_stream_adapter *a, const char *file, int line)
     else
         wr.same = s;
     wr.ls = held_set(w);
-    wr.site = site_add(w, entry, file, line, who);
+    wr.site = ksl__strm_site_add(w->sites, &w->nsites, entry, file, line, who);
     return wr;
 }
 

@@ -34,6 +34,7 @@
 #define KSLAB_STREAM_STRM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <kslab/stream.h>
 #include <kslab/windows.h>
@@ -173,6 +174,11 @@ typedef struct strm_ss_site {
     int line;
     char ctx[64];
 } strm_ss_site;
+/* Remember a writer (ss_sites.c): its index + 1 in sites[0..*nsites), 0 when the table is full.
+ * A site in kslab's own code is replaced by the writer's latest driver line.  The caller
+ * serializes (a->mu). */
+uint16_t ksl__strm_site_add(strm_ss_site *sites, uint32_t *nsites, int entry, const char *file, int line,
+                            const char *who);
 typedef struct strm_shared {
     bool enabled;          /* synchronization on, deterministic engine */
     uint32_t active;       /* slots in use: the extensions are watched while > 0 */
@@ -229,6 +235,8 @@ typedef struct strm_checks {
     uint64_t d_cost_ns, d_request;
     char d_ctx[64];
     bool s7_reported;      /* S7.sync-on-long-requests recorded: the window stops judging */
+    _Atomic uint32_t budgets_reported; /* bit per budget rule recorded this run: one finding each,
+                                        * wherever in the driver the entry point last called */
     strm_reg_ck *regs;     /* S4, STRM_CK_REGS of them (NULL: no port range) */
     strm_shared ss;        /* S5, S4 over extension memory */
     strm_self self;        /* S8 over extension memory (synchronization off) */

@@ -8,6 +8,7 @@
 #       must exit 1 with the same rule.  Each "# also: RULE" line of the header names a rule the
 #       same execution breaks too: both results must list it among their findings, with the same
 #       token as the first.
+#       Every finding is placed at a line of the variant's source (check_driver_lines).
 #   buggy_test.sh jobs KSLAB PLUGIN.so PATCH
 #       the same stress run with --jobs 1 and --jobs 2 must print the same JSON result (but for
 #       the wall time).
@@ -81,6 +82,40 @@ assert m.group(1) != f["context"] or m.group(3) != str(f["line"]), f["message"]
 PY
 }
 
+# check_driver_lines FILE PATCH: every finding of JSON result FILE is placed at a line of the
+# variant's own source (tests/buggy/...), also those kslab detects in its port, its stream class
+# or a device model, and a race's other side too.  Exempt: S1.data-mismatch (the output check
+# after the run has no line), and the rules the patch header lists on a "# no-driver-line:" line
+# (a driver that breaks the rule by never calling the kernel at all).
+check_driver_lines() {
+  python3 - "$1" "$(header_value "$2" no-driver-line)" <<'PY' || fail "a finding is not placed at the driver's line"
+import json, sys
+exempt = {"S1.data-mismatch"} | set(sys.argv[2].split())
+for f in json.load(open(sys.argv[1]))["findings"]:
+    if f["rule"] in exempt:
+        continue
+    assert f["file"] and "/tests/buggy/" in f["file"] and f["line"] > 0, (f["rule"], f["file"], f["line"])
+    r = f.get("racing")
+    assert not r or ("/tests/buggy/" in r["file"] and r["line"] > 0), (f["rule"], r)
+PY
+}
+
+# check_race_window FILE: a W6 finding (the first of FILE) names both contexts -- the releaser at
+# its ReleaseMapping, the revoker at its line in the miniport's RevokeMappings -- and the window:
+# the line where the releaser dropped its lock before the call, and the events of both contexts.
+check_race_window() {
+  python3 - "$1" <<'PY' || fail "the W6 finding does not name both contexts and the window"
+import json, re, sys
+f = json.load(open(sys.argv[1]))["findings"][0]
+r = f["racing"]
+assert r and r["context"] != f["context"] and "/tests/buggy/" in r["file"] and r["line"] > 0, f
+assert r["function"] == "st_revoke_mappings", r
+m = re.search(r"window: (.+?) released a lock at (\S+/stream\.c):(\d+) \(step (\d+)\)", f["detail"])
+assert m and m.group(1) == f["context"] and 0 < int(m.group(3)) < f["line"], f["detail"]
+assert "events of %s and %s" % (f["context"], r["context"]) in f["detail"], f["detail"]
+PY
+}
+
 # check_shrunk FILE: every finding of JSON result FILE was shrunk to no more steps and no more
 # preemptions than it was found with, within the replay budget (400, counted, not timed).
 check_shrunk() {
@@ -145,8 +180,10 @@ variant)
   [ -n "$token" ] || fail "no replay token"
   check_also "$patch" "$tmp/stress.json" "$token" stress
   check_shrunk "$tmp/stress.json"
+  check_driver_lines "$tmp/stress.json" "$patch"
   [ "$expect" = K.driver-crash ] && check_crash "$tmp/stress.json" stress
   [ "$expect" = W2.hw-queue-unlocked ] && check_race_sites "$tmp/stress.json"
+  [ "$expect" = W6.removed-twice ] && check_race_window "$tmp/stress.json"
   replay_extra=()
   [ "$expect" = K.hang ] && replay_extra=(--timeout 2) # a backstop: the CPU-time budget finds it first
   run 1 "$tmp/replay.json" "$kslab" replay "$token" --driver "$driver" --json "${replay_extra[@]}"

@@ -18,7 +18,7 @@ typedef struct run_out {
     int rc;                /* ksl_engine_run: 0 clean, 1 finding, -1 error */
     char rule[48];         /* the finding's rule id, "" when clean */
     char message[512];
-    char detail[2048];
+    char detail[4096];
     int line;              /* the finding's call site line (0: unknown) */
     size_t nfindings;      /* every finding of the run (the first is rule / message above) */
     char rules[KSL_MAX_RUN_FINDINGS][48];

@@ -73,6 +73,7 @@ struct ksl_lowerbus_req {
     uint32_t magic;
     uint32_t state;             /* idle, pending, done */
     uint32_t gen;               /* submissions so far */
+    uint32_t id;                /* its number among the bus's requests, from 1 (for messages) */
 };
 
 typedef struct ksl_lowerbus_stats {

@@ -83,6 +83,15 @@ void ksl__pcl_ledger_set(pcl_ledger *l, pcl_mapping *m, pcl_map_state state)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* A use of mapping m after the miniport lost it: the race's other side is who ended it. */
+static void name_other_side(const pcl_mapping *m)
+{
+    if (!m->gone_file)
+        return;
+    ksl_report_involves(m->gone_by);
+    ksl_report_racing(m->gone_by, m->gone_file, m->gone_line);
+}
+
 bool ksl__pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t len, ksl_dma_dir dir)
 {
     pcl_ledger *l = ctx;
@@ -95,6 +104,8 @@ bool ksl__pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t 
         if (p) {
             uint32_t pidx = (uint32_t)((offset + p->s->f->buffer_offset) / KSL_PAGE_SIZE);
             ok = pidx < p->nmaps && p->maps[pidx].state == MAP_HELD && !p->maps[pidx].expect_release;
+            if (!ok && pidx < p->nmaps)
+                name_other_side(&p->maps[pidx]); /* the prober reports it at once */
         }
         goto out;
     }
@@ -111,12 +122,14 @@ bool ksl__pcl_ledger_observe(void *ctx, uint64_t owner, size_t offset, uint32_t 
         const char *rule = m->state == MAP_RELEASED  ? "W5.dma-after-release"
                            : m->state == MAP_REVOKED ? "W5.dma-after-revoke"
                                                      : "W5.dma-unowned-mapping";
+        name_other_side(m);
         ksl_report(rule, NULL, 0,
                    "device DMA %s of %u bytes at byte %u of mapping %u of IRP #%" PRIu64 " (tag %p), which is %s",
                    verb, len, at, idx, p->id, m->tag, ksl__pcl_map_state_name(m->state));
         goto out;
     }
     if (m->expect_release) {
+        name_other_side(m);
         ksl_report("W5.dma-after-revoke", NULL, 0,
                    "device DMA %s at byte %u of mapping tag %p of cancelled IRP #%" PRIu64
                    ", which RevokeMappings left out of its count as already off the hardware queue",

@@ -45,6 +45,9 @@ typedef struct pcl_mapping {
     uint64_t pa;
     const char *get_file; /* the miniport's GetMapping call that took it */
     int get_line;
+    char gone_by[48];     /* the context that released or revoked it (or left it out of a revoke */
+    const char *gone_file; /* count), and its driver line: a later use's race names them */
+    int gone_line;
 } pcl_mapping;
 
 struct pcl_irp {

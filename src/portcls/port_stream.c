@@ -71,6 +71,14 @@ static int held_find(const pcl_stream *s, void *tag)
     return -1;
 }
 
+/* The running context, at driver line file:line, ends the miniport's right to `m`. */
+static void gone(pcl_mapping *m, const char *file, int line)
+{
+    snprintf(m->gone_by, sizeof m->gone_by, "%s", ksl_context_name());
+    m->gone_file = file;
+    m->gone_line = line;
+}
+
 /* `m` leaves the miniport, taken back by the running context, whose driver line is file:line. */
 static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state, const char *file, int line)
 {
@@ -83,6 +91,7 @@ static void retire(pcl_stream *s, pcl_mapping *m, pcl_map_state state, const cha
     snprintf(s->retired[slot].by, sizeof s->retired[slot].by, "%s", ksl_context_name());
     s->retired[slot].by_file = file;
     s->retired[slot].by_line = line;
+    gone(m, file, line);
 }
 
 /* The most recent retired mapping with this tag, or -1. */
@@ -194,6 +203,7 @@ static void revoke_irp(pcl_stream *s, pcl_irp *p)
         }
         if (seen++ < keep) {
             m->expect_release = 1;
+            gone(m, rfile, rline); /* the device may no longer move its data */
             i++;
             continue;
         }

@@ -273,6 +273,8 @@ struct pt_state {
     char ffile[256];
     int fline;
     char fctx[64];
+    char fracing[64];    /* the finding's other side (a race), "" if none */
+    char fracing_file[256];
     uint64_t ftime;
 };
 
@@ -1615,6 +1617,8 @@ static run_out pt_run(pt_state *t, uint64_t seed, uint32_t cpus)
         snprintf(t->ffile, sizeof t->ffile, "%s", f->file ? f->file : "");
         t->fline = f->line;
         snprintf(t->fctx, sizeof t->fctx, "%s", f->context);
+        snprintf(t->fracing, sizeof t->fracing, "%s", f->racing_context);
+        snprintf(t->fracing_file, sizeof t->fracing_file, "%s", f->racing_file);
         t->ftime = f->time_ns;
     }
     ksl_engine_stats(e, &o.stats);
@@ -1994,6 +1998,9 @@ static void test_w5_findings(void **state)
     assert_int_equal(t->st[0], STATUS_SUCCESS);
     assert_non_null(strstr(o.message, "which is released"));
     assert_int_equal(t->pst.bytes_transferred, PAGE);
+    /* the other side: who released it, at the miniport's ReleaseMapping */
+    assert_string_equal(t->fracing, "thread 'client'");
+    assert_true(ends_with(t->fracing_file, "test_port.c"));
     run_out_free(&o);
     free(t);
 
@@ -2005,6 +2012,7 @@ static void test_w5_findings(void **state)
     assert_int_equal(t->info[0], 100);
     assert_non_null(strstr(o.message, "which is revoked"));
     assert_int_equal(t->pst.bytes_transferred, 100);
+    assert_true(t->fracing[0] && ends_with(t->fracing_file, "test_port.c")); /* the revoke's side */
     run_out_free(&o);
     free(t);
 

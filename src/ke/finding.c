@@ -334,7 +334,13 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
     if (!ksl__threaded(e) && (!file || ksl__own_site(file))) {
         const char *df = NULL;
         int dl = 0;
-        if (c ? ksl__driver_site_of(c, &df, &dl) : (df = e->cause_file, dl = e->cause_line, df != NULL)) {
+        if (c)
+            ksl__driver_site_of(c, &df, &dl);
+        else if (device) {
+            df = e->cause_file;
+            dl = e->cause_line;
+        }
+        if (df) {
             seen_file = file;
             seen_line = line;
             placed = true;
@@ -368,7 +374,7 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
         else
             snprintf(f->message, sizeof f->message, "%s", text);
         ksl_fault_note_append(e, f->message, sizeof f->message);
-        memcpy(f->detail, e->pending, sizeof f->detail);
+        snprintf(f->detail, sizeof f->detail, "%s", e->pending);
         if (placed)
             append_seen(f, c, seen_file, seen_line);
         append_faults(e, f);

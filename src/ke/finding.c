@@ -177,40 +177,95 @@ static bool made_by(const ksl_log_entry *l, const char *who)
     return strcmp(d, who) == 0;
 }
 
-/* The events before the finding: with another context involved (a race), those of the two
- * contexts among every event the log keeps, so the window shows from its start; else the last
- * 16 of any context. */
-static void append_events(ksl_engine *e, ksl_finding *f, const char *who, const char *other)
+/* One event of the log as a detail line. */
+static size_t event_line(const ksl_log_entry *l, char *d, size_t room)
+{
+    char ib[16];
+    const char *what = l->what ? l->what : (l->kind < P_COUNT && point_names[l->kind] ? point_names[l->kind] : "?");
+    int k;
+    if (l->cpu == 0xFF)
+        k = snprintf(d, room, "    step %" PRIu64 " t=%" PRIu64 "ns device: %s\n", l->step, l->time, what);
+    else
+        k = snprintf(d, room, "    step %" PRIu64 " t=%" PRIu64 "ns CPU %u %s: %s (%s:%d)\n", l->step, l->time, l->cpu,
+                     ksl_irql_name(l->irql, ib, sizeof ib), what, short_path(l->file), l->line);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+/* The events before the finding.  With another context involved (a race), those of the two
+ * contexts among every event the log keeps: from the start of the window (`from`, the step where
+ * the finding's context dropped its lock, with the two events of theirs before it) to the
+ * finding, and when that is more than fits, its first and its last events.  Else the last 16 of
+ * any context. */
+static void append_events(ksl_engine *e, ksl_finding *f, const char *who, const char *other, uint64_t from)
 {
     if (!e->log || !e->nlog)
         return;
     uint32_t cap = e->cfg.event_log;
-    uint32_t n = e->nlog < cap ? e->nlog : cap;
-    uint32_t pick[KSL_EVENTS_SHOWN_MAX], npick = 0, limit = other[0] ? KSL_EVENTS_SHOWN_MAX : 16;
-    for (uint32_t i = e->nlog; i-- > e->nlog - n && npick < limit;)
-        if (!other[0] || made_by(&e->log[i % cap], who) || made_by(&e->log[i % cap], other))
-            pick[npick++] = i;
+    uint64_t oldest = e->nlog > cap ? e->nlog - cap : 0;
+    enum { MAX = KSL_EVENTS_SHOWN_MAX, HALF = KSL_EVENTS_SHOWN_MAX / 2, BEFORE = 2 };
+    uint64_t head[MAX], tail[MAX];
+    uint32_t nhead = 0, ntail = 0, nwindow = 0, nelided = 0;
+    if (!other[0]) { /* the last 16 of any context */
+        for (uint64_t i = e->nlog; i-- > oldest && ntail < 16;)
+            tail[ntail++] = i;
+    } else {
+        /* newest first: the window's events (counted) and the newest MAX of the two contexts */
+        for (uint64_t i = e->nlog; i-- > oldest;) {
+            const ksl_log_entry *l = &e->log[i % cap];
+            if (!made_by(l, who) && !made_by(l, other))
+                continue;
+            if (ntail < MAX)
+                tail[ntail++] = i;
+            if (from && l->step >= from)
+                nwindow++;
+            else if (ntail >= MAX)
+                break;
+        }
+        if (from && nwindow + BEFORE > MAX) { /* too long: its start, then its end */
+            uint64_t before[BEFORE];
+            uint32_t nbefore = 0;
+            for (uint64_t i = oldest; i < e->nlog && nhead < MAX - HALF - BEFORE; i++) {
+                const ksl_log_entry *l = &e->log[i % cap];
+                if (!made_by(l, who) && !made_by(l, other))
+                    continue;
+                if (l->step < from)
+                    before[nbefore++ % BEFORE] = i;
+                else
+                    head[nhead++] = i;
+            }
+            uint32_t keep = nbefore < BEFORE ? nbefore : BEFORE;
+            memmove(head + keep, head, nhead * sizeof head[0]);
+            for (uint32_t k = 0; k < keep; k++)
+                head[k] = before[(nbefore - keep + k) % BEFORE];
+            nelided = nwindow - (nhead - keep) - HALF;
+            nhead += keep;
+            ntail = HALF;
+        } else if (from && nwindow + BEFORE < ntail) {
+            ntail = nwindow + BEFORE; /* the window and the two events before it */
+        }
+    }
     char *d = f->detail;
     size_t used = strlen(d);
-    if (other[0])
-        used += (size_t)snprintf(d + used, used < sizeof f->detail ? sizeof f->detail - used : 0,
-                                 "  events of %s and %s (their last %u):\n", who, other, npick);
+    if (used >= sizeof f->detail)
+        return;
+    if (!other[0])
+        used += (size_t)snprintf(d + used, sizeof f->detail - used, "  events leading to it (last %u):\n", ntail);
+    else if (nhead)
+        used += (size_t)snprintf(d + used, sizeof f->detail - used,
+                                 "  events of %s and %s, from the window's start (%u of its %u):\n", who, other,
+                                 nhead + ntail, nwindow);
+    else if (from)
+        used += (size_t)snprintf(d + used, sizeof f->detail - used,
+                                 "  events of %s and %s, from two before the window's start (%u):\n", who, other, ntail);
     else
-        used += (size_t)snprintf(d + used, used < sizeof f->detail ? sizeof f->detail - used : 0,
-                                 "  events leading to it (last %u):\n", npick);
-    while (npick && used < sizeof f->detail) {
-        const ksl_log_entry *l = &e->log[pick[--npick] % cap];
-        char ib[16];
-        const char *what = l->what ? l->what : (l->kind < P_COUNT && point_names[l->kind] ? point_names[l->kind] : "?");
-        if (l->cpu == 0xFF)
-            used += (size_t)snprintf(d + used, sizeof f->detail - used, "    step %" PRIu64 " t=%" PRIu64 "ns device: %s\n",
-                                     l->step, l->time, what);
-        else
-            used += (size_t)snprintf(d + used, sizeof f->detail - used,
-                                     "    step %" PRIu64 " t=%" PRIu64 "ns CPU %u %s: %s (%s:%d)\n", l->step, l->time,
-                                     l->cpu, ksl_irql_name(l->irql, ib, sizeof ib), what, short_path(l->file),
-                                     l->line);
-    }
+        used += (size_t)snprintf(d + used, sizeof f->detail - used, "  events of %s and %s (their last %u):\n", who,
+                                 other, ntail);
+    for (uint32_t k = 0; k < nhead && used < sizeof f->detail; k++)
+        used += event_line(&e->log[head[k] % cap], d + used, sizeof f->detail - used);
+    if (nhead && used < sizeof f->detail)
+        used += (size_t)snprintf(d + used, sizeof f->detail - used, "    ... %u more of their events ...\n", nelided);
+    while (ntail && used < sizeof f->detail)
+        used += event_line(&e->log[tail[--ntail] % cap], d + used, sizeof f->detail - used);
 }
 
 /* " [after injected fault ac97: lost-interrupt at 1234 ns]" when faults were injected (the last
@@ -378,9 +433,13 @@ void ksl__vfail(ksl_cpu *c, bool ends, const char *rule, const char *file, int l
         if (placed)
             append_seen(f, c, seen_file, seen_line);
         append_faults(e, f);
-        if (e->racing_file)
+        uint64_t from = 0; /* a race: where the window opened */
+        if (e->racing_file) {
             append_window(f, c, ctx, e->racing_context);
-        append_events(e, f, ctx, e->involved);
+            const ksl_drv_sites *ds = ksl__driver_sites(c);
+            from = ds && ds->drop_file ? ds->drop_step : 0;
+        }
+        append_events(e, f, ctx, e->involved, from);
         if (e->racing_file) {
             snprintf(f->racing_context, sizeof f->racing_context, "%s", e->racing_context);
             snprintf(f->racing_file, sizeof f->racing_file, "%s", e->racing_file);

@@ -10,6 +10,7 @@
 
 #include "backtrace.h"
 #include "symbolize.h"
+#include "../util/path.h"
 
 #define MAX_MODULES 64
 #define MAX_RANGES 4 /* executable segments per module */
@@ -137,12 +138,6 @@ int ksl__bt_decode(const uint8_t *p, size_t n, ksl__bt_frame *out)
     return (int)count;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 /* The last two components of a source path ("ac97/stream.c"): enough to read, short to print. */
 static const char *short_src(const char *path)
 {
@@ -160,7 +155,7 @@ static void frame_text(const ksl__bt_frame *f, const ksl__sym *s, char *buf, siz
         snprintf(buf, len, "an address in no loaded module");
         return;
     }
-    int k = snprintf(buf, len, "%s+0x%llx", base_name(f->module), (unsigned long long)f->offset);
+    int k = snprintf(buf, len, "%s+0x%llx", ksl__base_name(f->module), (unsigned long long)f->offset);
     if (k < 0 || (size_t)k >= len)
         return;
     if (s->function[0] && s->file[0])
@@ -195,7 +190,7 @@ void ksl__bt_describe(const ksl__bt_frame *f, int n, const char *driver, char *w
             loc_any = i;
             any_sym = s;
         }
-        if (s.file[0] && loc < 0 && driver && strcmp(base_name(f[i].module), base_name(driver)) == 0) {
+        if (s.file[0] && loc < 0 && driver && strcmp(ksl__base_name(f[i].module), ksl__base_name(driver)) == 0) {
             loc = i;
             loc_sym = s;
         }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "port.h"
+#include "../util/path.h"
 
 #define LOCK_FILE __FILE__
 
@@ -364,13 +365,12 @@ static NTSTATUS release_mapping(IPortWavePciStream *This, PVOID Tag, const char 
             ksl_report("W6.removed-twice", file, line,
                        "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already taken back by RevokeMappings "
                        "(in %s, at %s:%d): revoke and release both removed it",
-                       Tag, s->retired[r].irp_id, s->retired[r].by, s->retired[r].by_file ? s->retired[r].by_file : "?",
+                       Tag, s->retired[r].irp_id, s->retired[r].by, ksl__base_name(s->retired[r].by_file),
                        s->retired[r].by_line);
         } else if (r >= 0) {
             ksl_report("W1.double-release", file, line,
                        "ReleaseMapping(%p): that mapping (IRP #%" PRIu64 ") was already released (by %s at %s:%d)", Tag,
-                       s->retired[r].irp_id, s->retired[r].by, s->retired[r].by_file ? s->retired[r].by_file : "?",
-                       s->retired[r].by_line);
+                       s->retired[r].irp_id, s->retired[r].by, ksl__base_name(s->retired[r].by_file), s->retired[r].by_line);
         }
         else
             ksl_report("W1.release-unknown-tag", file, line,

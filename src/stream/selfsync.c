@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "strm.h"
+#include "../util/path.h"
 
 #define SELF_LOCK_OVERFLOW (1u << 30)
 #define SELF_LOCK_ATOMIC (1u << 31)
@@ -268,12 +269,6 @@ static void book(ksl_stream_adapter *a, const char *file, int line, const volati
     }
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = path ? strrchr(path, '/') : NULL;
-    return s ? s + 1 : path ? path : "?";
-}
-
 static void book_and_report(ksl_stream_adapter *a, const char *file, int line, const volatile void *atomic,
                             size_t atomic_size)
 {
@@ -306,8 +301,8 @@ static void book_and_report(ksl_stream_adapter *a, const char *file, int line, c
                         "with class synchronization off, bytes +0x%x..+0x%x of %s written by %s (before %s:%d) and "
                         "by %s (before %s:%d) with no lock in common: take one lock (spin lock, fast mutex) on both "
                         "sides",
-                        word, word + 7u, where, mine.ctx, base_name(mine.file), mine.line, other.ctx,
-                        base_name(other.file), other.line);
+                        word, word + 7u, where, mine.ctx, ksl__base_name(mine.file), mine.line, other.ctx,
+                        ksl__base_name(other.file), other.line);
 }
 
 static void step_hook(void *user, const char *file, int line)

@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "strm.h"
+#include "../util/path.h"
 
 #define SS_LOCK_OVERFLOW 0x8000u /* any lock past the table: one shared bit (errs toward silence) */
 #define SS_LOCK_ATOMIC 0x4000u   /* held by every Interlocked access: atomic accesses do not race */
@@ -268,14 +269,6 @@ static void slot_clear(strm_shared *w, int i)
     }
 }
 
-static const char *base_name(const char *path)
-{
-    if (!path)
-        return "?";
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 static void report(const ss_conflict *c, const strm_ss_site *mine, const strm_ss_site *other)
 {
     char where[48];
@@ -289,9 +282,9 @@ static void report(const ss_conflict *c, const strm_ss_site *mine, const strm_ss
     ksl_report_continue(low ? STRM_F_LOW_STATE : STRM_F_ISR_SHARED, mine->file, mine->line,
                "byte +0x%x of %s written by a %s (%s, before %s:%d) and meanwhile by %s (%s, before %s:%d), no lock "
                "in common: %s",
-               c->offset, where, ksl_stream_entry_name(c->entry), mine->ctx, base_name(mine->file), mine->line,
+               c->offset, where, ksl_stream_entry_name(c->entry), mine->ctx, ksl__base_name(mine->file), mine->line,
                other->entry >= 0 ? ksl_stream_entry_name(other->entry) : "the class", other->ctx,
-               base_name(other->file), other->line,
+               ksl__base_name(other->file), other->line,
                low ? "give a Low routine a snapshot and publish through LowToHigh"
                    : "touch state shared with the ISR from a High routine");
 }

@@ -259,6 +259,55 @@ static void work_count(PDEVICE_OBJECT dev, PVOID ctx)
 }
 
 /* ======================================================================================== */
+/* A race's window and events (finding.c, driver_site.c)                                    */
+
+enum { WINDOW_DROP_LINE = __LINE__ + 6 };
+static void th_window(void *arg)
+{
+    kst *s = arg;
+    KIRQL old;
+    KeAcquireSpinLock(&s->lock_a, &old);
+    KeReleaseSpinLock(&s->lock_a, old); /* WINDOW_DROP_LINE: the window opens */
+    for (int i = 0; i < s->bug; i++)    /* events inside it */
+        KeStallExecutionProcessor(1);
+    ksl_report_involves("thread 'other'");
+    ksl_report_racing("thread 'other'", "other.c", 7);
+    ksl_report_continue("K.test-race", __FILE__, __LINE__, "a race");
+}
+ONE_THREAD_SCENARIO(sc_window, th_window)
+
+/* A race's detail names the window its context opened (the driver's line where it released its
+ * lock), and its events start there: two before it, then the window; a window longer than the
+ * report holds shows its first and last events and how many it leaves out. */
+static void test_race_window_and_events(void **state)
+{
+    (void)state;
+    char drop[64];
+    snprintf(drop, sizeof drop, "window: thread 'client' released a lock at ");
+    for (int n = 5; n <= 60; n += 55) {
+        run_out o = run_k(sc_window, n, 1, NULL);
+        ASSERT_RULE(o, "K.test-race");
+        const char *w = strstr(o.detail, drop);
+        assert_non_null(w);
+        char line[32];
+        snprintf(line, sizeof line, "test_krules.c:%d (step ", (int)WINDOW_DROP_LINE);
+        assert_non_null(strstr(w, line));
+        assert_non_null(strstr(w, "still open at the finding; thread 'other' ran in between"));
+        if (n == 5) { /* short: the window whole, with the two events before it */
+            assert_non_null(strstr(o.detail, "events of thread 'client' and thread 'other', from two before the "
+                                             "window's start ("));
+            assert_non_null(strstr(o.detail, "acquire spin lock"));
+            assert_null(strstr(o.detail, "more of their events"));
+        } else { /* long: its start, the count left out, its end */
+            assert_non_null(strstr(o.detail, "from the window's start ("));
+            assert_non_null(strstr(o.detail, "release spin lock"));
+            assert_non_null(strstr(o.detail, "more of their events ..."));
+        }
+        run_out_free(&o);
+    }
+}
+
+/* ======================================================================================== */
 /* K.irql-raise-to-lower                                                                    */
 
 static void th_raise_to_lower(void *arg)
@@ -2070,6 +2119,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catalog_covered),
+        cmocka_unit_test(test_race_window_and_events),
         cmocka_unit_test(test_irql_raise_to_lower_fires),
         cmocka_unit_test(test_irql_raise_to_lower_clean),
         cmocka_unit_test(test_irql_lower_to_higher_fires),

@@ -250,6 +250,11 @@ static void append_events(ksl_engine *e, ksl_finding *f, const char *who, const 
         return;
     if (!other[0])
         used += (size_t)snprintf(d + used, sizeof f->detail - used, "  events leading to it (last %u):\n", ntail);
+    else if (nhead && e->log[head[0] % cap].step > from) /* its start is older than the log keeps */
+        used += (size_t)snprintf(d + used, sizeof f->detail - used,
+                                 "  events of %s and %s, from the oldest the log keeps of the window opened at step "
+                                 "%" PRIu64 " (%u of %u):\n",
+                                 who, other, from, nhead + ntail, nwindow);
     else if (nhead)
         used += (size_t)snprintf(d + used, sizeof f->detail - used,
                                  "  events of %s and %s, from the window's start (%u of its %u):\n", who, other,

@@ -13,6 +13,7 @@
  * write that led to a finding with ksl_report_cause.  Deterministic engine only: the threaded
  * engine's findings keep the site they were reported with.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "ke_internal.h"
@@ -26,18 +27,22 @@
 
 bool ksl__own_site(const char *file)
 {
-    /* Sites are string literals: the answer for the latest one is kept (one engine per thread). */
-    static _Thread_local const char *last;
-    static _Thread_local bool last_own;
+    /* On every scheduling point: sites are string literals, few and reused, so the answer is kept
+     * per pointer in a small direct-mapped table (per host thread: one engine runs on each). */
+    enum { WAYS = 32 };
+    static _Thread_local const char *seen[WAYS];
+    static _Thread_local bool own_of[WAYS];
     if (!file)
         return true;
-    if (file == last)
-        return last_own;
+    uintptr_t h = (uintptr_t)file;
+    unsigned slot = (unsigned)((h >> 3) ^ (h >> 11)) % WAYS;
+    if (seen[slot] == file)
+        return own_of[slot];
     static const char src[] = KSLAB_OWN_SRC, inc[] = KSLAB_OWN_INCLUDE;
     bool own = (sizeof src > 1 && strncmp(file, src, sizeof src - 1) == 0) ||
                (sizeof inc > 1 && strncmp(file, inc, sizeof inc - 1) == 0);
-    last = file;
-    last_own = own;
+    seen[slot] = file;
+    own_of[slot] = own;
     return own;
 }
 

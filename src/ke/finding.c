@@ -237,7 +237,7 @@ static void append_events(ksl_engine *e, ksl_finding *f, const char *who, const 
             memmove(head + keep, head, nhead * sizeof head[0]);
             for (uint32_t k = 0; k < keep; k++)
                 head[k] = before[(nbefore - keep + k) % BEFORE];
-            nelided = nwindow - (nhead - keep) - HALF;
+            nelided = nwindow - nhead - HALF; /* nhead: the window's events shown first */
             nhead += keep;
             ntail = HALF;
         } else if (from && nwindow + BEFORE < ntail) {
